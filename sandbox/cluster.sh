@@ -1,0 +1,693 @@
+#!/usr/bin/env bash
+# sandbox/cluster.sh - a real Patroni 4.1.5 + etcd + PostgreSQL 15 cluster on one machine, loopback only.
+#
+# Used to test `patctl` (a drop-in replacement for `patronictl`) against the real thing.
+# Every server listens on 127.0.0.1 only. Processes are stopped only by the PIDs recorded in PID files
+# (never by name). Needs root (Patroni itself runs as the `postgres` OS user via setpriv).
+#
+# Usage: sandbox/cluster.sh SUBCOMMAND [ARGS]
+#   install          idempotent: apt packages (etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev
+#                    python3-venv curl openssl) if missing, venv /opt/patroni-venv with
+#                    patroni[etcd3,etcd]==4.1.5 + psycopg2-binary, symlink /usr/local/bin/patronictl,
+#                    checks that `cargo` is on PATH
+#   up               wipe $SANDBOX_DIR, start etcd + node1..nodeN, wait until 1 leader + N-1 streaming
+#   down             stop Patroni nodes, orphaned postmasters, then etcd (keeps data and logs)
+#   status           one line per process (alive/dead); exit 1 if anything is down
+#   env              print `export` lines (SANDBOX_*, PATCTL_TEST_CONFIG, SANDBOX_ETCD_URL);
+#                    use: eval "$(sandbox/cluster.sh env)"
+#   tag NODE MAP     set the `tags:` of NODE's patroni.yml to the YAML flow map MAP (e.g.
+#                    '{nofailover: true, replicatefrom: node2}', '{}' clears), reload Patroni (POST /reload)
+#                    and wait (30 s) until the member key in etcd shows the new tags
+#   clean            down + rm -rf $SANDBOX_DIR
+#
+# Environment (defaults in brackets):
+#   SANDBOX_DIR [/tmp/patctl-sandbox]   SANDBOX_NODES [3]          SANDBOX_SCOPE [demo]
+#   SANDBOX_ETCD_PORT [2379] (peer port = +1)                     SANDBOX_DCS [etcd3] | etcd (v2 API)
+#   SANDBOX_PG_BASE [5432] (nodeI: base+I)   SANDBOX_API_BASE [8008] (nodeI REST API: base+I)
+#   SANDBOX_TIMEOUT [120] seconds for `up`   SANDBOX_SLOW=1: Patroni default timings (ttl 30, loop_wait 10,
+#   retry_timeout 10) instead of the fast ones (ttl 20, loop_wait 2, retry_timeout 5)
+#   SANDBOX_FORCE=1: `up` tears a running sandbox down first instead of refusing
+#   SANDBOX_TAGS_nodeI='{nofailover: true}': initial tags of nodeI (YAML flow map)
+# `up` records its settings in $SANDBOX_DIR/sandbox.env; status/env/tag read them from there.
+#
+# Layout: $SANDBOX_DIR/etcd.pid etcd/{data,etcd.log}  nodeI/{patroni.yml,patroni.pid,patroni.log,pgpass,data/}
+# A second sandbox can run beside the first with another SANDBOX_DIR and other ports, e.g.
+#   SANDBOX_DIR=/tmp/sb2 SANDBOX_ETCD_PORT=2479 SANDBOX_PG_BASE=5532 SANDBOX_API_BASE=8108 sandbox/cluster.sh up
+set -euo pipefail
+
+if [[ -d "${HOME:-/root}/.cargo/bin" ]]; then
+    PATH="${HOME:-/root}/.cargo/bin:$PATH"
+fi
+
+readonly VENV=/opt/patroni-venv
+readonly PY="$VENV/bin/python3"
+readonly PATRONI_VERSION=4.1.5
+readonly PG_BIN=/usr/lib/postgresql/15/bin
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl)
+readonly MARKER=.patctl-sandbox
+readonly STATE_FILE_NAME=sandbox.env
+
+SANDBOX_DIR=${SANDBOX_DIR:-/tmp/patctl-sandbox}
+SANDBOX_DIR=${SANDBOX_DIR%/}
+
+log() { printf '[sandbox] %s\n' "$*" >&2; }
+die() { printf '[sandbox] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,/^set -euo pipefail/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+}
+
+# ---------------------------------------------------------------- settings
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# Settings for `up` come from the environment; the other subcommands prefer what `up` recorded.
+load_settings() {
+    NODES=${SANDBOX_NODES:-3}
+    SCOPE=${SANDBOX_SCOPE:-demo}
+    ETCD_PORT=${SANDBOX_ETCD_PORT:-2379}
+    PG_BASE=${SANDBOX_PG_BASE:-5432}
+    API_BASE=${SANDBOX_API_BASE:-8008}
+    DCS=${SANDBOX_DCS:-etcd3}
+    local state="$SANDBOX_DIR/$STATE_FILE_NAME"
+    if [[ ${1:-} == recorded && -f $state ]]; then
+        local key value
+        while IFS='=' read -r key value; do
+            case $key in
+                SANDBOX_NODES) NODES=$value ;;
+                SANDBOX_SCOPE) SCOPE=$value ;;
+                SANDBOX_ETCD_PORT) ETCD_PORT=$value ;;
+                SANDBOX_PG_BASE) PG_BASE=$value ;;
+                SANDBOX_API_BASE) API_BASE=$value ;;
+                SANDBOX_DCS) DCS=$value ;;
+            esac
+        done <"$state"
+    fi
+    if ! is_uint "$NODES" || ((NODES < 1)); then
+        die "SANDBOX_NODES must be a positive integer (got '$NODES')"
+    fi
+    local v
+    for v in "$ETCD_PORT" "$PG_BASE" "$API_BASE"; do
+        if ! is_uint "$v" || ((v == 0 || v >= 65000)); then die "bad port number '$v'"; fi
+    done
+    [[ $SCOPE =~ ^[A-Za-z0-9_.-]+$ ]] || die "SANDBOX_SCOPE must match [A-Za-z0-9_.-]+ (got '$SCOPE')"
+    [[ $DCS == etcd3 || $DCS == etcd ]] || die "SANDBOX_DCS must be 'etcd3' or 'etcd' (got '$DCS')"
+    ETCD_URL="http://127.0.0.1:$ETCD_PORT"
+}
+
+save_settings() {
+    {
+        printf 'SANDBOX_NODES=%s\n' "$NODES"
+        printf 'SANDBOX_SCOPE=%s\n' "$SCOPE"
+        printf 'SANDBOX_ETCD_PORT=%s\n' "$ETCD_PORT"
+        printf 'SANDBOX_PG_BASE=%s\n' "$PG_BASE"
+        printf 'SANDBOX_API_BASE=%s\n' "$API_BASE"
+        printf 'SANDBOX_DCS=%s\n' "$DCS"
+    } >"$SANDBOX_DIR/$STATE_FILE_NAME"
+}
+
+# Refuse to wipe anything that does not look like a sandbox directory.
+check_sandbox_dir() {
+    [[ $SANDBOX_DIR == /* ]] || die "SANDBOX_DIR must be an absolute path (got '$SANDBOX_DIR')"
+    case $SANDBOX_DIR in
+        / | /bin | /boot | /dev | /etc | /home | /lib* | /opt | /proc | /root | /run | /sbin | /srv | /sys | /tmp | /usr | /var)
+            die "refusing to use SANDBOX_DIR=$SANDBOX_DIR" ;;
+    esac
+    if [[ -d $SANDBOX_DIR && ! -e $SANDBOX_DIR/$MARKER ]] && [[ -n $(ls -A "$SANDBOX_DIR") ]]; then
+        die "$SANDBOX_DIR exists, is not empty and is not a sandbox (no $MARKER file); refusing to touch it"
+    fi
+}
+
+# ---------------------------------------------------------------- processes
+
+cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+# pid_alive PID NEEDLE: PID exists (not a zombie) and its command line contains NEEDLE.
+pid_alive() {
+    local pid=$1 needle=$2 state
+    is_uint "$pid" || return 1
+    [[ -r /proc/$pid/stat ]] || return 1
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    [[ -n $state && $state != Z ]] || return 1
+    [[ $(cmdline_of "$pid") == *"$needle"* ]]
+}
+
+read_pid() {
+    if [[ -f $1 ]]; then head -n1 "$1" 2>/dev/null | tr -dc '0-9' || true; fi
+}
+
+# Needles identifying this sandbox's processes (so a recycled PID is never signalled).
+etcd_needle() { printf '%s' "$SANDBOX_DIR/etcd/data"; }
+patroni_needle() { printf '%s' "$SANDBOX_DIR/$1/patroni.yml"; }
+
+# PID of nodeX's postmaster if it is alive: postmaster.pid line 1, and its cwd is the data dir.
+postmaster_pid() {
+    local data="$SANDBOX_DIR/$1/data" pid
+    pid=$(read_pid "$data/postmaster.pid")
+    [[ -n $pid ]] || return 1
+    pid_alive "$pid" postgres || return 1
+    [[ $(readlink "/proc/$pid/cwd" 2>/dev/null || true) == "$data" ]] || return 1
+    printf '%s\n' "$pid"
+}
+
+node_dirs() {
+    local d
+    # node1..nodeN in numeric order
+    for d in "$SANDBOX_DIR"/node*/; do
+        [[ -d $d ]] && basename "$d"
+    done | sort -V
+}
+
+# spawn PIDFILE LOGFILE CWD CMD...: start CMD in its own session; PIDFILE gets CMD's real PID
+# (bash writes $$ and then execs, so there is no wrapper process left in between).
+spawn() {
+    local pidfile=$1 logfile=$2 cwd=$3
+    shift 3
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016  # $$ and $@ are expanded by the inner bash
+    setsid bash -c 'cd "$1" && echo $$ >"$2" && shift 2 && exec "$@"' spawn "$cwd" "$pidfile" "$@" \
+        >>"$logfile" 2>&1 </dev/null &
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $pidfile ]] && return 0
+        sleep 0.1
+    done
+    die "process for $pidfile did not start (see $logfile)"
+}
+
+# ---------------------------------------------------------------- ports / http
+
+port_in_use() {
+    local port=$1
+    if command -v ss >/dev/null 2>&1; then
+        [[ -n $(ss -ltnH "sport = :$port" 2>/dev/null) ]]
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+    fi
+}
+
+api_port() { printf '%s' $((API_BASE + ${1#node})); }
+
+# ---------------------------------------------------------------- install
+
+cmd_install() {
+    local t0=$SECONDS missing=() p
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        ((EUID == 0)) || die "need root to install: ${missing[*]}"
+        log "apt-get update"
+        apt-get update -qq
+        log "apt-get install ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+        # On a systemd host the package starts its own etcd on 127.0.0.1:2379; the sandbox runs its own.
+        if [[ " ${missing[*]} " == *" etcd-server "* ]] && [[ -d /run/systemd/system ]]; then
+            log "disabling the distribution's etcd.service (it would hold 127.0.0.1:2379)"
+            systemctl disable --now etcd >/dev/null 2>&1 || true
+        fi
+    else
+        log "apt packages present: ${APT_PACKAGES[*]}"
+    fi
+
+    local have=""
+    [[ -x $VENV/bin/patroni ]] && have=$("$VENV/bin/patroni" --version 2>/dev/null || true)
+    if [[ $have == "patroni $PATRONI_VERSION" ]]; then
+        log "$VENV has $have"
+    else
+        if [[ ! -x $PY ]]; then
+            log "creating venv $VENV with /usr/bin/python3"
+            /usr/bin/python3 -m venv "$VENV"
+        fi
+        log "pip install patroni[etcd3,etcd]==$PATRONI_VERSION psycopg2-binary into $VENV"
+        "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+            "patroni[etcd3,etcd]==$PATRONI_VERSION" psycopg2-binary
+        have=$("$VENV/bin/patroni" --version)
+        [[ $have == "patroni $PATRONI_VERSION" ]] || die "unexpected patroni version after pip: $have"
+    fi
+    if grep -q '^home = /usr/bin$' "$VENV/pyvenv.cfg" 2>/dev/null; then :; else
+        log "WARNING: $VENV is not based on /usr/bin/python3; the postgres user may not be able to run it"
+    fi
+    if [[ $(readlink /usr/local/bin/patronictl 2>/dev/null || true) != "$VENV/bin/patronictl" ]]; then
+        log "symlink /usr/local/bin/patronictl -> $VENV/bin/patronictl"
+        ln -sfn "$VENV/bin/patronictl" /usr/local/bin/patronictl
+    fi
+    id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing (normally created by postgresql-common)"
+    if ! command -v cargo >/dev/null 2>&1; then
+        die "cargo is not on PATH (and not in ~/.cargo/bin): install a Rust toolchain, e.g. via https://rustup.rs"
+    fi
+    log "cargo: $(command -v cargo)"
+    log "install done in $((SECONDS - t0)) s"
+}
+
+# ---------------------------------------------------------------- up
+
+# tags_parse MAP: prints the canonical flow map on line 1 and the JSON Patroni will publish on line 2.
+tags_parse() {
+    "$PY" - "$1" <<'EOF'
+import json, sys, yaml
+from patroni.tags import Tags
+try:
+    d = yaml.safe_load(sys.argv[1])
+except yaml.YAMLError as e:
+    sys.exit('not valid YAML: %s' % e)
+if d is None:
+    d = {}
+if not isinstance(d, dict):
+    sys.exit('not a YAML mapping: %r' % (d,))
+print(yaml.safe_dump(d, default_flow_style=True, width=float('inf')).strip())
+print(json.dumps(Tags._filter_tags(d), sort_keys=True))
+EOF
+}
+
+write_patroni_yml() {
+    local node=$1 i=${1#node} dir="$SANDBOX_DIR/$1" tags=$2
+    local pg_port=$((PG_BASE + i)) api=$((API_BASE + i))
+    # fast timings by default; SANDBOX_SLOW=1 writes Patroni's own defaults (30/10/10)
+    local ttl=20 loop_wait=2 retry_timeout=5
+    if [[ ${SANDBOX_SLOW:-0} == 1 ]]; then
+        ttl=30 loop_wait=10 retry_timeout=10
+    fi
+    {
+        cat <<EOF
+scope: $SCOPE
+namespace: /service/
+name: $node
+restapi:
+  listen: 127.0.0.1:$api
+  connect_address: 127.0.0.1:$api
+  authentication:
+    username: admin
+    password: admin
+$DCS:
+  hosts: 127.0.0.1:$ETCD_PORT
+bootstrap:
+  dcs:
+    ttl: $ttl
+    loop_wait: $loop_wait
+    retry_timeout: $retry_timeout
+    maximum_lag_on_failover: 1048576
+    postgresql:
+      use_pg_rewind: true
+      use_slots: true
+      parameters:
+        hot_standby: 'on'
+        max_connections: 100
+        max_replication_slots: 10
+        max_wal_senders: 10
+        wal_level: replica
+        wal_log_hints: 'on'
+  initdb:
+  - encoding: UTF8
+  - data-checksums
+postgresql:
+  listen: 127.0.0.1:$pg_port
+  connect_address: 127.0.0.1:$pg_port
+  data_dir: $dir/data
+  bin_dir: $PG_BIN
+  pgpass: $dir/pgpass
+  authentication:
+    superuser:
+      username: postgres
+      password: postgres
+    replication:
+      username: replicator
+      password: rep-pass
+    rewind:
+      username: rewind_user
+      password: rewind-pass
+  parameters:
+    unix_socket_directories: '$dir'
+    shared_buffers: 16MB
+  pg_hba:
+  - local all all trust
+  - host all all 127.0.0.1/32 md5
+  - host replication replicator 127.0.0.1/32 md5
+EOF
+        if [[ -n $tags ]]; then printf 'tags: %s\n' "$tags"; fi
+    } >"$dir/patroni.yml"
+    chown postgres:postgres "$dir/patroni.yml"
+    chmod 0644 "$dir/patroni.yml"
+}
+
+# cluster_health N JSON: exit 0 if healthy; prints a one-line summary either way.
+cluster_health() {
+    "$PY" - "$1" "$2" <<'EOF'
+import json, sys
+n = int(sys.argv[1])
+try:
+    members = json.loads(sys.argv[2]).get('members', [])
+except Exception:
+    print('no /cluster answer yet'); sys.exit(1)
+leaders = [m for m in members if m.get('role') in ('leader', 'standby_leader') and m.get('state') == 'running']
+streaming = [m for m in members if m.get('role') not in ('leader', 'standby_leader') and m.get('state') == 'streaming']
+print(', '.join('%s=%s/%s' % (m.get('name'), m.get('role'), m.get('state')) for m in members) or 'no members yet')
+sys.exit(0 if len(members) == n and len(leaders) == 1 and len(streaming) == n - 1 else 1)
+EOF
+}
+
+any_alive() {
+    local node pid
+    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
+    [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)" && return 0
+    while read -r node; do
+        [[ -n $node ]] || continue
+        pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
+        [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$node")" && return 0
+        postmaster_pid "$node" >/dev/null && return 0
+    done < <(node_dirs)
+    return 1
+}
+
+cmd_up() {
+    local t0=$SECONDS
+    ((EUID == 0)) || die "up must run as root (Patroni is started as the postgres user via setpriv)"
+    check_sandbox_dir
+    if [[ -d $SANDBOX_DIR ]] && any_alive; then
+        if [[ ${SANDBOX_FORCE:-0} == 1 ]]; then
+            log "SANDBOX_FORCE=1: stopping the running sandbox in $SANDBOX_DIR first"
+            cmd_down
+        else
+            die "sandbox already running in $SANDBOX_DIR (use '$0 down' first, or SANDBOX_FORCE=1)"
+        fi
+    fi
+    load_settings
+    local p
+    for p in "$PY" "$VENV/bin/patroni" "$PG_BIN/initdb" /usr/bin/etcd; do
+        [[ -x $p ]] || die "$p is missing; run '$0 install' first"
+    done
+    id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing; run '$0 install' first"
+    command -v curl >/dev/null 2>&1 || die "curl is missing; run '$0 install' first"
+
+    # ports: all distinct and all free
+    local -A seen=()
+    local ports=("$ETCD_PORT" $((ETCD_PORT + 1))) i
+    for ((i = 1; i <= NODES; i++)); do ports+=($((PG_BASE + i)) $((API_BASE + i))); done
+    for p in "${ports[@]}"; do
+        [[ -z ${seen[$p]:-} ]] || die "port $p would be used twice (check SANDBOX_ETCD_PORT/PG_BASE/API_BASE)"
+        seen[$p]=1
+        port_in_use "$p" && die "port $p is already listening (another sandbox or service?); pick other SANDBOX_*_PORT/BASE values"
+    done
+
+    # tags from SANDBOX_TAGS_nodeI, validated before anything starts
+    local -a tags=()
+    local var raw parsed
+    for ((i = 1; i <= NODES; i++)); do
+        var="SANDBOX_TAGS_node$i"
+        raw=${!var:-}
+        tags[i]=""
+        if [[ -n $raw ]]; then
+            parsed=$(tags_parse "$raw") || die "$var: cannot use '$raw'"
+            tags[i]=${parsed%%$'\n'*}
+        fi
+    done
+
+    log "preparing $SANDBOX_DIR (nodes=$NODES scope=$SCOPE dcs=$DCS etcd=$ETCD_PORT pg=$((PG_BASE + 1)).. api=$((API_BASE + 1))..)"
+    rm -rf "$SANDBOX_DIR"
+    mkdir -p "$SANDBOX_DIR/etcd"
+    chmod 0755 "$SANDBOX_DIR"
+    : >"$SANDBOX_DIR/$MARKER"
+    save_settings
+    for ((i = 1; i <= NODES; i++)); do
+        mkdir -p "$SANDBOX_DIR/node$i"
+        write_patroni_yml "node$i" "${tags[i]}"
+        chown postgres:postgres "$SANDBOX_DIR/node$i"
+        chmod 0755 "$SANDBOX_DIR/node$i"
+    done
+    setpriv --reuid=postgres --regid=postgres --init-groups test -w "$SANDBOX_DIR/node1" ||
+        die "the postgres user cannot write $SANDBOX_DIR/node1 (is a parent directory closed to it?)"
+
+    log "starting etcd on 127.0.0.1:$ETCD_PORT (peer $((ETCD_PORT + 1)))"
+    local etcd_args=(
+        /usr/bin/etcd --name sandbox --data-dir "$SANDBOX_DIR/etcd/data"
+        --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT"
+        --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))"
+        --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))"
+        --initial-cluster "sandbox=http://127.0.0.1:$((ETCD_PORT + 1))"
+        --initial-cluster-state new --initial-cluster-token "patctl-sandbox-$ETCD_PORT"
+    )
+    [[ $DCS == etcd ]] && etcd_args+=(--enable-v2=true)
+    spawn "$SANDBOX_DIR/etcd.pid" "$SANDBOX_DIR/etcd/etcd.log" "$SANDBOX_DIR" "${etcd_args[@]}"
+    local deadline=$((SECONDS + 30))
+    until curl -fsS --max-time 2 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; do
+        ((SECONDS < deadline)) || { tail -n 20 "$SANDBOX_DIR/etcd/etcd.log" >&2; die "etcd did not become healthy"; }
+        pid_alive "$(read_pid "$SANDBOX_DIR/etcd.pid")" etcd ||
+            { tail -n 20 "$SANDBOX_DIR/etcd/etcd.log" >&2; die "etcd exited"; }
+        sleep 0.2
+    done
+
+    local node
+    for ((i = 1; i <= NODES; i++)); do
+        node="node$i"
+        log "starting $node (pg 127.0.0.1:$((PG_BASE + i)), api 127.0.0.1:$((API_BASE + i)))${tags[i]:+ tags ${tags[i]}}"
+        spawn "$SANDBOX_DIR/$node/patroni.pid" "$SANDBOX_DIR/$node/patroni.log" "$SANDBOX_DIR/$node" \
+            setpriv --reuid=postgres --regid=postgres --init-groups \
+            env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+            "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$node/patroni.yml"
+        ((i == 1 && NODES > 1)) && sleep 1 # let node1 win the initialize race
+    done
+
+    local timeout=${SANDBOX_TIMEOUT:-120} summary last="" json
+    is_uint "$timeout" || die "SANDBOX_TIMEOUT must be an integer"
+    deadline=$((SECONDS + timeout))
+    log "waiting (up to ${timeout}s) for 1 leader + $((NODES - 1)) streaming replicas"
+    while :; do
+        json=""
+        for ((i = 1; i <= NODES; i++)); do
+            json=$(curl -fsS --max-time 3 "http://127.0.0.1:$((API_BASE + i))/cluster" 2>/dev/null) && break
+        done
+        if summary=$(cluster_health "$NODES" "$json"); then
+            log "healthy: $summary"
+            break
+        fi
+        if [[ $summary != "$last" ]]; then log "  $summary"; last=$summary; fi
+        if ((SECONDS >= deadline)); then
+            for ((i = 1; i <= NODES; i++)); do
+                printf '==== node%s: tail of %s\n' "$i" "$SANDBOX_DIR/node$i/patroni.log" >&2
+                tail -n 25 "$SANDBOX_DIR/node$i/patroni.log" >&2 || true
+            done
+            die "cluster not healthy after ${timeout}s (processes left running; '$0 down' stops them)"
+        fi
+        sleep 0.5
+    done
+    log "up in $((SECONDS - t0)) s; try: patronictl -c $SANDBOX_DIR/node1/patroni.yml list"
+}
+
+# ---------------------------------------------------------------- down
+
+# wait_gone SECONDS PID...: returns 0 when all are gone, 1 on timeout.
+wait_gone() {
+    local limit=$1 pid left
+    shift
+    local deadline=$((SECONDS + limit))
+    while :; do
+        left=0
+        for pid in "$@"; do
+            [[ -r /proc/$pid/stat ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true) != Z ]] && left=1
+        done
+        ((left)) || return 0
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+cmd_down() {
+    local t0=$SECONDS node pid pids=() stopped=0
+    [[ -d $SANDBOX_DIR ]] || { log "nothing to stop: $SANDBOX_DIR does not exist"; return 0; }
+    while read -r node; do
+        [[ -n $node ]] || continue
+        pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
+        if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$node")"; then
+            log "stopping $node patroni (pid $pid, SIGTERM)"
+            kill -TERM "$pid" 2>/dev/null || true
+            pids+=("$pid")
+        fi
+    done < <(node_dirs)
+    if ((${#pids[@]})); then
+        if ! wait_gone 40 "${pids[@]}"; then
+            for pid in "${pids[@]}"; do
+                if pid_alive "$pid" patroni; then
+                    log "patroni pid $pid still alive after 40 s: SIGKILL"
+                    kill -KILL "$pid" 2>/dev/null || true
+                fi
+            done
+            wait_gone 10 "${pids[@]}" || true
+        fi
+        stopped=$((stopped + ${#pids[@]}))
+    fi
+    while read -r node; do
+        [[ -n $node ]] || continue
+        if [[ -f $SANDBOX_DIR/$node/patroni.pid ]]; then
+            pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
+            pid_alive "$pid" patroni || rm -f "$SANDBOX_DIR/$node/patroni.pid"
+        fi
+    done < <(node_dirs)
+
+    pids=()
+    while read -r node; do
+        [[ -n $node ]] || continue
+        if pid=$(postmaster_pid "$node"); then
+            log "stopping orphaned $node postmaster (pid $pid, SIGQUIT)"
+            kill -QUIT "$pid" 2>/dev/null || true
+            pids+=("$pid")
+        fi
+    done < <(node_dirs)
+    if ((${#pids[@]})); then
+        if ! wait_gone 15 "${pids[@]}"; then
+            for pid in "${pids[@]}"; do
+                pid_alive "$pid" postgres && { log "postmaster $pid still alive: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
+            done
+            wait_gone 5 "${pids[@]}" || true
+        fi
+        stopped=$((stopped + ${#pids[@]}))
+    fi
+
+    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
+    if [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)"; then
+        log "stopping etcd (pid $pid, SIGTERM)"
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone 15 "$pid"; then
+            log "etcd $pid still alive: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone 5 "$pid" || true
+        fi
+        stopped=$((stopped + 1))
+    fi
+    [[ -f $SANDBOX_DIR/etcd.pid ]] && ! pid_alive "$(read_pid "$SANDBOX_DIR/etcd.pid")" etcd && rm -f "$SANDBOX_DIR/etcd.pid"
+    if ((stopped)); then
+        log "down: stopped $stopped process(es) in $((SECONDS - t0)) s (data and logs kept in $SANDBOX_DIR)"
+    else
+        log "down: nothing was running in $SANDBOX_DIR"
+    fi
+}
+
+# ---------------------------------------------------------------- status / env
+
+cmd_status() {
+    [[ -f $SANDBOX_DIR/$STATE_FILE_NAME ]] || { log "no sandbox in $SANDBOX_DIR"; exit 1; }
+    load_settings recorded
+    local bad=0 pid i node
+    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
+    if [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)"; then
+        printf '%-6s %-8s alive  pid %s  %s\n' etcd etcd "$pid" "$ETCD_URL"
+    else
+        printf '%-6s %-8s dead\n' etcd etcd; bad=1
+    fi
+    for ((i = 1; i <= NODES; i++)); do
+        node="node$i"
+        pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
+        if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$node")"; then
+            printf '%-6s %-8s alive  pid %s  api http://127.0.0.1:%s\n' "$node" patroni "$pid" $((API_BASE + i))
+        else
+            printf '%-6s %-8s dead\n' "$node" patroni; bad=1
+        fi
+        if pid=$(postmaster_pid "$node"); then
+            printf '%-6s %-8s alive  pid %s  127.0.0.1:%s\n' "$node" postgres "$pid" $((PG_BASE + i))
+        else
+            printf '%-6s %-8s dead\n' "$node" postgres; bad=1
+        fi
+    done
+    return "$bad"
+}
+
+cmd_env() {
+    load_settings recorded
+    printf 'export SANDBOX_DIR=%q\n' "$SANDBOX_DIR"
+    printf 'export PATCTL_TEST_CONFIG=%q\n' "$SANDBOX_DIR/node1/patroni.yml"
+    printf 'export SANDBOX_ETCD_URL=%q\n' "$ETCD_URL"
+    printf 'export SANDBOX_ETCD_PORT=%q\n' "$ETCD_PORT"
+    printf 'export SANDBOX_API_BASE=%q\n' "$API_BASE"
+    printf 'export SANDBOX_PG_BASE=%q\n' "$PG_BASE"
+    printf 'export SANDBOX_NODES=%q\n' "$NODES"
+    printf 'export SANDBOX_SCOPE=%q\n' "$SCOPE"
+    printf 'export SANDBOX_DCS=%q\n' "$DCS"
+}
+
+# ---------------------------------------------------------------- tag
+
+member_key_value() {
+    local key="/service/$SCOPE/members/$1"
+    if [[ $DCS == etcd3 ]]; then
+        ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" --command-timeout=3s get --print-value-only "$key" 2>/dev/null
+    else
+        ETCDCTL_API=2 etcdctl --endpoints="$ETCD_URL" --timeout=3s get "$key" 2>/dev/null
+    fi
+}
+
+cmd_tag() {
+    (($# == 2)) || die "usage: $0 tag NODE 'YAML-flow-map'   (e.g. '{nofailover: true}', '{}' clears)"
+    local node=$1 raw=$2 t0=$SECONDS
+    load_settings recorded
+    [[ $node =~ ^node[0-9]+$ && -f $SANDBOX_DIR/$node/patroni.yml ]] || die "no such node: $node (in $SANDBOX_DIR)"
+    local pid parsed flow expected
+    pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
+    if [[ -z $pid ]] || ! pid_alive "$pid" "$(patroni_needle "$node")"; then
+        die "$node's Patroni is not running"
+    fi
+    parsed=$(tags_parse "$raw") || die "cannot use '$raw' as tags"
+    flow=${parsed%%$'\n'*}
+    expected=${parsed#*$'\n'}
+
+    local yml="$SANDBOX_DIR/$node/patroni.yml" tmp
+    tmp=$(mktemp "$SANDBOX_DIR/$node/.patroni.yml.XXXXXX")
+    # drop the old top-level `tags:` key (and its indented continuation lines), append the new one
+    awk '/^tags:/ {skip = 1; next} skip && /^[[:space:]]/ {next} {skip = 0; print}' "$yml" >"$tmp"
+    printf 'tags: %s\n' "$flow" >>"$tmp"
+    chown postgres:postgres "$tmp"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$yml"
+    log "$node: tags: $flow written to $yml"
+
+    local code
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -u admin:admin -X POST \
+        "http://127.0.0.1:$(api_port "$node")/reload" 2>/dev/null || true)
+    if [[ $code == 202 || $code == 200 ]]; then
+        log "$node: POST /reload -> $code"
+    else
+        log "$node: POST /reload -> '$code'; sending SIGHUP to pid $pid instead"
+        kill -HUP "$pid"
+    fi
+
+    local deadline=$((SECONDS + 30)) value
+    while :; do
+        value=$(member_key_value "$node" || true)
+        if [[ -n $value ]] && "$PY" -c '
+import json, sys
+sys.exit(0 if json.loads(sys.argv[1]).get("tags", {}) == json.loads(sys.argv[2]) else 1)' "$value" "$expected"; then
+            log "$node: member key shows tags $expected after $((SECONDS - t0)) s"
+            return 0
+        fi
+        ((SECONDS < deadline)) || die "$node: member key still does not show tags $expected after 30 s: $value"
+        sleep 0.3
+    done
+}
+
+# ---------------------------------------------------------------- clean / main
+
+cmd_clean() {
+    check_sandbox_dir
+    cmd_down
+    if [[ -d $SANDBOX_DIR ]]; then
+        any_alive && die "something in $SANDBOX_DIR is still running; not removing it"
+        rm -rf "$SANDBOX_DIR"
+        log "removed $SANDBOX_DIR"
+    fi
+}
+
+main() {
+    local sub=${1:-}
+    (($#)) && shift
+    case $sub in
+        install) cmd_install ;;
+        up) cmd_up ;;
+        down) cmd_down ;;
+        status) cmd_status ;;
+        env) cmd_env ;;
+        tag) cmd_tag "$@" ;;
+        clean) cmd_clean ;;
+        -h | --help | help) usage ;;
+        *) usage; exit 2 ;;
+    esac
+}
+
+main "$@"

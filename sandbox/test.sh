@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# sandbox/test.sh - the whole test suite on a fresh Debian 12 machine (as root): installs what is
+# missing, checks formatting and lints, runs the unit tests, starts a dedicated sandbox cluster
+# (etcd + 3 Patroni/PostgreSQL nodes on 127.0.0.1, ports apart from the demo's), runs the integration
+# tests against it (comparing with the real patronictl), and stops the sandbox at the end, pass or fail.
+#
+# Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
+# SANDBOX_API_BASE [8108]; TEST_ARGS are passed to `cargo test --test cli` (e.g. a test name filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -d "${HOME:-/root}/.cargo/bin" ]] && PATH="${HOME:-/root}/.cargo/bin:$PATH"
+
+export SANDBOX_DIR=${SANDBOX_DIR:-/tmp/patctl-test-sandbox}
+export SANDBOX_ETCD_PORT=${SANDBOX_ETCD_PORT:-2479}
+export SANDBOX_PG_BASE=${SANDBOX_PG_BASE:-5532}
+export SANDBOX_API_BASE=${SANDBOX_API_BASE:-8108}
+export SANDBOX_FORCE=1
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "install (apt, pip, cargo deps) where missing"
+bash sandbox/cluster.sh install
+
+step "format and lint"
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "build"
+cargo build --quiet --all-targets
+
+step "unit tests"
+cargo test --quiet --lib
+
+step "start the test sandbox in $SANDBOX_DIR"
+cleanup() { bash sandbox/cluster.sh down >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+bash sandbox/cluster.sh up
+eval "$(bash sandbox/cluster.sh env)"
+
+step "integration tests against the sandbox"
+# One test at a time: several tests change the cluster (switchover, restart, edit-config).
+# shellcheck disable=SC2086
+cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
+
+step "stop the sandbox"
+cleanup
+trap - EXIT

@@ -1,0 +1,224 @@
+//! The Patroni REST API client, mirroring patronictl's `request_patroni` / `PatroniRequest`: the URL is
+//! the member's `api_url` scheme and host plus `/<endpoint>`, the body is `json.dumps` of the data with
+//! no Content-Type, basic auth comes from `ctl.authentication` (else `restapi.authentication`), and TLS
+//! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate and `-k`.
+//!
+//! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
+//! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::config::RestSettings;
+use crate::error::{Error, Result};
+use crate::model::Member;
+use crate::output::pyjson;
+
+/// An HTTP answer from a member.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The body as text.
+    pub body: String,
+}
+
+impl Response {
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Why a request failed before an HTTP status came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The member has no `api_url`, or it is not a valid URL: nothing was sent.
+    NoUrl,
+    /// The connection could not be made: nothing was sent.
+    Connect,
+    /// The request may have been sent, but no answer came within the timeout.
+    Timeout,
+    /// Anything else (TLS, a broken connection mid-answer).
+    Other,
+}
+
+/// A request that got no HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// One line naming the member and URL.
+    pub message: String,
+}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Error {
+        match f.kind {
+            FailureKind::Timeout => Error::unknown(f.message),
+            FailureKind::Connect => Error::unreachable(f.message),
+            FailureKind::NoUrl | FailureKind::Other => Error::failure(f.message),
+        }
+    }
+}
+
+/// A REST client configured from `ctl:`/`restapi:`.
+pub struct Api {
+    http: reqwest::Client,
+    auth: Option<(String, String)>,
+    timeout: Duration,
+}
+
+fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| Error::usage(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+impl Api {
+    /// Build the client (reads CA and client certificate files).
+    pub fn new(rest: &RestSettings) -> Result<Api> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(rest.timeout)
+            .tcp_nodelay(true)
+            .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
+            .no_proxy();
+        if let Some(ca) = &rest.cacert {
+            let pem = read_file(ca, "CA file")?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let has_client_cert = rest.certfile.is_some();
+        if let Some(cert) = &rest.certfile {
+            let mut pem = read_file(cert, "client certificate")?;
+            if let Some(key) = &rest.keyfile {
+                pem.push(b'\n');
+                pem.extend(read_file(key, "client key")?);
+            }
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                Error::usage(format!(
+                    "invalid client certificate {}: {e}",
+                    cert.display()
+                ))
+            })?;
+            b = b.identity(id);
+        }
+        if rest.insecure {
+            // patronictl: insecure without a client cert disables verification; with one, only the hostname check.
+            b = if has_client_cert {
+                b.danger_accept_invalid_hostnames(true)
+            } else {
+                b.danger_accept_invalid_certs(true)
+            };
+        }
+        let http = b
+            .build()
+            .map_err(|e| Error::usage(format!("cannot set up the REST client: {e}")))?;
+        Ok(Api {
+            http,
+            auth: rest.auth.clone(),
+            timeout: rest.timeout,
+        })
+    }
+
+    /// The URL patronictl would use: `api_url`'s scheme and authority plus `/<endpoint>`; with no
+    /// endpoint, `api_url` as stored.
+    pub fn url(member: &Member, endpoint: &str) -> Option<String> {
+        let api = member.api_url()?;
+        if endpoint.is_empty() {
+            return Some(api.to_string());
+        }
+        let (scheme, rest) = api.split_once("://")?;
+        let authority = rest
+            .split(['/', '?', '#'])
+            .next()
+            .filter(|a| !a.is_empty())?;
+        Some(format!("{scheme}://{authority}/{endpoint}"))
+    }
+
+    /// Send one request to a member, bounded by the timeout (or `timeout` when given).
+    pub async fn request(
+        &self,
+        member: &Member,
+        method: Method,
+        endpoint: &str,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+    ) -> std::result::Result<Response, Failure> {
+        let Some(url) = Self::url(member, endpoint) else {
+            return Err(Failure {
+                kind: FailureKind::NoUrl,
+                message: format!("member {} has no usable api_url", member.name),
+            });
+        };
+        let mut req = self
+            .http
+            .request(method, &url)
+            .timeout(timeout.unwrap_or(self.timeout));
+        if let Some((u, p)) = &self.auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        if let Some(b) = body {
+            req = req.body(pyjson::dumps(b));
+        }
+        let fail = |kind: FailureKind, why: String| Failure {
+            kind,
+            message: format!("member {} at {url}: {why}", member.name),
+        };
+        let resp = req.send().await.map_err(|e| classify(&e, &fail))?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.map_err(|e| classify(&e, &fail))?;
+        Ok(Response { status, body })
+    }
+}
+
+fn classify(e: &reqwest::Error, fail: &impl Fn(FailureKind, String) -> Failure) -> Failure {
+    if e.is_timeout() {
+        fail(FailureKind::Timeout, "no answer within the timeout".into())
+    } else if e.is_connect() {
+        let mut why = String::from("cannot connect");
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = src {
+            why = format!("cannot connect: {s}");
+            src = s.source();
+        }
+        fail(FailureKind::Connect, why)
+    } else {
+        let mut why = e.to_string();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(s) = src {
+            why = format!("{why}: {s}");
+            src = s.source();
+        }
+        fail(FailureKind::Other, why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_replaces_path() {
+        let m = Member::from_node(
+            "n",
+            1,
+            None,
+            r#"{"api_url":"https://10.0.0.1:8008/patroni?x=1"}"#,
+        );
+        assert_eq!(
+            Api::url(&m, "switchover").unwrap(),
+            "https://10.0.0.1:8008/switchover"
+        );
+        assert_eq!(
+            Api::url(&m, "").unwrap(),
+            "https://10.0.0.1:8008/patroni?x=1"
+        );
+        let none = Member::from_node("n", 1, None, "{}");
+        assert!(Api::url(&none, "x").is_none());
+    }
+}

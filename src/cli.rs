@@ -1,0 +1,183 @@
+//! The command-line tree: patronictl's global options and every patronictl 4.1.5 command with its
+//! exact flags, plus patctl's own additions (`--timeout`, `--color`, waits, dry runs). Parsing does no
+//! I/O; [`dispatch`] is the one `match` that runs a command.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::context::Context;
+use crate::error::{Exit, Result};
+use crate::output::{ColorChoice, Ui};
+
+/// Command-line interface for interacting with Patroni.
+#[derive(Debug, Parser)]
+#[command(
+    name = "patctl",
+    version,
+    about = "Command-line interface for interacting with Patroni."
+)]
+#[command(
+    long_about = "Command-line interface for interacting with Patroni.\n\nA fast, drop-in replacement for patronictl: \
+same commands, flags, config files, prompts and output, with bounded timeouts and honest exit codes."
+)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Configuration file (or a directory of YAML files)
+    #[arg(
+        short = 'c',
+        long = "config-file",
+        env = "PATRONICTL_CONFIG_FILE",
+        value_name = "PATH"
+    )]
+    pub config_file: Option<PathBuf>,
+
+    /// The DCS connect url, e.g. etcd3://127.0.0.1:2379/service
+    #[arg(
+        short = 'd',
+        long = "dcs-url",
+        visible_alias = "dcs",
+        env = "DCS_URL",
+        value_name = "URL"
+    )]
+    pub dcs_url: Option<String>,
+
+    /// Allow connections to SSL sites without certs
+    #[arg(short = 'k', long = "insecure")]
+    pub insecure: bool,
+
+    /// Timeout in seconds for each DCS and REST call
+    #[arg(long = "timeout", env = "PATCTL_TIMEOUT", value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// When to use colours
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 success, 1 failure/rejection/abort, 2 usage or config error, \
+3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown.";
+
+fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 3600.0) {
+        return Err(format!("'{s}' must be between 0 and 3600 seconds"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Demote cluster to a standby cluster
+    #[command(name = "demote-cluster")]
+    DemoteCluster(commands::cluster_role::DemoteArgs),
+    /// Generate a dsn for the provided member, defaults to a dsn of the leader
+    Dsn(commands::query::DsnArgs),
+    /// Edit cluster configuration
+    #[command(name = "edit-config")]
+    EditConfig(commands::config::EditConfigArgs),
+    /// Failover to a replica
+    Failover(commands::switchover::FailoverArgs),
+    /// Discard scheduled events
+    Flush(commands::members::FlushArgs),
+    /// Show the history of failovers/switchovers
+    History(commands::history::HistoryArgs),
+    /// List the Patroni members for a given Patroni
+    List(commands::list::ListArgs),
+    /// Disable auto failover
+    Pause(commands::pause::PauseArgs),
+    /// Promote cluster, make it run standalone
+    #[command(name = "promote-cluster")]
+    PromoteCluster(commands::cluster_role::PromoteArgs),
+    /// Query a Patroni PostgreSQL member
+    Query(commands::query::QueryArgs),
+    /// Reinitialize cluster member
+    Reinit(commands::members::ReinitArgs),
+    /// Reload cluster member configuration
+    Reload(commands::members::ReloadArgs),
+    /// Remove cluster from DCS
+    Remove(commands::remove::RemoveArgs),
+    /// Restart cluster member
+    Restart(commands::members::RestartArgs),
+    /// Resume auto failover
+    Resume(commands::pause::ResumeArgs),
+    /// Show cluster configuration
+    #[command(name = "show-config")]
+    ShowConfig(commands::config::ShowConfigArgs),
+    /// Switchover to a replica
+    Switchover(commands::switchover::SwitchoverArgs),
+    /// Prints ASCII topology for given cluster
+    Topology(commands::list::TopologyArgs),
+    /// Output version of patronictl command or a running Patroni instance
+    Version(commands::version::VersionArgs),
+}
+
+impl Cli {
+    /// The clap command, named after the name patctl was invoked as (`patronictl` through a symlink).
+    pub fn command_for(bin: &str) -> clap::Command {
+        let cmd = <Cli as clap::CommandFactory>::command();
+        if bin == "patronictl" {
+            cmd.name("patronictl").bin_name("patronictl")
+        } else {
+            cmd
+        }
+    }
+}
+
+/// The file name patctl was started as (`patctl` or `patronictl`).
+pub fn invoked_name(argv0: Option<&OsString>) -> String {
+    argv0
+        .map(PathBuf::from)
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .filter(|n| n == "patronictl")
+        .unwrap_or_else(|| "patctl".to_string())
+}
+
+/// Commands that need neither configuration nor network (`version` without a cluster). Returns
+/// `None` when the command needs the runtime.
+pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
+    match &cli.command {
+        Command::Version(args) if args.cluster_name.is_none() => {
+            ui.line(&commands::version::own_version_line());
+            Some(Exit::Success)
+        }
+        _ => None,
+    }
+}
+
+/// Load the configuration and run the command.
+pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
+    let mut ctx = Context::new(&cli, ui)?;
+    match cli.command {
+        Command::List(a) => commands::list::cmd_list(&mut ctx, a).await,
+        Command::Topology(a) => commands::list::cmd_topology(&mut ctx, a).await,
+        Command::ShowConfig(a) => commands::config::cmd_show_config(&mut ctx, a).await,
+        Command::EditConfig(a) => commands::config::cmd_edit_config(&mut ctx, a).await,
+        Command::History(a) => commands::history::cmd_history(&mut ctx, a).await,
+        Command::Switchover(a) => commands::switchover::cmd_switchover(&mut ctx, a).await,
+        Command::Failover(a) => commands::switchover::cmd_failover(&mut ctx, a).await,
+        Command::Pause(a) => commands::pause::cmd_pause(&mut ctx, a).await,
+        Command::Resume(a) => commands::pause::cmd_resume(&mut ctx, a).await,
+        Command::Restart(a) => commands::members::cmd_restart(&mut ctx, a).await,
+        Command::Reinit(a) => commands::members::cmd_reinit(&mut ctx, a).await,
+        Command::Reload(a) => commands::members::cmd_reload(&mut ctx, a).await,
+        Command::Flush(a) => commands::members::cmd_flush(&mut ctx, a).await,
+        Command::Remove(a) => commands::remove::cmd_remove(&mut ctx, a).await,
+        Command::Dsn(a) => commands::query::cmd_dsn(&mut ctx, a).await,
+        Command::Query(a) => commands::query::cmd_query(&mut ctx, a).await,
+        Command::Version(a) => commands::version::cmd_version(&mut ctx, a).await,
+        Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(&mut ctx, a).await,
+        Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(&mut ctx, a).await,
+    }
+}

@@ -1,0 +1,54 @@
+//! `history`, mirroring patronictl's `history`: the `history` key as a table (TL and LSN right-aligned,
+//! short lines padded), or JSON/YAML/TSV.
+
+use clap::Args;
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::output::members::{print_output, Format};
+
+/// `history [CLUSTER_NAME]`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Cluster name (default: the configured scope)
+    pub cluster_name: Option<String>,
+    /// Citus group
+    #[arg(long)]
+    pub group: Option<i64>,
+    /// Output format
+    #[arg(short = 'f', long = "format", value_enum, default_value = "pretty")]
+    pub fmt: Format,
+}
+
+const COLUMNS: [&str; 5] = ["TL", "LSN", "Reason", "Timestamp", "New Leader"];
+
+/// Render the history lines as patronictl prints them.
+pub fn render(lines: &[Vec<Value>], fmt: Format) -> String {
+    let rows: Vec<Vec<Value>> = lines
+        .iter()
+        .map(|l| {
+            let mut row = l.clone();
+            while row.len() < COLUMNS.len() {
+                row.push(Value::String(String::new()));
+            }
+            row
+        })
+        .collect();
+    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    let fmt = if fmt == Format::Yml {
+        Format::Yaml
+    } else {
+        fmt
+    };
+    print_output(&columns, rows, &["TL", "LSN"], fmt, "")
+}
+
+/// Run `history`.
+pub async fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
+    let name = ctx.cluster_name(args.cluster_name)?;
+    let group = ctx.default_group(args.group);
+    let cluster = ctx.cluster(&name, group).await?;
+    ctx.ui.out(&render(&cluster.history, args.fmt));
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! patctl: a fast, drop-in replacement for Patroni's `patronictl`.
+//!
+//! The pipeline is the one of the model Rust CLIs: parse the command line (no I/O), load the
+//! configuration, run one command on a current-thread tokio runtime, and map the result to an exit
+//! code at one boundary ([`error::Exit`]). Commands live in [`commands`], one file per family; the DCS
+//! back ends behind [`dcs::Dcs`]; the REST client in [`api`]; everything printed goes through [`output`].
+
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod dcs;
+pub mod error;
+pub mod generate;
+pub mod model;
+pub mod output;
+pub mod time;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use crate::error::Exit;
+
+/// Parse `args`, run the command, and return the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let bin = cli::invoked_name(args.first());
+    let cli = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
+        Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
+            Ok(c) => c,
+            Err(e) => return usage_exit(e),
+        },
+        Err(e) => return usage_exit(e),
+    };
+    let ui = output::Ui::new(cli.color);
+    if let Some(done) = cli::run_offline(&cli, &ui) {
+        return done.into();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            ui.err_line(&format!("Error: cannot start the runtime: {e}"));
+            return Exit::Failure.into();
+        }
+    };
+    let result = runtime.block_on(cli::dispatch(cli, &ui));
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => Exit::Success.into(),
+        Err(e) => {
+            ui.report(&e);
+            e.exit.into()
+        }
+    }
+}
+
+fn usage_exit(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        Exit::Usage.into()
+    } else {
+        Exit::Success.into()
+    }
+}
+
+/// Parse-only entry point used by tests and `generate`: the clap command tree.
+pub fn command() -> clap::Command {
+    <cli::Cli as clap::CommandFactory>::command()
+}

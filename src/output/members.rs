@@ -1,0 +1,705 @@
+//! The member table of `list` and `topology`, mirroring patronictl's `output_members`,
+//! `print_output`, `topology_sort` and Patroni's `cluster_as_json`: derived roles, LSN/lag columns
+//! with banker's rounding to MiB, conditional extra columns, `host:port` only when needed, the
+//! title over the top border, and the service-info footer. Pure: a cluster in, text out.
+
+use serde_json::{Map, Value};
+
+use super::table::{self, Align};
+use super::{pyjson, pyyaml};
+use crate::model::{format_lsn, truthy, Cluster, Member};
+
+/// Output format of `list`/`topology` and the other table-printing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The bordered table.
+    Pretty,
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// One JSON array per cluster.
+    Json,
+    /// One YAML document per cluster.
+    Yaml,
+    /// Same as yaml.
+    Yml,
+    /// The table ordered as a replication tree (used by `topology`).
+    #[value(skip)]
+    Topology,
+}
+
+impl Format {
+    fn is_table(self) -> bool {
+        matches!(self, Format::Pretty | Format::Topology)
+    }
+}
+
+/// One member as Patroni's `cluster_as_json` describes it.
+#[derive(Debug, Clone)]
+struct MemberJson {
+    name: String,
+    role: &'static str,
+    state: String,
+    host: Option<String>,
+    port: Option<u16>,
+    timeline: Option<Value>,
+    pending_restart: Option<Value>,
+    pending_restart_reason: Option<Value>,
+    scheduled_restart: Option<Value>,
+    tags: Option<Value>,
+    /// (lsn, lag) for receive, replay and the legacy xlog location; `None` = leader (no cells).
+    lsns: Option<[LsnCell; 3]>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum LsnCell {
+    Unknown,
+    Known(String, i64),
+}
+
+/// A scheduled switchover: (at, from, to).
+type ScheduledSwitchover = (String, Option<String>, Option<String>);
+
+/// `cluster_as_json` of one group: its members, whether it is paused, a scheduled switchover.
+struct ClusterJson {
+    members: Vec<MemberJson>,
+    paused: bool,
+    switchover: Option<ScheduledSwitchover>,
+}
+
+fn cluster_as_json(c: &Cluster) -> ClusterJson {
+    let leader = c.leader_name();
+    let sync_role = if c.is_quorum_commit_mode() {
+        "quorum_standby"
+    } else {
+        "sync_standby"
+    };
+    let standby = c.is_standby_cluster();
+    let sync_mode = c.is_synchronous_mode();
+    let mut out: Vec<MemberJson> = c
+        .members
+        .iter()
+        .map(|m| {
+            let is_leader = Some(m.name.as_str()) == leader;
+            let role = if is_leader {
+                if standby {
+                    "standby_leader"
+                } else {
+                    "leader"
+                }
+            } else if sync_mode && c.sync_matches(&m.name, false) {
+                sync_role
+            } else {
+                "replica"
+            };
+            let repl = if role != "leader" {
+                m.str_field("replication_state").unwrap_or("")
+            } else {
+                ""
+            };
+            let state = if repl.is_empty() {
+                m.str_field("state").unwrap_or("").to_string()
+            } else {
+                repl.to_string()
+            };
+            let (host, port) = match m.host_port() {
+                Some((h, p)) if !h.is_empty() => (Some(h), p),
+                _ => (None, None),
+            };
+            let lsns = (!is_leader).then(|| {
+                ["receive_lsn", "replay_lsn", "xlog_location"]
+                    .map(|k| lsn_cell(m, k, c.optime as i64))
+            });
+            MemberJson {
+                name: m.name.clone(),
+                role,
+                state,
+                host,
+                port,
+                timeline: m.data.get("timeline").cloned(),
+                pending_restart: m.data.get("pending_restart").cloned(),
+                pending_restart_reason: m.data.get("pending_restart_reason").cloned(),
+                scheduled_restart: m.data.get("scheduled_restart").cloned(),
+                tags: m.data.get("tags").cloned(),
+                lsns,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    let switchover = c.scheduled_switchover().map(|f| {
+        (
+            iso_normalize(f.scheduled_at.as_deref().unwrap_or("")),
+            f.leader.clone(),
+            f.candidate.clone(),
+        )
+    });
+    ClusterJson {
+        members: out,
+        paused: c.is_paused(),
+        switchover,
+    }
+}
+
+fn lsn_cell(m: &Member, key: &str, cluster_lsn: i64) -> LsnCell {
+    match m.lsn_field(key) {
+        None | Some(0) => LsnCell::Unknown,
+        Some(lsn) => LsnCell::Known(
+            format_lsn(lsn),
+            if cluster_lsn >= lsn {
+                cluster_lsn - lsn
+            } else {
+                0
+            },
+        ),
+    }
+}
+
+/// `datetime.isoformat()` of a stored timestamp: a trailing `Z` becomes `+00:00`.
+fn iso_normalize(s: &str) -> String {
+    match s.strip_suffix('Z') {
+        Some(base) => format!("{base}+00:00"),
+        None => s.to_string(),
+    }
+}
+
+/// Python's `str()` of a JSON value.
+pub fn py_str(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Number(n) if n.is_f64() => pyjson::float_repr(n.as_f64().unwrap_or(0.0)),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => py_repr(other),
+    }
+}
+
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => {
+            format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        other => py_str(other),
+    }
+}
+
+/// Python 3's `round(bytes / 1024 / 1024)`: round half to even.
+pub fn lag_mib(bytes: i64) -> i64 {
+    (bytes as f64 / 1024.0 / 1024.0).round_ties_even() as i64
+}
+
+fn title_case(role: &str) -> String {
+    role.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Patroni's `topology_sort` + `generate_topology`: leader first, children as `+ name`, deeper levels
+/// indented by two spaces; members in a `replicatefrom` cycle are dropped, as in patronictl.
+fn topology_sort(members: Vec<MemberJson>) -> Vec<MemberJson> {
+    let leader = members.iter().find(|m| m.role.ends_with("leader")).cloned();
+    let replicas: Vec<String> = members
+        .iter()
+        .filter(|m| !m.role.ends_with("leader"))
+        .map(|m| m.name.clone())
+        .collect();
+    let leader_name = leader.as_ref().map(|l| l.name.clone());
+    let mut children: std::collections::HashMap<Option<String>, Vec<MemberJson>> =
+        Default::default();
+    for m in members.iter().filter(|m| !m.role.ends_with("leader")) {
+        let parent = m
+            .tags
+            .as_ref()
+            .and_then(|t| t.get("replicatefrom"))
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty() && *p != m.name && replicas.iter().any(|r| r == p))
+            .map(String::from);
+        let parent = if parent.is_some() {
+            parent
+        } else {
+            leader_name.clone()
+        };
+        children.entry(parent).or_default().push(m.clone());
+    }
+    let mut out = Vec::new();
+    fn walk(
+        level: usize,
+        node_name: Option<String>,
+        node: Option<MemberJson>,
+        children: &std::collections::HashMap<Option<String>, Vec<MemberJson>>,
+        out: &mut Vec<MemberJson>,
+    ) {
+        let kids = children.get(&node_name).cloned().unwrap_or_default();
+        if let Some(mut m) = node {
+            if level > 0 {
+                m.name = format!("{}+ {}", " ".repeat((level - 1) * 2), m.name);
+            }
+            if !m.name.is_empty() {
+                out.push(m);
+            }
+        }
+        for k in kids {
+            let name = Some(k.name.clone());
+            walk(level + 1, name, Some(k), children, out);
+        }
+    }
+    walk(0, leader_name, leader, &children, &mut out);
+    out
+}
+
+/// Everything `output_members` needs besides the cluster.
+pub struct MembersView<'a> {
+    /// The cluster name as given on the command line.
+    pub name: &'a str,
+    /// `-e/--extended`.
+    pub extended: bool,
+    /// The output format.
+    pub fmt: Format,
+    /// `--group`.
+    pub group: Option<i64>,
+    /// Whether the config describes a Citus cluster.
+    pub citus: bool,
+}
+
+/// Render one cluster exactly as `patronictl list` prints it (including the trailing newline).
+pub fn render(cluster: &Cluster, view: &MembersView) -> String {
+    let initialize = match cluster.initialize.as_deref() {
+        None => "uninitialized".to_string(),
+        Some("") => "initializing".to_string(),
+        Some(s) => s.to_string(),
+    };
+    let mut columns: Vec<&str> = vec![
+        "Cluster",
+        "Member",
+        "Host",
+        "Role",
+        "State",
+        "TL",
+        "Receive LSN",
+        "Receive Lag",
+        "Replay LSN",
+        "Replay Lag",
+    ];
+    let mut groups: Vec<(i64, &Cluster)> = vec![(view.group.unwrap_or(0), cluster)];
+    if view.citus {
+        columns.insert(1, "Group");
+        if view.group.is_none() {
+            groups.extend(cluster.workers.iter().map(|(g, c)| (*g, c)));
+        }
+    }
+    groups.sort_by_key(|(g, _)| *g);
+    let parsed: Vec<(i64, ClusterJson)> = groups
+        .iter()
+        .map(|(g, c)| (*g, cluster_as_json(c)))
+        .collect();
+
+    let all_members: Vec<&MemberJson> = parsed
+        .iter()
+        .flat_map(|(_, p)| p.members.iter())
+        .filter(|m| m.host.is_some())
+        .collect();
+    type Has = fn(&MemberJson) -> bool;
+    let extras: [(&str, Has); 4] = [
+        ("Pending restart", |m| {
+            m.pending_restart.as_ref().is_some_and(truthy)
+        }),
+        ("Pending restart reason", |m| {
+            m.pending_restart_reason.as_ref().is_some_and(truthy)
+        }),
+        ("Scheduled restart", |m| {
+            m.scheduled_restart.as_ref().is_some_and(truthy)
+        }),
+        ("Tags", |m| m.tags.as_ref().is_some_and(truthy)),
+    ];
+    for (col, has) in extras {
+        if view.extended || all_members.iter().any(|m| has(m)) {
+            columns.push(col);
+        }
+    }
+    let append_port = all_members
+        .iter()
+        .any(|m| m.port.is_some_and(|p| p != 5432))
+        || {
+            let mut hosts: Vec<&str> = all_members
+                .iter()
+                .filter_map(|m| m.host.as_deref())
+                .collect();
+            hosts.sort_unstable();
+            hosts.dedup();
+            hosts.len() < all_members.len()
+        };
+
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for (g, cj) in &parsed {
+        let members = &cj.members;
+        let members = if view.fmt == Format::Topology {
+            topology_sort(members.clone())
+        } else {
+            members.clone()
+        };
+        for m in members {
+            rows.push(
+                columns
+                    .iter()
+                    .map(|c| cell(&m, c, *g, view, append_port))
+                    .collect(),
+            );
+        }
+    }
+
+    let title = if view.citus {
+        match view.group {
+            None => format!(" Citus cluster: {} ", view.name),
+            Some(g) => format!(" Citus cluster: {} (group: {g}, {initialize}) ", view.name),
+        }
+    } else {
+        format!(" Cluster: {} ({initialize}) ", view.name)
+    };
+    let mut column_names: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    if view.fmt.is_table() {
+        for c in column_names.iter_mut() {
+            if c == "Receive Lag" || c == "Replay Lag" {
+                *c = "Lag".into();
+            }
+        }
+    }
+    let right = ["Group", "Receive LSN", "Replay LSN", "Lag", "TL"];
+    let mut out = print_output(&column_names, rows, &right, view.fmt, &title);
+    if view.fmt.is_table() {
+        for (g, cj) in &parsed {
+            let (paused, switchover) = (&cj.paused, &cj.switchover);
+            let mut info: Vec<String> = Vec::new();
+            if *paused {
+                info.push("Maintenance mode: on".into());
+            }
+            if let Some((at, from, to)) = switchover {
+                let mut s = format!("Switchover scheduled at: {at}");
+                if let Some(f) = from {
+                    s.push_str(&format!("\n{:>24}: {f}", "from"));
+                }
+                if let Some(t) = to {
+                    s.push_str(&format!("\n{:>24}: {t}", "to"));
+                }
+                info.push(s);
+            }
+            if !info.is_empty() {
+                if view.citus && view.group.is_none() {
+                    out.push_str(&format!("Citus group: {g}\n"));
+                }
+                out.push_str(&format!(" {}\n", info.join("\n ")));
+            }
+        }
+    }
+    out
+}
+
+fn cell(m: &MemberJson, column: &str, group: i64, view: &MembersView, append_port: bool) -> Value {
+    let s = |x: &str| Value::String(x.to_string());
+    let lsn = |i: usize, lag: bool| -> Value {
+        let Some(cells) = &m.lsns else { return s("") };
+        let (mut recv, mut replay) = (cells[0].clone(), cells[1].clone());
+        // Members older than 4.1 publish only xlog_location: shown under Receive when streaming.
+        if recv == LsnCell::Unknown && replay == LsnCell::Unknown && cells[2] != LsnCell::Unknown {
+            if m.state == "streaming" {
+                recv = cells[2].clone();
+            } else {
+                replay = cells[2].clone();
+            }
+        }
+        match (if i == 0 { recv } else { replay }, lag) {
+            (LsnCell::Unknown, false) => s("unknown"),
+            (LsnCell::Unknown, true) => s(""),
+            (LsnCell::Known(l, _), false) => Value::String(l),
+            (LsnCell::Known(_, b), true) => Value::from(lag_mib(b)),
+        }
+    };
+    match column {
+        "Cluster" => s(view.name),
+        "Group" => Value::from(group),
+        "Member" => s(&m.name),
+        "Host" => match (&m.host, m.port) {
+            (Some(h), Some(p)) if append_port => Value::String(format!("{h}:{p}")),
+            (Some(h), _) => s(h),
+            (None, _) => s(""),
+        },
+        "Role" => Value::String(title_case(m.role)),
+        "State" => s(&m.state),
+        "TL" => m.timeline.clone().unwrap_or_else(|| s("")),
+        "Receive LSN" => lsn(0, false),
+        "Receive Lag" => lsn(0, true),
+        "Replay LSN" => lsn(1, false),
+        "Replay Lag" => lsn(1, true),
+        "Pending restart" => s(if m.pending_restart.as_ref().is_some_and(truthy) {
+            "*"
+        } else {
+            ""
+        }),
+        "Pending restart reason" => {
+            let hide = view.fmt.is_table();
+            let lines: Vec<String> = match &m.pending_restart_reason {
+                Some(Value::Object(reasons)) => reasons
+                    .iter()
+                    .map(|(k, v)| {
+                        let get = |f: &str| v.get(f).map(py_str).unwrap_or_default();
+                        let full = format!("{k}: {}->{}", get("old_value"), get("new_value"));
+                        if hide && full.chars().count() > 50 {
+                            format!("{k}: [hidden - too long]")
+                        } else {
+                            full
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Value::String(lines.join("\n"))
+        }
+        "Scheduled restart" => match &m.scheduled_restart {
+            Some(Value::Object(sr)) => {
+                let mut v = sr.get("schedule").map(py_str).unwrap_or_default();
+                if let Some(pv) = sr.get("postgres_version") {
+                    v.push_str(&format!(" if version < {}", py_str(pv)));
+                }
+                Value::String(v)
+            }
+            _ => s(""),
+        },
+        "Tags" => m.tags.clone().filter(truthy).unwrap_or_else(|| s("")),
+        _ => s(""),
+    }
+}
+
+/// patronictl's `print_output`: JSON/YAML arrays (empty values dropped when there is a title), TSV,
+/// or the pretty table with the title. Returns the text including the final newline.
+/// `right` names the right-aligned columns of the pretty table.
+pub fn print_output(
+    columns: &[String],
+    mut rows: Vec<Vec<Value>>,
+    right: &[&str],
+    fmt: Format,
+    title: &str,
+) -> String {
+    match fmt {
+        Format::Json | Format::Yaml | Format::Yml => {
+            let elements: Vec<Value> = rows
+                .into_iter()
+                .map(|r| {
+                    let mut obj = Map::new();
+                    for (k, v) in columns.iter().zip(r) {
+                        if title.is_empty() || !py_str(&v).is_empty() {
+                            obj.insert(k.clone(), v);
+                        }
+                    }
+                    Value::Object(obj)
+                })
+                .collect();
+            let list = Value::Array(elements);
+            if fmt == Format::Json {
+                pyjson::dumps(&list) + "\n"
+            } else {
+                pyyaml::dump(&list) + "\n"
+            }
+        }
+        Format::Pretty | Format::Tsv | Format::Topology => {
+            let list_cluster =
+                !title.is_empty() && columns.first().map(String::as_str) == Some("Cluster");
+            let mut columns = columns.to_vec();
+            if list_cluster {
+                if let Some(i) = columns.iter().position(|c| c == "Tags") {
+                    for r in rows.iter_mut() {
+                        if truthy(&r[i]) {
+                            let text = if fmt == Format::Pretty {
+                                pyyaml::dump(&r[i])
+                            } else {
+                                pyyaml::dump_flow(&r[i])
+                            };
+                            r[i] = Value::String(text.trim().to_string());
+                        }
+                    }
+                }
+                if fmt != Format::Tsv {
+                    let skip = if title.contains(" (group: ") { 2 } else { 1 };
+                    columns.drain(..skip.min(columns.len()));
+                    for r in rows.iter_mut() {
+                        r.drain(..skip.min(r.len()));
+                    }
+                }
+            }
+            let text_rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(py_str).collect())
+                .collect();
+            if fmt == Format::Tsv {
+                let mut out = String::new();
+                if !columns.is_empty() {
+                    out.push_str(&columns.join("\t"));
+                    out.push('\n');
+                }
+                for r in text_rows {
+                    out.push_str(&r.join("\t"));
+                    out.push('\n');
+                }
+                out
+            } else {
+                let align: Vec<Align> = columns
+                    .iter()
+                    .map(|c| {
+                        if right.contains(&c.as_str()) {
+                            Align::Right
+                        } else {
+                            Align::Left
+                        }
+                    })
+                    .collect();
+                table::render(title, &columns, &align, &text_rows) + "\n"
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    fn n(key: &str, value: &str) -> Node {
+        Node {
+            key: key.into(),
+            value: value.into(),
+            version: 1,
+            session: None,
+        }
+    }
+
+    fn view(fmt: Format) -> MembersView<'static> {
+        MembersView {
+            name: "clean",
+            extended: false,
+            fmt,
+            group: None,
+            citus: false,
+        }
+    }
+
+    /// The paused quorum cluster with a scheduled switchover from reference/patronictl-spec.md §10.
+    fn spec_cluster() -> Cluster {
+        Cluster::from_nodes(&[
+            n("config", r#"{"pause":true,"synchronous_mode":"quorum"}"#),
+            n(
+                "failover",
+                r#"{"leader":"node1","member":"node2","scheduled_at":"2030-01-01T10:00:00+00:00"}"#,
+            ),
+            n("initialize", "7334869384651563031"),
+            n("leader", "node1"),
+            n(
+                "members/node1",
+                r#"{"conn_url":"postgres://10.0.0.1:5432/postgres","state":"running","role":"primary","timeline":5}"#,
+            ),
+            n(
+                "members/node2",
+                r#"{"conn_url":"postgres://10.0.0.2:5432/postgres","state":"running","role":"replica","replication_state":"streaming","timeline":5,"receive_lsn":67109208,"replay_lsn":67109208,"xlog_location":67109208}"#,
+            ),
+            n(
+                "members/node3",
+                r#"{"conn_url":"postgres://10.0.0.3:5432/postgres","state":"stopped","role":"replica"}"#,
+            ),
+            n(
+                "members/node4",
+                r#"{"conn_url":"postgres://10.0.0.4:5432/postgres","state":"in archive recovery","role":"replica","timeline":4,"xlog_location":1000}"#,
+            ),
+            n("status", r#"{"optime":67109208}"#),
+            n(
+                "sync",
+                r#"{"leader":"node1","sync_standby":"node2","quorum":1}"#,
+            ),
+        ])
+    }
+
+    #[test]
+    fn spec_sample_pretty() {
+        let want = "\
++ Cluster: clean (7334869384651563031) --------------------+----+-------------+-----+------------+-----+
+| Member | Host     | Role           | State               | TL | Receive LSN | Lag | Replay LSN | Lag |
++--------+----------+----------------+---------------------+----+-------------+-----+------------+-----+
+| node1  | 10.0.0.1 | Leader         | running             |  5 |             |     |            |     |
+| node2  | 10.0.0.2 | Quorum Standby | streaming           |  5 |   0/4000158 |   0 |  0/4000158 |   0 |
+| node3  | 10.0.0.3 | Replica        | stopped             |    |     unknown |     |    unknown |     |
+| node4  | 10.0.0.4 | Replica        | in archive recovery |  4 |     unknown |     |      0/3E8 |  64 |
++--------+----------+----------------+---------------------+----+-------------+-----+------------+-----+
+ Maintenance mode: on
+ Switchover scheduled at: 2030-01-01T10:00:00+00:00
+                    from: node1
+                      to: node2
+";
+        assert_eq!(render(&spec_cluster(), &view(Format::Pretty)), want);
+    }
+
+    #[test]
+    fn spec_sample_json() {
+        let got = render(&spec_cluster(), &view(Format::Json));
+        assert!(got.starts_with(r#"[{"Cluster": "clean", "Member": "node1", "Host": "10.0.0.1", "Role": "Leader", "State": "running", "TL": 5}, {"Cluster": "clean", "Member": "node2", "Host": "10.0.0.2", "Role": "Quorum Standby", "State": "streaming", "TL": 5, "Receive LSN": "0/4000158", "Receive Lag": 0, "Replay LSN": "0/4000158", "Replay Lag": 0}, {"Cluster": "clean", "Member": "node3", "Host": "10.0.0.3", "Role": "Replica", "State": "stopped", "Receive LSN": "unknown", "Replay LSN": "unknown"}, "#), "{got}");
+        assert!(got.ends_with("}]\n"));
+    }
+
+    #[test]
+    fn banker_rounding() {
+        assert_eq!(lag_mib(1048576 * 3 / 2), 2);
+        assert_eq!(lag_mib(1048576 * 5 / 2), 2);
+        assert_eq!(lag_mib(1048576 / 2), 0);
+        assert_eq!(lag_mib(1048576 / 2 + 1), 1);
+    }
+
+    #[test]
+    fn topology_tree_and_cycles() {
+        let m = |name: &str, tags: &str| {
+            n(
+                &format!("members/{name}"),
+                &format!(
+                    r#"{{"conn_url":"postgres://127.0.0.1:5432/postgres","state":"running","tags":{tags}}}"#
+                ),
+            )
+        };
+        let c = Cluster::from_nodes(&[
+            n("leader", "pg1"),
+            m("pg1", "{}"),
+            m("pg2", "{}"),
+            m("pg3", r#"{"replicatefrom":"pg2"}"#),
+            m("pg4", r#"{"replicatefrom":"pg5"}"#),
+            m("pg5", r#"{"replicatefrom":"pg4"}"#),
+        ]);
+        let names: Vec<String> = topology_sort(cluster_as_json(&c).members)
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, vec!["pg1", "+ pg2", "  + pg3"]);
+    }
+
+    #[test]
+    fn empty_cluster_and_uninitialized_title() {
+        let got = render(
+            &Cluster::default(),
+            &MembersView {
+                name: "nosuch",
+                ..view(Format::Pretty)
+            },
+        );
+        assert!(
+            got.starts_with("+ Cluster: nosuch (uninitialized) --+"),
+            "{got}"
+        );
+        assert_eq!(got.lines().count(), 4);
+    }
+}

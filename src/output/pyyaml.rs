@@ -1,0 +1,703 @@
+//! YAML exactly as PyYAML's `yaml.safe_dump(data, default_flow_style=…, allow_unicode=True, width=200)`
+//! writes it, which is what patronictl prints for `show-config`, `-f yaml`, the edit-config buffer and
+//! member tags. Keys are sorted, block sequences inside mappings are not indented, and a string is
+//! quoted exactly when PyYAML would (YAML 1.1 booleans such as `on`, numbers, timestamps, indicators).
+//!
+//! Not reproduced: PyYAML folds plain and quoted scalars longer than 200 columns.
+
+use serde_json::{Map, Value};
+
+use super::pyjson::float_repr;
+
+/// `yaml.safe_dump(v, default_flow_style=False)`: block style.
+pub fn dump(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Object(m) if !m.is_empty() => block_map(&mut out, m, 0),
+        Value::Array(a) if !a.is_empty() => block_seq(&mut out, a, 0),
+        other => {
+            out.push_str(&flow(other));
+            out.push('\n');
+            if let Value::String(s) = other {
+                if !s.is_empty() && scalar_style(s, false, false) == Style::Plain {
+                    out.push_str("...\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `yaml.safe_dump(v, default_flow_style=True)`: flow style, one line plus a newline.
+pub fn dump_flow(v: &Value) -> String {
+    let mut s = flow(v);
+    s.push('\n');
+    s
+}
+
+fn sorted(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut v: Vec<_> = m.iter().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
+fn block_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
+    for (i, (k, v)) in sorted(m).into_iter().enumerate() {
+        if i > 0 {
+            push_indent(out, indent);
+        }
+        out.push_str(&scalar(k, false, true, indent));
+        out.push(':');
+        match v {
+            Value::Object(sub) if !sub.is_empty() => {
+                out.push('\n');
+                push_indent(out, indent + 2);
+                block_map(out, sub, indent + 2);
+            }
+            Value::Array(seq) if !seq.is_empty() => {
+                out.push('\n');
+                push_indent(out, indent);
+                block_seq(out, seq, indent);
+            }
+            other => {
+                out.push(' ');
+                out.push_str(&block_scalar(other, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn block_seq(out: &mut String, a: &[Value], indent: usize) {
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            push_indent(out, indent);
+        }
+        out.push_str("- ");
+        match v {
+            Value::Object(sub) if !sub.is_empty() => block_map(out, sub, indent + 2),
+            Value::Array(seq) if !seq.is_empty() => block_seq(out, seq, indent + 2),
+            other => {
+                out.push_str(&block_scalar(other, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn push_indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+/// A scalar (or empty collection) in block context.
+fn block_scalar(v: &Value, indent: usize) -> String {
+    match v {
+        Value::String(s) => scalar(s, false, false, indent),
+        other => flow(other),
+    }
+}
+
+fn flow(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+        Value::Number(n) => {
+            if n.is_f64() {
+                let f = n.as_f64().unwrap_or(0.0);
+                if f.is_nan() {
+                    ".nan".into()
+                } else if f.is_infinite() {
+                    if f > 0.0 { ".inf" } else { "-.inf" }.into()
+                } else {
+                    let r = float_repr(f).to_lowercase();
+                    if !r.contains('.') && r.contains('e') {
+                        r.replacen('e', ".0e", 1)
+                    } else {
+                        r
+                    }
+                }
+            } else {
+                n.to_string()
+            }
+        }
+        Value::String(s) => scalar(s, true, false, 0),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(flow).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(m) => {
+            let items: Vec<String> = sorted(m)
+                .into_iter()
+                .map(|(k, v)| format!("{}: {}", scalar(k, true, true, 0), flow(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+/// A string scalar as PyYAML writes it in the given context.
+fn scalar(s: &str, flow_context: bool, simple_key: bool, indent: usize) -> String {
+    match scalar_style(s, flow_context, simple_key) {
+        Style::Plain => s.to_string(),
+        Style::Single => single_quoted(s, indent),
+        Style::Double => double_quoted(s),
+    }
+}
+
+fn scalar_style(s: &str, flow_context: bool, simple_key: bool) -> Style {
+    let a = analyze(s);
+    let implicit_str = !resolves_to_non_string(s);
+    if implicit_str
+        && !(simple_key && (a.empty || a.multiline))
+        && ((flow_context && a.allow_flow_plain) || (!flow_context && a.allow_block_plain))
+    {
+        return Style::Plain;
+    }
+    if a.allow_single_quoted && !(simple_key && a.multiline) {
+        return Style::Single;
+    }
+    Style::Double
+}
+
+struct Analysis {
+    empty: bool,
+    multiline: bool,
+    allow_flow_plain: bool,
+    allow_block_plain: bool,
+    allow_single_quoted: bool,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_ws(c: Option<char>) -> bool {
+    matches!(
+        c,
+        None | Some('\0' | ' ' | '\t' | '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    )
+}
+
+// PyYAML's Emitter.analyze_scalar, reduced to the flags the style choice reads.
+fn analyze(s: &str) -> Analysis {
+    if s.is_empty() {
+        return Analysis {
+            empty: true,
+            multiline: false,
+            allow_flow_plain: false,
+            allow_block_plain: true,
+            allow_single_quoted: true,
+        };
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    let (mut block_ind, mut flow_ind) = (false, false);
+    if s.starts_with("---") || s.starts_with("...") {
+        block_ind = true;
+        flow_ind = true;
+    }
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let mut preceded_ws = true;
+    let mut followed_ws = n == 1 || is_ws(chars.get(1).copied());
+    for (i, &ch) in chars.iter().enumerate() {
+        if i == 0 {
+            if "#,[]{}&*!|>'\"%@`".contains(ch) {
+                flow_ind = true;
+                block_ind = true;
+            }
+            if ch == '?' || ch == ':' {
+                flow_ind = true;
+                if followed_ws {
+                    block_ind = true;
+                }
+            }
+            if ch == '-' && followed_ws {
+                flow_ind = true;
+                block_ind = true;
+            }
+        } else {
+            if ",?[]{}".contains(ch) {
+                flow_ind = true;
+            }
+            if ch == ':' {
+                flow_ind = true;
+                if followed_ws {
+                    block_ind = true;
+                }
+            }
+            if ch == '#' && preceded_ws {
+                flow_ind = true;
+                block_ind = true;
+            }
+        }
+        if is_break(ch) {
+            line_breaks = true;
+        }
+        if !(ch == '\n' || ('\x20'..='\x7e').contains(&ch)) {
+            let printable_unicode = (ch == '\u{85}'
+                || ('\u{a0}'..='\u{d7ff}').contains(&ch)
+                || ('\u{e000}'..='\u{fffd}').contains(&ch)
+                || ('\u{10000}'..'\u{10ffff}').contains(&ch))
+                && ch != '\u{feff}';
+            if !printable_unicode {
+                special = true;
+            }
+        }
+        if ch == ' ' {
+            if i == 0 {
+                leading_space = true;
+            }
+            if i == n - 1 {
+                trailing_space = true;
+            }
+            if prev_break {
+                break_space = true;
+            }
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(ch) {
+            if i == 0 {
+                leading_break = true;
+            }
+            if i == n - 1 {
+                trailing_break = true;
+            }
+            if prev_space {
+                space_break = true;
+            }
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_ws = is_ws(Some(ch));
+        followed_ws = i + 2 >= n || is_ws(chars.get(i + 2).copied());
+    }
+    let mut a = Analysis {
+        empty: false,
+        multiline: line_breaks,
+        allow_flow_plain: true,
+        allow_block_plain: true,
+        allow_single_quoted: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+    }
+    if break_space {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+        a.allow_single_quoted = false;
+    }
+    if space_break || special {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+        a.allow_single_quoted = false;
+    }
+    if line_breaks {
+        a.allow_flow_plain = false;
+        a.allow_block_plain = false;
+    }
+    if flow_ind {
+        a.allow_flow_plain = false;
+    }
+    if block_ind {
+        a.allow_block_plain = false;
+    }
+    a
+}
+
+/// Whether PyYAML's implicit resolvers (YAML 1.1) would read the plain string as something other
+/// than a string: bool, int, float, null, timestamp, merge or value.
+pub fn resolves_to_non_string(s: &str) -> bool {
+    is_yaml11_bool(s)
+        || is_yaml11_null(s)
+        || is_yaml11_int(s)
+        || is_yaml11_float(s)
+        || is_yaml11_timestamp(s)
+        || s == "<<"
+        || s == "="
+}
+
+/// YAML 1.1 booleans as PyYAML resolves them.
+pub fn is_yaml11_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "yes"
+            | "Yes"
+            | "YES"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
+/// YAML 1.1 null as PyYAML resolves it.
+pub fn is_yaml11_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn strip_sign(s: &str) -> &str {
+    s.strip_prefix(['-', '+']).unwrap_or(s)
+}
+
+fn all(s: &str, f: impl Fn(u8) -> bool) -> bool {
+    !s.is_empty() && s.bytes().all(f)
+}
+
+/// `[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+` style sexagesimal tail check: every `:`-part is 1–2 digits ≤ 59.
+fn sexagesimal_parts(parts: &[&str]) -> bool {
+    !parts.is_empty()
+        && parts.iter().all(|p| {
+            (p.len() == 1 && p.as_bytes()[0].is_ascii_digit())
+                || (p.len() == 2
+                    && (b'0'..=b'5').contains(&p.as_bytes()[0])
+                    && p.as_bytes()[1].is_ascii_digit())
+        })
+}
+
+/// YAML 1.1 integers as PyYAML resolves them.
+pub fn is_yaml11_int(s: &str) -> bool {
+    let u = strip_sign(s);
+    if let Some(b) = u.strip_prefix("0b") {
+        return all(b, |c| c == b'0' || c == b'1' || c == b'_');
+    }
+    if let Some(x) = u.strip_prefix("0x") {
+        return all(x, |c| c.is_ascii_hexdigit() || c == b'_');
+    }
+    if u == "0" {
+        return true;
+    }
+    if let Some(o) = u.strip_prefix('0') {
+        return all(o, |c| (b'0'..=b'7').contains(&c) || c == b'_');
+    }
+    let mut parts = u.split(':');
+    let head = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    let head_ok = !head.is_empty()
+        && (b'1'..=b'9').contains(&head.as_bytes()[0])
+        && head.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+    head_ok && (rest.is_empty() || sexagesimal_parts(&rest))
+}
+
+/// YAML 1.1 floats as PyYAML resolves them.
+pub fn is_yaml11_float(s: &str) -> bool {
+    if matches!(s, ".nan" | ".NaN" | ".NAN") {
+        return true;
+    }
+    let u = strip_sign(s);
+    if matches!(u, ".inf" | ".Inf" | ".INF") {
+        return true;
+    }
+    let exp_ok = |e: &str| -> bool {
+        let e = match e.strip_prefix(['-', '+']) {
+            Some(d) => d,
+            None => return false,
+        };
+        all(e, |c| c.is_ascii_digit())
+    };
+    let split_exp = |t: &str| -> Option<(String, Option<String>)> {
+        match t.find(['e', 'E']) {
+            Some(i) => Some((t[..i].to_string(), Some(t[i + 1..].to_string()))),
+            None => Some((t.to_string(), None)),
+        }
+    };
+    // [-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?  and  \.[0-9_]+([eE][-+][0-9]+)? (the latter unsigned)
+    if let Some((mant, exp)) = split_exp(u) {
+        if exp.as_deref().is_none_or(exp_ok) {
+            if let Some((int, frac)) = mant.split_once('.') {
+                let frac_ok = frac.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+                if !int.is_empty()
+                    && int.as_bytes()[0].is_ascii_digit()
+                    && int.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+                    && frac_ok
+                {
+                    return true;
+                }
+                if int.is_empty() && u.len() == s.len() && !frac.is_empty() && frac_ok {
+                    return true;
+                }
+            }
+        }
+    }
+    // [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*
+    if let Some((whole, frac)) = u.rsplit_once('.') {
+        let mut parts = whole.split(':');
+        let head = parts.next().unwrap_or("");
+        let rest: Vec<&str> = parts.collect();
+        if !head.is_empty()
+            && head.as_bytes()[0].is_ascii_digit()
+            && head.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+            && sexagesimal_parts(&rest)
+            && frac.bytes().all(|c| c.is_ascii_digit() || c == b'_')
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// YAML 1.1 timestamps as PyYAML resolves them.
+pub fn is_yaml11_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
+    };
+    // yyyy-mm-dd
+    if b.len() == 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+    {
+        return true;
+    }
+    // yyyy-m?m-d?d(T|t|[ \t]+)h?h:mm:ss(.frac)?([ \t]*(Z|[-+]h?h(:mm)?))?
+    let mut i = 0;
+    let take_digits = |i: &mut usize, min: usize, max: usize| -> bool {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
+            *i += 1;
+        }
+        *i - start >= min
+    };
+    let expect = |i: &mut usize, c: u8| -> bool {
+        if b.get(*i) == Some(&c) {
+            *i += 1;
+            true
+        } else {
+            false
+        }
+    };
+    let date_ok = take_digits(&mut i, 4, 4)
+        && expect(&mut i, b'-')
+        && take_digits(&mut i, 1, 2)
+        && expect(&mut i, b'-')
+        && take_digits(&mut i, 1, 2);
+    if !date_ok {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'T' | b't')) {
+        i += 1;
+    } else {
+        let start = i;
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    if !(take_digits(&mut i, 1, 2)
+        && expect(&mut i, b':')
+        && take_digits(&mut i, 2, 2)
+        && expect(&mut i, b':')
+        && take_digits(&mut i, 2, 2))
+    {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if i == b.len() {
+        return true;
+    }
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'-' | b'+') => {
+            i += 1;
+            if !take_digits(&mut i, 1, 2) {
+                return false;
+            }
+            if i == b.len() {
+                return true;
+            }
+            expect(&mut i, b':') && take_digits(&mut i, 2, 2) && i == b.len()
+        }
+        _ => false,
+    }
+}
+
+fn single_quoted(s: &str, indent: usize) -> String {
+    let mut out = String::from("'");
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_break(c) {
+            // PyYAML writes one extra line break before a run of breaks, then re-indents.
+            let start = i;
+            while i < chars.len() && is_break(chars[i]) {
+                i += 1;
+            }
+            if chars[start] == '\n' {
+                out.push('\n');
+            }
+            for _ in start..i {
+                out.push('\n');
+            }
+            if i < chars.len() {
+                push_indent(&mut out, indent);
+            }
+            continue;
+        }
+        if c == '\'' {
+            out.push_str("''");
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out.push('\'');
+    out
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        let esc = match c {
+            '\0' => Some("0"),
+            '\x07' => Some("a"),
+            '\x08' => Some("b"),
+            '\t' => Some("t"),
+            '\n' => Some("n"),
+            '\x0b' => Some("v"),
+            '\x0c' => Some("f"),
+            '\r' => Some("r"),
+            '\x1b' => Some("e"),
+            '"' => Some("\""),
+            '\\' => Some("\\"),
+            '\u{85}' => Some("N"),
+            '\u{a0}' => Some("_"),
+            '\u{2028}' => Some("L"),
+            '\u{2029}' => Some("P"),
+            _ => None,
+        };
+        if let Some(e) = esc {
+            out.push('\\');
+            out.push_str(e);
+        } else if ('\x20'..='\x7e').contains(&c)
+            || (c > '\u{a0}' && c != '\u{feff}' && c != '\u{fffe}' && c != '\u{ffff}')
+        {
+            out.push(c);
+        } else if (c as u32) <= 0xff {
+            out.push_str(&format!("\\x{:02X}", c as u32));
+        } else if (c as u32) <= 0xffff {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push_str(&format!("\\U{:08X}", c as u32));
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn show_config_of_the_real_cluster() {
+        // reference/real-cluster.md, A.1 show-config
+        let cfg = json!({"ttl":30,"loop_wait":10,"retry_timeout":10,"maximum_lag_on_failover":1048576,
+            "postgresql":{"use_pg_rewind":true,"use_slots":true,"parameters":{"wal_level":"replica",
+            "hot_standby":"on","wal_log_hints":"on","max_wal_senders":10,"max_replication_slots":10,
+            "max_connections":100}}});
+        assert_eq!(
+            dump(&cfg),
+            "loop_wait: 10\nmaximum_lag_on_failover: 1048576\npostgresql:\n  parameters:\n    hot_standby: 'on'\n    max_connections: 100\n    max_replication_slots: 10\n    max_wal_senders: 10\n    wal_level: replica\n    wal_log_hints: 'on'\n  use_pg_rewind: true\n  use_slots: true\nretry_timeout: 10\nttl: 30\n"
+        );
+    }
+
+    #[test]
+    fn list_of_members() {
+        let v = json!([{"Cluster":"demo","Member":"node2","Host":"127.0.0.1:5434","Receive LSN":"0/4000060","Receive Lag":0,"TL":1,
+            "Tags":{"nofailover":true,"replicatefrom":"node2"},"Scheduled restart":"2030-01-01T12:00:00+00:00"}]);
+        assert_eq!(
+            dump(&v),
+            "- Cluster: demo\n  Host: 127.0.0.1:5434\n  Member: node2\n  Receive LSN: 0/4000060\n  Receive Lag: 0\n  Scheduled restart: '2030-01-01T12:00:00+00:00'\n  TL: 1\n  Tags:\n    nofailover: true\n    replicatefrom: node2\n"
+        );
+        assert_eq!(dump(&json!([])), "[]\n");
+    }
+
+    #[test]
+    fn flow_and_quoting() {
+        assert_eq!(
+            dump_flow(&json!({"replicatefrom":"node2","nofailover":true})),
+            "{nofailover: true, replicatefrom: node2}\n"
+        );
+        assert_eq!(dump(&json!({"a": "", "b": "1.5", "c": "0o7", "d": "- x", "e": "a: b", "f": "x #y", "g": "it's", "h": "tab\there", "i": [], "j": {}, "k": 1e20, "l": "12:30", "m": "012", "n": "0x1F"})),
+            "a: ''\nb: '1.5'\nc: 0o7\nd: '- x'\ne: 'a: b'\nf: 'x #y'\ng: it's\nh: \"tab\\there\"\ni: []\nj: {}\nk: 1.0e+20\nl: '12:30'\nm: '012'\nn: '0x1F'\n");
+        assert_eq!(dump_flow(&json!({"a": "x,y"})), "{a: 'x,y'}\n");
+    }
+
+    #[test]
+    fn resolvers() {
+        for s in [
+            "on",
+            "Off",
+            "yes",
+            "1",
+            "-1_000",
+            "0b101",
+            "0x1f",
+            "017",
+            "1:30",
+            "1.5",
+            ".5e+3",
+            ".inf",
+            "2024-01-01",
+            "2024-01-01T10:00:00.123+02:00",
+            "2024-1-1 1:00:00Z",
+            "~",
+        ] {
+            assert!(resolves_to_non_string(s), "{s}");
+        }
+        for s in [
+            "0/4000060",
+            "127.0.0.1:5433",
+            "node1",
+            "1.2.3",
+            "replica",
+            "08",
+            "1e5",
+            "2024-01-01X",
+            "-.5e+3",
+        ] {
+            assert!(!resolves_to_non_string(s), "{s}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Test harness: run `patctl` and `patronictl`, read the sandbox settings, poke etcd directly.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+/// What a command printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Out {
+    /// Assert the exit code, showing the output when it differs.
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+static CLUSTER: RwLock<()> = RwLock::new(());
+
+/// Shared access to the sandbox cluster (read-only tests).
+pub fn read_lock() -> RwLockReadGuard<'static, ()> {
+    CLUSTER.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Exclusive access to the sandbox cluster (tests that change it).
+pub fn write_lock() -> RwLockWriteGuard<'static, ()> {
+    CLUSTER.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A sandbox setting from the environment (`eval "$(sandbox/cluster.sh env)"`).
+#[track_caller]
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: start the sandbox (sandbox/cluster.sh up) and eval \"$(sandbox/cluster.sh env)\"")
+    })
+}
+
+/// The sandbox's node1 patroni.yml, used as the config file by both tools.
+pub fn config() -> String {
+    env("PATCTL_TEST_CONFIG")
+}
+
+/// The REST API port of node `i` (1-based).
+pub fn api_port(i: u16) -> u16 {
+    env("SANDBOX_API_BASE").parse::<u16>().unwrap() + i
+}
+
+/// The etcd client URL.
+pub fn etcd_url() -> String {
+    env("SANDBOX_ETCD_URL")
+}
+
+fn run(
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> Out {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_remove("PATRONICTL_CONFIG_FILE")
+        .env_remove("DCS_URL")
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    if let Some(input) = stdin {
+        let mut sin = child.stdin.take().unwrap();
+        let input = input.to_string();
+        std::thread::spawn(move || {
+            let _ = sin.write_all(input.as_bytes());
+        });
+    }
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{program} {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Run patctl with the given arguments (no config added).
+pub fn patctl_raw(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
+    run(
+        env!("CARGO_BIN_EXE_patctl"),
+        args,
+        stdin,
+        envs,
+        Duration::from_secs(60),
+    )
+}
+
+/// Run `patctl -c <sandbox config> ARGS`.
+pub fn patctl(args: &[&str]) -> Out {
+    let c = config();
+    let mut full = vec!["-c", c.as_str()];
+    full.extend_from_slice(args);
+    patctl_raw(&full, None, &[])
+}
+
+/// Run `patctl -c <sandbox config> ARGS` with stdin.
+pub fn patctl_stdin(args: &[&str], stdin: &str) -> Out {
+    let c = config();
+    let mut full = vec!["-c", c.as_str()];
+    full.extend_from_slice(args);
+    patctl_raw(&full, Some(stdin), &[])
+}
+
+/// Path of the real patronictl.
+pub fn patronictl_bin() -> String {
+    std::env::var("PATRONICTL").unwrap_or_else(|_| "/opt/patroni-venv/bin/patronictl".to_string())
+}
+
+/// Run the real `patronictl -c <sandbox config> ARGS` (bounded: it hangs forever when etcd is down).
+pub fn patronictl(args: &[&str]) -> Out {
+    let c = config();
+    let mut full = vec!["-c", c.as_str()];
+    full.extend_from_slice(args);
+    run(&patronictl_bin(), &full, None, &[], Duration::from_secs(60))
+}
+
+/// Run both tools with the same arguments; retry a few times so a member key refreshed between the two
+/// runs (LSNs move) does not make the comparison flaky. Returns (patctl, patronictl) of the last try.
+pub fn both(args: &[&str]) -> (Out, Out) {
+    let mut last = None;
+    for _ in 0..5 {
+        let ours = patctl(args);
+        let theirs = patronictl(args);
+        if ours.stdout == theirs.stdout && ours.code == theirs.code {
+            return (ours, theirs);
+        }
+        last = Some((ours, theirs));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    last.unwrap()
+}
+
+/// Assert that both tools print the same stdout and exit the same way.
+#[track_caller]
+pub fn assert_same(args: &[&str]) -> Out {
+    let (ours, theirs) = both(args);
+    assert_eq!(
+        ours.stdout, theirs.stdout,
+        "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
+        ours.stderr, theirs.stderr
+    );
+    assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
+    ours
+}
+
+/// `etcdctl` (v3 API) against the sandbox etcd.
+pub fn etcdctl(args: &[&str]) -> Out {
+    let url = etcd_url();
+    let mut full = vec!["--endpoints", url.as_str()];
+    full.extend_from_slice(args);
+    run(
+        "etcdctl",
+        &full,
+        None,
+        &[("ETCDCTL_API", "3")],
+        Duration::from_secs(20),
+    )
+}
+
+/// Put a raw key (v3).
+pub fn etcd_put(key: &str, value: &str) {
+    etcdctl(&["put", key, value]).code(0);
+}
+
+/// Get a raw key's value (v3), `None` when absent.
+pub fn etcd_get(key: &str) -> Option<String> {
+    let out = etcdctl(&["get", "--print-value-only", key]);
+    let v = out
+        .stdout
+        .strip_suffix('\n')
+        .unwrap_or(&out.stdout)
+        .to_string();
+    if v.is_empty() && etcdctl(&["get", "--count-only", key]).stdout.contains("0") {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// All keys under a prefix (v3).
+pub fn etcd_keys(prefix: &str) -> Vec<String> {
+    etcdctl(&["get", "--prefix", "--keys-only", prefix])
+        .stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Delete every key under a prefix (v3).
+pub fn etcd_del_prefix(prefix: &str) {
+    etcdctl(&["del", "--prefix", prefix]).code(0);
+}
+
+/// GET a member REST endpoint and return the JSON (loopback only).
+pub fn rest_get(port: u16, path: &str) -> Option<serde_json::Value> {
+    let out = run(
+        "curl",
+        &["-sS", "-m", "5", &format!("http://127.0.0.1:{port}/{path}")],
+        None,
+        &[],
+        Duration::from_secs(10),
+    );
+    serde_json::from_str(&out.stdout).ok()
+}
+
+/// Wait (bounded) until the sandbox has one running leader and all other members streaming.
+/// Returns the leader's name.
+#[track_caller]
+pub fn wait_healthy(timeout: Duration) -> String {
+    let start = Instant::now();
+    let nodes: usize = env("SANDBOX_NODES").parse().unwrap();
+    loop {
+        if let Some(c) =
+            rest_get(api_port(1), "cluster").or_else(|| rest_get(api_port(2), "cluster"))
+        {
+            let members = c["members"].as_array().cloned().unwrap_or_default();
+            let leaders: Vec<_> = members
+                .iter()
+                .filter(|m| m["role"] == "leader" && m["state"] == "running")
+                .collect();
+            let streaming = members.iter().filter(|m| m["state"] == "streaming").count();
+            if members.len() == nodes && leaders.len() == 1 && streaming == nodes - 1 {
+                return leaders[0]["name"].as_str().unwrap().to_string();
+            }
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "cluster not healthy within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// A scope name unique to this test process, for synthetic clusters written straight into etcd.
+pub fn scratch_scope(tag: &str) -> String {
+    format!("patctl-test-{tag}-{}", std::process::id())
+}

@@ -1,0 +1,175 @@
+//! `list`, `topology` and `history`: byte-for-byte what patronictl prints for the same live cluster.
+
+use std::time::Duration;
+
+use crate::common::*;
+
+#[test]
+fn list_formats_match_patronictl() {
+    let _g = read_lock();
+    wait_healthy(Duration::from_secs(60));
+    for args in [
+        &["list"][..],
+        &["list", "-e"],
+        &["list", "demo"],
+        &["list", "-f", "json"],
+        &["list", "-f", "yaml"],
+        &["list", "-f", "yml"],
+        &["list", "-f", "tsv"],
+        &["list", "-e", "-f", "tsv"],
+        &["list", "-e", "-f", "json"],
+        &["topology"],
+        &["history"],
+        &["history", "-f", "json"],
+        &["history", "-f", "tsv"],
+        &["list", "nosuch"],
+        &["list", "demo", "nosuch"],
+    ] {
+        assert_same(args);
+    }
+}
+
+#[test]
+fn list_output_is_the_real_cluster() {
+    let _g = read_lock();
+    let leader = wait_healthy(Duration::from_secs(60));
+    let out = patctl(&["list", "-f", "json"]);
+    out.code(0);
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let leaders: Vec<_> = rows.iter().filter(|r| r["Role"] == "Leader").collect();
+    assert_eq!(leaders.len(), 1);
+    assert_eq!(leaders[0]["Member"], leader.as_str());
+    assert!(rows
+        .iter()
+        .filter(|r| r["Role"] != "Leader")
+        .all(|r| r["State"] == "streaming"));
+}
+
+#[test]
+fn dcs_url_without_config_file() {
+    let _g = read_lock();
+    wait_healthy(Duration::from_secs(60));
+    let url = format!(
+        "etcd3://{}/service",
+        etcd_url().trim_start_matches("http://")
+    );
+    let ours = patctl_raw(&["-d", &url, "list", "demo"], None, &[]);
+    let theirs = patctl(&["list", "demo"]);
+    ours.code(0);
+    // Same cluster read through -d as through the config file.
+    assert_eq!(ours.stdout.lines().next(), theirs.stdout.lines().next());
+}
+
+#[test]
+fn tagged_members_match_patronictl() {
+    let _g = write_lock();
+    wait_healthy(Duration::from_secs(60));
+    let tag = |node: &str, tags: &str| {
+        let out = std::process::Command::new("bash")
+            .args([
+                concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"),
+                "tag",
+                node,
+                tags,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    tag("node3", "{nofailover: true, replicatefrom: node2}");
+    let result = std::panic::catch_unwind(|| {
+        for args in [
+            &["list"][..],
+            &["list", "-e"],
+            &["topology"],
+            &["list", "-f", "json"],
+            &["list", "-f", "yaml"],
+            &["list", "-f", "tsv"],
+        ] {
+            let out = assert_same(args);
+            assert!(
+                out.stdout.contains("nofailover"),
+                "{args:?}: {}",
+                out.stdout
+            );
+        }
+        let topo = patctl(&["topology"]);
+        assert!(topo.stdout.contains("|   + node3 "), "{}", topo.stdout);
+    });
+    tag("node3", "{}");
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn synthetic_members_match_patronictl() {
+    // Member values as Patroni 3.x, pre-4.1 and 4.1.5 write them, plus broken ones, in a scratch scope.
+    let _g = read_lock();
+    let scope = scratch_scope("synthetic");
+    let base = format!("/service/{scope}");
+    etcd_put(&format!("{base}/initialize"), "7334869384651563031");
+    etcd_put(
+        &format!("{base}/config"),
+        r#"{"ttl":30,"loop_wait":10,"pause":true,"synchronous_mode":"quorum"}"#,
+    );
+    etcd_put(&format!("{base}/leader"), "pg1");
+    etcd_put(&format!("{base}/status"), r#"{"optime":67109208}"#);
+    etcd_put(
+        &format!("{base}/sync"),
+        r#"{"leader":"pg1","sync_standby":"pg2","quorum":1}"#,
+    );
+    etcd_put(
+        &format!("{base}/failover"),
+        r#"{"leader":"pg1","member":"pg2","scheduled_at":"2030-01-01T10:00:00+00:00"}"#,
+    );
+    etcd_put(
+        &format!("{base}/history"),
+        r#"[[1,25165984,"no recovery target specified","2024-01-01T10:00:00.123456+00:00","pg2"],[2,25166000,"short"]]"#,
+    );
+    etcd_put(
+        &format!("{base}/members/pg1"),
+        r#"{"conn_url":"postgres://10.0.0.1:5432/postgres","api_url":"http://127.0.0.1:1/patroni","state":"running","role":"primary","version":"4.1.5","xlog_location":67109208,"timeline":5}"#,
+    );
+    etcd_put(
+        &format!("{base}/members/pg2"),
+        r#"{"conn_url":"postgres://10.0.0.2:5432/postgres","api_url":"http://127.0.0.1:1/patroni","state":"running","role":"replica","replication_state":"streaming","timeline":5,"receive_lsn":67109208,"replay_lsn":65011712,"xlog_location":67109208,"pending_restart":true,"pending_restart_reason":{"max_connections":{"old_value":"100","new_value":"200"},"shared_preload_libraries":{"old_value":"pg_stat_statements,auto_explain","new_value":"pg_stat_statements,auto_explain,pg_cron"}}}"#,
+    );
+    etcd_put(
+        &format!("{base}/members/pg3"),
+        r#"{"conn_url":"postgres://10.0.0.3:5432/postgres","state":"stopped","role":"replica","scheduled_restart":{"schedule":"2030-01-01T12:00:00+00:00","postgres_version":"16.4"}}"#,
+    );
+    etcd_put(
+        &format!("{base}/members/pg4"),
+        r#"{"conn_url":"postgres://10.0.0.4:5432/postgres","state":"in archive recovery","role":"replica","timeline":4,"xlog_location":1000,"tags":{"clonefrom":true,"failover_priority":0}}"#,
+    );
+    etcd_put(
+        &format!("{base}/members/pg10"),
+        r#"{"conn_url":"postgres://10.0.0.10:5432/postgres","api_url":"http://10.0.0.10:8008/patroni","state":"running","role":"master","version":"3.3.1","xlog_location":1572864,"timeline":5}"#,
+    );
+    etcd_put(&format!("{base}/members/broken"), "{not json");
+    let result = std::panic::catch_unwind(|| {
+        for args in [
+            &["list", scope.as_str()][..],
+            &["list", "-e", scope.as_str()],
+            &["list", "-f", "json", scope.as_str()],
+            &["list", "-e", "-f", "yaml", scope.as_str()],
+            &["list", "-e", "-f", "tsv", scope.as_str()],
+            &["topology", scope.as_str()],
+            &["history", scope.as_str()],
+            &["history", "-f", "yaml", scope.as_str()],
+        ] {
+            assert_same(args);
+        }
+    });
+    etcd_del_prefix(&format!("{base}/"));
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
