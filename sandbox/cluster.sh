@@ -43,7 +43,7 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time)
 readonly MARKER=.patctl-sandbox
 readonly STATE_FILE_NAME=sandbox.env
 

@@ -7,4 +7,5 @@
 mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
+mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
