@@ -15,24 +15,29 @@ pub fn dump(v: &Value) -> String {
     match v {
         Value::Object(m) if !m.is_empty() => block_map(&mut out, m, 0),
         Value::Array(a) if !a.is_empty() => block_seq(&mut out, a, 0),
-        other => {
-            out.push_str(&flow(other));
-            out.push('\n');
-            if let Value::String(s) = other {
-                if !s.is_empty() && scalar_style(s, false, false) == Style::Plain {
-                    out.push_str("...\n");
-                }
-            }
-        }
+        Value::Object(_) | Value::Array(_) => out.push_str(&(flow(v, 0) + "\n")),
+        scalar => out.push_str(&root_scalar(scalar)),
     }
     out
 }
 
 /// `yaml.safe_dump(v, default_flow_style=True)`: flow style, one line plus a newline.
 pub fn dump_flow(v: &Value) -> String {
-    let mut s = flow(v);
-    s.push('\n');
-    s
+    match v {
+        Value::Object(_) | Value::Array(_) => flow(v, 0) + "\n",
+        scalar => root_scalar(scalar),
+    }
+}
+
+/// A scalar document: block context; a plain scalar is followed by the `...` document end marker.
+fn root_scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => match scalar_style(s, false, false) {
+            Style::Plain => format!("{s}\n...\n"),
+            _ => scalar(s, false, false, 2) + "\n",
+        },
+        other => flow(other, 0) + "\n...\n",
+    }
 }
 
 fn sorted(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
@@ -45,6 +50,23 @@ fn block_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
     for (i, (k, v)) in sorted(m).into_iter().enumerate() {
         if i > 0 {
             push_indent(out, indent);
+        }
+        if !is_simple_key(k) {
+            // PyYAML's complex key: `? key` then `: value` with the value laid out like a sequence item.
+            out.push_str("? ");
+            out.push_str(&scalar(k, false, false, indent + 2));
+            out.push('\n');
+            push_indent(out, indent);
+            out.push_str(": ");
+            match v {
+                Value::Object(sub) if !sub.is_empty() => block_map(out, sub, indent + 2),
+                Value::Array(seq) if !seq.is_empty() => block_seq(out, seq, indent + 2),
+                other => {
+                    out.push_str(&block_scalar(other, indent + 2));
+                    out.push('\n');
+                }
+            }
+            continue;
         }
         out.push_str(&scalar(k, false, true, indent));
         out.push(':');
@@ -85,6 +107,12 @@ fn block_seq(out: &mut String, a: &[Value], indent: usize) {
     }
 }
 
+/// PyYAML's `check_simple_key`: shorter than 128 characters, not empty, on one line.
+fn is_simple_key(k: &str) -> bool {
+    let a = analyze(k);
+    k.chars().count() < 128 && !a.empty && !a.multiline
+}
+
 fn push_indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
@@ -93,11 +121,12 @@ fn push_indent(out: &mut String, n: usize) {
 fn block_scalar(v: &Value, indent: usize) -> String {
     match v {
         Value::String(s) => scalar(s, false, false, indent),
-        other => flow(other),
+        other => flow(other, 0),
     }
 }
 
-fn flow(v: &Value) -> String {
+/// Flow style; `depth` is the number of enclosing flow collections (for continuation indents).
+fn flow(v: &Value, depth: usize) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => if *b { "true" } else { "false" }.into(),
@@ -120,15 +149,29 @@ fn flow(v: &Value) -> String {
                 n.to_string()
             }
         }
-        Value::String(s) => scalar(s, true, false, 0),
+        Value::String(s) => scalar(s, true, false, 2 * depth + 2),
         Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(flow).collect();
+            let items: Vec<String> = a.iter().map(|x| flow(x, depth + 1)).collect();
             format!("[{}]", items.join(", "))
         }
         Value::Object(m) => {
             let items: Vec<String> = sorted(m)
                 .into_iter()
-                .map(|(k, v)| format!("{}: {}", scalar(k, true, true, 0), flow(v)))
+                .map(|(k, v)| {
+                    if is_simple_key(k) {
+                        format!(
+                            "{}: {}",
+                            scalar(k, true, true, 2 * depth + 2),
+                            flow(v, depth + 1)
+                        )
+                    } else {
+                        format!(
+                            "? {} : {}",
+                            scalar(k, true, false, 2 * depth + 4),
+                            flow(v, depth + 1)
+                        )
+                    }
+                })
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
@@ -565,9 +608,8 @@ fn single_quoted(s: &str, indent: usize) -> String {
             if chars[start] == '\n' {
                 out.push('\n');
             }
-            for _ in start..i {
-                out.push('\n');
-            }
+            // `\n` is written as a line break; NEL, LS and PS are written as themselves.
+            out.extend(&chars[start..i]);
             if i < chars.len() {
                 push_indent(&mut out, indent);
             }
@@ -587,6 +629,17 @@ fn single_quoted(s: &str, indent: usize) -> String {
 fn double_quoted(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
+        let printable = ('\x20'..='\x7e').contains(&c)
+            || ('\u{a0}'..='\u{d7ff}').contains(&c)
+            || ('\u{e000}'..='\u{fffd}').contains(&c);
+        let must_escape = matches!(
+            c,
+            '"' | '\\' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        ) || !printable;
+        if !must_escape {
+            out.push(c);
+            continue;
+        }
         let esc = match c {
             '\0' => Some("0"),
             '\x07' => Some("a"),
@@ -608,10 +661,6 @@ fn double_quoted(s: &str) -> String {
         if let Some(e) = esc {
             out.push('\\');
             out.push_str(e);
-        } else if ('\x20'..='\x7e').contains(&c)
-            || (c > '\u{a0}' && c != '\u{feff}' && c != '\u{fffe}' && c != '\u{ffff}')
-        {
-            out.push(c);
         } else if (c as u32) <= 0xff {
             out.push_str(&format!("\\x{:02X}", c as u32));
         } else if (c as u32) <= 0xffff {

@@ -7,5 +7,6 @@
 mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
+mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
