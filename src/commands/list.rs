@@ -7,6 +7,7 @@ use super::Watch;
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::members::{self, Format, MembersView};
+use crate::output::{color, sanitize};
 
 /// `list [CLUSTER_NAMES]...`
 #[derive(Debug, Args)]
@@ -106,7 +107,12 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
             };
             out.push_str(&members::render(&cluster, &view));
         }
-        ctx.ui.out(&out);
+        if ctx.ui.color() && matches!(fmt, Format::Pretty | Format::Topology) {
+            // Sanitise before adding our own escape codes.
+            ctx.ui.out_raw(&color::members_table(&sanitize(&out)));
+        } else {
+            ctx.ui.out(&out);
+        }
     }
     Ok(())
 }

@@ -8,5 +8,7 @@ mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod formats; // PyYAML and json.dumps compatibility against Python itself
+mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
+mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
