@@ -4,6 +4,7 @@
 //! prints errors as patronictl does (`Error: …` on stderr), and asks questions the way click does:
 //! prompts on stdout, answers read from stdin even when it is a pipe, end of input aborts.
 
+pub mod diff;
 pub mod members;
 pub mod pyjson;
 pub mod pyyaml;
