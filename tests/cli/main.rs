@@ -7,4 +7,5 @@
 mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
-mod list; // list/topology/history: byte-for-byte against patronictl
+mod config;
+mod list; // list/topology/history: byte-for-byte against patronictl // show-config/edit-config/pause/resume
