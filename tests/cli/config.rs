@@ -42,6 +42,7 @@ impl Restore {
 impl Drop for Restore {
     fn drop(&mut self) {
         self.put_back();
+        let _ = std::fs::remove_dir_all(scratch_dir());
     }
 }
 
@@ -57,9 +58,13 @@ fn without_note(stdout: &str) -> String {
         .collect()
 }
 
-/// A scratch directory for editor scripts and files.
+/// A scratch directory for editor scripts and files (one per test thread, removed by [`Restore`]).
 fn scratch_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("patctl-config-test-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "patctl-config-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }

@@ -472,6 +472,9 @@ mod tests {
             "postgresql.parameters.pg_stat_statements.track",
             &Value::Null,
         );
-        assert_eq!(Value::Object(c), json!({"s": {"t": 1}}));
+        assert_eq!(Value::Object(c.clone()), json!({"s": {"t": 1}}));
+        // Only keys under postgresql.parameters keep their dots.
+        set_path(&mut c, " a.b.c ", &json!(1));
+        assert_eq!(c["a"], json!({"b": {"c": 1}}));
     }
 }
