@@ -1,9 +1,29 @@
-//! `show-config` and `edit-config`, mirroring patronictl's config round trip.
+//! `show-config` and `edit-config`, mirroring patronictl's config round trip: the DCS `config` key
+//! shown as PyYAML `safe_dump` text, changed through `--replace`, `--apply`, `-s`/`-p` or an editor,
+//! the change shown as a unified diff, confirmed, and written straight to the DCS with
+//! compare-and-swap on the key's revision (never through the REST API).
+//!
+//! Beyond patronictl: `$EDITOR` may carry arguments, a missing pager never fails, YAML errors and
+//! non-mapping documents are reported instead of crashing (or writing `null`), obviously invalid
+//! Patroni values are refused unless `--force`, a note says which changed PostgreSQL parameters need
+//! a restart, and a lost compare-and-swap exits 4.
+
+mod checks;
+mod pg_params;
+mod yaml;
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::Command;
 
 use clap::Args;
+use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::model::Cluster;
+use crate::output::{diff, pyjson, pyyaml};
 
 /// `show-config [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -43,12 +63,283 @@ pub struct EditConfigArgs {
     pub force: bool,
 }
 
-/// Run `show-config`.
-pub async fn cmd_show_config(_ctx: &mut Context<'_>, _args: ShowConfigArgs) -> Result<()> {
-    Err(Error::failure("show-config is not implemented yet"))
+/// The text patronictl's `format_config_for_editing` gives: PyYAML block style, sorted keys.
+fn format_config(data: &Map<String, Value>) -> String {
+    pyyaml::dump(&Value::Object(data.clone()))
+}
+
+/// Read the cluster named by the arguments, `--group` defaulting to `citus.group`.
+async fn read_cluster(
+    ctx: &mut Context<'_>,
+    name: Option<String>,
+    group: Option<i64>,
+) -> Result<(String, Option<i64>, Cluster)> {
+    let name = ctx.cluster_name(name)?;
+    let group = ctx.default_group(group);
+    let cluster = ctx.cluster(&name, group).await?;
+    Ok((name, group, cluster))
+}
+
+/// Run `show-config`: the config as YAML plus click's newline; nothing when there is no config key.
+pub async fn cmd_show_config(ctx: &mut Context<'_>, args: ShowConfigArgs) -> Result<()> {
+    let (_, _, cluster) = read_cluster(ctx, args.cluster_name, args.group).await?;
+    if let Some(config) = &cluster.config {
+        ctx.ui.line(&format_config(&config.data));
+    }
+    Ok(())
 }
 
 /// Run `edit-config`.
-pub async fn cmd_edit_config(_ctx: &mut Context<'_>, _args: EditConfigArgs) -> Result<()> {
-    Err(Error::failure("edit-config is not implemented yet"))
+pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Result<()> {
+    let (name, group, cluster) = read_cluster(ctx, args.cluster_name.clone(), args.group).await?;
+    let Some(config) = cluster.config else {
+        return Err(Error::failure(format!(
+            "The config key does not exist in the cluster {name}"
+        )));
+    };
+    let current = config.data;
+    let before = format_config(&current);
+    let (after, changed) = compute_change(&args, &name, &before, &current)?;
+
+    if yaml::py_eq(
+        &Value::Object(current.clone()),
+        &Value::Object(changed.clone()),
+    ) {
+        if !args.quiet {
+            ctx.ui.line("Not changed");
+        }
+        return Ok(());
+    }
+    if !args.quiet {
+        diff::show(ctx.ui, &before, &after);
+        for line in checks::param_effects(&current, &changed).lines() {
+            ctx.ui.line(&line);
+        }
+    }
+    if !args.force {
+        check_values(ctx, &current, &changed)?;
+    }
+    let stdin_used = args.apply_filename.as_deref() == Some("-")
+        || args.replace_filename.as_deref() == Some("-");
+    if stdin_used && !args.force {
+        ctx.ui.line("Use --force option to apply changes");
+        return Ok(());
+    }
+    if !args.force && !ctx.ui.confirm("Apply these changes?")? {
+        return Ok(());
+    }
+    let key = format!("{}config", ctx.prefix(&name, group));
+    let value = pyjson::dumps_compact(&Value::Object(changed));
+    let written =
+        crate::dcs::Dcs::put(ctx.dcs().await?, &key, &value, Some(config.version)).await?;
+    if !written {
+        return Err(Error::conflict(
+            "Config modification aborted due to concurrent changes",
+        ));
+    }
+    ctx.ui.line("Configuration changed");
+    Ok(())
+}
+
+/// Refuse values Patroni would reject or ignore; otherwise warn about timings it would adjust.
+fn check_values(
+    ctx: &Context<'_>,
+    current: &Map<String, Value>,
+    changed: &Map<String, Value>,
+) -> Result<()> {
+    let errors = checks::invalid_values(current, changed);
+    if !errors.is_empty() {
+        return Err(Error::failure(format!(
+            "{}; nothing written (use --force to write it anyway)",
+            errors.join("; ")
+        )));
+    }
+    for w in checks::timing_warnings(current, changed) {
+        ctx.ui.warning(&w);
+    }
+    Ok(())
+}
+
+/// Build the new config as patronictl does: `--replace`, then `--apply`, then `-s`/`-p`, else the
+/// editor. Returns the text to diff against and the new data.
+fn compute_change(
+    args: &EditConfigArgs,
+    name: &str,
+    before: &str,
+    current: &Map<String, Value>,
+) -> Result<(String, Map<String, Value>)> {
+    let mut changed = current.clone();
+    let mut touched = false;
+    if let Some(f) = &args.replace_filename {
+        changed = Map::new();
+        yaml::patch_config(&mut changed, &load_file(f)?);
+        touched = true;
+    }
+    if let Some(f) = &args.apply_filename {
+        yaml::patch_config(&mut changed, &load_file(f)?);
+        touched = true;
+    }
+    if !args.kvpairs.is_empty() || !args.pgkvpairs.is_empty() {
+        let pg = args
+            .pgkvpairs
+            .iter()
+            .map(|v| format!("postgresql.parameters.{}", v.trim_start()));
+        for pair in args.kvpairs.iter().cloned().chain(pg) {
+            apply_pair(&mut changed, &pair)?;
+        }
+        touched = true;
+    }
+    if touched {
+        return Ok((format_config(&changed), changed));
+    }
+    let after = invoke_editor(before, name)?;
+    let data = as_mapping(
+        yaml::load(&after).map_err(|e| {
+            Error::failure(format!(
+                "The edited configuration is not valid YAML: {e}; nothing written"
+            ))
+        })?,
+        "The edited configuration",
+    )?;
+    Ok((after, data))
+}
+
+/// One `-s KEY=VALUE`: the value is YAML, null or empty deletes the key.
+fn apply_pair(changed: &mut Map<String, Value>, pair: &str) -> Result<()> {
+    let Some((key, value)) = pair.split_once('=') else {
+        return Err(Error::failure(format!("Invalid parameter setting {pair}")));
+    };
+    let value = yaml::load_value(value).map_err(|e| {
+        Error::failure(format!(
+            "Invalid value for {}: {value:?} is not valid YAML ({e})",
+            key.trim()
+        ))
+    })?;
+    yaml::set_path(changed, key, &value);
+    Ok(())
+}
+
+/// A document that must be a mapping (an empty one, or a list, would replace the whole config).
+fn as_mapping(v: Value, what: &str) -> Result<Map<String, Value>> {
+    match v {
+        Value::Object(m) => Ok(m),
+        Value::Null => Err(Error::failure(format!("{what} is empty; nothing written"))),
+        _ => Err(Error::failure(format!(
+            "{what} is not a YAML mapping; nothing written"
+        ))),
+    }
+}
+
+/// The YAML mapping in a file, or stdin for `-`.
+fn load_file(name: &str) -> Result<Map<String, Value>> {
+    let mut text = String::new();
+    let (what, read) = if name == "-" {
+        (
+            "standard input".to_string(),
+            std::io::stdin().read_to_string(&mut text),
+        )
+    } else {
+        (
+            name.to_string(),
+            File::open(name).and_then(|mut f| f.read_to_string(&mut text)),
+        )
+    };
+    read.map_err(|e| Error::usage(format!("Cannot read {what}: {e}")))?;
+    let v = yaml::load(&text)
+        .map_err(|e| Error::failure(format!("{what} is not valid YAML: {e}; nothing written")))?;
+    as_mapping(v, &what)
+}
+
+/// A temporary file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Create `<dir>/<cluster>-config-XXXXXXXX.yaml` (mode 0600, never an existing file) with `contents`.
+fn temp_file(cluster: &str, contents: &str) -> Result<TempFile> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let safe = cluster.replace('/', "_");
+    let dir = std::env::temp_dir();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+        ^ u128::from(std::process::id()) << 64;
+    for attempt in 0u128..100 {
+        let tag = format!(
+            "{:08x}",
+            (seed.wrapping_mul(6364136223846793005) + attempt) as u32
+        );
+        let path = dir.join(format!("{safe}-config-{tag}.yaml"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                let tmp = TempFile(path);
+                f.write_all(contents.as_bytes()).map_err(|e| {
+                    Error::failure(format!("Cannot write {}: {e}", tmp.0.display()))
+                })?;
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(Error::failure(format!(
+                    "Cannot create a temporary file in {}: {e}",
+                    dir.display()
+                )))
+            }
+        }
+    }
+    Err(Error::failure(format!(
+        "Cannot create a temporary file in {}",
+        dir.display()
+    )))
+}
+
+/// The editor command: `$EDITOR` split into words, else `editor` or `vi` from `PATH`.
+fn editor_command() -> Result<Vec<String>> {
+    if let Some(words) = std::env::var("EDITOR")
+        .ok()
+        .map(|e| e.split_whitespace().map(String::from).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+    {
+        return Ok(words);
+    }
+    ["editor", "vi"]
+        .iter()
+        .find_map(|e| diff::find_program(e))
+        .map(|p| vec![p.to_string_lossy().into_owned()])
+        .ok_or_else(|| {
+            Error::failure("EDITOR environment variable is not set. editor or vi are not available")
+        })
+}
+
+/// patronictl's `invoke_editor`: edit `before` in a temporary file and return the saved text.
+fn invoke_editor(before: &str, cluster: &str) -> Result<String> {
+    let cmd = editor_command()?;
+    let tmp = temp_file(cluster, before)?;
+    let status = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .arg(&tmp.0)
+        .status()
+        .map_err(|e| Error::failure(format!("Cannot run the editor {:?}: {e}", cmd[0])))?;
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let code = status
+            .code()
+            .or_else(|| status.signal().map(|s| -s))
+            .unwrap_or(-1);
+        return Err(Error::failure(format!(
+            "Editor exited with return code {code}"
+        )));
+    }
+    std::fs::read_to_string(&tmp.0)
+        .map_err(|e| Error::failure(format!("Cannot read {}: {e}", tmp.0.display())))
 }

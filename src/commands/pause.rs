@@ -1,9 +1,24 @@
-//! `pause` and `resume`, mirroring patronictl's `toggle_pause` and `wait_until_pause_is_applied`.
+//! `pause` and `resume`, mirroring patronictl's `toggle_pause` and `wait_until_pause_is_applied`:
+//! `PATCH /config` with `{"pause": true}` (or `{"pause": null}`) to the first member that answers,
+//! leader first, then optionally wait until every member publishes the new state in its member key.
+//!
+//! Deliberate differences: every request and the wait are bounded; a rejection (`Failed: …`) exits 1
+//! instead of 0; an unreachable cluster exits 3 (5 when a request timed out and may have been
+//! applied); `--wait` watches the DCS instead of polling, allows `2*loop_wait + 5` seconds instead
+//! of `loop_wait + 1`, and reports every member that did not acknowledge (exit 5) instead of only
+//! those whose member key changed.
+
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use reqwest::Method;
+use serde_json::{json, Value};
 
+use crate::api::FailureKind;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::dcs::Dcs;
+use crate::error::{Error, Exit, Result};
+use crate::model::{truthy, Cluster, Member};
 
 /// `pause [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -32,11 +47,143 @@ pub struct ResumeArgs {
 }
 
 /// Run `pause`.
-pub async fn cmd_pause(_ctx: &mut Context<'_>, _args: PauseArgs) -> Result<()> {
-    Err(Error::failure("pause is not implemented yet"))
+pub async fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
+    toggle_pause(ctx, args.cluster_name, args.group, true, args.wait).await
 }
 
 /// Run `resume`.
-pub async fn cmd_resume(_ctx: &mut Context<'_>, _args: ResumeArgs) -> Result<()> {
-    Err(Error::failure("resume is not implemented yet"))
+pub async fn cmd_resume(ctx: &mut Context<'_>, args: ResumeArgs) -> Result<()> {
+    toggle_pause(ctx, args.cluster_name, args.group, false, args.wait).await
+}
+
+fn verb(paused: bool) -> &'static str {
+    if paused {
+        "pause"
+    } else {
+        "resume"
+    }
+}
+
+fn success_line(paused: bool) -> String {
+    format!(
+        "Success: cluster management is {}",
+        if paused { "paused" } else { "resumed" }
+    )
+}
+
+/// patronictl's `toggle_pause`.
+async fn toggle_pause(
+    ctx: &mut Context<'_>,
+    name: Option<String>,
+    group: Option<i64>,
+    paused: bool,
+    wait: bool,
+) -> Result<()> {
+    let name = ctx.cluster_name(name)?;
+    let group = ctx.default_group(group);
+    let cluster = ctx.cluster(&name, group).await?;
+    if cluster.is_paused() == paused {
+        return Err(Error::failure(format!(
+            "Cluster is {} paused",
+            if paused { "already" } else { "not" }
+        )));
+    }
+    // `{"pause": null}` removes the key on the server (its PATCH merges with patch_config).
+    let body = json!({ "pause": if paused { Value::Bool(true) } else { Value::Null } });
+    let mut timed_out = Vec::new();
+    for member in cluster.members_leader_first() {
+        let r = ctx
+            .api()?
+            .request(member, Method::PATCH, "config", Some(&body), None)
+            .await;
+        let resp = match r {
+            Ok(resp) => resp,
+            Err(f) => {
+                ctx.ui.warning(&f.message);
+                ctx.ui
+                    .warning(&format!("Member {} is not accessible", member.name));
+                if f.kind == FailureKind::Timeout {
+                    timed_out.push(member.name.clone());
+                }
+                continue;
+            }
+        };
+        if resp.status != 200 {
+            ctx.ui.line(&format!(
+                "Failed: {} cluster management status code={}, ({})",
+                verb(paused),
+                resp.status,
+                resp.body
+            ));
+            return Err(Error::silent(Exit::Failure));
+        }
+        if wait {
+            return wait_until_applied(ctx, &name, group, paused, &cluster).await;
+        }
+        ctx.ui.line(&success_line(paused));
+        return Ok(());
+    }
+    if timed_out.is_empty() {
+        Err(Error::unreachable("Can not find accessible cluster member"))
+    } else {
+        Err(Error::unknown(format!(
+            "Can not find accessible cluster member (no answer in time from {}: the request may have been applied)",
+            timed_out.join(", ")
+        )))
+    }
+}
+
+/// Whether a member publishes the wanted pause state (a missing `pause` means not paused).
+fn acknowledged(m: &Member, paused: bool) -> bool {
+    m.data.get("pause").is_some_and(truthy) == paused
+}
+
+/// patronictl's `wait_until_pause_is_applied`, bounded by `2*loop_wait + 5` seconds: wait for every
+/// member that existed before (and has an API URL) to publish the new state.
+async fn wait_until_applied(
+    ctx: &mut Context<'_>,
+    name: &str,
+    group: Option<i64>,
+    paused: bool,
+    old: &Cluster,
+) -> Result<()> {
+    ctx.ui.line(&format!(
+        "'{}' request sent, waiting until it is recognized by all nodes",
+        verb(paused)
+    ));
+    let watched: Vec<&str> = old
+        .members
+        .iter()
+        .filter(|m| m.api_url().is_some())
+        .map(|m| m.name.as_str())
+        .collect();
+    let loop_wait = u64::try_from(old.loop_wait()).unwrap_or(10).max(1);
+    let limit = Duration::from_secs(2 * loop_wait + 5);
+    let start = Instant::now();
+    let prefix = ctx.prefix(name, group);
+    loop {
+        let cluster = ctx.cluster(name, group).await?;
+        let remaining: Vec<&str> = cluster
+            .members
+            .iter()
+            .filter(|m| watched.contains(&m.name.as_str()) && !acknowledged(m, paused))
+            .map(|m| m.name.as_str())
+            .collect();
+        if remaining.is_empty() {
+            ctx.ui.line(&success_line(paused));
+            return Ok(());
+        }
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            ctx.ui.line(&format!(
+                "{} members didn't recognized pause state after {} seconds",
+                remaining.join(", "),
+                limit.as_secs()
+            ));
+            return Err(Error::silent(Exit::Unknown));
+        }
+        // Wake on the next change under the prefix, but re-read at least every second.
+        let step = left.min(Duration::from_secs(1));
+        ctx.dcs().await?.wait_for_change(&prefix, step).await?;
+    }
 }

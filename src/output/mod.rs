@@ -5,6 +5,7 @@
 //! prompts on stdout, answers read from stdin even when it is a pipe, end of input aborts.
 
 pub mod color;
+pub mod diff;
 pub mod members;
 pub mod pyjson;
 pub mod pyyaml;
