@@ -2,24 +2,28 @@
 //! The committed `completions/` and `man/` folders are these files; a test regenerates them and fails
 //! when they are stale (`UPDATE_GENERATED=1 cargo test generated` rewrites them).
 
-use clap_complete::Shell;
-
-/// The completion scripts: (file name, contents).
+/// The completion scripts: (file name, contents). Each registers patctl's dynamic completion with its
+/// shell: at TAB time the shell runs `COMPLETE=<shell> patctl -- <words>`, which completes commands
+/// and flags from the clap tree and cluster, member and candidate names from the DCS.
 pub fn completions() -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for (shell, file) in [
-        (Shell::Bash, "patctl.bash"),
-        (Shell::Zsh, "_patctl"),
-        (Shell::Fish, "patctl.fish"),
-        (Shell::Elvish, "patctl.elv"),
-        (Shell::PowerShell, "_patctl.ps1"),
-    ] {
-        let mut cmd = crate::command();
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut cmd, "patctl", &mut buf);
-        out.push((file.to_string(), buf));
-    }
-    out
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let shells: [(&dyn EnvCompleter, &str); 5] = [
+        (&Bash, "patctl.bash"),
+        (&Zsh, "_patctl"),
+        (&Fish, "patctl.fish"),
+        (&Elvish, "patctl.elv"),
+        (&Powershell, "_patctl.ps1"),
+    ];
+    shells
+        .into_iter()
+        .map(|(shell, file)| {
+            let mut buf = Vec::new();
+            shell
+                .write_registration("COMPLETE", "patctl", "patctl", "patctl", &mut buf)
+                .expect("writing to a Vec");
+            (file.to_string(), buf)
+        })
+        .collect()
 }
 
 /// The man pages: `patctl.1` and `patctl-<command>.1` for every command.

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod config;
 pub mod context;
 pub mod dcs;
@@ -26,6 +27,10 @@ use crate::error::Exit;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
     let bin = cli::invoked_name(args.first());
+    // `COMPLETE=<shell> patctl …` is a completion request from the shell; it prints and exits.
+    if std::env::var_os("COMPLETE").is_some() {
+        clap_complete::CompleteEnv::with_factory(|| complete::add_completers(command())).complete();
+    }
     let cli = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
         Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
             Ok(c) => c,

@@ -89,7 +89,7 @@ fn completion_scripts_register_in_shells() {
         (
             "zsh",
             "_patctl",
-            "autoload -U compinit && compinit -u; source {f}; print -r -- ${+functions[_patctl]}",
+            "autoload -U compinit && compinit -u; source {f}; print -r -- $_comps[patctl]",
         ),
         (
             "fish",
@@ -117,9 +117,6 @@ fn completion_scripts_register_in_shells() {
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            stdout.contains('1') || stdout.contains("patctl"),
-            "{shell}: {stdout}"
-        );
+        assert!(stdout.contains("patctl"), "{shell}: {stdout}");
     }
 }

@@ -7,6 +7,7 @@
 mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
+mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input

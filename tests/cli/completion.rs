@@ -1,0 +1,93 @@
+//! Dynamic completion through the committed bash script: cluster names, members and switchover
+//! candidates come from the sandbox's DCS; a dead DCS gives no candidates, quickly.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Complete the last word of `words` with the committed bash registration; returns the candidates.
+fn complete_bash(words: &[&str]) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/patctl.bash");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_patctl"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source {}; COMP_WORDS=({}); COMP_CWORD={}; COMP_TYPE=9; _clap_complete_patctl patctl '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1,
+        words.last().unwrap()
+    );
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &program])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn completes_clusters_members_and_candidates_from_the_dcs() {
+    let _g = read_lock();
+    let leader = wait_healthy(Duration::from_secs(60));
+    let cfg = config();
+    let clusters = complete_bash(&["patctl", "-c", &cfg, "list", ""]);
+    assert!(clusters.contains(&"demo".to_string()), "{clusters:?}");
+    let members = complete_bash(&["patctl", "-c", &cfg, "restart", "demo", ""]);
+    for n in ["node1", "node2", "node3"] {
+        assert!(members.contains(&n.to_string()), "{members:?}");
+    }
+    let candidates = complete_bash(&[
+        "patctl",
+        "-c",
+        &cfg,
+        "switchover",
+        "demo",
+        "--candidate",
+        "",
+    ]);
+    assert!(
+        !candidates.contains(&leader),
+        "the leader is no candidate: {candidates:?}"
+    );
+    assert_eq!(candidates.len(), 2, "{candidates:?}");
+    let subcommands = complete_bash(&["patctl", "swi"]);
+    assert_eq!(subcommands, vec!["switchover"]);
+}
+
+#[test]
+fn a_dead_dcs_gives_no_candidates_quickly() {
+    let start = Instant::now();
+    let got = complete_bash(&[
+        "patctl",
+        "-d",
+        "etcd3://127.0.0.1:1",
+        "restart",
+        "demo",
+        "no",
+    ]);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
