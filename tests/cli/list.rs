@@ -173,3 +173,61 @@ fn synthetic_members_match_patronictl() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn watch_repeats_and_timestamp_prints_a_line() {
+    let _g = read_lock();
+    wait_healthy(Duration::from_secs(60));
+    let out = std::process::Command::new("timeout")
+        .args([
+            "2.2",
+            env!("CARGO_BIN_EXE_patctl"),
+            "-c",
+            &config(),
+            "list",
+            "-t",
+            "-w",
+            "0.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(124),
+        "killed by timeout, not exited"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tables = text.matches("+ Cluster: demo (").count();
+    assert!(
+        (3..=6).contains(&tables),
+        "expected a table every 0.5 s, got {tables}:\n{text}"
+    );
+    // -t prints `YYYY-MM-DD HH:MM:SS` before each table.
+    let first = text.lines().next().unwrap();
+    assert_eq!(first.len(), 19, "{first}");
+    assert_eq!(&first[4..5], "-");
+}
+
+#[test]
+fn a_directory_of_yaml_files_is_a_config() {
+    let _g = read_lock();
+    let dir = std::env::temp_dir().join(format!("patctl-cfgdir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = std::fs::read_to_string(config()).unwrap();
+    // The second file (alphabetical order) overrides the scope of the first.
+    std::fs::write(
+        dir.join("a.yml"),
+        cfg.replace("scope: demo", "scope: nosuch"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.yaml"), "scope: demo\n").unwrap();
+    std::fs::write(dir.join("ignored.txt"), "scope: [broken\n").unwrap();
+    let ours = patctl_raw(&["-c", dir.to_str().unwrap(), "list"], None, &[]);
+    ours.code(0);
+    assert!(
+        ours.stdout.starts_with("+ Cluster: demo ("),
+        "{}",
+        ours.stdout
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
