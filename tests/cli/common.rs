@@ -159,6 +159,20 @@ pub fn patronictl(args: &[&str]) -> Out {
     run(&patronictl_bin(), &full, None, &[], Duration::from_secs(60))
 }
 
+/// Run the real `patronictl -c <sandbox config> ARGS` with stdin.
+pub fn patronictl_stdin(args: &[&str], stdin: &str) -> Out {
+    let c = config();
+    let mut full = vec!["-c", c.as_str()];
+    full.extend_from_slice(args);
+    run(
+        &patronictl_bin(),
+        &full,
+        Some(stdin),
+        &[],
+        Duration::from_secs(60),
+    )
+}
+
 /// Run both tools with the same arguments; retry a few times so a member key refreshed between the two
 /// runs (LSNs move) does not make the comparison flaky. Returns (patctl, patronictl) of the last try.
 pub fn both(args: &[&str]) -> (Out, Out) {
