@@ -706,3 +706,76 @@ fn new_flags_are_validated() {
     let out = patctl_raw(&["switchover", "--wait", "--timeout", "soon"], None, &[]);
     out.code(2);
 }
+
+#[test]
+fn synthetic_prompts_and_checks_match_patronictl() {
+    // Cluster states the sandbox does not have: synchronous mode, standby cluster, no leader,
+    // paused, only nofailover replicas. Every case stops before a request is sent.
+    let _g = read_lock();
+    with_synthetic("swprompts", "http://127.0.0.1:1", |scope, base| {
+        let config = format!("{base}/config");
+        let check = |args: &[&str], input: &str| {
+            let mut full = args.to_vec();
+            full.insert(1, scope);
+            let out = assert_same_piped(&full, input);
+            out.code(1);
+            out
+        };
+        etcd_put(
+            &format!("{base}/sync"),
+            r#"{"leader":"pg1","sync_standby":null}"#,
+        );
+        etcd_put(&config, r#"{"loop_wait":10,"synchronous_mode":true}"#);
+        let out = check(&["failover", "--candidate", "pg2"], "n\n");
+        assert!(out
+            .stdout
+            .ends_with("Are you sure you want to failover to the asynchronous node pg2? [y/N]: "));
+        assert_eq!(out.stderr, "Error: Aborting failover\n");
+        check(&["failover", "--candidate", "pg2"], "y\nn\n");
+
+        etcd_put(
+            &config,
+            r#"{"standby_cluster":{"host":"10.0.0.9","port":5432}}"#,
+        );
+        let out = check(&["switchover"], "\n\n\nn\n");
+        assert!(out
+            .stdout
+            .contains("\nStandby Leader [pg1]: Candidate ['pg2'] []: "));
+
+        etcd_put(&config, r#"{"pause":true}"#);
+        let out = check(
+            &[
+                "switchover",
+                "--candidate",
+                "pg2",
+                "--scheduled",
+                "2030-01-01T10:00Z",
+            ],
+            "\n\n",
+        );
+        assert_eq!(
+            out.stderr,
+            "Error: Can't schedule switchover in the paused state\n"
+        );
+
+        etcd_put(&config, r#"{"loop_wait":10}"#);
+        etcdctl(&["del", &format!("{base}/leader")]).code(0);
+        check(&["switchover", "--force"], "");
+        let out = check(&["failover"], "pg2\nn\n");
+        // No leader: the POST would go to the candidate, and nobody is "demoted".
+        assert!(out.stdout.ends_with(&format!(
+            "Are you sure you want to failover cluster {scope}? [y/N]: "
+        )));
+
+        etcd_put(&format!("{base}/leader"), "pg1");
+        let pg2 = etcd_get(&format!("{base}/members/pg2")).unwrap();
+        etcd_put(
+            &format!("{base}/members/pg2"),
+            &pg2.replacen('{', r#"{"tags":{"nofailover":true},"#, 1),
+        );
+        let out = check(&["switchover", "--force"], "");
+        assert_eq!(out.stderr, "Error: No candidates found to switchover to\n");
+        let out = check(&["failover", "--candidate", "pg2", "--force"], "");
+        assert_eq!(out.stderr, "Error: No candidates found to failover to\n");
+    });
+}

@@ -14,7 +14,8 @@ use std::task::Poll;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{candidate_names, check_leader, Action, Request, CITUS_GROUP_REQUIRED};
+use super::decide::{candidate_names, check_leader, CITUS_GROUP_REQUIRED};
+use super::{Action, Request};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::{parse_int, truthy, Cluster, Member};
