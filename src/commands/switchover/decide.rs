@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::Ui;
 use crate::time::{in_one_hour, isoformat, parse_scheduled};
+
 /// patronictl's message (sic: "must me").
 pub(super) const CITUS_GROUP_REQUIRED: &str = "For Citus clusters the --group must me specified";
 

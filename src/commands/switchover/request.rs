@@ -18,6 +18,7 @@ use crate::model::Cluster;
 use crate::output::members::Format;
 use crate::output::{pyjson, Ui};
 use crate::time::timestamp;
+
 /// How long the POST may take: the server holds an immediate request up to 2 × max(10, loop_wait)
 /// seconds, so at least that plus a margin, and never less than 30 s or the global timeout.
 fn post_timeout(ctx: &Context, cluster: &Cluster) -> Duration {
