@@ -1,9 +1,32 @@
-//! `switchover` and `failover`, mirroring patronictl's `_do_failover_or_switchover`.
+//! `switchover` and `failover`, mirroring patronictl's `_do_failover_or_switchover`: the topology
+//! table, the `Primary` / `Candidate` / schedule prompts and the confirmation with patronictl's exact
+//! texts, defaults and checks, `POST /switchover` (or `/failover`) to the leader, and the DCS fallback
+//! (`manual_failover`: an unconditional write of the `failover` key) when the member cannot be reached.
+//!
+//! Beyond patronictl: every REST call is bounded, the exit code says what happened (0 only when the
+//! switch happened or was scheduled, 1 for a rejection or abort, 5 when the outcome is unknown),
+//! `--wait` follows the switch in the DCS until the new leader runs ([`follow`]), and `--dry-run`
+//! checks every member without writing anything ([`preflight`]).
 
+mod decide;
+mod follow;
+mod preflight;
+mod request;
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
 use clap::Args;
+use serde_json::{json, Map, Value};
 
+use super::members_table;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::model::{Cluster, Member};
+use crate::output::members::Format;
+use crate::time::isoformat;
+use decide::{decide, prompt_group, CITUS_GROUP_REQUIRED};
+use request::execute;
 
 /// `switchover [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -25,6 +48,8 @@ pub struct SwitchoverArgs {
     /// Do not ask for confirmation at any point
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub extra: ExtraArgs,
 }
 
 /// `failover [CLUSTER_NAME]`
@@ -41,14 +66,192 @@ pub struct FailoverArgs {
     /// Do not ask for confirmation at any point
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub extra: ExtraArgs,
+}
+
+/// patctl's additions to `switchover` and `failover`.
+#[derive(Debug, Args)]
+pub struct ExtraArgs {
+    /// After the request, follow the cluster until the new leader holds the leader key and is
+    /// running; report the elapsed time (exit 5 if not confirmed within --timeout)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub wait: bool,
+    /// With --wait: how long to follow the switch, in seconds [default: 2 × max(10, loop_wait) + 30]
+    #[arg(long = "timeout", value_name = "SECONDS", requires = "wait", value_parser = parse_wait_seconds)]
+    pub wait_timeout: Option<Duration>,
+    /// Check every member (tags, state, timeline, lag, sync, REST API) and say whether the switch can
+    /// go ahead (exit 0) or not (exit 1); nothing is written and nothing is asked
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_wait_seconds(s: &str) -> std::result::Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86400.0 => Ok(Duration::from_secs_f64(v)),
+        Ok(_) => Err(format!("'{s}' must be between 0 and 86400 seconds")),
+        Err(_) => Err(format!("'{s}' is not a number of seconds")),
+    }
+}
+
+/// Which of the two commands runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Switchover,
+    Failover,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Switchover => "switchover",
+            Action::Failover => "failover",
+        }
+    }
+
+    /// Python's `action.title()`.
+    fn title(self) -> &'static str {
+        match self {
+            Action::Switchover => "Switchover",
+            Action::Failover => "Failover",
+        }
+    }
+}
+
+/// The command line of either command, in one shape.
+#[derive(Debug)]
+struct Request {
+    action: Action,
+    cluster_name: Option<String>,
+    group: Option<i64>,
+    leader: Option<String>,
+    candidate: Option<String>,
+    scheduled: Option<String>,
+    force: bool,
+    extra: ExtraArgs,
+}
+
+/// What was decided after the prompts and checks: everything the request needs.
+struct Plan {
+    action: Action,
+    name: String,
+    group: Option<i64>,
+    /// The cluster as read before the prompts (patronictl prints it again after a DCS fallback).
+    cluster: Cluster,
+    /// The switchover leader (`None` for failover).
+    leader: Option<String>,
+    /// `None` is sent as `null` (`--force` without `--candidate`), `Some("")` as `""` (empty answer).
+    candidate: Option<String>,
+    scheduled: Option<DateTime<FixedOffset>>,
+}
+
+impl Plan {
+    /// The REST body, keys in patronictl's order: candidate, leader, scheduled_at.
+    fn body(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("candidate".into(), json!(self.candidate));
+        if self.action == Action::Switchover {
+            m.insert("leader".into(), json!(self.leader));
+        }
+        if let Some(t) = &self.scheduled {
+            m.insert("scheduled_at".into(), json!(isoformat(t)));
+        }
+        Value::Object(m)
+    }
+
+    /// The `failover` key as Patroni's `manual_failover` writes it: empty fields left out, the
+    /// candidate stored as `member`.
+    fn failover_value(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(l) = self.leader.as_deref().filter(|l| !l.is_empty()) {
+            m.insert("leader".into(), json!(l));
+        }
+        if let Some(c) = self.wanted() {
+            m.insert("member".into(), json!(c));
+        }
+        if let Some(t) = &self.scheduled {
+            m.insert("scheduled_at".into(), json!(isoformat(t)));
+        }
+        Value::Object(m)
+    }
+
+    /// The candidate, when one was named.
+    fn wanted(&self) -> Option<&str> {
+        self.candidate.as_deref().filter(|c| !c.is_empty())
+    }
+
+    /// The member the request goes to: the leader (a bare stub when its member key is missing, so
+    /// the request fails and the DCS fallback runs, as in patronictl), else the candidate.
+    fn target(&self) -> Option<Member> {
+        match self.cluster.leader_name() {
+            Some(l) => Some(
+                self.cluster
+                    .leader_member()
+                    .cloned()
+                    .unwrap_or_else(|| Member::from_node(l, -1, None, "{}")),
+            ),
+            None => self.wanted().and_then(|c| self.cluster.member(c).cloned()),
+        }
+    }
 }
 
 /// Run `switchover`.
-pub async fn cmd_switchover(_ctx: &mut Context<'_>, _args: SwitchoverArgs) -> Result<()> {
-    Err(Error::failure("switchover is not implemented yet"))
+pub async fn cmd_switchover(ctx: &mut Context<'_>, args: SwitchoverArgs) -> Result<()> {
+    run(
+        ctx,
+        Request {
+            action: Action::Switchover,
+            cluster_name: args.cluster_name,
+            group: args.group,
+            leader: args.leader,
+            candidate: args.candidate,
+            scheduled: args.scheduled,
+            force: args.force,
+            extra: args.extra,
+        },
+    )
+    .await
 }
 
 /// Run `failover`.
-pub async fn cmd_failover(_ctx: &mut Context<'_>, _args: FailoverArgs) -> Result<()> {
-    Err(Error::failure("failover is not implemented yet"))
+pub async fn cmd_failover(ctx: &mut Context<'_>, args: FailoverArgs) -> Result<()> {
+    run(
+        ctx,
+        Request {
+            action: Action::Failover,
+            cluster_name: args.cluster_name,
+            group: args.group,
+            leader: None,
+            candidate: args.candidate,
+            scheduled: None,
+            force: args.force,
+            extra: args.extra,
+        },
+    )
+    .await
+}
+
+async fn run(ctx: &mut Context<'_>, req: Request) -> Result<()> {
+    let name = ctx.cluster_name(req.cluster_name.clone())?;
+    if req.extra.dry_run {
+        return preflight::run(ctx, &req, &name).await;
+    }
+    let mut group = req.group;
+    let mut cluster = ctx.cluster(&name, group).await?;
+    ctx.ui.line("Current cluster topology");
+    ctx.ui
+        .out(&members_table(ctx, &cluster, &name, group, Format::Pretty));
+    if ctx.settings.citus && group.is_none() {
+        if req.force {
+            return Err(Error::failure(CITUS_GROUP_REQUIRED));
+        }
+        group = Some(prompt_group(ctx.ui)?);
+        cluster = ctx.cluster(&name, group).await?;
+    }
+    let plan = decide(ctx.ui, &req, name, group, cluster)?;
+    if req.extra.wait && plan.scheduled.is_some() {
+        ctx.ui
+            .err_line("Note: --wait does not apply to a scheduled switchover");
+    }
+    execute(ctx, &req, plan).await
 }

@@ -103,6 +103,26 @@ impl Ui {
         let _ = writeln!(stderr, "{}", sanitize(text));
     }
 
+    /// Whether stderr is a terminal (progress is drawn as one updating line only then).
+    pub fn err_is_tty(&self) -> bool {
+        std::io::stderr().is_terminal()
+    }
+
+    /// Draw `text` as the one updating status line on stderr (a terminal): back to the start of
+    /// the line, the text, clear the rest. End it with [`Ui::status_done`] before printing more.
+    pub fn status(&self, text: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r{}\x1b[K", sanitize(text));
+        let _ = stderr.flush();
+    }
+
+    /// Erase the status line drawn by [`Ui::status`].
+    pub fn status_done(&self) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "\r\x1b[K");
+        let _ = stderr.flush();
+    }
+
     /// A warning in patronictl's logging format.
     pub fn warning(&self, text: &str) {
         self.err_line(&format!(
@@ -125,11 +145,8 @@ impl Ui {
     fn read_answer(&self) -> Result<String> {
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                // click prints a newline after the unanswered prompt, then `Aborted!`.
-                self.out("\n");
-                Err(aborted())
-            }
+            // click (8.5) ends an unanswered prompt with no newline; `Aborted!` goes to stderr.
+            Ok(0) | Err(_) => Err(aborted()),
             Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
         }
     }
@@ -182,7 +199,8 @@ impl Ui {
             match answer.trim() {
                 "y" | "yes" => return Ok(true),
                 "n" | "no" | "" => return Ok(false),
-                _ => self.err_line("Error: invalid input"),
+                // click echoes this on stdout, between the prompts.
+                _ => self.line("Error: invalid input"),
             }
         }
     }

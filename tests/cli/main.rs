@@ -13,4 +13,5 @@ mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
+mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink

@@ -1,0 +1,511 @@
+//! `--dry-run`: a pre-flight check of a switchover or failover that writes nothing and asks nothing.
+//!
+//! It applies patronictl's own checks (leader, candidate, nofailover, schedule while paused) and the
+//! ones the Patroni leader makes before it agrees (`is_failover_possible`, `failover_limitation`,
+//! `is_lagging`): each member's REST API is asked `GET /patroni` (bounded by the per-call timeout),
+//! and its state, replication state, timeline, lag against `maximum_lag_on_failover`, sync/quorum
+//! membership and tags are judged. The table says PASS or FAIL with the reasons; the exit code says
+//! whether the switch can go ahead (0) or not (1).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::decide::{candidate_names, check_leader, CITUS_GROUP_REQUIRED};
+use super::{Action, Request};
+use crate::context::Context;
+use crate::error::{Error, Exit, Result};
+use crate::model::{parse_int, truthy, Cluster, Member};
+use crate::output::table::{self, Align};
+use crate::time::parse_scheduled;
+
+/// Patroni's default `maximum_lag_on_failover` (1 MiB).
+const DEFAULT_MAX_LAG: i64 = 1_048_576;
+
+/// One member's verdict.
+struct Row {
+    name: String,
+    reasons: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Row {
+    fn pass(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let (result, text) = if self.pass() {
+            ("PASS", self.notes.join(", "))
+        } else {
+            ("FAIL", self.reasons.join("; "))
+        };
+        vec![self.name.clone(), result.to_string(), text]
+    }
+}
+
+/// What every member is judged against.
+struct Baseline {
+    action: Action,
+    leader_timeline: Option<i64>,
+    optime: i64,
+    max_lag: i64,
+}
+
+/// Run the pre-flight check and print its table and verdict.
+pub(super) async fn run(ctx: &mut Context<'_>, req: &Request, name: &str) -> Result<()> {
+    if ctx.settings.citus && req.group.is_none() {
+        return Err(Error::failure(CITUS_GROUP_REQUIRED));
+    }
+    let cluster = ctx.cluster(name, req.group).await?;
+    let statuses = fetch_statuses(ctx, &cluster).await?;
+    let status_of = |m: &Member| {
+        statuses
+            .iter()
+            .find(|(n, _)| *n == m.name)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| Err("no REST answer".into()))
+    };
+    let leader_status = cluster.leader_member().map(status_of);
+    let mut problems = cluster_problems(&cluster, req, name);
+    if let (Action::Switchover, Some(Err(e))) = (req.action, &leader_status) {
+        problems.push(format!("the leader's REST API is unreachable ({e})"));
+    }
+    let base = Baseline {
+        action: req.action,
+        leader_timeline: leader_timeline(&cluster, leader_status.as_ref()),
+        optime: i64::try_from(cluster.optime).unwrap_or(i64::MAX),
+        max_lag: cluster
+            .valid_config()
+            .and_then(|c| c.get("maximum_lag_on_failover"))
+            .and_then(parse_int)
+            .unwrap_or(DEFAULT_MAX_LAG),
+    };
+    let mut rows: Vec<Row> = cluster
+        .members
+        .iter()
+        .map(|m| judge(&cluster, &base, m, &status_of(m)))
+        .collect();
+    let wanted = req.candidate.as_deref().filter(|c| !c.is_empty());
+    if let Some(c) = wanted.filter(|c| cluster.member(c).is_none()) {
+        rows.push(Row {
+            name: c.to_string(),
+            reasons: vec![format!("not a member of cluster {name}")],
+            notes: vec![],
+        });
+    }
+    let go = problems.is_empty()
+        && match wanted {
+            Some(c) => rows.iter().any(|r| r.name == c && r.pass()),
+            None => rows.iter().any(Row::pass),
+        };
+    print(ctx, req, name, &cluster, &rows, &problems, go);
+    if go {
+        Ok(())
+    } else {
+        Err(Error::silent(Exit::Failure))
+    }
+}
+
+/// The checks patronictl and the Patroni REST API make on the request as a whole.
+fn cluster_problems(cluster: &Cluster, req: &Request, name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let action = req.action;
+    let leader = cluster.leader_name();
+    if action == Action::Switchover {
+        match (leader, &req.leader) {
+            (None, _) => problems.push("This cluster has no leader".to_string()),
+            (Some(_), Some(l)) => problems.extend(check_leader(cluster, name, l).err()),
+            (Some(_), None) => {}
+        }
+    }
+    if candidate_names(cluster).is_empty() {
+        problems.push(format!("No candidates found to {} to", action.name()));
+    }
+    let wanted = req.candidate.as_deref().filter(|c| !c.is_empty());
+    match wanted {
+        None if action == Action::Failover => {
+            problems.push("Failover could be performed only to a specific candidate".to_string())
+        }
+        None if cluster.is_paused() => problems.push(
+            "Switchover is possible only to a specific candidate in a paused state".to_string(),
+        ),
+        Some(c) if Some(c) == leader => problems.push(format!(
+            "Member {c} is already the leader of cluster {name}"
+        )),
+        _ => {}
+    }
+    match parse_scheduled(req.scheduled.as_deref()) {
+        Err(e) => problems.push(e.message),
+        Ok(Some(_)) if cluster.is_paused() => {
+            problems.push("Can't schedule switchover in the paused state".to_string())
+        }
+        Ok(Some(t)) if t < chrono::Local::now() => {
+            problems.push("Cannot schedule switchover in the past".to_string())
+        }
+        Ok(_) => {}
+    }
+    problems
+}
+
+/// Ask every member for `GET /patroni` at once; each answer is the JSON or why there is none.
+async fn fetch_statuses(
+    ctx: &mut Context<'_>,
+    cluster: &Cluster,
+) -> Result<Vec<(String, std::result::Result<Value, String>)>> {
+    let api = ctx.api()?;
+    let requests = cluster.members.iter().map(|m| async move {
+        let answer = match api.request(m, Method::GET, "patroni", None, None).await {
+            Err(f) => Err(short_failure(&f)),
+            Ok(r) => match serde_json::from_str::<Value>(&r.body) {
+                Ok(v @ Value::Object(_)) => Ok(v),
+                _ => Err(format!("HTTP {} without a JSON status", r.status)),
+            },
+        };
+        (m.name.clone(), answer)
+    });
+    Ok(join_all(requests.collect()).await)
+}
+
+fn short_failure(f: &crate::api::Failure) -> String {
+    use crate::api::FailureKind::*;
+    match f.kind {
+        NoUrl => "no api_url".to_string(),
+        Connect => "connection refused".to_string(),
+        Timeout => "no answer within the timeout".to_string(),
+        Other => "request failed".to_string(),
+    }
+}
+
+/// Poll every future until all are done (the runtime is single-threaded, so this is how the
+/// requests overlap).
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// The leader's timeline: from its REST status, else its member key.
+fn leader_timeline(
+    cluster: &Cluster,
+    status: Option<&std::result::Result<Value, String>>,
+) -> Option<i64> {
+    status
+        .and_then(|s| s.as_ref().ok())
+        .and_then(|s| s.get("timeline"))
+        .and_then(parse_int)
+        .or_else(|| {
+            cluster
+                .leader_member()
+                .and_then(|m| m.data.get("timeline"))
+                .and_then(parse_int)
+        })
+}
+
+/// Judge one member. The REST status is preferred (it is current); the member key is the fallback.
+fn judge(
+    cluster: &Cluster,
+    base: &Baseline,
+    m: &Member,
+    status: &std::result::Result<Value, String>,
+) -> Row {
+    let mut row = Row {
+        name: m.name.clone(),
+        reasons: vec![],
+        notes: vec![],
+    };
+    if cluster.leader_name() == Some(m.name.as_str()) {
+        row.reasons.push("is the leader".into());
+        if let Err(e) = status {
+            row.reasons.push(format!("REST API unreachable ({e})"));
+        }
+        return row;
+    }
+    if let Some(why) = nofailover_reason(m) {
+        row.reasons.push(why);
+    }
+    let field = |k: &str| -> Option<Value> {
+        match status {
+            Ok(s) => s.get(k).cloned(),
+            Err(_) => m.data.get(k).cloned(),
+        }
+    };
+    match status {
+        Err(e) => row.reasons.push(format!("REST API unreachable ({e})")),
+        Ok(s) if s.get("watchdog_failed").is_some_and(truthy) => {
+            row.reasons.push("watchdog not capable".into())
+        }
+        Ok(_) => {}
+    }
+    judge_replication(&mut row, base, &field);
+    judge_position(&mut row, base, m, status);
+    judge_sync(&mut row, cluster, base.action);
+    row
+}
+
+/// `nofailover`, or a `failover_priority` that forbids promotion.
+fn nofailover_reason(m: &Member) -> Option<String> {
+    if !m.nofailover() {
+        return None;
+    }
+    let tags = m.tags()?;
+    Some(if tags.contains_key("nofailover") {
+        "tagged nofailover".to_string()
+    } else {
+        let p = tags
+            .get("failover_priority")
+            .and_then(parse_int)
+            .unwrap_or(0);
+        format!("failover_priority {p}")
+    })
+}
+
+/// State, replication state and timeline.
+fn judge_replication(row: &mut Row, base: &Baseline, field: &dyn Fn(&str) -> Option<Value>) {
+    let text = |k: &str| field(k).and_then(|v| v.as_str().map(String::from));
+    let state = text("state").unwrap_or_else(|| "unknown".into());
+    if state != "running" {
+        row.reasons.push(format!("not running ({state})"));
+    }
+    match text("replication_state") {
+        Some(r) if r == "streaming" => row.notes.push("streaming".into()),
+        Some(r) => row.reasons.push(format!("not streaming ({r})")),
+        None if state == "running" => row.reasons.push("not streaming".into()),
+        None => {}
+    }
+    let tl = field("timeline").as_ref().and_then(parse_int);
+    match (tl, base.leader_timeline) {
+        (Some(t), Some(l)) if t != l => row
+            .reasons
+            .push(format!("timeline {t}, the leader is on {l}")),
+        (Some(t), _) => row.notes.push(format!("TL {t}")),
+        (None, _) => row.reasons.push("timeline unknown".into()),
+    }
+}
+
+/// Lag in bytes behind the cluster's last known LSN, as Patroni's `is_lagging`.
+fn judge_position(
+    row: &mut Row,
+    base: &Baseline,
+    m: &Member,
+    status: &std::result::Result<Value, String>,
+) {
+    let position = match status {
+        Ok(s) => ["received_location", "replayed_location"]
+            .iter()
+            .filter_map(|k| s.get("xlog").and_then(|x| x.get(*k)).and_then(parse_int))
+            .max(),
+        Err(_) => ["receive_lsn", "replay_lsn", "xlog_location"]
+            .iter()
+            .filter_map(|k| m.lsn_field(k))
+            .max(),
+    };
+    let Some(pos) = position else {
+        row.reasons.push("WAL position unknown".into());
+        return;
+    };
+    let lag = (base.optime - pos).max(0);
+    if lag > base.max_lag {
+        row.reasons.push(format!(
+            "lag {lag} bytes > maximum_lag_on_failover {}",
+            base.max_lag
+        ));
+    } else {
+        row.notes.push(format!("lag {lag} bytes"));
+    }
+}
+
+/// In synchronous or quorum mode only a sync/quorum standby can take over in a switchover; a
+/// failover may go to an asynchronous node (patronictl asks first).
+fn judge_sync(row: &mut Row, cluster: &Cluster, action: Action) {
+    if !cluster.is_synchronous_mode() {
+        return;
+    }
+    let kind = if cluster.is_quorum_commit_mode() {
+        "quorum standby"
+    } else {
+        "synchronous standby"
+    };
+    if cluster.sync_matches(&row.name, false) {
+        row.notes.push(kind.into());
+    } else if action == Action::Switchover {
+        row.reasons.push(format!("not a {kind}"));
+    } else {
+        row.notes
+            .push("asynchronous (failover asks for confirmation)".into());
+    }
+}
+
+fn print(
+    ctx: &Context,
+    req: &Request,
+    name: &str,
+    cluster: &Cluster,
+    rows: &[Row],
+    problems: &[String],
+    go: bool,
+) {
+    let ui = ctx.ui;
+    let action = req.action;
+    let to = match req.candidate.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => c.to_string(),
+        None => "the healthiest member".to_string(),
+    };
+    let from = match (action, cluster.leader_name()) {
+        (Action::Switchover, Some(l)) => format!(" from {l}"),
+        _ => String::new(),
+    };
+    ui.line(&format!(
+        "Dry run: {} of cluster {name}{from} to {to}",
+        action.name()
+    ));
+    let columns: Vec<String> = ["Member", "Result", "Reason"].map(String::from).into();
+    let cells: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
+    ui.line(&table::render(
+        "",
+        &columns,
+        &[Align::Left, Align::Left, Align::Left],
+        &cells,
+    ));
+    for p in problems {
+        ui.line(&format!("Blocked: {p}"));
+    }
+    let verdict = if go {
+        "can go ahead"
+    } else {
+        "can not go ahead"
+    };
+    ui.line(&format!(
+        "{} {verdict} (dry run: nothing was written)",
+        action.title()
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    fn member(name: &str, value: &str) -> Node {
+        Node {
+            key: format!("members/{name}"),
+            value: value.into(),
+            version: 1,
+            session: None,
+        }
+    }
+
+    fn base(action: Action) -> Baseline {
+        Baseline {
+            action,
+            leader_timeline: Some(2),
+            optime: 10_000_000,
+            max_lag: DEFAULT_MAX_LAG,
+        }
+    }
+
+    #[test]
+    fn member_checks_from_the_member_key() {
+        let c = Cluster::from_nodes(&[
+            Node {
+                key: "leader".into(),
+                value: "a".into(),
+                version: 1,
+                session: None,
+            },
+            member("a", r#"{"state":"running","role":"primary","timeline":2}"#),
+            member(
+                "b",
+                r#"{"state":"running","replication_state":"streaming","timeline":2,"receive_lsn":9999000,"replay_lsn":9999000}"#,
+            ),
+            member(
+                "c",
+                r#"{"state":"running","replication_state":"streaming","timeline":1,"receive_lsn":100,"tags":{"nofailover":true}}"#,
+            ),
+            member("d", r#"{"state":"stopped","tags":{"failover_priority":0}}"#),
+        ]);
+        let down: std::result::Result<Value, String> = Err("connection refused".into());
+        let judge_dcs = |n: &str| judge(&c, &base(Action::Switchover), c.member(n).unwrap(), &down);
+        assert_eq!(judge_dcs("a").reasons[0], "is the leader");
+        let b = judge_dcs("b");
+        assert_eq!(b.reasons, vec!["REST API unreachable (connection refused)"]);
+        assert_eq!(b.notes, vec!["streaming", "TL 2", "lag 1000 bytes"]);
+        let cr = judge_dcs("c").reasons;
+        assert!(cr.contains(&"tagged nofailover".to_string()), "{cr:?}");
+        assert!(
+            cr.contains(&"timeline 1, the leader is on 2".to_string()),
+            "{cr:?}"
+        );
+        assert!(cr
+            .iter()
+            .any(|r| r.starts_with("lag 9999900 bytes > maximum_lag_on_failover")));
+        let dr = judge_dcs("d").reasons;
+        assert!(dr.contains(&"failover_priority 0".to_string()), "{dr:?}");
+        assert!(dr.contains(&"not running (stopped)".to_string()), "{dr:?}");
+        assert!(dr.contains(&"WAL position unknown".to_string()), "{dr:?}");
+    }
+
+    #[test]
+    fn rest_status_is_preferred_and_sync_mode_judged() {
+        let c = Cluster::from_nodes(&[
+            Node {
+                key: "config".into(),
+                value: r#"{"synchronous_mode":true}"#.into(),
+                version: 1,
+                session: None,
+            },
+            Node {
+                key: "sync".into(),
+                value: r#"{"leader":"a","sync_standby":"b"}"#.into(),
+                version: 1,
+                session: None,
+            },
+            member("b", r#"{"state":"stopped"}"#),
+            member("c", r#"{"state":"stopped"}"#),
+        ]);
+        let status: std::result::Result<Value, String> = Ok(serde_json::json!({
+            "state": "running", "timeline": 2, "replication_state": "streaming",
+            "xlog": {"received_location": 10_000_000, "replayed_location": 9_000_000}
+        }));
+        let b = judge(
+            &c,
+            &base(Action::Switchover),
+            c.member("b").unwrap(),
+            &status,
+        );
+        assert!(b.pass(), "{:?}", b.reasons);
+        assert_eq!(
+            b.cells()[2],
+            "streaming, TL 2, lag 0 bytes, synchronous standby"
+        );
+        let cs = judge(
+            &c,
+            &base(Action::Switchover),
+            c.member("c").unwrap(),
+            &status,
+        );
+        assert_eq!(cs.reasons, vec!["not a synchronous standby"]);
+        let cf = judge(&c, &base(Action::Failover), c.member("c").unwrap(), &status);
+        assert!(cf.pass());
+    }
+}

@@ -1,0 +1,238 @@
+//! The request and what follows it, as in patronictl: `POST /switchover` (or `/failover`) to the
+//! leader with a bounded timeout, the result line and a fresh member table, `<Action> failed, details:`
+//! for any other status, and the DCS fallback (an unconditional write of the `failover` key) when the
+//! member cannot be reached. patctl adds the exit codes (1 rejected, 5 outcome unknown) and hands
+//! over to [`super::follow`] for `--wait`.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+
+use super::{follow, Action, Plan, Request};
+use crate::api::{Failure, FailureKind, Response};
+use crate::commands::members_table;
+use crate::context::Context;
+use crate::dcs::Dcs;
+use crate::error::{Error, Exit, Result};
+use crate::model::Cluster;
+use crate::output::members::Format;
+use crate::output::{pyjson, Ui};
+use crate::time::timestamp;
+
+/// How long the POST may take: the server holds an immediate request up to 2 × max(10, loop_wait)
+/// seconds, so at least that plus a margin, and never less than 30 s or the global timeout.
+fn post_timeout(ctx: &Context, cluster: &Cluster) -> Duration {
+    let server_hold = 2 * cluster.loop_wait().max(10) as u64;
+    Duration::from_secs((server_hold + 5).max(30)).max(ctx.settings.rest.timeout)
+}
+
+/// `--wait`'s default: the server's own limit plus time for the new leader to come up.
+fn default_wait(cluster: &Cluster) -> Duration {
+    Duration::from_secs(2 * cluster.loop_wait().max(10) as u64 + 30)
+}
+
+/// Send the request (re-sending a switchover to `/failover` on a pre-switchover Patroni).
+async fn post(
+    ctx: &mut Context<'_>,
+    plan: &Plan,
+    timeout: Duration,
+) -> std::result::Result<Response, Failure> {
+    let Some(target) = plan.target() else {
+        return Err(Failure {
+            kind: FailureKind::NoUrl,
+            message: "no member to send the request to".into(),
+        });
+    };
+    let api = ctx.api().map_err(|e| Failure {
+        kind: FailureKind::Other,
+        message: e.message,
+    })?;
+    let body = plan.body();
+    let endpoint = plan.action.name();
+    let r = api
+        .request(&target, Method::POST, endpoint, Some(&body), Some(timeout))
+        .await?;
+    if r.status == 501
+        && plan.action == Action::Switchover
+        && r.body.contains("Server does not support this operation")
+    {
+        return api
+            .request(
+                &target,
+                Method::POST,
+                "failover",
+                Some(&body),
+                Some(timeout),
+            )
+            .await;
+    }
+    Ok(r)
+}
+
+/// Send the request and act on the answer.
+pub(super) async fn execute(ctx: &mut Context<'_>, req: &Request, plan: Plan) -> Result<()> {
+    let started = Instant::now();
+    let wait = req.extra.wait && plan.scheduled.is_none();
+    let deadline = started
+        + req
+            .extra
+            .wait_timeout
+            .unwrap_or_else(|| default_wait(&plan.cluster));
+    let mut timeout = post_timeout(ctx, &plan.cluster);
+    if wait {
+        timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
+    }
+    let times = (started, deadline);
+    match post(ctx, &plan, timeout).await {
+        Ok(r) if r.status == 200 || r.status == 202 => accepted(ctx, &plan, r, wait, times).await,
+        Ok(r) if r.status == 503 && r.body.ends_with("status unknown") && wait => {
+            // Patroni stopped waiting, not the switch: keep following it.
+            let why = format!("Patroni answered 503 \"{}\"", r.body);
+            unknown(ctx, &plan, why, Some((times, true))).await
+        }
+        Ok(r) => {
+            ctx.ui.line(&format!(
+                "{} failed, details: {}, {}",
+                plan.action.title(),
+                r.status,
+                r.body
+            ));
+            if r.status == 503 && r.body.ends_with("status unknown") {
+                let why = "Patroni stopped waiting for it".to_string();
+                return unknown(ctx, &plan, why, None).await;
+            }
+            Err(Error::silent(Exit::Failure))
+        }
+        Err(f) if f.kind == FailureKind::Timeout => {
+            // The request may never have been handled, so no failover key is assumed.
+            unknown(ctx, &plan, f.message, wait.then_some((times, false))).await
+        }
+        Err(f) => fall_back_to_dcs(ctx, &plan, f, wait, times).await,
+    }
+}
+
+/// The request went out but its result is not known: follow the cluster (`--wait`, with whether the
+/// failover key is known to be written), else exit 5.
+async fn unknown(
+    ctx: &mut Context<'_>,
+    plan: &Plan,
+    why: String,
+    follow: Option<((Instant, Instant), bool)>,
+) -> Result<()> {
+    let Some((times, key_written)) = follow else {
+        return Err(Error::unknown(format!(
+            "{why}: the {} outcome is unknown; check `patctl list` or use --wait",
+            plan.action.name()
+        )));
+    };
+    ctx.ui
+        .err_line(&format!("{} {why}; following the cluster", timestamp(6)));
+    let fresh = read_after_request(ctx, plan).await?;
+    follow::run(ctx, plan, times, fresh, key_written).await
+}
+
+/// Read the cluster after the request went out: failing now leaves the outcome unknown (exit 5).
+async fn read_after_request(ctx: &mut Context<'_>, plan: &Plan) -> Result<Cluster> {
+    ctx.cluster(&plan.name, plan.group).await.map_err(|e| {
+        Error::unknown(format!(
+            "{}; the {} request was made but its outcome is unknown",
+            e.message,
+            plan.action.name()
+        ))
+    })
+}
+
+/// A 200 (switched) or 202 (scheduled): the result line, then the table of a fresh read, or with
+/// `--wait` the follow-up until the new leader runs.
+async fn accepted(
+    ctx: &mut Context<'_>,
+    plan: &Plan,
+    r: Response,
+    wait: bool,
+    times: (Instant, Instant),
+) -> Result<()> {
+    ctx.ui.line(&format!("{} {}", timestamp(6), r.body));
+    let fresh = match ctx.cluster(&plan.name, plan.group).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Patroni confirmed the switch; only the table afterwards is missing.
+            ctx.ui
+                .warning(&format!("cannot show the cluster: {}", e.message));
+            return Ok(());
+        }
+    };
+    if wait && r.status == 200 {
+        return follow::run(ctx, plan, times, fresh, true).await;
+    }
+    ctx.ui.out(&members_table(
+        ctx,
+        &fresh,
+        &plan.name,
+        plan.group,
+        Format::Pretty,
+    ));
+    Ok(())
+}
+
+/// patronictl's fallback when the request could not be made: write the `failover` key
+/// unconditionally, print the table read before, then read the DCS back to say what happened.
+async fn fall_back_to_dcs(
+    ctx: &mut Context<'_>,
+    plan: &Plan,
+    failure: Failure,
+    wait: bool,
+    times: (Instant, Instant),
+) -> Result<()> {
+    ctx.ui
+        .warning(&format!("Failing over to DCS ({})", failure.message));
+    ctx.ui.line(&format!(
+        "{} Could not {} using Patroni api, falling back to DCS",
+        timestamp(6),
+        plan.action.name()
+    ));
+    let key = format!("{}failover", ctx.prefix(&plan.name, plan.group));
+    let value = pyjson::dumps_compact(&plan.failover_value());
+    ctx.dcs().await?.put(&key, &value, None).await?;
+    ctx.ui.out(&members_table(
+        ctx,
+        &plan.cluster,
+        &plan.name,
+        plan.group,
+        Format::Pretty,
+    ));
+    let fresh = read_after_request(ctx, plan).await?;
+    if wait {
+        return follow::run(ctx, plan, times, fresh, true).await;
+    }
+    report_fallback(ctx.ui, plan, &fresh, &value)
+}
+
+/// What the DCS shows right after the fallback write.
+fn report_fallback(ui: &Ui, plan: &Plan, fresh: &Cluster, written: &str) -> Result<()> {
+    let old_leader = plan.cluster.leader_name();
+    let new_leader = fresh.leader_name();
+    if new_leader.is_some() && new_leader != old_leader {
+        ui.err_line(&format!("{} is the leader now", new_leader.unwrap_or("")));
+        return Ok(());
+    }
+    let stored = fresh.failover.as_ref();
+    let matches = stored.is_some_and(|f| {
+        f.leader.as_deref() == plan.leader.as_deref().filter(|l| !l.is_empty())
+            && f.candidate.as_deref() == plan.wanted()
+            && f.scheduled_at.is_some() == plan.scheduled.is_some()
+    });
+    if !matches {
+        return Err(Error::failure(format!(
+            "the failover key was written ({written}) but the DCS no longer holds it and {} is still the leader",
+            old_leader.unwrap_or("nobody")
+        )));
+    }
+    if plan.scheduled.is_some() {
+        ui.err_line(&format!("Scheduled through the DCS: {written}"));
+        return Ok(());
+    }
+    Err(Error::unknown(format!(
+        "the failover key is set ({written}) but the {} is not confirmed yet; check `patctl list` or use --wait",
+        plan.action.name()
+    )))
+}

@@ -1,0 +1,136 @@
+//! Faults an operator meets during an incident: the DCS down, a member frozen (SIGSTOP) or answering
+//! garbage. Nothing hangs, nothing panics, errors are one line with a distinct exit code, and nothing
+//! is written when it should not be.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Every command, with arguments that skip prompts, aimed at cluster `demo`.
+const COMMANDS: &[&[&str]] = &[
+    &["list", "demo"],
+    &["topology", "demo"],
+    &["history", "demo"],
+    &["show-config", "demo"],
+    &["edit-config", "demo", "-s", "loop_wait=3", "--force"],
+    &["pause", "demo"],
+    &["resume", "demo"],
+    &["switchover", "demo", "--candidate", "node2", "--force"],
+    &["failover", "demo", "--candidate", "node2", "--force"],
+    &["restart", "demo", "--force"],
+    &["reload", "demo", "--force"],
+    &["reinit", "demo", "node2", "--force"],
+    &["flush", "demo", "restart", "--force"],
+    &["flush", "demo", "switchover"],
+    &["dsn", "demo"],
+    &["version", "demo"],
+    &["remove", "demo"],
+    &["demote-cluster", "demo", "--host", "127.0.0.1", "--force"],
+    &["promote-cluster", "demo", "--force"],
+    &["query", "demo", "-c", "select 1"],
+];
+
+#[test]
+fn every_command_fails_fast_when_the_dcs_is_down() {
+    // Nothing listens on 127.0.0.1:1; etcd3:// is the v3 back end, a bare host:port is etcd v2.
+    for url in ["etcd3://127.0.0.1:1", "127.0.0.1:1"] {
+        for cmd in COMMANDS {
+            let mut args = vec!["--timeout", "2", "-d", url];
+            args.extend_from_slice(cmd);
+            let start = Instant::now();
+            let out = patctl_raw(&args, Some(""), &[]);
+            let took = start.elapsed();
+            assert!(took < Duration::from_secs(15), "{cmd:?} on {url} took {took:?}");
+            assert_eq!(out.code, 3, "{cmd:?} on {url}: exit {}\n{}{}", out.code, out.stdout, out.stderr);
+            let last = out.stderr.lines().last().unwrap_or_default();
+            assert!(last.starts_with("Error: DCS unreachable"), "{cmd:?} on {url}: {}", out.stderr);
+            assert!(last.contains("127.0.0.1:1"), "{cmd:?}: the endpoint is named: {last}");
+            assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        }
+    }
+}
+
+/// A fake Patroni REST API on loopback: answers every request with `reply` (or never, when `None`).
+fn fake_member(reply: Option<&'static str>) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut held = Vec::new();
+        while Instant::now() < deadline {
+            match listener.accept() {
+                Ok((mut s, _)) => {
+                    s.set_nonblocking(false).unwrap();
+                    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf);
+                    match reply {
+                        Some(r) => {
+                            let _ = s.write_all(r.as_bytes());
+                        }
+                        None => held.push(s),
+                    }
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    (port, handle)
+}
+
+/// A synthetic cluster whose members' REST APIs are the given loopback ports.
+fn synthetic(scope: &str, ports: &[u16]) {
+    let base = format!("/service/{scope}");
+    etcd_put(&format!("{base}/initialize"), "1");
+    etcd_put(&format!("{base}/config"), r#"{"ttl":30,"loop_wait":10}"#);
+    etcd_put(&format!("{base}/leader"), "m1");
+    for (i, p) in ports.iter().enumerate() {
+        let role = if i == 0 { "primary" } else { "replica" };
+        etcd_put(
+            &format!("{base}/members/m{}", i + 1),
+            &format!(
+                r#"{{"conn_url":"postgres://127.0.0.1:{}/postgres","api_url":"http://127.0.0.1:{p}/patroni","state":"running","role":"{role}","timeline":1}}"#,
+                40000 + i
+            ),
+        );
+    }
+}
+
+#[test]
+fn members_answering_garbage_5xx_or_nothing_never_hang_patctl() {
+    let _g = read_lock();
+    let (garbage, _a) = fake_member(Some("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{not json"));
+    let (err500, _b) = fake_member(Some("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom"));
+    let (silent, _c) = fake_member(None);
+    let scope = scratch_scope("faultyrest");
+    synthetic(&scope, &[err500, garbage, silent]);
+    let base = format!("/service/{scope}/");
+    let before = etcd_keys(&base);
+    let result = std::panic::catch_unwind(|| {
+        for cmd in [
+            &["version", scope.as_str()][..],
+            &["reload", scope.as_str(), "--force"],
+            &["restart", scope.as_str(), "--force"],
+            &["pause", scope.as_str()],
+            &["switchover", scope.as_str(), "--candidate", "m2", "--force"],
+        ] {
+            let start = Instant::now();
+            let out = patctl_raw(&["-c", &config(), "--timeout", "2", cmd[0]].into_iter().chain(cmd[1..].iter().copied()).collect::<Vec<_>>(), Some(""), &[]);
+            let took = start.elapsed();
+            assert!(took < Duration::from_secs(40), "{cmd:?} took {took:?}");
+            assert!(!out.stderr.contains("panicked"), "{cmd:?}: {}", out.stderr);
+            if cmd[0] != "version" {
+                assert_ne!(out.code, 0, "{cmd:?} must not report success:\n{}{}", out.stdout, out.stderr);
+            }
+        }
+    });
+    let after = etcd_keys(&base);
+    etcd_del_prefix(&base);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+    assert_eq!(before.len(), after.len(), "keys appeared or vanished: {before:?} -> {after:?}");
+}
