@@ -482,7 +482,7 @@ fn diff_on_a_terminal_is_coloured_and_needs_no_pager() {
         let out = run_tty(env);
         assert!(out.contains(&want), "{env}: {out:?}");
         assert!(
-            out.contains("Apply these changes? [y/N]: \nAborted!"),
+            out.contains("Apply these changes? [y/N]: Aborted!"),
             "{env}: {out:?}"
         );
     }
