@@ -123,11 +123,8 @@ impl Ui {
     fn read_answer(&self) -> Result<String> {
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                // click prints a newline after the unanswered prompt, then `Aborted!`.
-                self.out("\n");
-                Err(aborted())
-            }
+            // click prints nothing more after an unanswered visible prompt, then `Aborted!` on stderr.
+            Ok(0) | Err(_) => Err(aborted()),
             Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
         }
     }
