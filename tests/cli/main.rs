@@ -6,5 +6,6 @@
 
 mod common;
 
+mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod list; // list/topology/history: byte-for-byte against patronictl
