@@ -1,10 +1,32 @@
-//! `dsn` and `query`, mirroring patronictl's `get_any_member` and `get_cursor`.
+//! `dsn` and `query`, mirroring patronictl's `get_any_member`, `get_cursor` and `query_member`.
+//!
+//! The member is the first one of the wanted role in DCS order (the leader by default); `query`
+//! connects to its PostgreSQL with the host and port of its `conn_url`, the `-U`/`-d`/password
+//! options, `application_name` "Patroni ctl" and a 5 s connect timeout, checks
+//! `pg_is_in_recovery()` for the roles where patronictl does, runs the SQL in autocommit and prints
+//! the last result set through `print_output` (tsv by default). Failures are printed as a row
+//! `[timestamp, 'ERROR, SQLSTATE: …']` exactly as patronictl prints them; unlike patronictl, the
+//! exit code then says that the query did not run (1, or 3 when the server was unreachable).
+//!
+//! The connection is made with `tokio-postgres`; libpq's environment defaults (`PGUSER`,
+//! `PGPASSWORD`, `~/.pgpass`, `PGDATABASE`, …) are applied here since that client does not read them.
+
+use std::time::Duration;
 
 use clap::Args;
+use serde_json::Value;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
-use super::Role;
+use super::pyvalue::{self, PyVal};
+use super::{get_all_members, Role, Watch};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
+use crate::model::{Cluster, Member};
+use crate::output::members::{print_output, py_str, Format};
+
+/// patronictl's `connect_timeout` for `query`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `dsn [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -55,22 +77,835 @@ pub struct QueryArgs {
     #[arg(short = 'm', long, value_name = "TEXT")]
     pub member: Option<String>,
     /// The column delimiter
-    #[arg(long, default_value = "\t", value_name = "TEXT")]
+    #[arg(
+        long,
+        default_value = "\t",
+        value_name = "TEXT",
+        allow_hyphen_values = true
+    )]
     pub delimiter: String,
     /// The SQL commands to execute
-    #[arg(short = 'c', long = "command", value_name = "TEXT")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "TEXT",
+        allow_hyphen_values = true
+    )]
     pub command: Option<String>,
     /// database name to connect to
     #[arg(short = 'd', long, value_name = "TEXT")]
     pub dbname: Option<String>,
 }
 
+/// patronictl's `get_any_member`: the first member with `role` (the leader by default), or the
+/// member named `member`.
+pub fn get_any_member<'a>(
+    cluster: &'a Cluster,
+    group: Option<i64>,
+    role: Option<Role>,
+    member: Option<&str>,
+) -> Result<Option<&'a Member>> {
+    let role = match (member, role) {
+        (Some(_), Some(_)) => {
+            return Err(Error::failure(
+                "--role and --member are mutually exclusive options",
+            ))
+        }
+        (Some(_), None) => Role::Any,
+        (None, r) => r.unwrap_or(Role::Leader),
+    };
+    Ok(get_all_members(cluster, group, role)
+        .into_iter()
+        .find(|m| member.is_none_or(|n| m.name == n)))
+}
+
+/// Patroni's `Member.conn_kwargs()`: `host`, `port` and `dbname` from the member's `conn_kwargs`
+/// (plus anything else it holds) or parsed from `conn_url`; `None` when it has neither.
+pub fn conn_kwargs(m: &Member) -> Option<Vec<(String, Value)>> {
+    let mut out: Vec<(String, Value)> = ["host", "port", "dbname"]
+        .iter()
+        .map(|k| (k.to_string(), Value::Null))
+        .collect();
+    let mut set = |k: &str, v: Value| match out.iter_mut().find(|(ek, _)| ek == k) {
+        Some(slot) => slot.1 = v,
+        None => out.push((k.to_string(), v)),
+    };
+    match m.data.get("conn_kwargs") {
+        Some(Value::Object(kw)) if !kw.is_empty() => {
+            for (k, v) in kw {
+                set(k, v.clone());
+            }
+        }
+        _ => {
+            let (host, port, dbname) =
+                urlparse(m.str_field("conn_url").filter(|u| !u.is_empty())?)?;
+            set("host", host.map_or(Value::Null, Value::String));
+            set("port", Value::from(port.unwrap_or(5432)));
+            set("dbname", Value::String(dbname));
+        }
+    }
+    Some(out)
+}
+
+/// Python's `urlparse(url)`: (`hostname`, `port`, `path[1:]`).
+fn urlparse(url: &str) -> Option<(Option<String>, Option<u16>, String)> {
+    let after = url.split_once("://").map_or(url, |(_, a)| a);
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (netloc, rest) = after.split_at(end);
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    let hostinfo = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
+    let (host, port) = match hostinfo.split_once('[') {
+        Some((_, bracketed)) => {
+            let (h, p) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+            (h, p.split_once(':').map_or("", |(_, p)| p))
+        }
+        None => hostinfo.split_once(':').unwrap_or((hostinfo, "")),
+    };
+    let port = if port.is_empty() {
+        None
+    } else {
+        Some(port.parse().ok()?)
+    };
+    let host = (!host.is_empty()).then(|| host.to_lowercase());
+    Some((host, port, path.get(1..).unwrap_or("").to_string()))
+}
+
 /// Run `dsn`.
-pub async fn cmd_dsn(_ctx: &mut Context<'_>, _args: DsnArgs) -> Result<()> {
-    Err(Error::failure("dsn is not implemented yet"))
+pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
+    let name = ctx.cluster_name(args.cluster_name)?;
+    let cluster = ctx.cluster(&name, args.group).await?;
+    let m = get_any_member(&cluster, args.group, args.role, args.member.as_deref())?
+        .ok_or_else(|| Error::failure("Can not find a suitable member"))?;
+    let kw = conn_kwargs(m).ok_or_else(|| {
+        Error::failure(format!(
+            "Member {} has no connection URL in the DCS",
+            m.name
+        ))
+    })?;
+    let get = |k: &str| {
+        kw.iter()
+            .find(|(ek, _)| ek == k)
+            .map_or_else(|| "None".to_string(), |(_, v)| py_str(v))
+    };
+    ctx.ui
+        .line(&format!("host={} port={}", get("host"), get("port")));
+    Ok(())
+}
+
+/// The connection parameters given on the command line (patronictl's `connect_parameters`).
+#[derive(Debug, Clone, Default)]
+struct ConnectParams {
+    user: Option<String>,
+    password: Option<String>,
+    dbname: Option<String>,
+}
+
+/// What one round of `query` produced: the rows to print and, when it failed, the exit code.
+struct Outcome {
+    columns: Option<Vec<String>>,
+    rows: Vec<Vec<PyVal>>,
+    failed: Option<Exit>,
+}
+
+impl Outcome {
+    /// patronictl's error row `[timestamp(0), message]`.
+    fn error(message: String, exit: Exit) -> Outcome {
+        Outcome {
+            columns: None,
+            rows: vec![vec![
+                PyVal::Str(crate::time::timestamp(0)),
+                PyVal::Str(message),
+            ]],
+            failed: Some(exit),
+        }
+    }
+
+    fn sql_error(f: Failed) -> Outcome {
+        Outcome::error(
+            format!("ERROR, SQLSTATE: {}", f.message.replace('\n', " ")),
+            f.exit,
+        )
+    }
+}
+
+/// A failed connection or statement: psycopg2's `sqlstate or str(error)`, and our exit code.
+struct Failed {
+    message: String,
+    exit: Exit,
+}
+
+impl Failed {
+    fn new(message: impl Into<String>) -> Failed {
+        Failed {
+            message: message.into(),
+            exit: Exit::Failure,
+        }
+    }
 }
 
 /// Run `query`.
-pub async fn cmd_query(_ctx: &mut Context<'_>, _args: QueryArgs) -> Result<()> {
-    Err(Error::failure("query is not implemented yet"))
+pub async fn cmd_query(ctx: &mut Context<'_>, args: QueryArgs) -> Result<()> {
+    let sql = read_sql(&args)?;
+    let mut params = ConnectParams {
+        user: args.username.clone().filter(|u| !u.is_empty()),
+        password: None,
+        dbname: args.dbname.clone().filter(|d| !d.is_empty()),
+    };
+    if args.password {
+        params.password = Some(ctx.ui.password("Password")?);
+    }
+    let name = ctx.cluster_name(args.cluster_name.clone())?;
+    // patronictl's `watching`: `-W` means 2 s unless `-w` gives a non-zero interval; 0 runs once.
+    let interval = match (args.watch.filter(|w| *w != 0.0), args.w) {
+        (Some(w), _) => Some(w),
+        (None, true) => Some(2.0),
+        (None, false) => None,
+    };
+    let mut watch = Watch::new(false, interval, false);
+    let mut cluster: Option<Cluster> = None;
+    let mut failed = None;
+    while watch.next(ctx).await {
+        if cluster.is_none() {
+            cluster = Some(ctx.cluster(&name, args.group).await?);
+        }
+        let c = cluster.as_ref().expect("read above");
+        let outcome = query_member(c, &args, &sql, &params).await?;
+        ctx.ui.out(&render(
+            &args.fmt,
+            &args.delimiter,
+            outcome.columns.as_deref(),
+            &outcome.rows,
+        ));
+        failed = outcome.failed;
+    }
+    match failed {
+        Some(exit) => Err(Error::silent(exit)),
+        None => Ok(()),
+    }
+}
+
+/// The SQL from `--file` (`-` is stdin) or `--command`, checked as patronictl does.
+fn read_sql(args: &QueryArgs) -> Result<String> {
+    let Some(path) = &args.p_file else {
+        return args
+            .command
+            .clone()
+            .ok_or_else(|| Error::failure("You need to specify either --command or --file"));
+    };
+    let bytes = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "No such file or directory".to_string()
+        } else {
+            e.to_string()
+        };
+        Error::usage(format!(
+            "Invalid value for '--file' / '-f': '{path}': {why}"
+        ))
+    })?;
+    if args.command.is_some() {
+        return Err(Error::failure(
+            "--file and --command are mutually exclusive options",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| Error::failure(format!("{path} is not valid UTF-8")))
+}
+
+/// patronictl's `query_member`: pick the member, connect, check the role, run the SQL.
+async fn query_member(
+    cluster: &Cluster,
+    args: &QueryArgs,
+    sql: &str,
+    params: &ConnectParams,
+) -> Result<Outcome> {
+    let member = get_any_member(cluster, args.group, args.role, args.member.as_deref())?;
+    let Some(member) = member else {
+        return Ok(Outcome::error(no_connection(args), Exit::Failure));
+    };
+    let client = match connect(member, params).await {
+        Ok(c) => c,
+        Err(f) => return Ok(Outcome::sql_error(f)),
+    };
+    match role_matches(&client, args.role).await {
+        Ok(true) => {}
+        Ok(false) => return Ok(Outcome::error(no_connection(args), Exit::Failure)),
+        Err(f) => return Ok(Outcome::sql_error(f)),
+    }
+    Ok(match execute(&client, sql).await {
+        Ok((columns, rows)) => Outcome {
+            columns: Some(columns),
+            rows,
+            failed: None,
+        },
+        Err(f) => Outcome::sql_error(f),
+    })
+}
+
+fn no_connection(args: &QueryArgs) -> String {
+    match (&args.member, args.role) {
+        (Some(m), _) => format!("No connection to member {m} is available"),
+        (None, Some(r)) => format!("No connection to role '{}' is available", r.as_str()),
+        (None, None) => "No connection is available".to_string(),
+    }
+}
+
+/// For `primary`, `replica`, `standby` and `standby-leader`, patronictl checks the real role with
+/// `pg_is_in_recovery()` instead of trusting the DCS.
+async fn role_matches(client: &Client, role: Option<Role>) -> std::result::Result<bool, Failed> {
+    let Some(role) = role.filter(|r| !matches!(r, Role::Any | Role::Leader)) else {
+        return Ok(true);
+    };
+    let msgs = client
+        .simple_query("SELECT pg_catalog.pg_is_in_recovery()")
+        .await
+        .map_err(|e| statement_error(&e))?;
+    let first = msgs.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(r) => Some(r.get(0) != Some("f")),
+        _ => None,
+    });
+    let in_recovery = first.unwrap_or(true);
+    Ok(match role {
+        Role::Replica | Role::Standby | Role::StandbyLeader => in_recovery,
+        _ => !in_recovery,
+    })
+}
+
+/// Run the SQL; return the column names and rows of the last result, as psycopg2's cursor does.
+async fn execute(
+    client: &Client,
+    sql: &str,
+) -> std::result::Result<(Vec<String>, Vec<Vec<PyVal>>), Failed> {
+    if is_blank_query(sql) {
+        return Err(Failed::new("can't execute an empty query"));
+    }
+    if let Some(msg) = copy_refusal(sql) {
+        return Err(Failed::new(msg));
+    }
+    let msgs = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| statement_error(&e))?;
+    let mut last: Option<(Vec<String>, Vec<tokio_postgres::SimpleQueryRow>)> = None;
+    let mut current = None;
+    for m in msgs {
+        match m {
+            SimpleQueryMessage::RowDescription(cols) => {
+                current = Some((cols.iter().map(|c| c.name().to_string()).collect(), vec![]));
+            }
+            SimpleQueryMessage::Row(r) => {
+                let slot = current.get_or_insert_with(|| {
+                    (
+                        r.columns().iter().map(|c| c.name().to_string()).collect(),
+                        vec![],
+                    )
+                });
+                slot.1.push(r);
+            }
+            SimpleQueryMessage::CommandComplete(_) => last = current.take(),
+            _ => {}
+        }
+    }
+    let (columns, rows) = last.ok_or_else(|| Failed::new("no results to fetch"))?;
+    let types = column_types(client, sql, &columns).await;
+    let rows = rows
+        .iter()
+        .map(|r| {
+            (0..columns.len())
+                .map(|i| pyvalue::convert(types.as_ref().map(|t| t[i]), r.get(i)))
+                .collect()
+        })
+        .collect();
+    Ok((columns, rows))
+}
+
+/// The type OIDs of the result columns, which psycopg2 casts by and the simple protocol does not
+/// report: describe the last statement (after running it, so objects the SQL created exist). `None`
+/// when it cannot be described or does not describe to the same columns; the values then stay text.
+async fn column_types(client: &Client, sql: &str, columns: &[String]) -> Option<Vec<u32>> {
+    let stmt = client.prepare(last_statement(sql)?).await.ok()?;
+    let cols = stmt.columns();
+    let same = cols.len() == columns.len() && cols.iter().zip(columns).all(|(c, n)| c.name() == n);
+    same.then(|| cols.iter().map(|c| c.type_().oid()).collect())
+}
+
+/// The last non-blank statement of an SQL string, split on `;` outside quotes, quoted identifiers,
+/// dollar quotes and comments.
+fn last_statement(sql: &str) -> Option<&str> {
+    let b = sql.as_bytes();
+    let mut start = 0;
+    let mut last = None;
+    let mut i = 0;
+    let keep = |from: usize, to: usize, last: &mut Option<(usize, usize)>| {
+        if !is_blank_query(&sql[from..to]) {
+            *last = Some((from, to));
+        }
+    };
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                // E'…' strings take backslash escapes; standard strings only double the quote.
+                let escapes = i > 0 && matches!(b[i - 1], b'e' | b'E');
+                i += 1;
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' if escapes => i += 1,
+                        b'\'' if b.get(i + 1) == Some(&b'\'') => i += 1,
+                        b'\'' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'"' => i += sql[i + 1..].find('"').map_or(b.len(), |n| n + 1),
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i += sql[i..].find('\n').unwrap_or(b.len() - i);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 1;
+                    } else if b[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'$' => {
+                let tag_len = sql[i + 1..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|&n| sql[i + 1 + n..].starts_with('$'))
+                    .filter(|&n| n == 0 || !b[i + 1].is_ascii_digit());
+                if let Some(n) = tag_len {
+                    let tag = &sql[i..i + n + 2];
+                    let body = i + n + 2;
+                    i = sql[body..]
+                        .find(tag)
+                        .map_or(b.len(), |p| body + p + tag.len() - 1);
+                }
+            }
+            b';' => {
+                keep(start, i, &mut last);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keep(start.min(b.len()), b.len(), &mut last);
+    last.map(|(from, to)| &sql[from..to])
+}
+
+/// Whether PostgreSQL would see no statement at all (only blanks, comments and semicolons).
+fn is_blank_query(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            return rest.is_empty();
+        }
+    }
+}
+
+/// psycopg2 refuses `COPY … TO STDOUT` / `FROM STDIN` in `execute()`.
+fn copy_refusal(sql: &str) -> Option<&'static str> {
+    let lower = sql.trim_start().to_lowercase();
+    if !lower.starts_with("copy") {
+        return None;
+    }
+    if lower.contains("stdout") {
+        Some("can't execute COPY TO: use the copy_to() method instead")
+    } else if lower.contains("stdin") {
+        Some("can't execute COPY FROM: use the copy_from() method instead")
+    } else {
+        None
+    }
+}
+
+/// A statement's error as patronictl shows it: the SQLSTATE, else the client's message.
+fn statement_error(e: &tokio_postgres::Error) -> Failed {
+    if let Some(code) = e.code() {
+        return Failed::new(code.code());
+    }
+    if e.is_closed() {
+        return Failed {
+            message: "server closed the connection unexpectedly\n\tThis probably means the server \
+terminated abnormally\n\tbefore or while processing the request.\n"
+                .into(),
+            exit: Exit::Unreachable,
+        };
+    }
+    Failed::new(e.to_string())
+}
+
+/// Where a connection goes, for libpq-style messages.
+struct Target {
+    host: String,
+    port: u16,
+}
+
+impl Target {
+    /// libpq's `connection to server at "h", port p failed: ` prefix.
+    fn prefix(&self) -> String {
+        if self.host.starts_with('/') {
+            format!(
+                "connection to server on socket \"{}/.s.PGSQL.{}\" failed: ",
+                self.host, self.port
+            )
+        } else {
+            format!(
+                "connection to server at \"{}\", port {} failed: ",
+                self.host, self.port
+            )
+        }
+    }
+}
+
+/// Connect to the member's PostgreSQL as patronictl's `get_cursor` does (autocommit, bounded).
+async fn connect(member: &Member, params: &ConnectParams) -> std::result::Result<Client, Failed> {
+    let kw = conn_kwargs(member).ok_or_else(|| {
+        Failed::new(format!(
+            "member {} has no connection URL in the DCS",
+            member.name
+        ))
+    })?;
+    let (config, target) = pg_config(&kw, params);
+    let attempt = tokio::time::timeout(
+        CONNECT_TIMEOUT + Duration::from_secs(1),
+        config.connect(NoTls),
+    );
+    match attempt.await {
+        Err(_) => Err(Failed {
+            message: format!("{}timeout expired\n", target.prefix()),
+            exit: Exit::Unreachable,
+        }),
+        Ok(Err(e)) => Err(connect_error(&target, &e)),
+        Ok(Ok((client, connection))) => {
+            tokio::spawn(async move {
+                // Ends when the client is dropped; its errors surface through the client.
+                let _ = connection.await;
+            });
+            Ok(client)
+        }
+    }
+}
+
+/// The connection settings: the member's `conn_kwargs`, the command-line parameters, then libpq's
+/// environment defaults. Like patronictl, the member's own `dbname` is not used.
+fn pg_config(kw: &[(String, Value)], p: &ConnectParams) -> (Config, Target) {
+    let kw_str = |k: &str| {
+        kw.iter()
+            .find(|(ek, _)| ek == k)
+            .filter(|(_, v)| !v.is_null())
+            .map(|(_, v)| py_str(v))
+    };
+    let host = kw_str("host")
+        .or_else(|| env("PGHOST"))
+        .unwrap_or_else(|| "/var/run/postgresql".into());
+    let port = kw_str("port")
+        .or_else(|| env("PGPORT"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(5432);
+    let user = p
+        .user
+        .clone()
+        .or_else(|| kw_str("user"))
+        .or_else(|| env("PGUSER"));
+    let dbname = p.dbname.clone().or_else(|| env("PGDATABASE"));
+    let mut config = Config::new();
+    config
+        .host(&host)
+        .port(port)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // A peer that vanishes mid-query is noticed in about 25 s instead of never.
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .application_name(
+            kw_str("application_name")
+                .or_else(|| env("PGAPPNAME"))
+                .unwrap_or_else(|| "Patroni ctl".into()),
+        );
+    if let Some(u) = &user {
+        config.user(u);
+    }
+    if let Some(d) = &dbname {
+        config.dbname(d);
+    }
+    if let Some(o) = kw_str("options").or_else(|| env("PGOPTIONS")) {
+        config.options(&o);
+    }
+    config.ssl_mode(
+        match kw_str("sslmode").or_else(|| env("PGSSLMODE")).as_deref() {
+            Some("disable") => SslMode::Disable,
+            Some("require" | "verify-ca" | "verify-full") => SslMode::Require,
+            _ => SslMode::Prefer,
+        },
+    );
+    let pgpass = || {
+        let login = user
+            .clone()
+            .or_else(|| env("USER"))
+            .or_else(|| env("LOGNAME"))?;
+        let db = dbname.clone().unwrap_or_else(|| login.clone());
+        pgpass_lookup(&host, port, &db, &login)
+    };
+    let password = p
+        .password
+        .clone()
+        .or_else(|| kw_str("password"))
+        .or_else(|| env("PGPASSWORD"))
+        .or_else(pgpass);
+    if let Some(pw) = password {
+        config.password(pw);
+    }
+    (config, Target { host, port })
+}
+
+/// A libpq environment variable, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// libpq's password file (`PGPASSFILE`, else `~/.pgpass`): the first matching
+/// `host:port:db:user:password` line; ignored when group or others can read it, as libpq does.
+fn pgpass_lookup(host: &str, port: u16, db: &str, user: &str) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
+            return None;
+        }
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let host = if host.starts_with('/') {
+        "localhost"
+    } else {
+        host
+    };
+    let port = port.to_string();
+    let wanted = [host, port.as_str(), db, user];
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let fields = split_pgpass(line);
+            if fields.len() < 5 {
+                return None;
+            }
+            let matches = wanted.iter().zip(&fields).all(|(w, f)| f == "*" || f == w);
+            matches.then(|| fields[4..].join(":"))
+        })
+}
+
+/// Split a `.pgpass` line on unescaped `:` (`\:` and `\\` are escapes).
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.last_mut().expect("never empty").push(n);
+                }
+            }
+            ':' if out.len() < 5 => out.push(String::new()),
+            c => out.last_mut().expect("never empty").push(c),
+        }
+    }
+    out
+}
+
+/// A connection failure worded as libpq words it (psycopg2's `str(error)` has no SQLSTATE then).
+fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
+    let prefix = target.prefix();
+    if let Some(db) = e.as_db_error() {
+        let mut msg = format!("{prefix}{}:  {}\n", db.severity(), db.message());
+        if let Some(d) = db.detail() {
+            msg.push_str(&format!("DETAIL:  {d}\n"));
+        }
+        if let Some(h) = db.hint() {
+            msg.push_str(&format!("HINT:  {h}\n"));
+        }
+        return Failed::new(msg);
+    }
+    let text = e.to_string();
+    if text.contains("password missing") {
+        return Failed::new(format!("{prefix}fe_sendauth: no password supplied\n"));
+    }
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let why = io.to_string();
+            let why = why.split(" (os error").next().unwrap_or(&why).to_string();
+            let message = if io.kind() == std::io::ErrorKind::TimedOut {
+                format!("{prefix}timeout expired\n")
+            } else {
+                format!("{prefix}{why}\n\tIs the server running on that host and accepting TCP/IP connections?\n")
+            };
+            return Failed {
+                message,
+                exit: Exit::Unreachable,
+            };
+        }
+        src = s.source();
+    }
+    Failed {
+        message: format!("{prefix}{text}\n"),
+        exit: Exit::Unreachable,
+    }
+}
+
+/// patronictl's `print_output(columns, rows, fmt=fmt, delimiter=delimiter)` with no title; an
+/// unknown format prints nothing.
+fn render(fmt: &str, delimiter: &str, columns: Option<&[String]>, rows: &[Vec<PyVal>]) -> String {
+    let cols = columns.unwrap_or(&[]);
+    match fmt {
+        "json" => {
+            let objects: Vec<String> = rows
+                .iter()
+                .map(|r| pyvalue::json_object(cols.iter().map(String::as_str).zip(r)))
+                .collect();
+            format!("[{}]\n", objects.join(", "))
+        }
+        "yaml" | "yml" => pyvalue::yaml_rows(cols, rows) + "\n",
+        "tsv" => {
+            let mut out = String::new();
+            if !cols.is_empty() {
+                out.push_str(&cols.join(delimiter));
+                out.push('\n');
+            }
+            for r in rows {
+                let cells: Vec<String> = r.iter().map(PyVal::py_str).collect();
+                out.push_str(&cells.join(delimiter));
+                out.push('\n');
+            }
+            out
+        }
+        "pretty" | "topology" => {
+            // prettytable names the columns `Field 1`, `Field 2`… when it is given none.
+            let width = rows.first().map_or(0, Vec::len);
+            let names: Vec<String> = if cols.is_empty() {
+                (1..=width).map(|i| format!("Field {i}")).collect()
+            } else {
+                cols.to_vec()
+            };
+            let cells = rows
+                .iter()
+                .map(|r| r.iter().map(|v| Value::String(v.py_str())).collect())
+                .collect();
+            print_output(&names, cells, &[], Format::Pretty, "")
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conn_kwargs_from_url() {
+        let m = Member::from_node(
+            "n",
+            1,
+            None,
+            r#"{"conn_url":"postgres://127.0.0.1:5933/postgres"}"#,
+        );
+        let kw = conn_kwargs(&m).unwrap();
+        assert_eq!(
+            kw,
+            vec![
+                ("host".into(), Value::from("127.0.0.1")),
+                ("port".into(), Value::from(5933)),
+                ("dbname".into(), Value::from("postgres")),
+            ]
+        );
+        assert_eq!(
+            urlparse("postgres://u:p@[::1]:5433/db?x=1"),
+            Some((Some("::1".into()), Some(5433), "db".into()))
+        );
+        assert_eq!(
+            urlparse("postgres://Host"),
+            Some((Some("host".into()), None, String::new()))
+        );
+        assert!(conn_kwargs(&Member::from_node("n", 1, None, "{}")).is_none());
+    }
+
+    #[test]
+    fn last_statements() {
+        assert_eq!(last_statement("select 1"), Some("select 1"));
+        assert_eq!(last_statement("set x=1; select 2;;  "), Some(" select 2"));
+        assert_eq!(
+            last_statement("select ';' a; select 'b;'"),
+            Some(" select 'b;'")
+        );
+        assert_eq!(last_statement("select E'\\';' a"), Some("select E'\\';' a"));
+        assert_eq!(last_statement("select 'it''s;'"), Some("select 'it''s;'"));
+        assert_eq!(
+            last_statement("select \"a;\" from t"),
+            Some("select \"a;\" from t")
+        );
+        assert_eq!(
+            last_statement("select $f$;$f$, $1; select 2"),
+            Some(" select 2")
+        );
+        assert_eq!(last_statement("select $$a;b$$"), Some("select $$a;b$$"));
+        assert_eq!(
+            last_statement("select 1 -- ;x\n, 2"),
+            Some("select 1 -- ;x\n, 2")
+        );
+        assert_eq!(
+            last_statement("select /* /* ; */ ; */ 1"),
+            Some("select /* /* ; */ ; */ 1")
+        );
+        assert_eq!(last_statement(" ; -- c"), None);
+    }
+
+    #[test]
+    fn blank_queries() {
+        assert!(is_blank_query(""));
+        assert!(is_blank_query("  ;\n-- c\n/* x */"));
+        assert!(!is_blank_query("select 1 -- c"));
+        assert_eq!(
+            split_pgpass(r"h:5432:*:u:pa\:ss:x"),
+            vec!["h", "5432", "*", "u", "pa:ss:x"]
+        );
+    }
+
+    #[test]
+    fn render_formats() {
+        let cols = vec!["a".to_string(), "b".to_string()];
+        let rows = vec![vec![PyVal::Int("1".into()), PyVal::Str("x".into())]];
+        assert_eq!(render("tsv", "\t", Some(&cols), &rows), "a\tb\n1\tx\n");
+        assert_eq!(render("tsv", ",", Some(&cols), &rows), "a,b\n1,x\n");
+        assert_eq!(
+            render("json", "\t", Some(&cols), &rows),
+            "[{\"a\": 1, \"b\": \"x\"}]\n"
+        );
+        assert_eq!(render("json", "\t", None, &rows), "[{}]\n");
+        assert_eq!(render("nope", "\t", Some(&cols), &rows), "");
+        assert_eq!(
+            render("pretty", "\t", Some(&cols), &rows),
+            "+---+---+\n| a | b |\n+---+---+\n| 1 | x |\n+---+---+\n"
+        );
+    }
 }

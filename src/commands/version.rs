@@ -1,10 +1,21 @@
 //! `version`, mirroring patronictl's `version`: the ctl version, then each member's Patroni and
-//! PostgreSQL versions from `GET <api_url>`.
+//! PostgreSQL versions from `GET <api_url>`. The members are asked in parallel and printed in DCS
+//! order; a member that cannot answer gets a `failed to get version` line, as in patronictl, and
+//! patctl then exits non-zero (3 when a member was unreachable, else 1) instead of 0.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use clap::Args;
+use reqwest::Method;
+use serde_json::Value;
 
+use super::{get_all_members, Role};
+use crate::api::{FailureKind, Response};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
+use crate::output::members::py_str;
 
 /// The patronictl release whose behaviour patctl implements.
 pub const PATRONICTL_VERSION: &str = "4.1.5";
@@ -27,8 +38,143 @@ pub fn own_version_line() -> String {
 }
 
 /// Run `version`.
-pub async fn cmd_version(_ctx: &mut Context<'_>, _args: VersionArgs) -> Result<()> {
-    Err(Error::failure(
-        "version with a cluster name is not implemented yet",
-    ))
+pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()> {
+    ctx.ui.line(&own_version_line());
+    let Some(name) = args.cluster_name.filter(|n| !n.is_empty()) else {
+        return Ok(());
+    };
+    ctx.ui.line("");
+    let cluster = ctx.cluster(&name, args.group).await?;
+    let members: Vec<_> = get_all_members(&cluster, args.group, Role::Any)
+        .into_iter()
+        .filter(|m| m.api_url().is_some())
+        .filter(|m| args.member_names.is_empty() || args.member_names.contains(&m.name))
+        .collect();
+    let api = ctx.api()?;
+    let answers = join_all(
+        members
+            .iter()
+            .map(|m| api.request(m, Method::GET, "", None, None)),
+    )
+    .await;
+    let mut worst: Option<Exit> = None;
+    for (m, answer) in members.iter().zip(answers) {
+        let line = match answer.map_err(|f| (f.kind, f.message)).and_then(describe) {
+            Ok(text) => format!("{}: {text}", m.name),
+            Err((kind, why)) => {
+                let exit = match kind {
+                    FailureKind::Connect | FailureKind::Timeout => Exit::Unreachable,
+                    _ => Exit::Failure,
+                };
+                // Unreachable wins over a plain failure: it is the more specific diagnosis.
+                if worst != Some(Exit::Unreachable) {
+                    worst = Some(exit);
+                }
+                format!("{}: failed to get version: {why}", m.name)
+            }
+        };
+        ctx.ui.line(&line);
+    }
+    match worst {
+        Some(exit) => Err(Error::silent(exit)),
+        None => Ok(()),
+    }
+}
+
+/// `Patroni <version>[ PostgreSQL <x.y>]` from a member's `GET /patroni` answer.
+fn describe(r: Response) -> std::result::Result<String, (FailureKind, String)> {
+    let data = match serde_json::from_str::<Value>(&r.body) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            let body: String = r.body.chars().take(200).collect();
+            return Err((
+                FailureKind::Other,
+                format!(
+                    "HTTP {} with a body that is not a JSON object: {}",
+                    r.status,
+                    body.trim()
+                ),
+            ));
+        }
+    };
+    let version = data
+        .get("patroni")
+        .and_then(|p| p.get("version"))
+        .map_or_else(|| "None".to_string(), py_str);
+    let pg = match data.get("server_version") {
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v != 0) => {
+            format!(" PostgreSQL {}", format_pg_version(n.as_i64().unwrap_or(0)))
+        }
+        Some(v) if crate::model::truthy(v) => format!(" PostgreSQL {}", py_str(v)),
+        _ => String::new(),
+    };
+    Ok(format!("Patroni {version}{pg}"))
+}
+
+/// patronictl's `format_pg_version`: `9.6.24` below 10, `14.8` from 10 on.
+pub fn format_pg_version(v: i64) -> String {
+    if v < 100_000 {
+        format!("{}.{}.{}", v / 10000, v / 100 % 100, v % 100)
+    } else {
+        format!("{}.{}", v / 10000, v % 100)
+    }
+}
+
+/// Run futures concurrently on the current task and return their outputs in order.
+pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future completed"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_versions() {
+        assert_eq!(format_pg_version(90624), "9.6.24");
+        assert_eq!(format_pg_version(100000), "10.0");
+        assert_eq!(format_pg_version(150018), "15.18");
+    }
+
+    #[test]
+    fn describe_answers() {
+        let ok = |body: &str| {
+            describe(Response {
+                status: 200,
+                body: body.into(),
+            })
+        };
+        assert_eq!(
+            ok(r#"{"server_version":160004,"patroni":{"version":"4.1.5"}}"#).unwrap(),
+            "Patroni 4.1.5 PostgreSQL 16.4"
+        );
+        assert_eq!(
+            ok(r#"{"patroni":{"version":"4.1.5"}}"#).unwrap(),
+            "Patroni 4.1.5"
+        );
+        assert_eq!(ok("{}").unwrap(), "Patroni None");
+        assert!(ok("no auth header received").is_err());
+    }
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
