@@ -126,7 +126,15 @@ pub enum Command {
 impl Cli {
     /// The clap command, named after the name patctl was invoked as (`patronictl` through a symlink).
     pub fn command_for(bin: &str) -> clap::Command {
-        let cmd = <Cli as clap::CommandFactory>::command();
+        // click keeps the last value of an option given twice; clap would refuse it.
+        let mut cmd = <Cli as clap::CommandFactory>::command().args_override_self(true);
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in names {
+            cmd = cmd.mut_subcommand(name, |s| s.args_override_self(true));
+        }
         if bin == "patronictl" {
             cmd.name("patronictl").bin_name("patronictl")
         } else {

@@ -231,3 +231,16 @@ fn a_directory_of_yaml_files_is_a_config() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_option_given_twice_keeps_the_last_value_as_in_click() {
+    let _g = read_lock();
+    wait_healthy(Duration::from_secs(60));
+    let out = patctl(&["list", "-f", "json", "-f", "tsv"]);
+    out.code(0);
+    assert!(
+        out.stdout.starts_with("Cluster\tMember\t"),
+        "{}",
+        out.stdout
+    );
+}
