@@ -123,11 +123,8 @@ impl Ui {
     fn read_answer(&self) -> Result<String> {
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                // click prints a newline after the unanswered prompt, then `Aborted!`.
-                self.out("\n");
-                Err(aborted())
-            }
+            // click adds no newline after an unanswered visible prompt: `…: Aborted!`.
+            Ok(0) | Err(_) => Err(aborted()),
             Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
         }
     }
@@ -180,7 +177,8 @@ impl Ui {
             match answer.trim() {
                 "y" | "yes" => return Ok(true),
                 "n" | "no" | "" => return Ok(false),
-                _ => self.err_line("Error: invalid input"),
+                // click echoes this on stdout, like the prompt.
+                _ => self.line("Error: invalid input"),
             }
         }
     }
