@@ -8,3 +8,4 @@ mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod list; // list/topology/history: byte-for-byte against patronictl
+mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
