@@ -1,0 +1,803 @@
+//! `restart`, `reinit`, `reload` and `flush` against the sandbox cluster: the member really restarts,
+//! the pending/scheduled state in the DCS really changes, prompts and lines are byte-identical to
+//! patronictl, and member failures (rejection, unreachable, no answer) give patctl's exit codes.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const HEALTHY: Duration = Duration::from_secs(90);
+
+/// Run the real patronictl with piped stdin (bounded: it hangs forever when something is down).
+fn patronictl_stdin(args: &[&str], input: &str) -> Out {
+    let c = config();
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60")
+        .arg(patronictl_bin())
+        .args(["-c", c.as_str()])
+        .args(args)
+        .env_remove("PATRONICTL_CONFIG_FILE")
+        .env_remove("DCS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run patronictl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Blank out the `(e.g. YYYY-MM-DDTHH:MM)` example of the schedule prompt (it is "now + 1 hour"),
+/// and sort the reinit prompt's member list (patronictl prints it in Python set order).
+fn without_example_time(s: &str) -> String {
+    let sorted = sorted_member_prompt(s);
+    let s: &str = &sorted;
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("(e.g. 20") {
+        out.push_str(&rest[..i + 6]);
+        out.push_str("<time>");
+        rest = &rest[(i + 6 + 16).min(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn sorted_member_prompt(s: &str) -> String {
+    const P: &str = "Which member do you want to reinitialize [";
+    let Some(i) = s.find(P) else {
+        return s.to_string();
+    };
+    let start = i + P.len();
+    let Some(len) = s[start..].find("]?") else {
+        return s.to_string();
+    };
+    let mut names: Vec<&str> = s[start..start + len].split(", ").collect();
+    names.sort();
+    format!("{}{}{}", &s[..start], names.join(", "), &s[start + len..])
+}
+
+/// Both tools with the same piped answers; retried like `both` so moving LSNs do not make it flaky.
+#[track_caller]
+fn assert_same_piped(args: &[&str], input: &str) -> Out {
+    let mut last = None;
+    for _ in 0..5 {
+        let ours = patctl_stdin(args, input);
+        let theirs = patronictl_stdin(args, input);
+        let same = without_example_time(&ours.stdout) == without_example_time(&theirs.stdout)
+            && ours.code == theirs.code;
+        if same {
+            return ours;
+        }
+        last = Some((ours, theirs));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (ours, theirs) = last.unwrap();
+    assert_eq!(
+        without_example_time(&ours.stdout),
+        without_example_time(&theirs.stdout),
+        "patctl {args:?} <<< {input:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
+        ours.stderr,
+        theirs.stderr
+    );
+    assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
+    ours
+}
+
+fn node_port(name: &str) -> u16 {
+    api_port(name.trim_start_matches("node").parse().unwrap())
+}
+
+fn status(name: &str) -> Value {
+    rest_get(node_port(name), "patroni").unwrap_or(Value::Null)
+}
+
+fn start_time(name: &str) -> String {
+    status(name)["postmaster_start_time"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no postmaster_start_time for {name}"))
+        .to_string()
+}
+
+/// The replicas of the healthy sandbox, in name order.
+fn replicas(leader: &str) -> Vec<String> {
+    let n: usize = env("SANDBOX_NODES").parse().unwrap();
+    (1..=n)
+        .map(|i| format!("node{i}"))
+        .filter(|m| m != leader)
+        .collect()
+}
+
+fn member_key(name: &str) -> Value {
+    let raw = etcd_get(&format!("/service/demo/members/{name}")).unwrap_or_default();
+    serde_json::from_str(&raw).unwrap_or(Value::Null)
+}
+
+/// Poll (bounded) until `check` holds.
+#[track_caller]
+fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Member names with the pending-restart flag, per `patctl list -e -f json`.
+fn pending_members() -> Vec<String> {
+    let out = patctl(&["list", "-e", "-f", "json"]);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    rows.as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| r["Pending restart"] == "*")
+                .filter_map(|r| r["Member"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn set_max_connections(v: u32) {
+    patronictl(&[
+        "edit-config",
+        "-p",
+        &format!("max_connections={v}"),
+        "--force",
+    ])
+    .code(0);
+}
+
+#[test]
+fn prompts_and_refusals_match_patronictl() {
+    let _g = read_lock();
+    let leader = wait_healthy(HEALTHY);
+    let replica = replicas(&leader)[0].clone();
+    let r = replica.as_str();
+    for (args, input) in [
+        (&["restart", "demo", r][..], "\nn\n"),
+        (&["restart", "demo", r], ""),
+        (&["restart", "demo", r], "garbage\n"),
+        (&["restart", "demo", r], "2030-01-01T10:00:00+00:00\nn\n"),
+        (
+            &["restart", "demo", "--pending"],
+            "2030-01-01T10:00:00+00:00\nn\n",
+        ),
+        (&["restart", "demo", r], "\ny\n9.6\n"),
+        (&["reload", "demo"], "n\n"),
+        (&["reload", "demo", r], "maybe\nn\n"),
+        (&["reinit", "demo", r], "n\n"),
+        (&["reinit", "demo"], "node9\n"),
+        (&["flush", "demo", "restart"], "n\n"),
+        (&["flush", "demo", r, "restart"], ""),
+    ] {
+        let out = assert_same_piped(args, input);
+        assert_ne!(
+            out.code, 0,
+            "{args:?} <<< {input:?} was meant to stop early"
+        );
+    }
+    // Refusals: same table, same message, exit 1.
+    for args in [
+        &["restart", "demo", "node9", "--force"][..],
+        &["restart", "nosuch"],
+        &["restart", "nosuch", "node1", "--force"],
+        &["reload", "demo", "-r", "leader", "node9", "--force"],
+        &["reinit", "demo", leader.as_str(), "--force"],
+        &["flush", "demo", "nosuchtarget"],
+    ] {
+        let out = assert_same(args);
+        assert_ne!(out.code, 0, "{args:?}");
+    }
+    let out = patctl(&["restart", "demo", "node9", "--force"]);
+    assert_eq!(out.stderr, "Error: No 'any' among provided members\n");
+    let out = patctl(&["reinit", "demo", leader.as_str(), "--force"]);
+    assert_eq!(out.stderr, "Error: No replica among provided members\n");
+    let out = patctl_stdin(&["reinit", "demo"], "node9\n");
+    assert_eq!(out.stderr, "Error: node9 is not a member of cluster\n");
+    patctl(&["flush", "demo", "nosuchtarget"]).code(2);
+}
+
+#[test]
+fn reload_matches_patronictl() {
+    let _g = read_lock();
+    let leader = wait_healthy(HEALTHY);
+    let replica = replicas(&leader)[0].clone();
+    for args in [
+        &["reload", "demo", "--force"][..],
+        &["reload", "demo", replica.as_str(), "--force"],
+        &["reload", "demo", "-r", "replica", "--force"],
+        &["reload", "demo", "-r", "leader", "--force"],
+    ] {
+        let out = assert_same(args);
+        out.code(0);
+    }
+    let out = assert_same_piped(&["reload", "demo", replica.as_str()], "y\n");
+    out.code(0);
+    let config: Value =
+        serde_json::from_str(&etcd_get("/service/demo/config").unwrap_or_default()).unwrap();
+    let loop_wait = config["loop_wait"].as_i64().unwrap_or(10);
+    assert!(
+        out.stdout.ends_with(&format!(
+            "[y/N]: Reload request received for member {replica} and will be processed within {loop_wait} seconds\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    let all = patctl(&["reload", "demo", "--force"]);
+    let lines: Vec<&str> = all
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("Reload request received"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", all.stdout);
+    assert!(lines[0].contains("member node1 ") && lines[2].contains("member node3 "));
+}
+
+#[test]
+fn restart_restarts_the_member() {
+    let _g = write_lock();
+    let leader = wait_healthy(HEALTHY);
+    let rs = replicas(&leader);
+    let (target, other) = (rs[0].as_str(), rs[1].as_str());
+    let before = (start_time(target), start_time(other), start_time(&leader));
+    let started = Instant::now();
+    let out = patctl(&["restart", "demo", target, "--force"]);
+    out.code(0);
+    assert!(
+        out.stdout.starts_with("+ Cluster: demo ("),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with(&format!("+\nSuccess: restart on member {target}\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_ne!(start_time(target), before.0, "{target} was not restarted");
+    assert_eq!(start_time(other), before.1, "{other} must not restart");
+    assert_eq!(start_time(&leader), before.2, "the leader must not restart");
+    wait_healthy(HEALTHY);
+
+    // Piped answers: byte-identical to patronictl from the prompts to the result line.
+    let tail = |s: &str| s[s.rfind("-+\n").map_or(0, |i| i + 3)..].to_string();
+    let theirs = patronictl_stdin(&["restart", "demo", target], "\ny\n\n");
+    wait_healthy(HEALTHY);
+    let before = start_time(target);
+    let ours = patctl_stdin(&["restart", "demo", target], "\ny\n\n");
+    ours.code(0);
+    assert_eq!(
+        without_example_time(&tail(&ours.stdout)),
+        without_example_time(&tail(&theirs.stdout))
+    );
+    assert!(tail(&ours.stdout).starts_with("When should the restart take place (e.g. "));
+    assert!(ours.stdout.ends_with(&format!(
+        "[now]: Are you sure you want to restart members {target}? [y/N]: \
+         Restart if the PostgreSQL version is less than provided (e.g. 9.5.2)  []: \
+         Success: restart on member {target}\n"
+    )));
+    assert_ne!(start_time(target), before);
+    wait_healthy(HEALTHY);
+}
+
+/// Restart pending members until none is left (bounded). After a lowered max_connections a replica
+/// keeps the primary's old value until it has replayed the primary's restart, so the leader goes
+/// first and the replicas may need a second round.
+fn restart_until_clean() {
+    let leader = wait_healthy(HEALTHY);
+    if pending_members().contains(&leader) {
+        patctl(&["restart", "demo", leader.as_str(), "--force"]).code(0);
+    }
+    for _ in 0..5 {
+        wait_healthy(HEALTHY);
+        if pending_members().is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        patctl(&["restart", "demo", "--pending", "--force"]);
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    assert!(pending_members().is_empty(), "members still pending");
+}
+
+#[test]
+fn pending_restarts_only_pending_members() {
+    let _g = write_lock();
+    restart_until_clean();
+    let result = std::panic::catch_unwind(|| {
+        let leader = wait_healthy(HEALTHY);
+        let rs = replicas(&leader);
+        set_max_connections(150);
+        wait_until("all members pending", HEALTHY, || {
+            pending_members().len() == 3
+        });
+        // Restart one replica first: afterwards only the other two are pending.
+        patctl(&["restart", "demo", rs[0].as_str(), "--force"]).code(0);
+        wait_until("the restarted member not pending", HEALTHY, || {
+            pending_members().len() == 2
+        });
+        let pending = pending_members();
+        assert!(!pending.contains(&rs[0]), "{pending:?}");
+        let before: Vec<String> = ["node1", "node2", "node3"]
+            .iter()
+            .map(|n| start_time(n))
+            .collect();
+        let out = patctl(&["restart", "demo", "--pending", "--force"]);
+        out.code(0);
+        let results: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("Success") || l.starts_with("Failed"))
+            .collect();
+        let expected: Vec<String> = pending
+            .iter()
+            .map(|m| format!("Success: restart on member {m}"))
+            .collect();
+        assert_eq!(results, expected, "{}", out.stdout);
+        for (i, n) in ["node1", "node2", "node3"].iter().enumerate() {
+            let restarted = start_time(n) != before[i];
+            assert_eq!(restarted, pending.contains(&n.to_string()), "{n}");
+        }
+        wait_until("no member pending", HEALTHY, || {
+            pending_members().is_empty()
+        });
+        // Nothing pending: --pending restarts nobody.
+        let out = patctl(&["restart", "demo", "--pending", "--force"]);
+        out.code(0);
+        assert!(!out.stdout.contains("restart on member"), "{}", out.stdout);
+    });
+    // Leave the cluster as found: max_connections 100, nothing pending, healthy.
+    set_max_connections(100);
+    let _ = std::panic::catch_unwind(|| {
+        wait_until("members pending after restore", HEALTHY, || {
+            pending_members().len() == 3
+        })
+    });
+    restart_until_clean();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn scheduled_restart_then_flush() {
+    let _g = write_lock();
+    let leader = wait_healthy(HEALTHY);
+    let target = replicas(&leader)[1].clone();
+    let t = target.as_str();
+    let result = std::panic::catch_unwind(|| {
+        let at = "2030-01-01T12:00:00+00:00";
+        let out = patctl(&["restart", "demo", t, "--force", "--scheduled", at]);
+        out.code(0);
+        assert!(out
+            .stdout
+            .ends_with(&format!("Success: restart scheduled on member {t}\n")));
+        wait_until("scheduled_restart in the member key", HEALTHY, || {
+            member_key(t)["scheduled_restart"]["schedule"] == at
+        });
+        let list = patctl(&["list", "-e"]);
+        assert!(
+            list.stdout.contains(&format!("| {at} |")),
+            "{}",
+            list.stdout
+        );
+
+        // A second schedule is rejected by Patroni: same lines as patronictl, but exit 1, not 0.
+        let again = [
+            "restart",
+            "demo",
+            t,
+            "--scheduled",
+            "2031-01-01T12:00:00+00:00",
+        ];
+        let ours = patctl_stdin(&again, "y\n\n");
+        let theirs = patronictl_stdin(&again, "y\n\n");
+        assert_eq!(ours.stdout, theirs.stdout);
+        assert!(ours.stdout.ends_with(&format!(
+            "Failed: another restart is already scheduled on member {t}\n"
+        )));
+        assert_eq!((ours.code, theirs.code), (1, 0));
+
+        // With --force the old schedule is dropped first, then replaced.
+        let later = "2031-01-01T12:00:00+00:00";
+        patctl(&["restart", "demo", t, "--force", "--scheduled", later]).code(0);
+        wait_until("the new schedule in the member key", HEALTHY, || {
+            member_key(t)["scheduled_restart"]["schedule"] == later
+        });
+
+        let out = patctl(&["flush", "demo", "restart", "--force"]);
+        out.code(0);
+        assert!(
+            out.stdout.contains(&format!("| {later} |")),
+            "{}",
+            out.stdout
+        );
+        let results: Vec<String> = out
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with(['+', '|']))
+            .map(String::from)
+            .collect();
+        let expected: Vec<String> = ["node1", "node2", "node3"]
+            .iter()
+            .map(|n| {
+                if *n == t {
+                    format!("Success: flush scheduled restart for member {n}")
+                } else {
+                    format!("No scheduled restart for member {n}")
+                }
+            })
+            .collect();
+        assert_eq!(results, expected);
+        wait_until(
+            "scheduled_restart gone from the member key",
+            HEALTHY,
+            || member_key(t).get("scheduled_restart").is_none(),
+        );
+        // Nothing left to flush for that member.
+        let out = patctl(&["flush", "demo", t, "restart", "--force"]);
+        out.code(0);
+        assert!(out
+            .stdout
+            .ends_with(&format!("No scheduled restart for member {t}\n")));
+    });
+    if member_key(t).get("scheduled_restart").is_some() {
+        let _ = patronictl(&["flush", "demo", t, "restart", "--force"]);
+    }
+    wait_healthy(HEALTHY);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn flush_scheduled_switchover() {
+    let _g = write_lock();
+    wait_healthy(HEALTHY);
+    let failover = || {
+        let raw = etcd_get("/service/demo/failover").unwrap_or_default();
+        serde_json::from_str::<Value>(&raw).unwrap_or(Value::Null)
+    };
+    let result = std::panic::catch_unwind(|| {
+        patronictl(&[
+            "switchover",
+            "--scheduled",
+            "2030-01-01T12:00:00+00:00",
+            "--force",
+        ])
+        .code(0);
+        assert_eq!(failover()["scheduled_at"], "2030-01-01T12:00:00+00:00");
+        let out = patctl(&["flush", "demo", "switchover"]);
+        out.code(0);
+        assert_eq!(out.stdout, "Success: scheduled switchover deleted\n");
+        assert!(failover().get("scheduled_at").is_none(), "{}", failover());
+        let out = assert_same(&["flush", "demo", "switchover"]);
+        assert_eq!(out.stdout, "No pending scheduled switchover\n");
+    });
+    if failover().get("scheduled_at").is_some() {
+        let _ = patronictl(&["flush", "demo", "switchover"]);
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn reinit_wait_returns_when_streaming() {
+    let _g = write_lock();
+    let leader = wait_healthy(HEALTHY);
+    let target = replicas(&leader)[0].clone();
+    let t = target.as_str();
+    let before = start_time(t);
+    let started = Instant::now();
+    let out = patctl(&["reinit", "demo", t, "--force", "--wait"]);
+    out.code(0);
+    let tail: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Success"))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            format!("Success: reinitialize for member {t}"),
+            format!("Waiting for reinitialize to complete on: {t}"),
+            format!("Reinitialize is completed on: {t}"),
+        ],
+        "{}",
+        out.stdout
+    );
+    // Returned only once the member streams again, with a new postmaster.
+    let s = status(t);
+    assert_eq!(s["state"], "running", "{s}");
+    assert_eq!(s["replication_state"], "streaming", "{s}");
+    assert_ne!(start_time(t), before);
+    assert!(started.elapsed() < Duration::from_secs(120));
+    wait_healthy(HEALTHY);
+
+    // A wait that cannot finish in time: exit 5, named member.
+    let out = patctl(&[
+        "reinit",
+        "demo",
+        t,
+        "--force",
+        "--wait",
+        "--wait-timeout",
+        "0.5",
+    ]);
+    out.code(5);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "Error: reinitialize did not complete within 0.5s on: {t} ("
+        )),
+        "{}",
+        out.stderr
+    );
+    wait_healthy(HEALTHY);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Failing members: a scratch cluster whose members point at fake REST servers on loopback.
+
+#[derive(Clone, Copy)]
+enum Fake {
+    /// Answer every request with this status and body.
+    Answer(u16, &'static str),
+    /// Accept, read, never answer.
+    Hang,
+}
+
+/// Start a fake Patroni REST API; returns its port. The threads end with the test process.
+fn fake_api(kind: Fake) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(conn, kind));
+        }
+    });
+    port
+}
+
+fn serve(mut conn: TcpStream, kind: Fake) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = [0u8; 4096];
+    let _ = conn.read(&mut buf);
+    match kind {
+        Fake::Hang => std::thread::sleep(Duration::from_secs(30)),
+        Fake::Answer(status, body) => {
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Write a scratch cluster whose members `(name, api port)` exist only in the DCS.
+fn scratch_cluster(tag: &str, members: &[(&str, u16)]) -> (String, String) {
+    let scope = scratch_scope(tag);
+    let base = format!("/service/{scope}");
+    etcd_put(&format!("{base}/initialize"), "7334869384651563031");
+    etcd_put(&format!("{base}/config"), r#"{"loop_wait":7}"#);
+    etcd_put(&format!("{base}/leader"), members[0].0);
+    for (i, (name, port)) in members.iter().enumerate() {
+        let role = if i == 0 { "primary" } else { "replica" };
+        etcd_put(
+            &format!("{base}/members/{name}"),
+            &format!(
+                r#"{{"conn_url":"postgres://127.0.0.1:{}/postgres","api_url":"http://127.0.0.1:{port}/patroni","state":"running","role":"{role}","timeline":1,"scheduled_restart":{{"schedule":"2030-01-01T12:00:00+00:00"}}}}"#,
+                6000 + i
+            ),
+        );
+    }
+    (scope, base)
+}
+
+fn with_scratch(tag: &str, members: &[(&str, u16)], test: impl FnOnce(&str, &str)) {
+    let (scope, base) = scratch_cluster(tag, members);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&scope, &base)));
+    etcd_del_prefix(&format!("{base}/"));
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+fn patctl_timeout(secs: &str, args: &[&str]) -> Out {
+    let c = config();
+    let mut full = vec!["-c", c.as_str(), "--timeout", secs];
+    full.extend_from_slice(args);
+    patctl_raw(&full, None, &[])
+}
+
+#[test]
+fn rejected_member_fails_the_command() {
+    let _g = read_lock();
+    let ok = fake_api(Fake::Answer(202, "reload scheduled"));
+    let bad = fake_api(Fake::Answer(503, "boom"));
+    with_scratch(
+        "reject",
+        &[("m1", ok), ("m2", bad), ("m3", ok)],
+        |scope, _| {
+            let out = patctl(&["reload", scope, "--force"]);
+            out.code(1);
+            let results: Vec<&str> = out
+                .stdout
+                .lines()
+                .filter(|l| !l.starts_with(['+', '|']))
+                .collect();
+            assert_eq!(
+                results,
+                [
+                    "Reload request received for member m1 and will be processed within 7 seconds",
+                    "Failed: reload for member m2, status code=503, (boom)",
+                    "Reload request received for member m3 and will be processed within 7 seconds",
+                ]
+            );
+            // patronictl prints the same lines and exits 0.
+            let theirs = patronictl(&["reload", scope, "--force"]);
+            assert_eq!(
+                (theirs.stdout.as_str(), theirs.code),
+                (out.stdout.as_str(), 0)
+            );
+
+            let out = patctl(&["restart", scope, "m2", "--force"]);
+            out.code(1);
+            assert!(out
+                .stdout
+                .ends_with("Failed: restart for member m2, status code=503, (boom)\n"));
+            let out = patctl(&["flush", scope, "m2", "restart", "--force"]);
+            out.code(1);
+            assert!(out.stdout.ends_with(
+                "Failed: flush scheduled restart for member m2, status code=503, (boom)\n"
+            ));
+        },
+    );
+    // A reinit already running: patronictl offers to force it, and asks again while it fails.
+    let busy = fake_api(Fake::Answer(503, "reinitialize already in progress"));
+    with_scratch("busy", &[("m1", ok), ("m2", busy)], |scope, _| {
+        let args = ["reinit", scope, "m2"];
+        let ours = patctl_stdin(&args, "y\ny\ny\nn\n");
+        let theirs = patronictl_stdin(&args, "y\ny\ny\nn\n");
+        assert_eq!(ours.stdout, theirs.stdout);
+        assert_eq!((ours.code, theirs.code), (1, 0));
+        let failed = "Failed: reinitialize for member m2, status code=503, (reinitialize already in progress)\n";
+        let again = "Do you want to cancel it and reinitialize anyway? [y/N]: ";
+        assert!(
+            ours.stdout.ends_with(&format!(
+                "[y/N]: {failed}{again}{failed}{again}{failed}{again}"
+            )),
+            "{}",
+            ours.stdout
+        );
+    });
+}
+
+#[test]
+fn unreachable_and_silent_members_are_bounded() {
+    let _g = read_lock();
+    let gone = closed_port();
+    let hang = fake_api(Fake::Hang);
+    let ok = fake_api(Fake::Answer(200, "restarted"));
+    with_scratch("down", &[("m1", gone), ("m2", ok)], |scope, _| {
+        let out = patctl(&["reload", scope, "m1", "--force"]);
+        out.code(3);
+        assert!(
+            out.stdout.contains(
+                "Failed: reload for member m1, unreachable (member m1 at http://127.0.0.1:"
+            ),
+            "{}",
+            out.stdout
+        );
+        let out = patctl(&["restart", scope, "--force"]);
+        out.code(3);
+        assert!(
+            out.stdout.ends_with("Success: restart on member m2\n"),
+            "{}",
+            out.stdout
+        );
+    });
+    with_scratch(
+        "hang",
+        &[("m1", hang), ("m2", hang), ("m3", ok)],
+        |scope, _| {
+            // Three members, two silent: answers in parallel, bounded by the timeout, in member order.
+            let started = Instant::now();
+            let out = patctl_timeout("1", &["reload", scope, "--force"]);
+            out.code(5);
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{:?}",
+                started.elapsed()
+            );
+            let results: Vec<&str> = out
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with(['F', 'N']))
+                .collect();
+            assert_eq!(results.len(), 3, "{}", out.stdout);
+            assert!(results[0].starts_with("Failed: reload for member m1, outcome unknown ("));
+            assert!(results[1].starts_with("Failed: reload for member m2, outcome unknown ("));
+            assert_eq!(results[2], "No changes to apply on member m3");
+
+            let started = Instant::now();
+            let out = patctl(&[
+                "restart",
+                scope,
+                "m1",
+                "m2",
+                "--force",
+                "--wait-timeout",
+                "1",
+            ]);
+            out.code(5);
+            assert!(started.elapsed() < Duration::from_secs(5));
+            assert!(out
+                .stdout
+                .contains("Failed: restart for member m2, outcome unknown ("));
+        },
+    );
+}
+
+#[test]
+fn flush_switchover_falls_back_to_dcs() {
+    let _g = read_lock();
+    let (a, b) = (closed_port(), closed_port());
+    for tool in ["patctl", "patronictl"] {
+        with_scratch(tool, &[("m1", a), ("m2", b)], |scope, base| {
+            let key = format!("{base}/failover");
+            etcd_put(
+                &key,
+                r#"{"leader":"m1","scheduled_at":"2030-01-01T12:00:00+00:00"}"#,
+            );
+            let out = if tool == "patctl" {
+                patctl(&["flush", scope, "switchover"])
+            } else {
+                patronictl(&["flush", scope, "switchover"])
+            };
+            out.code(0);
+            let line = out.stdout.lines().next().unwrap_or_default();
+            assert!(
+                line.ends_with(&format!(
+                    " Could not find any accessible member of cluster {scope}"
+                )),
+                "{tool}: {}",
+                out.stdout
+            );
+            assert_eq!(line.split(' ').nth(1).map(str::len), Some(14), "{line}");
+            assert!(
+                out.stderr.contains("Member m1 is not accessible"),
+                "{}",
+                out.stderr
+            );
+            assert!(out.stderr.contains("Member m2 is not accessible"));
+            assert!(out.stderr.contains("WARNING - Failing over to DCS"));
+            assert_eq!(etcd_get(&key).as_deref(), Some("{}"), "{tool}");
+        });
+    }
+}
