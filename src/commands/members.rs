@@ -3,10 +3,10 @@
 //! `confirm_members_action`, `check_response` and the per-command REST calls and printed lines.
 //!
 //! Beyond patronictl: requests to several members go out in parallel (bounded; immediate restarts
-//! stay one at a time, as in patronictl) and their results
-//! are printed in member order; every request has a timeout; a member that rejected the action, could
-//! not be reached or did not answer makes the command exit non-zero (1, 3 or 5); `reinit --wait`
-//! is bounded by `--wait-timeout` and shows progress on a terminal.
+//! stay one at a time, as in patronictl) and their results are printed in member order; every
+//! request has a timeout; a member that rejected the action, could not be reached or did not answer
+//! makes the command exit non-zero (1, 3 or 5); `reinit --wait` is bounded by `--wait-timeout` and
+//! shows progress on a terminal.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -565,6 +565,20 @@ async fn restart_member(
         match api.request(m, Method::DELETE, "restart", None, None).await {
             Ok(r) => lines.extend(check_response(&r, &m.name, action, true).0),
             Err(f) => lines.extend(transport_report(action, &m.name, &f).lines),
+        }
+    }
+    if answer_within.is_some() {
+        // An immediate restart may legitimately take minutes to answer, so first make sure the
+        // member answers at all (a frozen Patroni would otherwise hold us for the whole wait).
+        if let Err(f) = api.request(m, Method::GET, "patroni", None, None).await {
+            let probe = Failure {
+                kind: FailureKind::Connect,
+                message: format!("{}; restart not sent", f.message),
+            };
+            let mut report = transport_report("restart", &m.name, &probe);
+            lines.append(&mut report.lines);
+            report.lines = lines;
+            return report;
         }
     }
     let mut report = match api
