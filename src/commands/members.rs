@@ -8,15 +8,13 @@
 //! makes the command exit non-zero (1, 3 or 5); `reinit --wait` is bounded by `--wait-timeout` and
 //! shows progress on a terminal.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
+use super::fanout::{in_parallel, Job};
 use super::{members_table, Role};
 use crate::api::{Api, Failure, FailureKind, Response};
 use crate::context::Context;
@@ -133,8 +131,6 @@ fn parse_wait_timeout(s: &str) -> std::result::Result<Duration, String> {
     }
 }
 
-/// How many members are talked to at the same time.
-const PARALLEL: usize = 8;
 /// How often `reinit --wait` polls, as patronictl.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// A reinitialized replica that runs without streaming (archive recovery only) counts as done after this.
@@ -248,46 +244,6 @@ fn emit(ui: &Ui, tally: &mut Tally, report: Report) {
         ui.line(l);
     }
     tally.add(report.verdict);
-}
-
-/// A boxed job borrowing the cluster and the REST client.
-type Job<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// Run the jobs with at most [`PARALLEL`] at a time, handing each result to `ready` in job order as
-/// soon as it and every earlier job have finished. Runs on the current task: nothing is spawned.
-async fn in_parallel<'a, T>(jobs: Vec<Job<'a, T>>, mut ready: impl FnMut(T)) {
-    let total = jobs.len();
-    let mut running: Vec<Option<Job<'a, T>>> = jobs.into_iter().map(Some).collect();
-    let mut results: Vec<Option<T>> = (0..total).map(|_| None).collect();
-    let (mut started, mut in_flight, mut emitted) = (0, 0, 0);
-    std::future::poll_fn(|cx| loop {
-        while in_flight < PARALLEL && started < total {
-            started += 1;
-            in_flight += 1;
-        }
-        let mut finished = false;
-        for i in emitted..started {
-            if let Some(job) = running[i].as_mut() {
-                if let Poll::Ready(v) = job.as_mut().poll(cx) {
-                    running[i] = None;
-                    results[i] = Some(v);
-                    in_flight -= 1;
-                    finished = true;
-                }
-            }
-        }
-        while let Some(v) = results.get_mut(emitted).and_then(Option::take) {
-            ready(v);
-            emitted += 1;
-        }
-        if emitted == total {
-            return Poll::Ready(());
-        }
-        if !finished {
-            return Poll::Pending;
-        }
-    })
-    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1148,28 +1104,6 @@ mod tests {
             Some(Exit::Failure)
         );
         assert_eq!(code(&[Verdict::Rejected]), Some(Exit::Failure));
-    }
-
-    #[test]
-    fn parallel_results_come_in_job_order() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let order = rt.block_on(async {
-            let jobs: Vec<Job<usize>> = (0..20usize)
-                .map(|i| {
-                    Box::pin(async move {
-                        tokio::time::sleep(Duration::from_millis(((20 - i) * 3) as u64)).await;
-                        i
-                    }) as Job<usize>
-                })
-                .collect();
-            let mut seen = Vec::new();
-            in_parallel(jobs, |i| seen.push(i)).await;
-            seen
-        });
-        assert_eq!(order, (0..20).collect::<Vec<_>>());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod cluster_role;
 pub mod config;
+pub mod fanout;
 pub mod history;
 pub mod list;
 pub mod members;

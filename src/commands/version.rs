@@ -3,10 +3,6 @@
 //! order; a member that cannot answer gets a `failed to get version` line, as in patronictl, and
 //! patctl then exits non-zero (3 when a member was unreachable, else 1) instead of 0.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
-
 use clap::Args;
 use reqwest::Method;
 use serde_json::Value;
@@ -51,7 +47,7 @@ pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()>
         .filter(|m| args.member_names.is_empty() || args.member_names.contains(&m.name))
         .collect();
     let api = ctx.api()?;
-    let answers = join_all(
+    let answers = super::fanout::join_all(
         members
             .iter()
             .map(|m| api.request(m, Method::GET, "", None, None)),
@@ -118,33 +114,6 @@ pub fn format_pg_version(v: i64) -> String {
     } else {
         format!("{}.{}", v / 10000, v % 100)
     }
-}
-
-/// Run futures concurrently on the current task and return their outputs in order.
-pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs
-        .into_iter()
-        .map(|o| o.expect("every future completed"))
-        .collect()
 }
 
 #[cfg(test)]

@@ -303,3 +303,22 @@ pub fn wait_healthy(timeout: Duration) -> String {
 pub fn scratch_scope(tag: &str) -> String {
     format!("patctl-test-{tag}-{}", std::process::id())
 }
+
+/// Set a sandbox member's tags live (`sandbox/cluster.sh tag`; `"{}"` clears them).
+#[track_caller]
+pub fn tag_member(node: &str, tags: &str) {
+    let out = Command::new("bash")
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"),
+            "tag",
+            node,
+            tags,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tag {node} {tags}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -65,24 +65,18 @@ fn dcs_url_without_config_file() {
 #[test]
 fn tagged_members_match_patronictl() {
     let _g = write_lock();
-    wait_healthy(Duration::from_secs(60));
-    let tag = |node: &str, tags: &str| {
-        let out = std::process::Command::new("bash")
-            .args([
-                concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"),
-                "tag",
-                node,
-                tags,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    tag("node3", "{nofailover: true, replicatefrom: node2}");
+    let leader = wait_healthy(Duration::from_secs(60));
+    // Tag a replica to replicate from the other replica (earlier tests may have moved the leader).
+    let mut replicas: Vec<&str> = ["node1", "node2", "node3"]
+        .into_iter()
+        .filter(|n| *n != leader)
+        .collect();
+    replicas.sort();
+    let (upstream, tagged) = (replicas[0], replicas[1]);
+    tag_member(
+        tagged,
+        &format!("{{nofailover: true, replicatefrom: {upstream}}}"),
+    );
     let result = std::panic::catch_unwind(|| {
         for args in [
             &["list"][..],
@@ -100,9 +94,13 @@ fn tagged_members_match_patronictl() {
             );
         }
         let topo = patctl(&["topology"]);
-        assert!(topo.stdout.contains("|   + node3 "), "{}", topo.stdout);
+        assert!(
+            topo.stdout.contains(&format!("|   + {tagged} ")),
+            "{}",
+            topo.stdout
+        );
     });
-    tag("node3", "{}");
+    tag_member(tagged, "{}");
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

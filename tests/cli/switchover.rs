@@ -46,23 +46,6 @@ fn on_cluster(f: impl FnOnce() + std::panic::UnwindSafe) {
     }
 }
 
-fn tag(node: &str, tags: &str) {
-    let out = std::process::Command::new("bash")
-        .args([
-            concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"),
-            "tag",
-            node,
-            tags,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Replace what legitimately differs between two runs: the example time in the schedule prompt,
 /// the 5-digit timestamps of result lines, and LSNs (WAL may move between the runs).
 fn normalize(s: &str) -> String {
@@ -366,7 +349,7 @@ fn scheduled_switchover_is_shown_in_list() {
 fn dry_run_reports_nofailover_and_writes_nothing() {
     let _g = write_lock();
     on_cluster(|| {
-        tag("node3", "{nofailover: true}");
+        tag_member("node3", "{nofailover: true}");
         let result = std::panic::catch_unwind(|| {
             let failover = failover_key();
             let row = |out: &Out, node: &str| -> String {
@@ -416,7 +399,7 @@ fn dry_run_reports_nofailover_and_writes_nothing() {
             assert_eq!(failover_key(), failover, "--dry-run wrote the failover key");
             assert_eq!(leader_key().as_deref(), Some("node1"));
         });
-        tag("node3", "{}");
+        tag_member("node3", "{}");
         if let Err(e) = result {
             std::panic::resume_unwind(e);
         }

@@ -7,10 +7,6 @@
 //! membership and tags are judged. The table says PASS or FAIL with the reasons; the exit code says
 //! whether the switch can go ahead (0) or not (1).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
-
 use reqwest::Method;
 use serde_json::Value;
 
@@ -167,7 +163,7 @@ async fn fetch_statuses(
         };
         (m.name.clone(), answer)
     });
-    Ok(join_all(requests.collect()).await)
+    Ok(crate::commands::fanout::join_all(requests).await)
 }
 
 fn short_failure(f: &crate::api::Failure) -> String {
@@ -178,31 +174,6 @@ fn short_failure(f: &crate::api::Failure) -> String {
         Timeout => "no answer within the timeout".to_string(),
         Other => "request failed".to_string(),
     }
-}
-
-/// Poll every future until all are done (the runtime is single-threaded, so this is how the
-/// requests overlap).
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 /// The leader's timeline: from its REST status, else its member key.
