@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::etcd3::unsure;
 use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
@@ -25,6 +26,8 @@ pub struct Etcd2 {
     timeout: Duration,
     /// `X-Etcd-Index` of the last read, so a wait sees every change made after it.
     last_index: Option<u64>,
+    /// Whether the last request repeated a try that may have reached etcd.
+    resent: bool,
 }
 
 /// One HTTP answer from etcd.
@@ -102,6 +105,7 @@ impl Etcd2 {
             },
             timeout: settings.timeout,
             last_index: None,
+            resent: false,
         };
         if settings.use_proxies {
             return Ok(me);
@@ -160,16 +164,21 @@ impl Etcd2 {
         }
     }
 
-    /// Send one request to the endpoint in use; when it fails, to the next ones in fail-over order, as
-    /// long as `retry_safe` or nothing was sent. A write that may have been applied is never repeated.
+    /// Send one request to the endpoint in use; when it fails, to the next ones in fail-over order. Every
+    /// request here may be repeated safely (a `prevIndex` write fails its compare if a first try landed);
+    /// `self.resent` tells whether a try that may have reached etcd was repeated. A `write` that may have
+    /// landed and could not be repeated anywhere ends as "outcome unknown", not as "unreachable".
     async fn send(
         &mut self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         form: Option<&[(&str, String)]>,
-        retry_safe: bool,
     ) -> Result<Answer> {
+        let write = method != Method::GET;
+        let what = if write { "write" } else { "read" };
+        self.resent = false;
+        let mut maybe_sent = false;
         let mut attempts = Attempts::new(self.timeout);
         let all = self.order.clone();
         for (i, ep) in all.iter().enumerate() {
@@ -178,6 +187,7 @@ impl Etcd2 {
             };
             match self.send_to(ep, &method, path, query, form, budget).await {
                 Ok(answer) => {
+                    self.resent = maybe_sent;
                     if i > 0 {
                         // Stay with the member that answered.
                         self.order.retain(|e| e != ep);
@@ -185,16 +195,15 @@ impl Etcd2 {
                     }
                     return Ok(answer);
                 }
-                Err(Miss::Fatal(e)) => return Err(e),
-                Err(Miss::MaybeSent(why)) if !retry_safe => {
-                    return Err(Error::unknown(format!(
-                        "the write was sent to etcd at {ep} but its outcome is unknown ({why}); check the cluster before retrying"
-                    )))
+                Err(Miss::Fatal(e)) => return Err(unsure(e, write && maybe_sent, what)),
+                Err(Miss::NotSent(why)) => attempts.fail(ep, why),
+                Err(Miss::MaybeSent(why)) => {
+                    maybe_sent = true;
+                    attempts.fail(ep, why);
                 }
-                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => attempts.fail(ep, why),
             }
         }
-        Err(attempts.into_error(&all))
+        Err(unsure(attempts.into_error(&all), write && maybe_sent, what))
     }
 
     async fn send_to(
@@ -314,7 +323,7 @@ impl Dcs for Etcd2 {
             ("recursive", "true".to_string()),
             ("quorum", "true".to_string()),
         ];
-        let answer = self.send(Method::GET, path, &q, None, true).await?;
+        let answer = self.send(Method::GET, path, &q, None).await?;
         self.last_index = answer.index.or(self.last_index);
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(Vec::new());
@@ -337,15 +346,22 @@ impl Dcs for Etcd2 {
             Some(v) => form.push(("prevIndex", v.to_string())),
             None => {}
         }
-        let answer = self
-            .send(Method::PUT, key, &[], Some(&form), version.is_none())
-            .await?;
-        match answer.status {
-            s if s.is_success() => Ok(true),
-            StatusCode::PRECONDITION_FAILED => Ok(false),
-            StatusCode::NOT_FOUND if version.is_some() => Ok(false),
-            _ => Err(etcd_error(&answer)),
+        let answer = self.send(Method::PUT, key, &[], Some(&form)).await?;
+        let won = match answer.status {
+            s if s.is_success() => true,
+            StatusCode::PRECONDITION_FAILED => false,
+            StatusCode::NOT_FOUND if version.is_some() => false,
+            _ => return Err(etcd_error(&answer)),
+        };
+        if won || !self.resent {
+            return Ok(won);
         }
+        // A repeated CAS that lost may have lost against its own first try: it won if the key now
+        // holds what we wrote.
+        let now = self
+            .send(Method::GET, key, &[("quorum", "true".to_string())], None)
+            .await?;
+        Ok(now.body.pointer("/node/value").and_then(Value::as_str) == Some(value))
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
@@ -354,7 +370,7 @@ impl Dcs for Etcd2 {
             ("dir", "true".to_string()),
         ];
         let answer = self
-            .send(Method::DELETE, prefix.trim_end_matches('/'), &q, None, true)
+            .send(Method::DELETE, prefix.trim_end_matches('/'), &q, None)
             .await?;
         if answer.status.is_success() || answer.status == StatusCode::NOT_FOUND {
             Ok(())

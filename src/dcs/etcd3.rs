@@ -28,6 +28,8 @@ pub struct Etcd3 {
     order: Vec<String>,
     connector: Connector,
     timeout: Duration,
+    /// Whether the last call repeated a try that may have reached etcd.
+    resent: bool,
 }
 
 /// What is needed to open a client to any one endpoint.
@@ -148,13 +150,12 @@ fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
     match e {
         etcd_client::Error::GRpcStatus(s) => {
             let why = status_reason(s);
+            // A status with a source error was made by tonic from a transport failure, not sent by etcd.
+            let transport = std::error::Error::source(s).is_some();
             match s.code() {
-                // tonic reports a failed connect as Unavailable, before anything was sent.
-                Code::Unavailable if is_connect_failure(s) => Miss::NotSent(why),
+                _ if transport && is_connect_failure(s) => Miss::NotSent(why),
+                _ if transport => Miss::MaybeSent(why),
                 Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
-                    Miss::MaybeSent(why)
-                }
-                Code::Unknown if why.contains("transport") || why.contains("connection") => {
                     Miss::MaybeSent(why)
                 }
                 Code::InvalidArgument if why.contains("authentication failed") => {
@@ -199,6 +200,18 @@ fn status_reason(s: &tonic::Status) -> String {
     }
 }
 
+/// An error after a write may have reached etcd: its outcome is unknown (exit 5), whatever came next.
+pub(super) fn unsure(e: Error, maybe_applied: bool, what: &str) -> Error {
+    if maybe_applied {
+        Error::unknown(format!(
+            "the {what} may have been applied before the connection failed, then: {}; check the cluster before retrying",
+            e.message
+        ))
+    } else {
+        e
+    }
+}
+
 fn auth_failed(user: Option<&(String, String)>, why: &str) -> Error {
     let who = user
         .map(|(u, _)| format!(" for user '{u}'"))
@@ -226,6 +239,7 @@ impl Etcd3 {
                         order,
                         connector,
                         timeout: settings.timeout,
+                        resent: false,
                     });
                 }
                 Err(Miss::Fatal(e)) => return Err(e),
@@ -236,18 +250,23 @@ impl Etcd3 {
     }
 
     /// Run `op` on the current member; when that member fails, move on to the next one that answers and
-    /// run it again, as long as `retry_safe` (a read or an idempotent write) or nothing was sent. A write
-    /// that may have been applied is never repeated: its outcome is reported as unknown.
-    async fn call<T, F>(&mut self, what: &str, retry_safe: bool, mut op: F) -> Result<T>
+    /// run it again. Every operation here may be repeated safely (reads, prefix deletes, puts, and CAS
+    /// writes, whose compare fails if a first try landed); `self.resent` tells whether a try that may
+    /// have reached etcd was repeated. A `write` that may have landed and could not be repeated anywhere
+    /// ends as "outcome unknown", not as "unreachable".
+    async fn call<T, F>(&mut self, what: &str, write: bool, mut op: F) -> Result<T>
     where
         F: AsyncFnMut(&mut Client) -> std::result::Result<T, etcd_client::Error>,
     {
+        self.resent = false;
+        let mut maybe_sent = false;
         let mut attempts = Attempts::new(self.timeout);
         let mut tried: Vec<String> = Vec::new();
         loop {
             let left = self.order.len().saturating_sub(tried.len()).max(1);
             let Some(budget) = attempts.budget(left) else {
-                return Err(attempts.into_error(&self.untried(&tried)));
+                let e = attempts.into_error(&self.untried(&tried));
+                return Err(unsure(e, write && maybe_sent, what));
             };
             tried.push(self.current.clone());
             let miss = match tokio::time::timeout(budget, op(&mut self.client)).await {
@@ -256,16 +275,17 @@ impl Etcd3 {
                 Err(_) => Miss::MaybeSent(Attempts::no_answer(budget)),
             };
             match miss {
-                Miss::Fatal(e) => return Err(e),
-                Miss::MaybeSent(why) if !retry_safe => {
-                    return Err(Error::unknown(format!(
-                        "the {what} was sent to etcd at {} but its outcome is unknown ({why}); check the cluster before retrying",
-                        self.current
-                    )))
+                Miss::Fatal(e) => return Err(unsure(e, write && maybe_sent, what)),
+                Miss::NotSent(why) => attempts.fail(&self.current, why),
+                Miss::MaybeSent(why) => {
+                    maybe_sent = true;
+                    attempts.fail(&self.current, why);
                 }
-                Miss::NotSent(why) | Miss::MaybeSent(why) => attempts.fail(&self.current, why),
             }
-            self.fail_over(&mut attempts, &mut tried).await?;
+            if let Err(e) = self.fail_over(&mut attempts, &mut tried).await {
+                return Err(unsure(e, write && maybe_sent, what));
+            }
+            self.resent = maybe_sent;
         }
     }
 
@@ -309,7 +329,7 @@ impl Etcd3 {
 impl Dcs for Etcd3 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let resp = self
-            .call("range read", true, async |c: &mut Client| {
+            .call("range read", false, async |c: &mut Client| {
                 c.get(prefix, Some(GetOptions::new().with_prefix())).await
             })
             .await?;
@@ -331,7 +351,6 @@ impl Dcs for Etcd3 {
 
     async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
         match version {
-            // Writing the same value twice is harmless, so an unconditional put may be repeated.
             None => {
                 self.call("write", true, async |c: &mut Client| {
                     c.put(key, value, None).await.map(|_| true)
@@ -347,10 +366,20 @@ impl Dcs for Etcd3 {
                 let txn = Txn::new()
                     .when([cmp])
                     .and_then([TxnOp::put(key, value, None)]);
-                self.call("compare-and-swap write", false, async |c: &mut Client| {
-                    c.txn(txn.clone()).await.map(|r| r.succeeded())
-                })
-                .await
+                let won = self
+                    .call("compare-and-swap write", true, async |c: &mut Client| {
+                        c.txn(txn.clone()).await.map(|r| r.succeeded())
+                    })
+                    .await?;
+                if won || !self.resent {
+                    return Ok(won);
+                }
+                // A repeated CAS that lost may have lost against its own first try: it won if the key
+                // now holds what we wrote.
+                let now = self
+                    .call("read", false, async |c: &mut Client| c.get(key, None).await)
+                    .await?;
+                Ok(now.kvs().first().map(|kv| kv.value()) == Some(value.as_bytes()))
             }
         }
     }
@@ -366,7 +395,7 @@ impl Dcs for Etcd3 {
 
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
         let mut stream = self
-            .call("watch", true, async |c: &mut Client| {
+            .call("watch", false, async |c: &mut Client| {
                 c.watch(prefix, Some(WatchOptions::new().with_prefix()))
                     .await
             })

@@ -7,5 +7,6 @@
 mod common;
 
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
+mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
