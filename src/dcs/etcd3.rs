@@ -183,13 +183,25 @@ fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
     }
 }
 
+/// Whether a transport failure happened while connecting, so that the request never left.
 fn is_connect_failure(s: &tonic::Status) -> bool {
-    let text = format!("{} {}", s.message(), status_reason(s)).to_lowercase();
-    text.contains("connect")
-        || text.contains("refused")
-        || text.contains("certificate")
-        || text.contains("handshake")
-        || text.contains("dns")
+    let mut text = s.message().to_lowercase();
+    let mut src = std::error::Error::source(s);
+    while let Some(e) = src {
+        text.push_str(" | ");
+        text.push_str(&e.to_string().to_lowercase());
+        src = e.source();
+    }
+    [
+        "tcp connect error",
+        "error trying to connect",
+        "connection refused",
+        "certificate",
+        "handshake",
+        "failed to lookup address",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// A status's message, or its innermost cause when the message is a generic "transport error".

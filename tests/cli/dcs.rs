@@ -513,7 +513,9 @@ fn bare_dcs_url_means_etcd_v2_as_in_patronictl() {
     // On a v3-only etcd, `-d host:port` (no scheme) speaks v2 and finds no v2 API: a clear error
     // naming the endpoint, where patronictl would retry forever.
     let _g = read_lock();
-    if std::env::var("SANDBOX_DCS").as_deref() != Ok("etcd3") {
+    // (-d cannot say https: this needs a plain etcd v3 main sandbox, the default one.)
+    if std::env::var("SANDBOX_DCS").as_deref() != Ok("etcd3") || !etcd_url().starts_with("http://")
+    {
         return;
     }
     let hostport = etcd_url().trim_start_matches("http://").to_string();
