@@ -47,9 +47,9 @@ fn settings(config_file: &str, insecure: bool) -> Settings {
     .unwrap()
 }
 
-/// A scratch directory for config files written by these tests.
+/// A config file written by these tests (under target/tmp, so nothing piles up in /tmp).
 fn scratch_file(name: &str, text: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("patctl-dcs-test-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dcs-test");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
