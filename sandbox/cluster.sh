@@ -18,6 +18,8 @@
 #   tag NODE MAP     set the `tags:` of NODE's patroni.yml to the YAML flow map MAP (e.g.
 #                    '{nofailover: true, replicatefrom: node2}', '{}' clears), reload Patroni (POST /reload)
 #                    and wait (30 s) until the member key in etcd shows the new tags
+#   etcd-stop K      stop etcd member K (1-based; SIGTERM by its recorded PID) for fault tests
+#   etcd-start K     start etcd member K again (same data dir and flags) and wait (30 s) until it is healthy
 #   clean            down + rm -rf $SANDBOX_DIR
 #
 # Environment (defaults in brackets):
@@ -28,9 +30,23 @@
 #   retry_timeout 10) instead of the fast ones (ttl 20, loop_wait 2, retry_timeout 5)
 #   SANDBOX_FORCE=1: `up` tears a running sandbox down first instead of refusing
 #   SANDBOX_TAGS_nodeI='{nofailover: true}': initial tags of nodeI (YAML flow map)
-# `up` records its settings in $SANDBOX_DIR/sandbox.env; status/env/tag read them from there.
+#   SANDBOX_ETCD_MEMBERS [1]: an etcd cluster of that many members (1..9); member K listens for clients on
+#     SANDBOX_ETCD_PORT + 2*(K-1) and for peers on the port after it (3 members on 2379: 2379..2384);
+#     every node's patroni.yml lists all of them in `hosts`
+#   SANDBOX_TLS=1: TLS everywhere, with a CA, server and client certificates made by openssl at `up` in
+#     $SANDBOX_DIR/tls: ca.crt; server.{crt,key} with SAN IP:127.0.0.1 + DNS:localhost; client.{crt,key}
+#     without a CN (etcd's gateway refuses one when auth is on); other-ca.crt, an unrelated CA for negative
+#     tests. etcd serves https and requires client certificates (--client-cert-auth; peers stay http); the
+#     REST APIs serve https with `verify_client: required`;
+#     patroni.yml gets `<dcs>: {protocol: https, cacert, cert, key}` and `ctl: {cacert, certfile, keyfile}`
+#   SANDBOX_ETCD_AUTH=1: etcd authentication: user `root` with password `sandbox-etcd-secret` (v3: user add +
+#     auth enable; v2: the v2 auth API, with the guest role's rights revoked); patroni.yml gets
+#     `<dcs>: {username: root, password: ...}`
+# `up` records its settings in $SANDBOX_DIR/sandbox.env; status/env/tag/etcd-* read them from there.
+# `env` also exports ETCDCTL_* (TLS files, user) so that plain `etcdctl` reaches the sandbox's etcd.
 #
-# Layout: $SANDBOX_DIR/etcd.pid etcd/{data,etcd.log}  nodeI/{patroni.yml,patroni.pid,patroni.log,pgpass,data/}
+# Layout: $SANDBOX_DIR/etcd.pid etcd/{data,etcd.log} (member K>1: etcdK.pid etcdK/)  tls/
+#         nodeI/{patroni.yml,patroni.pid,patroni.log,pgpass,data/}
 # A second sandbox can run beside the first with another SANDBOX_DIR and other ports, e.g.
 #   SANDBOX_DIR=/tmp/sb2 SANDBOX_ETCD_PORT=2479 SANDBOX_PG_BASE=5532 SANDBOX_API_BASE=8108 sandbox/cluster.sh up
 set -euo pipefail
@@ -46,6 +62,10 @@ readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time)
 readonly MARKER=.patctl-sandbox
 readonly STATE_FILE_NAME=sandbox.env
+readonly ETCD_ROOT_PASSWORD=sandbox-etcd-secret
+
+# etcdctl reads ETCDCTL_* from the environment; another sandbox's `env` exports must not leak in here.
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^ETCDCTL_' || true)
 
 SANDBOX_DIR=${SANDBOX_DIR:-/tmp/patctl-sandbox}
 SANDBOX_DIR=${SANDBOX_DIR%/}
@@ -69,6 +89,9 @@ load_settings() {
     PG_BASE=${SANDBOX_PG_BASE:-5432}
     API_BASE=${SANDBOX_API_BASE:-8008}
     DCS=${SANDBOX_DCS:-etcd3}
+    ETCD_MEMBERS=${SANDBOX_ETCD_MEMBERS:-1}
+    TLS=${SANDBOX_TLS:-0}
+    ETCD_AUTH=${SANDBOX_ETCD_AUTH:-0}
     local state="$SANDBOX_DIR/$STATE_FILE_NAME"
     if [[ ${1:-} == recorded && -f $state ]]; then
         local key value
@@ -80,6 +103,9 @@ load_settings() {
                 SANDBOX_PG_BASE) PG_BASE=$value ;;
                 SANDBOX_API_BASE) API_BASE=$value ;;
                 SANDBOX_DCS) DCS=$value ;;
+                SANDBOX_ETCD_MEMBERS) ETCD_MEMBERS=$value ;;
+                SANDBOX_TLS) TLS=$value ;;
+                SANDBOX_ETCD_AUTH) ETCD_AUTH=$value ;;
             esac
         done <"$state"
     fi
@@ -92,7 +118,53 @@ load_settings() {
     done
     [[ $SCOPE =~ ^[A-Za-z0-9_.-]+$ ]] || die "SANDBOX_SCOPE must match [A-Za-z0-9_.-]+ (got '$SCOPE')"
     [[ $DCS == etcd3 || $DCS == etcd ]] || die "SANDBOX_DCS must be 'etcd3' or 'etcd' (got '$DCS')"
-    ETCD_URL="http://127.0.0.1:$ETCD_PORT"
+    [[ $ETCD_MEMBERS =~ ^[1-9]$ ]] || die "SANDBOX_ETCD_MEMBERS must be 1..9 (got '$ETCD_MEMBERS')"
+    [[ $TLS == 0 || $TLS == 1 ]] || die "SANDBOX_TLS must be 0 or 1 (got '$TLS')"
+    [[ $ETCD_AUTH == 0 || $ETCD_AUTH == 1 ]] || die "SANDBOX_ETCD_AUTH must be 0 or 1 (got '$ETCD_AUTH')"
+    ((ETCD_PORT + 2 * ETCD_MEMBERS < 65000)) || die "etcd ports would pass 65000"
+    SCHEME=http
+    [[ $TLS == 1 ]] && SCHEME=https
+    TLS_DIR="$SANDBOX_DIR/tls"
+    ETCD_URL="$SCHEME://127.0.0.1:$ETCD_PORT"
+    local k urls=() hosts=()
+    for ((k = 1; k <= ETCD_MEMBERS; k++)); do
+        urls+=("$(etcd_url "$k")")
+        hosts+=("127.0.0.1:$(etcd_client_port "$k")")
+    done
+    ETCD_ENDPOINTS=$(IFS=,; printf '%s' "${urls[*]}")
+    ETCD_HOSTS=$(IFS=,; printf '%s' "${hosts[*]}")
+}
+
+# etcd member K (1-based): client port, peer port, URL, name, directory, PID file.
+etcd_client_port() { printf '%s' $((ETCD_PORT + 2 * ($1 - 1))); }
+etcd_peer_port() { printf '%s' $((ETCD_PORT + 2 * ($1 - 1) + 1)); }
+etcd_url() { printf '%s://127.0.0.1:%s' "$SCHEME" "$(etcd_client_port "$1")"; }
+etcd_name() { if (($1 == 1)); then printf 'sandbox'; else printf 'sandbox%s' "$1"; fi; }
+etcd_dir() { if (($1 == 1)); then printf '%s/etcd' "$SANDBOX_DIR"; else printf '%s/etcd%s' "$SANDBOX_DIR" "$1"; fi; }
+etcd_pidfile() { if (($1 == 1)); then printf '%s/etcd.pid' "$SANDBOX_DIR"; else printf '%s/etcd%s.pid' "$SANDBOX_DIR" "$1"; fi; }
+
+# curl options for TLS to etcd and to the REST APIs (same CA, client certificate required by both).
+tls_curl_args() {
+    if [[ $TLS == 1 ]]; then
+        printf '%s\n' --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/client.crt" --key "$TLS_DIR/client.key"
+    fi
+}
+
+# etcdctl with this sandbox's endpoints, TLS files and (unless the first argument is `noauth`) root user.
+etcdctl_v3() {
+    local auth=1
+    if [[ ${1:-} == noauth ]]; then auth=0; shift; fi
+    local args=(--endpoints="$ETCD_ENDPOINTS" --command-timeout=5s)
+    [[ $TLS == 1 ]] && args+=(--cacert="$TLS_DIR/ca.crt" --cert="$TLS_DIR/client.crt" --key="$TLS_DIR/client.key")
+    ((auth)) && [[ $ETCD_AUTH == 1 ]] && args+=(--user="root:$ETCD_ROOT_PASSWORD")
+    ETCDCTL_API=3 etcdctl "${args[@]}" "$@"
+}
+
+etcdctl_v2() {
+    local args=(--endpoints="$ETCD_ENDPOINTS" --timeout=5s)
+    [[ $TLS == 1 ]] && args+=(--ca-file="$TLS_DIR/ca.crt" --cert-file="$TLS_DIR/client.crt" --key-file="$TLS_DIR/client.key")
+    [[ $ETCD_AUTH == 1 ]] && args+=(--username="root:$ETCD_ROOT_PASSWORD")
+    ETCDCTL_API=2 etcdctl "${args[@]}" "$@"
 }
 
 save_settings() {
@@ -103,6 +175,9 @@ save_settings() {
         printf 'SANDBOX_PG_BASE=%s\n' "$PG_BASE"
         printf 'SANDBOX_API_BASE=%s\n' "$API_BASE"
         printf 'SANDBOX_DCS=%s\n' "$DCS"
+        printf 'SANDBOX_ETCD_MEMBERS=%s\n' "$ETCD_MEMBERS"
+        printf 'SANDBOX_TLS=%s\n' "$TLS"
+        printf 'SANDBOX_ETCD_AUTH=%s\n' "$ETCD_AUTH"
     } >"$SANDBOX_DIR/$STATE_FILE_NAME"
 }
 
@@ -137,7 +212,7 @@ read_pid() {
 }
 
 # Needles identifying this sandbox's processes (so a recycled PID is never signalled).
-etcd_needle() { printf '%s' "$SANDBOX_DIR/etcd/data"; }
+etcd_needle() { printf '%s' "$(etcd_dir "${1:-1}")/data"; }
 patroni_needle() { printf '%s' "$SANDBOX_DIR/$1/patroni.yml"; }
 
 # PID of nodeX's postmaster if it is alive: postmaster.pid line 1, and its cwd is the data dir.
@@ -279,8 +354,28 @@ restapi:
   authentication:
     username: admin
     password: admin
-$DCS:
-  hosts: 127.0.0.1:$ETCD_PORT
+EOF
+        if [[ $TLS == 1 ]]; then
+            cat <<EOF
+  certfile: $TLS_DIR/server.crt
+  keyfile: $TLS_DIR/server.key
+  cafile: $TLS_DIR/ca.crt
+  verify_client: required
+ctl:
+  cacert: $TLS_DIR/ca.crt
+  certfile: $TLS_DIR/client.crt
+  keyfile: $TLS_DIR/client.key
+EOF
+        fi
+        printf '%s:\n  hosts: %s\n' "$DCS" "$ETCD_HOSTS"
+        if [[ $TLS == 1 ]]; then
+            printf '  protocol: https\n  cacert: %s\n  cert: %s\n  key: %s\n' \
+                "$TLS_DIR/ca.crt" "$TLS_DIR/client.crt" "$TLS_DIR/client.key"
+        fi
+        if [[ $ETCD_AUTH == 1 ]]; then
+            printf '  username: root\n  password: %s\n' "$ETCD_ROOT_PASSWORD"
+        fi
+        cat <<EOF
 bootstrap:
   dcs:
     ttl: $ttl
@@ -346,10 +441,26 @@ sys.exit(0 if len(members) == n and len(leaders) == 1 and len(streaming) == n - 
 EOF
 }
 
+# etcd_pid K: prints member K's PID if it is alive.
+etcd_pid() {
+    local pid
+    pid=$(read_pid "$(etcd_pidfile "$1")")
+    [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle "$1")" && printf '%s\n' "$pid"
+}
+
+# Every etcd member directory that exists (1 2 ...), whatever the recorded settings say.
+etcd_members_present() {
+    local k
+    for ((k = 1; k <= 9; k++)); do
+        if [[ -d $(etcd_dir "$k") ]]; then printf '%s\n' "$k"; fi
+    done
+}
+
 any_alive() {
-    local node pid
-    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
-    [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)" && return 0
+    local node pid k
+    while read -r k; do
+        etcd_pid "$k" >/dev/null && return 0
+    done < <(etcd_members_present)
     while read -r node; do
         [[ -n $node ]] || continue
         pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
@@ -357,6 +468,96 @@ any_alive() {
         postmaster_pid "$node" >/dev/null && return 0
     done < <(node_dirs)
     return 1
+}
+
+# make_tls: a throw-away CA, a server certificate for 127.0.0.1/localhost (etcd and the REST APIs), a client
+# certificate (etcdctl, Patroni's etcd client, patronictl), and an unrelated CA for negative tests.
+make_tls() {
+    local d=$TLS_DIR
+    mkdir -p "$d"
+    log "making a CA and certificates in $d (openssl)"
+    (
+        cd "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=patctl sandbox CA" \
+            -keyout ca.key -out ca.crt -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=unrelated CA" \
+            -keyout other-ca.key -out other-ca.crt -addext "basicConstraints=critical,CA:TRUE"
+        printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth,clientAuth" \
+            "basicConstraints=CA:FALSE" >server.ext
+        printf '%s\n' "extendedKeyUsage=clientAuth" "basicConstraints=CA:FALSE" >client.ext
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+            -extfile server.ext -out server.crt
+        # no CN: with auth on, etcd's JSON gateway (Patroni's etcd3 client) refuses client certificates with one
+        openssl req -newkey rsa:2048 -nodes -subj "/O=patctl sandbox/OU=client" -keyout client.key -out client.csr
+        openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+            -extfile client.ext -out client.crt
+        rm -f ./*.csr ./*.ext ./*.srl
+    ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl failed"; }
+    # Patroni runs as postgres and must read the keys; nobody else needs to.
+    chown root:postgres "$d"/*.key "$d"/*.crt
+    chmod 0640 "$d"/*.key
+    chmod 0644 "$d"/*.crt
+    chmod 0755 "$d"
+}
+
+# etcd_spawn K: start etcd member K (a new member, or an existing data dir on restart).
+etcd_spawn() {
+    local k=$1 i dir peers=()
+    dir=$(etcd_dir "$k")
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+        peers+=("$(etcd_name "$i")=http://127.0.0.1:$(etcd_peer_port "$i")")
+    done
+    local args=(
+        /usr/bin/etcd --name "$(etcd_name "$k")" --data-dir "$dir/data"
+        --listen-client-urls "$(etcd_url "$k")" --advertise-client-urls "$(etcd_url "$k")"
+        --listen-peer-urls "http://127.0.0.1:$(etcd_peer_port "$k")"
+        --initial-advertise-peer-urls "http://127.0.0.1:$(etcd_peer_port "$k")"
+        --initial-cluster "$(IFS=,; printf '%s' "${peers[*]}")"
+        --initial-cluster-state new --initial-cluster-token "patctl-sandbox-$ETCD_PORT"
+    )
+    [[ $DCS == etcd ]] && args+=(--enable-v2=true)
+    if [[ $TLS == 1 ]]; then
+        args+=(--cert-file "$TLS_DIR/server.crt" --key-file "$TLS_DIR/server.key"
+            --trusted-ca-file "$TLS_DIR/ca.crt" --client-cert-auth)
+    fi
+    log "starting etcd member $k ($(etcd_name "$k")) on $(etcd_url "$k") (peer $(etcd_peer_port "$k"))"
+    spawn "$(etcd_pidfile "$k")" "$dir/etcd.log" "$SANDBOX_DIR" "${args[@]}"
+}
+
+# etcd_wait_healthy K SECONDS: wait until member K answers /health with a leader elected.
+etcd_wait_healthy() {
+    local k=$1 deadline=$((SECONDS + $2)) dir tls_args=()
+    dir=$(etcd_dir "$k")
+    mapfile -t tls_args < <(tls_curl_args)
+    until curl -fsS --max-time 2 "${tls_args[@]}" "$(etcd_url "$k")/health" 2>/dev/null | grep -q '"health":"true"'; do
+        ((SECONDS < deadline)) || { tail -n 20 "$dir/etcd.log" >&2; die "etcd member $k did not become healthy"; }
+        etcd_pid "$k" >/dev/null || { tail -n 20 "$dir/etcd.log" >&2; die "etcd member $k exited"; }
+        sleep 0.2
+    done
+}
+
+# etcd_enable_auth: user root with a password, then authentication on (v3 or v2 API, as the nodes use).
+etcd_enable_auth() {
+    local api=v3
+    [[ $DCS == etcd ]] && api=v2
+    log "enabling etcd authentication (user root) on the $api API"
+    if [[ $DCS == etcd3 ]]; then
+        etcdctl_v3 noauth user add "root" --new-user-password="$ETCD_ROOT_PASSWORD" >/dev/null ||
+            die "etcdctl user add root failed"
+        etcdctl_v3 noauth auth enable >/dev/null || die "etcdctl auth enable failed"
+    else
+        # the v2 auth API; the guest role keeps full access unless it is revoked
+        local base=$ETCD_URL/v2/auth tls_args=()
+        mapfile -t tls_args < <(tls_curl_args)
+        curl -fsS --max-time 5 "${tls_args[@]}" -X PUT "$base/users/root" \
+            -d "{\"user\":\"root\",\"password\":\"$ETCD_ROOT_PASSWORD\"}" >/dev/null || die "v2 user add root failed"
+        curl -fsS --max-time 5 "${tls_args[@]}" -X PUT "$base/enable" >/dev/null || die "v2 auth enable failed"
+        curl -fsS --max-time 5 "${tls_args[@]}" -u "root:$ETCD_ROOT_PASSWORD" -X PUT "$base/roles/guest" \
+            -d '{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}' >/dev/null ||
+            die "v2 revoking the guest role failed"
+    fi
 }
 
 cmd_up() {
@@ -373,15 +574,19 @@ cmd_up() {
     fi
     load_settings
     local p
-    for p in "$PY" "$VENV/bin/patroni" "$PG_BIN/initdb" /usr/bin/etcd; do
+    for p in "$PY" "$VENV/bin/patroni" "$PG_BIN/initdb" /usr/bin/etcd /usr/bin/etcdctl; do
         [[ -x $p ]] || die "$p is missing; run '$0 install' first"
     done
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing; run '$0 install' first"
     command -v curl >/dev/null 2>&1 || die "curl is missing; run '$0 install' first"
+    if [[ $TLS == 1 ]]; then
+        command -v openssl >/dev/null 2>&1 || die "openssl is missing; run '$0 install' first"
+    fi
 
     # ports: all distinct and all free
     local -A seen=()
-    local ports=("$ETCD_PORT" $((ETCD_PORT + 1))) i
+    local ports=() i
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do ports+=("$(etcd_client_port "$i")" "$(etcd_peer_port "$i")"); done
     for ((i = 1; i <= NODES; i++)); do ports+=($((PG_BASE + i)) $((API_BASE + i))); done
     for p in "${ports[@]}"; do
         [[ -z ${seen[$p]:-} ]] || die "port $p would be used twice (check SANDBOX_ETCD_PORT/PG_BASE/API_BASE)"
@@ -402,12 +607,13 @@ cmd_up() {
         fi
     done
 
-    log "preparing $SANDBOX_DIR (nodes=$NODES scope=$SCOPE dcs=$DCS etcd=$ETCD_PORT pg=$((PG_BASE + 1)).. api=$((API_BASE + 1))..)"
+    log "preparing $SANDBOX_DIR (nodes=$NODES scope=$SCOPE dcs=$DCS etcd=$ETCD_HOSTS tls=$TLS auth=$ETCD_AUTH pg=$((PG_BASE + 1)).. api=$((API_BASE + 1))..)"
     rm -rf "$SANDBOX_DIR"
-    mkdir -p "$SANDBOX_DIR/etcd"
+    mkdir -p "$SANDBOX_DIR"
     chmod 0755 "$SANDBOX_DIR"
     : >"$SANDBOX_DIR/$MARKER"
     save_settings
+    [[ $TLS == 1 ]] && make_tls
     for ((i = 1; i <= NODES; i++)); do
         mkdir -p "$SANDBOX_DIR/node$i"
         write_patroni_yml "node$i" "${tags[i]}"
@@ -417,24 +623,14 @@ cmd_up() {
     setpriv --reuid=postgres --regid=postgres --init-groups test -w "$SANDBOX_DIR/node1" ||
         die "the postgres user cannot write $SANDBOX_DIR/node1 (is a parent directory closed to it?)"
 
-    log "starting etcd on 127.0.0.1:$ETCD_PORT (peer $((ETCD_PORT + 1)))"
-    local etcd_args=(
-        /usr/bin/etcd --name sandbox --data-dir "$SANDBOX_DIR/etcd/data"
-        --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT"
-        --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))"
-        --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 1))"
-        --initial-cluster "sandbox=http://127.0.0.1:$((ETCD_PORT + 1))"
-        --initial-cluster-state new --initial-cluster-token "patctl-sandbox-$ETCD_PORT"
-    )
-    [[ $DCS == etcd ]] && etcd_args+=(--enable-v2=true)
-    spawn "$SANDBOX_DIR/etcd.pid" "$SANDBOX_DIR/etcd/etcd.log" "$SANDBOX_DIR" "${etcd_args[@]}"
-    local deadline=$((SECONDS + 30))
-    until curl -fsS --max-time 2 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; do
-        ((SECONDS < deadline)) || { tail -n 20 "$SANDBOX_DIR/etcd/etcd.log" >&2; die "etcd did not become healthy"; }
-        pid_alive "$(read_pid "$SANDBOX_DIR/etcd.pid")" etcd ||
-            { tail -n 20 "$SANDBOX_DIR/etcd/etcd.log" >&2; die "etcd exited"; }
-        sleep 0.2
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+        mkdir -p "$(etcd_dir "$i")"
+        etcd_spawn "$i"
     done
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+        etcd_wait_healthy "$i" 30
+    done
+    [[ $ETCD_AUTH == 1 ]] && etcd_enable_auth
 
     local node
     for ((i = 1; i <= NODES; i++)); do
@@ -447,14 +643,15 @@ cmd_up() {
         ((i == 1 && NODES > 1)) && sleep 1 # let node1 win the initialize race
     done
 
-    local timeout=${SANDBOX_TIMEOUT:-120} summary last="" json
+    local timeout=${SANDBOX_TIMEOUT:-120} summary last="" json tls_args=()
+    mapfile -t tls_args < <(tls_curl_args)
     is_uint "$timeout" || die "SANDBOX_TIMEOUT must be an integer"
     deadline=$((SECONDS + timeout))
     log "waiting (up to ${timeout}s) for 1 leader + $((NODES - 1)) streaming replicas"
     while :; do
         json=""
         for ((i = 1; i <= NODES; i++)); do
-            json=$(curl -fsS --max-time 3 "http://127.0.0.1:$((API_BASE + i))/cluster" 2>/dev/null) && break
+            json=$(curl -fsS --max-time 3 "${tls_args[@]}" "$SCHEME://127.0.0.1:$((API_BASE + i))/cluster" 2>/dev/null) && break
         done
         if summary=$(cluster_health "$NODES" "$json"); then
             log "healthy: $summary"
@@ -489,6 +686,24 @@ wait_gone() {
         ((SECONDS < deadline)) || return 1
         sleep 0.2
     done
+}
+
+# etcd_stop K: stop member K by its PID (SIGTERM, then SIGKILL after 15 s); returns 1 if it was not running.
+etcd_stop() {
+    local k=$1 pid
+    if pid=$(etcd_pid "$k"); then
+        log "stopping etcd member $k (pid $pid, SIGTERM)"
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone 15 "$pid"; then
+            log "etcd $pid still alive: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone 5 "$pid" || true
+        fi
+        rm -f "$(etcd_pidfile "$k")"
+        return 0
+    fi
+    rm -f "$(etcd_pidfile "$k")"
+    return 1
 }
 
 cmd_down() {
@@ -542,18 +757,10 @@ cmd_down() {
         stopped=$((stopped + ${#pids[@]}))
     fi
 
-    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
-    if [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)"; then
-        log "stopping etcd (pid $pid, SIGTERM)"
-        kill -TERM "$pid" 2>/dev/null || true
-        if ! wait_gone 15 "$pid"; then
-            log "etcd $pid still alive: SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            wait_gone 5 "$pid" || true
-        fi
-        stopped=$((stopped + 1))
-    fi
-    [[ -f $SANDBOX_DIR/etcd.pid ]] && ! pid_alive "$(read_pid "$SANDBOX_DIR/etcd.pid")" etcd && rm -f "$SANDBOX_DIR/etcd.pid"
+    local k
+    while read -r k; do
+        etcd_stop "$k" && stopped=$((stopped + 1))
+    done < <(etcd_members_present)
     if ((stopped)); then
         log "down: stopped $stopped process(es) in $((SECONDS - t0)) s (data and logs kept in $SANDBOX_DIR)"
     else
@@ -566,18 +773,21 @@ cmd_down() {
 cmd_status() {
     [[ -f $SANDBOX_DIR/$STATE_FILE_NAME ]] || { log "no sandbox in $SANDBOX_DIR"; exit 1; }
     load_settings recorded
-    local bad=0 pid i node
-    pid=$(read_pid "$SANDBOX_DIR/etcd.pid")
-    if [[ -n $pid ]] && pid_alive "$pid" "$(etcd_needle)"; then
-        printf '%-6s %-8s alive  pid %s  %s\n' etcd etcd "$pid" "$ETCD_URL"
-    else
-        printf '%-6s %-8s dead\n' etcd etcd; bad=1
-    fi
+    local bad=0 pid i node name
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+        name=etcd
+        ((i > 1)) && name=etcd$i
+        if pid=$(etcd_pid "$i"); then
+            printf '%-6s %-8s alive  pid %s  %s\n' "$name" etcd "$pid" "$(etcd_url "$i")"
+        else
+            printf '%-6s %-8s dead\n' "$name" etcd; bad=1
+        fi
+    done
     for ((i = 1; i <= NODES; i++)); do
         node="node$i"
         pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
         if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$node")"; then
-            printf '%-6s %-8s alive  pid %s  api http://127.0.0.1:%s\n' "$node" patroni "$pid" $((API_BASE + i))
+            printf '%-6s %-8s alive  pid %s  api %s://127.0.0.1:%s\n' "$node" patroni "$pid" "$SCHEME" $((API_BASE + i))
         else
             printf '%-6s %-8s dead\n' "$node" patroni; bad=1
         fi
@@ -601,6 +811,22 @@ cmd_env() {
     printf 'export SANDBOX_NODES=%q\n' "$NODES"
     printf 'export SANDBOX_SCOPE=%q\n' "$SCOPE"
     printf 'export SANDBOX_DCS=%q\n' "$DCS"
+    printf 'export SANDBOX_ETCD_MEMBERS=%q\n' "$ETCD_MEMBERS"
+    printf 'export SANDBOX_ETCD_ENDPOINTS=%q\n' "$ETCD_ENDPOINTS"
+    printf 'export SANDBOX_TLS=%q\n' "$TLS"
+    printf 'export SANDBOX_ETCD_AUTH=%q\n' "$ETCD_AUTH"
+    if [[ $TLS == 1 ]]; then
+        printf 'export SANDBOX_TLS_DIR=%q\n' "$TLS_DIR"
+        printf 'export ETCDCTL_CACERT=%q ETCDCTL_CERT=%q ETCDCTL_KEY=%q\n' \
+            "$TLS_DIR/ca.crt" "$TLS_DIR/client.crt" "$TLS_DIR/client.key"
+    else
+        printf 'unset SANDBOX_TLS_DIR ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY\n'
+    fi
+    if [[ $ETCD_AUTH == 1 ]]; then
+        printf 'export SANDBOX_ETCD_PASSWORD=%q ETCDCTL_USER=%q\n' "$ETCD_ROOT_PASSWORD" "root:$ETCD_ROOT_PASSWORD"
+    else
+        printf 'unset SANDBOX_ETCD_PASSWORD ETCDCTL_USER\n'
+    fi
 }
 
 # ---------------------------------------------------------------- tag
@@ -608,9 +834,9 @@ cmd_env() {
 member_key_value() {
     local key="/service/$SCOPE/members/$1"
     if [[ $DCS == etcd3 ]]; then
-        ETCDCTL_API=3 etcdctl --endpoints="$ETCD_URL" --command-timeout=3s get --print-value-only "$key" 2>/dev/null
+        etcdctl_v3 get --print-value-only "$key" 2>/dev/null
     else
-        ETCDCTL_API=2 etcdctl --endpoints="$ETCD_URL" --timeout=3s get "$key" 2>/dev/null
+        etcdctl_v2 get "$key" 2>/dev/null
     fi
 }
 
@@ -638,9 +864,10 @@ cmd_tag() {
     mv -f "$tmp" "$yml"
     log "$node: tags: $flow written to $yml"
 
-    local code
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -u admin:admin -X POST \
-        "http://127.0.0.1:$(api_port "$node")/reload" 2>/dev/null || true)
+    local code tls_args=()
+    mapfile -t tls_args < <(tls_curl_args)
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "${tls_args[@]}" -u admin:admin -X POST \
+        "$SCHEME://127.0.0.1:$(api_port "$node")/reload" 2>/dev/null || true)
     if [[ $code == 202 || $code == 200 ]]; then
         log "$node: POST /reload -> $code"
     else
@@ -662,6 +889,34 @@ sys.exit(0 if json.loads(sys.argv[1]).get("tags", {}) == json.loads(sys.argv[2])
     done
 }
 
+# ---------------------------------------------------------------- etcd-stop / etcd-start
+
+etcd_member_arg() {
+    if (($# != 1)) || ! [[ $1 =~ ^[1-9]$ ]] || (($1 > ETCD_MEMBERS)); then
+        die "usage: $0 $SUB K   (K = etcd member 1..$ETCD_MEMBERS)"
+    fi
+}
+
+cmd_etcd_stop() {
+    load_settings recorded
+    etcd_member_arg "$@"
+    etcd_stop "$1" || log "etcd member $1 was not running"
+}
+
+cmd_etcd_start() {
+    load_settings recorded
+    etcd_member_arg "$@"
+    local pid
+    if pid=$(etcd_pid "$1"); then
+        log "etcd member $1 is already running (pid $pid)"
+        return 0
+    fi
+    port_in_use "$(etcd_client_port "$1")" && die "port $(etcd_client_port "$1") is taken by something else"
+    etcd_spawn "$1"
+    etcd_wait_healthy "$1" 30
+    log "etcd member $1 is healthy"
+}
+
 # ---------------------------------------------------------------- clean / main
 
 cmd_clean() {
@@ -675,7 +930,8 @@ cmd_clean() {
 }
 
 main() {
-    local sub=${1:-}
+    SUB=${1:-}
+    local sub=$SUB
     (($#)) && shift
     case $sub in
         install) cmd_install ;;
@@ -684,6 +940,8 @@ main() {
         status) cmd_status ;;
         env) cmd_env ;;
         tag) cmd_tag "$@" ;;
+        etcd-stop) cmd_etcd_stop "$@" ;;
+        etcd-start) cmd_etcd_start "$@" ;;
         clean) cmd_clean ;;
         -h | --help | help) usage ;;
         *) usage; exit 2 ;;

@@ -88,11 +88,18 @@ impl Api {
             let pem = read_file(ca, "CA file")?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
+            // As urllib3's ca_certs: the given CA replaces the default trust store.
+            b = b.tls_built_in_root_certs(false);
             for c in certs {
                 b = b.add_root_certificate(c);
             }
         }
         let has_client_cert = rest.certfile.is_some();
+        if has_client_cert && rest.keyfile_password.is_some() {
+            return Err(Error::usage(
+                "ctl.keyfile_password is set, but patctl cannot use an encrypted private key; decrypt ctl.keyfile (openssl pkey -in KEY -out PLAIN_KEY) and drop keyfile_password",
+            ));
+        }
         if let Some(cert) = &rest.certfile {
             let mut pem = read_file(cert, "client certificate")?;
             if let Some(key) = &rest.keyfile {

@@ -64,13 +64,16 @@ pub enum DcsKind {
     Etcd2,
 }
 
-/// Resolved connection settings for the DCS.
-#[derive(Debug, Clone)]
+/// Resolved connection settings for the DCS. Its `Debug` never shows the password.
+#[derive(Clone)]
 pub struct DcsSettings {
     /// Which API to speak.
     pub kind: DcsKind,
-    /// Endpoints as URLs (`http://host:port`).
+    /// Endpoints as URLs (`http://host:port`), never with credentials in them.
     pub endpoints: Vec<String>,
+    /// Use the configured endpoints as they are (`proxy`, `use_proxies`) instead of the member list the
+    /// cluster advertises.
+    pub use_proxies: bool,
     /// etcd user name, if authentication is configured.
     pub username: Option<String>,
     /// etcd password.
@@ -85,8 +88,9 @@ pub struct DcsSettings {
     pub timeout: Duration,
 }
 
-/// Resolved settings for the Patroni REST client (the `ctl:` and `restapi:` sections).
-#[derive(Debug, Clone, Default)]
+/// Resolved settings for the Patroni REST client (the `ctl:` and `restapi:` sections). Its `Debug` never
+/// shows the password.
+#[derive(Clone, Default)]
 pub struct RestSettings {
     /// `user:password` for basic auth on writes.
     pub auth: Option<(String, String)>,
@@ -98,12 +102,15 @@ pub struct RestSettings {
     pub certfile: Option<PathBuf>,
     /// Client key (`ctl.keyfile`).
     pub keyfile: Option<PathBuf>,
+    /// `ctl.keyfile_password` (encrypted keys are refused when the REST client is built).
+    pub keyfile_password: Option<String>,
     /// Bound on every REST call.
     pub timeout: Duration,
 }
 
-/// Everything a command needs from the configuration.
-#[derive(Debug, Clone)]
+/// Everything a command needs from the configuration. Its `Debug` leaves out the raw document (which
+/// holds passwords).
+#[derive(Clone)]
 pub struct Settings {
     /// The merged configuration document.
     pub raw: Mapping,
@@ -119,6 +126,53 @@ pub struct Settings {
     pub dcs: std::result::Result<DcsSettings, String>,
     /// REST client settings.
     pub rest: RestSettings,
+}
+
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for DcsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DcsSettings")
+            .field("kind", &self.kind)
+            .field("endpoints", &self.endpoints)
+            .field("use_proxies", &self.use_proxies)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("cacert", &self.cacert)
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RestSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestSettings")
+            .field("auth", &self.auth.as_ref().map(|(u, _)| (u, REDACTED)))
+            .field("insecure", &self.insecure)
+            .field("cacert", &self.cacert)
+            .field("certfile", &self.certfile)
+            .field("keyfile", &self.keyfile)
+            .field(
+                "keyfile_password",
+                &self.keyfile_password.as_ref().map(|_| REDACTED),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("scope", &self.scope)
+            .field("namespace", &self.namespace)
+            .field("citus_group", &self.citus_group)
+            .field("dcs", &self.dcs)
+            .field("rest", &self.rest)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the command line and environment say about where the configuration is.
@@ -558,69 +612,174 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
     let Some(Value::Mapping(section)) = raw.get(*module) else {
         unreachable!("checked above")
     };
-    let protocol = get_str(section, &["protocol"]).unwrap_or_else(|| "http".to_string());
-    let mut endpoints: Vec<String> = Vec::new();
-    let add = |endpoints: &mut Vec<String>, hp: &str| {
-        let hp = hp.trim();
-        if hp.is_empty() {
-            return;
-        }
-        if hp.contains("://") {
-            endpoints.push(hp.trim_end_matches('/').to_string());
-        } else if hp
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-            && !hp.ends_with(']')
-        {
-            endpoints.push(format!("{protocol}://{hp}"));
-        } else {
-            endpoints.push(format!("{protocol}://{hp}:2379"));
-        }
-    };
-    match section.get("hosts") {
-        Some(Value::Sequence(seq)) => seq
-            .iter()
-            .filter_map(scalar_string)
-            .for_each(|h| add(&mut endpoints, &h)),
-        Some(v) => {
-            if let Some(s) = scalar_string(v) {
-                s.split(',').for_each(|h| add(&mut endpoints, h))
-            }
-        }
-        None => {}
-    }
-    if endpoints.is_empty() {
-        if let Some(h) = get_str(section, &["host"]) {
-            add(&mut endpoints, &h);
-        }
-    }
-    if endpoints.is_empty() {
-        for key in ["url", "proxy"] {
-            if let Some(u) = get_str(section, &[key]) {
-                add(&mut endpoints, &u);
-            }
-        }
-    }
-    if endpoints.is_empty()
-        && (section.contains_key("srv") || section.contains_key("discovery_srv"))
-    {
-        return Err(format!(
-            "DNS SRV discovery of etcd ({module}.srv) is not supported by patctl; list the hosts"
-        ));
-    }
-    if endpoints.is_empty() {
-        add(&mut endpoints, "127.0.0.1:4001");
-    }
+    let ep = resolve_etcd_endpoints(module, section)?;
+    let cert = get_str(section, &["cert"]).map(PathBuf::from);
     Ok(DcsSettings {
         kind,
-        endpoints,
-        username: get_str(section, &["username"]),
-        password: get_str(section, &["password"]),
+        endpoints: ep.endpoints,
+        use_proxies: ep.use_proxies,
+        username: ep.username,
+        password: ep.password,
         cacert: get_str(section, &["cacert"]).map(PathBuf::from),
-        cert: get_str(section, &["cert"]).map(PathBuf::from),
-        key: get_str(section, &["key"]).map(PathBuf::from),
+        // Patroni passes a lone `cert` on as a file holding both the certificate and its key.
+        key: get_str(section, &["key"])
+            .map(PathBuf::from)
+            .or_else(|| cert.clone()),
+        cert,
         timeout,
     })
+}
+
+/// The endpoint part of an `etcd:`/`etcd3:` section, resolved as Patroni's `get_etcd_client` does.
+struct EtcdEndpoints {
+    endpoints: Vec<String>,
+    use_proxies: bool,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Patroni's precedence: `proxy` (implies `use_proxies`), else `url` (whose user and password replace the
+/// section's), else `hosts` (list or comma string; `port` is the default port), else `host` (an explicit
+/// `port` wins over the one in `host`). `srv` comes first in Patroni; patctl cannot resolve SRV records, so
+/// it uses `hosts`/`host` when they are there too (as Patroni does when SRV yields nothing) and refuses
+/// otherwise.
+fn resolve_etcd_endpoints(
+    module: &str,
+    section: &Mapping,
+) -> std::result::Result<EtcdEndpoints, String> {
+    let protocol = get_str(section, &["protocol"]).unwrap_or_else(|| "http".to_string());
+    let port_key = match section.get("port") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            scalar_string(v)
+                .and_then(|s| s.trim().parse::<u16>().ok())
+                .ok_or_else(|| format!("{module}.port is not a port number"))?,
+        ),
+    };
+    let mut username = get_str(section, &["username"]);
+    let mut password = get_str(section, &["password"]);
+    let proxy = get_str(section, &["proxy"]);
+    let use_proxies = proxy.is_some() || truthy(section.get("use_proxies"));
+    let mut endpoints = Vec::new();
+    if let Some(url) = proxy.or_else(|| get_str(section, &["url"])) {
+        let (endpoint, user, pass) = split_url(&url)
+            .ok_or_else(|| format!("{module}.url is not a valid URL (scheme://host[:port])"))?;
+        endpoints.push(endpoint);
+        username = user;
+        password = pass;
+    } else if let Some(hosts) = section.get("hosts") {
+        let default_port = port_key.unwrap_or(2379);
+        let list: Vec<String> = match hosts {
+            Value::Sequence(seq) => seq.iter().filter_map(scalar_string).collect(),
+            v => scalar_string(v)
+                .map(|s| s.split(',').map(String::from).collect())
+                .unwrap_or_default(),
+        };
+        for h in list.iter().map(|h| h.trim()).filter(|h| !h.is_empty()) {
+            endpoints.push(host_endpoint(module, &protocol, h, default_port)?);
+        }
+    } else if let Some(host) = get_str(section, &["host"]) {
+        let (h, p) = split_host_port(module, host.trim(), 2379)?;
+        endpoints.push(endpoint_uri(&protocol, &h, port_key.unwrap_or(p)));
+    }
+    if endpoints.is_empty() {
+        if ["srv", "discovery_srv", "srv_domain"]
+            .iter()
+            .any(|k| section.contains_key(*k))
+        {
+            return Err(format!(
+                "DNS SRV discovery of etcd ({module}.srv) is not supported by patctl; list the members in {module}.hosts"
+            ));
+        }
+        return Err(
+            "Neither srv, hosts, host nor url are defined in etcd section of config".to_string(),
+        );
+    }
+    Ok(EtcdEndpoints {
+        endpoints,
+        use_proxies,
+        username,
+        password,
+    })
+}
+
+/// One `hosts` entry: `host[:port]`, or (a patctl extension) a full `scheme://host:port` URL.
+fn host_endpoint(
+    module: &str,
+    protocol: &str,
+    entry: &str,
+    default_port: u16,
+) -> std::result::Result<String, String> {
+    if entry.contains("://") {
+        let (endpoint, _, _) = split_url(entry)
+            .ok_or_else(|| format!("{module}.hosts entry '{entry}' is not a valid URL"))?;
+        return Ok(endpoint);
+    }
+    let (h, p) = split_host_port(module, entry, default_port)?;
+    Ok(endpoint_uri(protocol, &h, p))
+}
+
+/// Patroni's `split_host_port`: `host:port`, `[v6]:port` or a bare host with the default port.
+fn split_host_port(
+    module: &str,
+    value: &str,
+    default_port: u16,
+) -> std::result::Result<(String, u16), String> {
+    let bad = || format!("{module}: '{value}' is not host:port");
+    if let Some(rest) = value.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((h.to_string(), p.parse().map_err(|_| bad())?)),
+            None if after.is_empty() => Ok((h.to_string(), default_port)),
+            None => Err(bad()),
+        };
+    }
+    match value.rsplit_once(':') {
+        // More than one colon and no brackets: an IPv6 address without a port.
+        Some((h, _)) if h.contains(':') => Ok((value.to_string(), default_port)),
+        Some((h, p)) => Ok((h.to_string(), p.parse().map_err(|_| bad())?)),
+        None => Ok((value.to_string(), default_port)),
+    }
+}
+
+/// Patroni's `uri(protocol, (host, port))`, bracketing IPv6 addresses.
+fn endpoint_uri(protocol: &str, host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("{protocol}://[{host}]:{port}")
+    } else {
+        format!("{protocol}://{host}:{port}")
+    }
+}
+
+/// Split `scheme://[user[:password]@]host[:port][/path]` into the endpoint (without credentials or path,
+/// port 2379 by default) and the credentials.
+fn split_url(url: &str) -> Option<(String, Option<String>, Option<String>)> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    if scheme.is_empty() {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (user, pass) = match userinfo {
+        Some(u) => match u.split_once(':') {
+            Some((a, b)) => (Some(a.to_string()), Some(b.to_string())),
+            None => (Some(u.to_string()), None),
+        },
+        None => (None, None),
+    };
+    let (host, port) = split_host_port("url", hostport, 2379).ok()?;
+    if host.is_empty() {
+        return None;
+    }
+    let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+    Some((
+        endpoint_uri(&scheme.to_lowercase(), &host, port),
+        nonempty(user),
+        nonempty(pass),
+    ))
 }
 
 fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
@@ -657,6 +816,7 @@ fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
             .map(PathBuf::from),
         certfile: get_str(raw, &["ctl", "certfile"]).map(PathBuf::from),
         keyfile: get_str(raw, &["ctl", "keyfile"]).map(PathBuf::from),
+        keyfile_password: get_str(raw, &["ctl", "keyfile_password"]),
         timeout: sources.timeout,
     })
 }
@@ -759,6 +919,76 @@ mod tests {
             err.message
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn dcs_of(yaml: &str) -> std::result::Result<DcsSettings, String> {
+        let raw = parse_yaml_mapping(yaml, "test").unwrap();
+        resolve_dcs(&raw, Duration::from_secs(5))
+    }
+
+    #[test]
+    fn etcd_endpoints_follow_patroni_precedence() {
+        let d = dcs_of("etcd3: {hosts: 'a:1, b ,[::1]:3', port: 2000, protocol: https}").unwrap();
+        assert_eq!(
+            d.endpoints,
+            vec!["https://a:1", "https://b:2000", "https://[::1]:3"]
+        );
+        assert!(!d.use_proxies);
+        let d = dcs_of("etcd: {hosts: [h1, 'h2:5'], host: ignored:1}").unwrap();
+        assert_eq!(d.endpoints, vec!["http://h1:2379", "http://h2:5"]);
+        assert_eq!(d.kind, DcsKind::Etcd2);
+        // An explicit port wins over the one in `host`, as in Patroni.
+        let d = dcs_of("etcd3: {host: 'h:1', port: 7}").unwrap();
+        assert_eq!(d.endpoints, vec!["http://h:7"]);
+        // `url` beats `hosts`; its credentials replace the section's and never stay in the endpoint.
+        let d = dcs_of(
+            "etcd3: {url: 'https://u:s3cret@h:9/x', hosts: 'o:1', username: a, password: b}",
+        )
+        .unwrap();
+        assert_eq!(d.endpoints, vec!["https://h:9"]);
+        assert_eq!(
+            (d.username.as_deref(), d.password.as_deref()),
+            (Some("u"), Some("s3cret"))
+        );
+        let d = dcs_of("etcd3: {proxy: 'http://p:3', hosts: 'o:1'}").unwrap();
+        assert_eq!(d.endpoints, vec!["http://p:3"]);
+        assert!(d.use_proxies);
+        assert!(
+            dcs_of("etcd3: {hosts: 'h:1', use_proxies: true}")
+                .unwrap()
+                .use_proxies
+        );
+        // SRV cannot be resolved: fall back to hosts, else say so.
+        let d = dcs_of("etcd3: {srv: example.org, hosts: 'h:1'}").unwrap();
+        assert_eq!(d.endpoints, vec!["http://h:1"]);
+        assert!(dcs_of("etcd3: {srv: example.org}")
+            .unwrap_err()
+            .contains("SRV"));
+        assert_eq!(
+            dcs_of("etcd3: {}").unwrap_err(),
+            "Neither srv, hosts, host nor url are defined in etcd section of config"
+        );
+        assert!(dcs_of("etcd3: {hosts: 'h:x'}")
+            .unwrap_err()
+            .contains("'h:x'"));
+        // A lone cert is a file holding the key too.
+        let d = dcs_of("etcd3: {host: h, cert: /c.pem}").unwrap();
+        assert_eq!(d.key, Some(PathBuf::from("/c.pem")));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let raw = parse_yaml_mapping(
+            "etcd3: {host: h, username: u, password: Pw-etcd-1}\nctl: {authentication: {username: a, password: Pw-rest-2}, keyfile_password: Pw-key-3}\n",
+            "test",
+        )
+        .unwrap();
+        let s = resolve(raw, &srcs(None, None)).unwrap();
+        let text = format!("{s:?} {:?} {:?}", s.dcs().unwrap(), s.rest);
+        for secret in ["Pw-etcd-1", "Pw-rest-2", "Pw-key-3"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("<redacted>"));
     }
 
     #[test]

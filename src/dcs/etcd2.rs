@@ -1,13 +1,18 @@
-//! etcd v2 back end over HTTP (`/v2/keys`), mirroring Patroni's `Etcd` DCS as patronictl uses it:
-//! a quorum recursive read, `prevIndex` compare-and-swap (412 = lost), a recursive delete, and HTTP
-//! basic auth. Endpoints are tried in order; a dead one is skipped within the timeout.
+//! etcd v2 back end over HTTP (`/v2/keys`), mirroring Patroni's `Etcd` DCS (python-etcd) as patronictl
+//! uses it: `/v2/machines` discovery, a quorum recursive read, `prevIndex` compare-and-swap (412 = lost),
+//! a recursive delete, HTTP basic auth, and TLS with a CA and a client certificate.
+//!
+//! Unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a time,
+//! each with a share of the timeout, so a dead or hung member is skipped, and when none answers the error
+//! names each endpoint and why it failed.
 
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use super::{unreachable, Dcs};
+use super::etcd3::unsure;
+use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -15,91 +20,242 @@ use crate::model::Node;
 /// An etcd v2 client.
 pub struct Etcd2 {
     http: reqwest::Client,
-    endpoints: Vec<String>,
+    /// Endpoints in fail-over order; the first one is the one in use.
+    order: Vec<String>,
     auth: Option<(String, String)>,
     timeout: Duration,
+    /// `X-Etcd-Index` of the last read, so a wait sees every change made after it.
+    last_index: Option<u64>,
+    /// Whether the last request repeated a try that may have reached etcd.
+    resent: bool,
+}
+
+/// One HTTP answer from etcd.
+struct Answer {
+    status: StatusCode,
+    body: Value,
+    index: Option<u64>,
+}
+
+fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read the etcd {what} {}: {}",
+            path.display(),
+            tidy_reason(&e.to_string())
+        ))
+    })
+}
+
+/// The HTTP client: TLS verified against `cacert` only (when given), with the client certificate.
+fn http_client(settings: &DcsSettings) -> Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(settings.timeout)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &settings.cacert {
+        let certs = reqwest::Certificate::from_pem_bundle(&read_pem(ca, "CA file")?)
+            .map_err(|e| Error::usage(format!("invalid etcd CA file {}: {e}", ca.display())))?;
+        b = b.tls_built_in_root_certs(false);
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if let Some(cert) = &settings.cert {
+        let mut pem = read_pem(cert, "client certificate")?;
+        if let Some(key) = settings.key.as_ref().filter(|k| *k != cert) {
+            pem.push(b'\n');
+            pem.extend(read_pem(key, "client key")?);
+        }
+        let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            Error::usage(format!(
+                "invalid etcd client certificate or key {}: {e}",
+                cert.display()
+            ))
+        })?;
+        b = b.identity(id);
+    }
+    b.build()
+        .map_err(|e| Error::usage(format!("cannot set up the etcd v2 HTTP client: {e}")))
+}
+
+/// Sort a transport error: refused or failed before the request left is safe to try elsewhere.
+fn miss_of(e: &reqwest::Error, budget: Duration) -> Miss {
+    if e.is_timeout() {
+        Miss::MaybeSent(Attempts::no_answer(budget))
+    } else if e.is_connect() {
+        Miss::NotSent(root_cause(e))
+    } else {
+        Miss::MaybeSent(root_cause(e))
+    }
 }
 
 impl Etcd2 {
-    /// Build the client; no request is made until the first call.
-    pub fn connect(settings: &DcsSettings) -> Result<Etcd2> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.timeout)
-            .timeout(settings.timeout)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::usage(format!("cannot set up the etcd v2 HTTP client: {e}")))?;
-        let auth = match (&settings.username, &settings.password) {
-            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
-            _ => None,
-        };
-        Ok(Etcd2 {
-            http,
-            endpoints: settings.endpoints.clone(),
-            auth,
+    /// Find a member that answers `GET /v2/machines` (each configured endpoint in turn, each within its
+    /// share of the timeout) and learn the cluster's client URLs from it, as python-etcd does. With
+    /// `use_proxies` the configured endpoints are used as they are, without asking.
+    pub async fn connect(settings: &DcsSettings) -> Result<Etcd2> {
+        let mut me = Etcd2 {
+            http: http_client(settings)?,
+            order: settings.endpoints.clone(),
+            auth: match (&settings.username, &settings.password) {
+                (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+                _ => None,
+            },
             timeout: settings.timeout,
-        })
+            last_index: None,
+            resent: false,
+        };
+        if settings.use_proxies {
+            return Ok(me);
+        }
+        let configured = &settings.endpoints;
+        let mut attempts = Attempts::new(settings.timeout);
+        for (i, ep) in configured.iter().enumerate() {
+            let Some(budget) = attempts.budget(configured.len() - i) else {
+                return Err(attempts.into_error(configured));
+            };
+            match me.machines(ep, budget).await {
+                Ok(advertised) => {
+                    me.order = fail_over_order(ep, &advertised, configured, false);
+                    return Ok(me);
+                }
+                Err(Miss::Fatal(e)) => return Err(e),
+                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => attempts.fail(ep, why),
+            }
+        }
+        Err(attempts.into_error(configured))
     }
 
-    /// Send one request to the first endpoint that answers.
+    /// `GET <ep>/v2/machines`: the comma-separated client URLs of the cluster.
+    async fn machines(&self, ep: &str, budget: Duration) -> std::result::Result<Vec<String>, Miss> {
+        let mut req = self.http.get(format!("{ep}/v2/machines")).timeout(budget);
+        if let Some((u, p)) = &self.auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        let resp = req.send().await.map_err(|e| miss_of(&e, budget))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| miss_of(&e, budget))?;
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Miss::Fatal(self.auth_error()));
+        }
+        if !status.is_success() {
+            return Err(Miss::NotSent(format!(
+                "GET /v2/machines answered {}: no etcd v2 API here? (etcd 3.4+ serves it only with --enable-v2)",
+                status.as_u16()
+            )));
+        }
+        Ok(text
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .filter(|m| m.contains("://"))
+            .collect())
+    }
+
+    fn auth_error(&self) -> Error {
+        match &self.auth {
+            Some((u, _)) => Error::failure(format!(
+                "etcd authentication failed for user '{u}': wrong user name or password"
+            )),
+            None => Error::failure(
+                "etcd requires authentication: set username and password in the etcd section",
+            ),
+        }
+    }
+
+    /// Send one request to the endpoint in use; when it fails, to the next ones in fail-over order. Every
+    /// request here may be repeated safely (a `prevIndex` write fails its compare if a first try landed);
+    /// `self.resent` tells whether a try that may have reached etcd was repeated. A `write` that may have
+    /// landed and could not be repeated anywhere ends as "outcome unknown", not as "unreachable".
     async fn send(
-        &self,
+        &mut self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        form: Option<Vec<(&str, String)>>,
-    ) -> Result<(StatusCode, Value)> {
-        let mut errors = Vec::new();
-        for ep in &self.endpoints {
-            let mut req = self
-                .http
-                .request(method.clone(), format!("{ep}/v2/keys{path}"))
-                .query(query);
-            if let Some((u, p)) = &self.auth {
-                req = req.basic_auth(u, Some(p));
-            }
-            if let Some(f) = &form {
-                let body: String = f
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", urlencode(v)))
-                    .collect::<Vec<_>>()
-                    .join("&");
-                req = req
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(body);
-            }
-            match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let text = resp
-                        .text()
-                        .await
-                        .map_err(|e| unreachable(&self.endpoints, &e.to_string()))?;
-                    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-                    if status == StatusCode::UNAUTHORIZED {
-                        return Err(Error::failure(
-                            "etcd refused the request: authentication failed".to_string(),
-                        ));
+        form: Option<&[(&str, String)]>,
+    ) -> Result<Answer> {
+        let write = method != Method::GET;
+        let what = if write { "write" } else { "read" };
+        self.resent = false;
+        let mut maybe_sent = false;
+        let mut attempts = Attempts::new(self.timeout);
+        let all = self.order.clone();
+        for (i, ep) in all.iter().enumerate() {
+            let Some(budget) = attempts.budget(all.len() - i) else {
+                break;
+            };
+            match self.send_to(ep, &method, path, query, form, budget).await {
+                Ok(answer) => {
+                    self.resent = maybe_sent;
+                    if i > 0 {
+                        // Stay with the member that answered.
+                        self.order.retain(|e| e != ep);
+                        self.order.insert(0, ep.clone());
                     }
-                    return Ok((status, json));
+                    return Ok(answer);
                 }
-                Err(e) => errors.push(format!("{ep}: {}", short(&e))),
+                Err(Miss::Fatal(e)) => return Err(unsure(e, write && maybe_sent, what)),
+                Err(Miss::NotSent(why)) => attempts.fail(ep, why),
+                Err(Miss::MaybeSent(why)) => {
+                    maybe_sent = true;
+                    attempts.fail(ep, why);
+                }
             }
         }
-        Err(Error::unreachable(format!(
-            "DCS unreachable: {}",
-            errors.join("; ")
-        )))
+        Err(unsure(attempts.into_error(&all), write && maybe_sent, what))
     }
-}
 
-fn short(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "connection refused or failed".to_string()
-    } else {
-        e.to_string()
+    async fn send_to(
+        &self,
+        ep: &str,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        form: Option<&[(&str, String)]>,
+        budget: Duration,
+    ) -> std::result::Result<Answer, Miss> {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{ep}/v2/keys{path}"))
+            .query(query)
+            .timeout(budget);
+        if let Some((u, p)) = &self.auth {
+            req = req.basic_auth(u, Some(p));
+        }
+        if let Some(f) = form {
+            let body: Vec<String> = f
+                .iter()
+                .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                .collect();
+            req = req
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.join("&"));
+        }
+        let resp = req.send().await.map_err(|e| miss_of(&e, budget))?;
+        let status = resp.status();
+        let index = resp
+            .headers()
+            .get("X-Etcd-Index")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let text = resp.text().await.map_err(|e| miss_of(&e, budget))?;
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(Miss::Fatal(self.auth_error()));
+        }
+        if status.is_server_error() {
+            // etcd could not serve it (no leader, request timed out inside the cluster).
+            return Err(Miss::MaybeSent(format!(
+                "HTTP {}: {}",
+                status.as_u16(),
+                etcd_message(&serde_json::from_str(&text).unwrap_or(Value::Null), &text)
+            )));
+        }
+        Ok(Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            index,
+        })
     }
 }
 
@@ -145,12 +301,19 @@ fn walk(node: &Value, prefix: &str, out: &mut Vec<Node>) {
     }
 }
 
-fn etcd_error(body: &Value, status: StatusCode) -> Error {
-    let msg = body
-        .get("message")
+fn etcd_message(body: &Value, text: &str) -> String {
+    body.get("message")
         .and_then(Value::as_str)
-        .unwrap_or("unexpected answer");
-    Error::failure(format!("etcd error {status}: {msg}"))
+        .map(str::to_string)
+        .unwrap_or_else(|| tidy_reason(text))
+}
+
+fn etcd_error(answer: &Answer) -> Error {
+    let msg = etcd_message(&answer.body, "unexpected answer");
+    match answer.status {
+        StatusCode::FORBIDDEN => Error::failure(format!("etcd refused the request: {msg}")),
+        s => Error::failure(format!("etcd error {}: {msg}", s.as_u16())),
+    }
 }
 
 impl Dcs for Etcd2 {
@@ -160,15 +323,16 @@ impl Dcs for Etcd2 {
             ("recursive", "true".to_string()),
             ("quorum", "true".to_string()),
         ];
-        let (status, body) = self.send(Method::GET, path, &q, None).await?;
-        if status == StatusCode::NOT_FOUND {
+        let answer = self.send(Method::GET, path, &q, None).await?;
+        self.last_index = answer.index.or(self.last_index);
+        if answer.status == StatusCode::NOT_FOUND {
             return Ok(Vec::new());
         }
-        if !status.is_success() {
-            return Err(etcd_error(&body, status));
+        if !answer.status.is_success() {
+            return Err(etcd_error(&answer));
         }
         let mut out = Vec::new();
-        if let Some(node) = body.get("node") {
+        if let Some(node) = answer.body.get("node") {
             walk(node, prefix, &mut out);
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -182,13 +346,22 @@ impl Dcs for Etcd2 {
             Some(v) => form.push(("prevIndex", v.to_string())),
             None => {}
         }
-        let (status, body) = self.send(Method::PUT, key, &[], Some(form)).await?;
-        match status {
-            s if s.is_success() => Ok(true),
-            StatusCode::PRECONDITION_FAILED => Ok(false),
-            StatusCode::NOT_FOUND if version.is_some() => Ok(false),
-            s => Err(etcd_error(&body, s)),
+        let answer = self.send(Method::PUT, key, &[], Some(&form)).await?;
+        let won = match answer.status {
+            s if s.is_success() => true,
+            StatusCode::PRECONDITION_FAILED => false,
+            StatusCode::NOT_FOUND if version.is_some() => false,
+            _ => return Err(etcd_error(&answer)),
+        };
+        if won || !self.resent {
+            return Ok(won);
         }
+        // A repeated CAS that lost may have lost against its own first try: it won if the key now
+        // holds what we wrote.
+        let now = self
+            .send(Method::GET, key, &[("quorum", "true".to_string())], None)
+            .await?;
+        Ok(now.body.pointer("/node/value").and_then(Value::as_str) == Some(value))
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
@@ -196,20 +369,51 @@ impl Dcs for Etcd2 {
             ("recursive", "true".to_string()),
             ("dir", "true".to_string()),
         ];
-        let (status, body) = self
+        let answer = self
             .send(Method::DELETE, prefix.trim_end_matches('/'), &q, None)
             .await?;
-        if status.is_success() || status == StatusCode::NOT_FOUND {
+        if answer.status.is_success() || answer.status == StatusCode::NOT_FOUND {
             Ok(())
         } else {
-            Err(etcd_error(&body, status))
+            Err(etcd_error(&answer))
         }
     }
 
+    /// A v2 long poll (`wait=true&recursive=true`) from just after the last read, so no change in between
+    /// is missed; without a read before it, from now on.
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
-        // etcd v2 long-polls; a bounded sleep keeps this simple and within the timeout.
-        tokio::time::sleep(timeout.min(Duration::from_millis(500)).min(self.timeout)).await;
-        let _ = prefix;
-        Ok(true)
+        let mut q = vec![
+            ("wait", "true".to_string()),
+            ("recursive", "true".to_string()),
+        ];
+        if let Some(i) = self.last_index {
+            q.push(("waitIndex", (i + 1).to_string()));
+        }
+        let ep = self.order.first().cloned().unwrap_or_default();
+        let path = prefix.trim_end_matches('/');
+        match self
+            .send_to(&ep, &Method::GET, path, &q, None, timeout)
+            .await
+        {
+            Ok(answer) if answer.status.is_success() => {
+                if let Some(i) = answer
+                    .body
+                    .get("node")
+                    .and_then(|n| n.get("modifiedIndex"))
+                    .and_then(Value::as_u64)
+                {
+                    self.last_index = Some(i);
+                }
+                Ok(true)
+            }
+            // 400 "event index cleared": too much changed since; the caller re-reads anyway.
+            Ok(answer) if answer.status == StatusCode::BAD_REQUEST => Ok(true),
+            Ok(answer) => Err(etcd_error(&answer)),
+            Err(Miss::Fatal(e)) => Err(e),
+            Err(Miss::MaybeSent(_)) => Ok(false),
+            Err(Miss::NotSent(why)) => Err(Error::unreachable(format!(
+                "DCS unreachable at {ep} ({why})"
+            ))),
+        }
     }
 }

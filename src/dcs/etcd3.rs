@@ -1,90 +1,350 @@
 //! etcd v3 back end (gRPC, `etcd-client`), mirroring Patroni's `Etcd3` DCS as patronictl uses it:
 //! a linearizable range read of `/<namespace>/<scope>/`, compare-and-swap on `mod_revision` through a
-//! transaction, a prefix delete, and user/password token auth.
+//! transaction, a prefix delete, user/password token auth, and TLS with a CA and a client certificate.
+//!
+//! Like patronictl, it asks the cluster for its members' client URLs (`MemberList`) and fails over to
+//! them; unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a
+//! time, each with a share of the timeout, so a dead or hung member is skipped, and when none answers the
+//! error names each endpoint and why it failed.
 
 use std::time::Duration;
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Txn, TxnOp, WatchOptions,
+    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Identity,
+    TlsOptions, Txn, TxnOp, WatchOptions,
 };
 
-use super::{bounded, unreachable, Dcs};
+use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
 
-/// A connected etcd v3 client.
+/// A connected etcd v3 client, talking to one member at a time.
 pub struct Etcd3 {
     client: Client,
-    endpoints: Vec<String>,
+    /// The endpoint `client` talks to.
+    current: String,
+    /// Every endpoint in fail-over order, `current` first.
+    order: Vec<String>,
+    connector: Connector,
     timeout: Duration,
+    /// Whether the last call repeated a try that may have reached etcd.
+    resent: bool,
 }
 
-fn map_err(endpoints: &[String], e: etcd_client::Error) -> Error {
-    match e {
-        etcd_client::Error::GRpcStatus(s) => match s.code() {
-            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
-                unreachable(endpoints, &first_line(s.message()))
-            }
-            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => Error::failure(
-                format!("etcd refused the request: {}", first_line(s.message())),
-            ),
-            _ => Error::failure(format!("etcd error: {}", first_line(s.message()))),
-        },
-        etcd_client::Error::InvalidUri(u) => {
-            Error::usage(format!("invalid etcd endpoint URL: {u}"))
+/// What is needed to open a client to any one endpoint.
+struct Connector {
+    user: Option<(String, String)>,
+    tls: TlsOptions,
+    has_identity: bool,
+}
+
+impl Connector {
+    fn new(settings: &DcsSettings) -> Result<Connector> {
+        let user = match (&settings.username, &settings.password) {
+            (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+            _ => None,
+        };
+        let mut tls = TlsOptions::new();
+        tls = match &settings.cacert {
+            Some(ca) => tls.ca_certificate(Certificate::from_pem(read_pem(ca, "CA file")?)),
+            None => tls.with_webpki_roots(),
+        };
+        if let Some(cert) = &settings.cert {
+            let key = settings.key.as_ref().unwrap_or(cert);
+            tls = tls.identity(Identity::from_pem(
+                read_pem(cert, "client certificate")?,
+                read_pem(key, "client key")?,
+            ));
         }
-        other => unreachable(endpoints, &first_line(&other.to_string())),
+        Ok(Connector {
+            user,
+            tls,
+            has_identity: settings.cert.is_some(),
+        })
+    }
+
+    /// Open a client to `endpoint` and check that it answers (asking for the member list on the way).
+    /// Returns the client and the members' advertised client URLs.
+    async fn open(
+        &self,
+        endpoint: &str,
+        budget: Duration,
+    ) -> std::result::Result<(Client, Vec<String>), Miss> {
+        let mut options = ConnectOptions::new().with_connect_timeout(budget);
+        if let Some((u, p)) = &self.user {
+            options = options.with_user(u.clone(), p.clone());
+        }
+        // Patroni uses TLS only on https endpoints; etcd-client refuses TLS options on http ones.
+        if endpoint.starts_with("https://") {
+            options = options.with_tls(self.tls.clone());
+        }
+        let attempt = async {
+            // With a user this authenticates, so it already proves the endpoint answers.
+            let mut client = Client::connect([endpoint], Some(options))
+                .await
+                .map_err(|e| classify(&e, self.user.as_ref()))?;
+            let advertised = match client.member_list().await {
+                Ok(resp) => resp
+                    .members()
+                    .iter()
+                    .flat_map(|m| m.client_urls().iter().cloned())
+                    .collect(),
+                // The member answered, just not with its peers: use it without them.
+                Err(e) => match classify(&e, self.user.as_ref()) {
+                    Miss::Fatal(_) => Vec::new(),
+                    other => return Err(other),
+                },
+            };
+            Ok((client, advertised))
+        };
+        let result = match tokio::time::timeout(budget, attempt).await {
+            Ok(r) => r,
+            Err(_) => Err(Miss::NotSent(Attempts::no_answer(budget))),
+        };
+        // Opening only authenticates and lists members, so whatever failed, the caller's request was
+        // not sent yet.
+        result.map_err(|miss| match miss {
+            Miss::NotSent(why) | Miss::MaybeSent(why)
+                if self.client_cert_missing(endpoint, &why) =>
+            {
+                Miss::NotSent(format!(
+                    "{why}; etcd may require a client certificate: set cert and key"
+                ))
+            }
+            Miss::NotSent(why) | Miss::MaybeSent(why) => Miss::NotSent(why),
+            fatal => fatal,
+        })
+    }
+
+    /// Whether a failed TLS connection looks like the server wanting a client certificate we lack (TLS
+    /// 1.3 reports that only after the handshake, as an alert or a closed connection).
+    fn client_cert_missing(&self, endpoint: &str, why: &str) -> bool {
+        !self.has_identity
+            && endpoint.starts_with("https://")
+            && !why.contains("invalid peer certificate")
+            && [
+                "closed",
+                "broken pipe",
+                "BadCertificate",
+                "CertificateRequired",
+            ]
+            .iter()
+            .any(|w| why.contains(w))
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
+fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read the etcd {what} {}: {}",
+            path.display(),
+            tidy_reason(&e.to_string())
+        ))
+    })
+}
+
+/// Sort an etcd-client error into "try the next endpoint" or "give up".
+fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
+    use tonic::Code;
+    match e {
+        etcd_client::Error::GRpcStatus(s) => {
+            let why = status_reason(s);
+            // A status with a source error was made by tonic from a transport failure, not sent by etcd.
+            let transport = std::error::Error::source(s).is_some();
+            match s.code() {
+                _ if transport && is_connect_failure(s) => Miss::NotSent(why),
+                _ if transport => Miss::MaybeSent(why),
+                Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                    Miss::MaybeSent(why)
+                }
+                Code::InvalidArgument if why.contains("authentication failed") => {
+                    Miss::Fatal(auth_failed(user, &why))
+                }
+                Code::Unauthenticated | Code::PermissionDenied => {
+                    Miss::Fatal(Error::failure(format!("etcd refused the request: {why}")))
+                }
+                _ => Miss::Fatal(Error::failure(format!("etcd error: {why}"))),
+            }
+        }
+        etcd_client::Error::TransportError(t) => Miss::NotSent(root_cause(t)),
+        etcd_client::Error::IoError(io) => Miss::MaybeSent(tidy_reason(&io.to_string())),
+        etcd_client::Error::InvalidUri(u) => Miss::Fatal(Error::usage(format!(
+            "invalid etcd endpoint URL: {}",
+            tidy_reason(&u.to_string())
+        ))),
+        etcd_client::Error::InvalidArgs(a) => {
+            Miss::Fatal(Error::usage(format!("cannot connect to etcd: {a}")))
+        }
+        other => Miss::Fatal(Error::failure(format!(
+            "etcd error: {}",
+            tidy_reason(&other.to_string())
+        ))),
+    }
+}
+
+/// Whether a transport failure happened while connecting, so that the request never left.
+fn is_connect_failure(s: &tonic::Status) -> bool {
+    let mut text = s.message().to_lowercase();
+    let mut src = std::error::Error::source(s);
+    while let Some(e) = src {
+        text.push_str(" | ");
+        text.push_str(&e.to_string().to_lowercase());
+        src = e.source();
+    }
+    [
+        "tcp connect error",
+        "error trying to connect",
+        "connection refused",
+        "certificate",
+        "handshake",
+        "failed to lookup address",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
+
+/// A status's message, or its innermost cause when the message is a generic "transport error".
+fn status_reason(s: &tonic::Status) -> String {
+    match std::error::Error::source(s) {
+        Some(src) => root_cause(src),
+        None => tidy_reason(s.message()),
+    }
+}
+
+/// An error after a write may have reached etcd: its outcome is unknown (exit 5), whatever came next.
+pub(super) fn unsure(e: Error, maybe_applied: bool, what: &str) -> Error {
+    if maybe_applied {
+        Error::unknown(format!(
+            "the {what} may have been applied before the connection failed, then: {}; check the cluster before retrying",
+            e.message
+        ))
+    } else {
+        e
+    }
+}
+
+fn auth_failed(user: Option<&(String, String)>, why: &str) -> Error {
+    let who = user
+        .map(|(u, _)| format!(" for user '{u}'"))
+        .unwrap_or_default();
+    Error::failure(format!("etcd authentication failed{who}: {why}"))
 }
 
 impl Etcd3 {
-    /// Connect (and authenticate, when a user is configured) within the timeout.
+    /// Connect to the first configured endpoint that answers within its share of the timeout (and
+    /// authenticate, when a user is configured); learn the other members' client URLs for fail-over.
     pub async fn connect(settings: &DcsSettings) -> Result<Etcd3> {
-        let endpoints = settings.endpoints.clone();
-        let mut options = ConnectOptions::new()
-            .with_connect_timeout(settings.timeout)
-            .with_timeout(settings.timeout);
-        if let (Some(u), Some(p)) = (&settings.username, &settings.password) {
-            options = options.with_user(u.clone(), p.clone());
+        let connector = Connector::new(settings)?;
+        let configured = &settings.endpoints;
+        let mut attempts = Attempts::new(settings.timeout);
+        for (i, ep) in configured.iter().enumerate() {
+            let Some(budget) = attempts.budget(configured.len() - i) else {
+                return Err(attempts.into_error(configured));
+            };
+            match connector.open(ep, budget).await {
+                Ok((client, advertised)) => {
+                    let order = fail_over_order(ep, &advertised, configured, settings.use_proxies);
+                    return Ok(Etcd3 {
+                        client,
+                        current: ep.clone(),
+                        order,
+                        connector,
+                        timeout: settings.timeout,
+                        resent: false,
+                    });
+                }
+                Err(Miss::Fatal(e)) => return Err(e),
+                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => attempts.fail(ep, why),
+            }
         }
-        if settings.cacert.is_some()
-            || settings.cert.is_some()
-            || endpoints.iter().any(|e| e.starts_with("https"))
-        {
-            return Err(Error::usage(
-                "TLS to etcd v3 is not supported by this build of patctl".to_string(),
-            ));
+        Err(attempts.into_error(configured))
+    }
+
+    /// Run `op` on the current member; when that member fails, move on to the next one that answers and
+    /// run it again. Every operation here may be repeated safely (reads, prefix deletes, puts, and CAS
+    /// writes, whose compare fails if a first try landed); `self.resent` tells whether a try that may
+    /// have reached etcd was repeated. A `write` that may have landed and could not be repeated anywhere
+    /// ends as "outcome unknown", not as "unreachable".
+    async fn call<T, F>(&mut self, what: &str, write: bool, mut op: F) -> Result<T>
+    where
+        F: AsyncFnMut(&mut Client) -> std::result::Result<T, etcd_client::Error>,
+    {
+        self.resent = false;
+        let mut maybe_sent = false;
+        let mut attempts = Attempts::new(self.timeout);
+        let mut tried: Vec<String> = Vec::new();
+        loop {
+            let left = self.order.len().saturating_sub(tried.len()).max(1);
+            let Some(budget) = attempts.budget(left) else {
+                let e = attempts.into_error(&self.untried(&tried));
+                return Err(unsure(e, write && maybe_sent, what));
+            };
+            tried.push(self.current.clone());
+            let miss = match tokio::time::timeout(budget, op(&mut self.client)).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => classify(&e, self.connector.user.as_ref()),
+                Err(_) => Miss::MaybeSent(Attempts::no_answer(budget)),
+            };
+            match miss {
+                Miss::Fatal(e) => return Err(unsure(e, write && maybe_sent, what)),
+                Miss::NotSent(why) => attempts.fail(&self.current, why),
+                Miss::MaybeSent(why) => {
+                    maybe_sent = true;
+                    attempts.fail(&self.current, why);
+                }
+            }
+            if let Err(e) = self.fail_over(&mut attempts, &mut tried).await {
+                return Err(unsure(e, write && maybe_sent, what));
+            }
+            self.resent = maybe_sent;
         }
-        let eps = endpoints.clone();
-        let client = bounded(settings.timeout, &endpoints, "connect", async move {
-            Client::connect(&eps, Some(options))
-                .await
-                .map_err(|e| map_err(&eps, e))
-        })
-        .await?;
-        Ok(Etcd3 {
-            client,
-            endpoints,
-            timeout: settings.timeout,
-        })
+    }
+
+    /// Endpoints in `order` not yet in `tried`.
+    fn untried(&self, tried: &[String]) -> Vec<String> {
+        let mut all = tried.to_vec();
+        all.extend(self.order.iter().filter(|e| !tried.contains(e)).cloned());
+        all
+    }
+
+    /// Switch to the next endpoint in fail-over order that answers.
+    async fn fail_over(&mut self, attempts: &mut Attempts, tried: &mut Vec<String>) -> Result<()> {
+        let candidates: Vec<String> = self
+            .order
+            .iter()
+            .filter(|e| !tried.contains(e))
+            .cloned()
+            .collect();
+        for (i, ep) in candidates.iter().enumerate() {
+            let Some(budget) = attempts.budget(candidates.len() - i) else {
+                break;
+            };
+            match self.connector.open(ep, budget).await {
+                Ok((client, _)) => {
+                    self.client = client;
+                    self.current = ep.clone();
+                    return Ok(());
+                }
+                Err(Miss::Fatal(e)) => return Err(e),
+                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => {
+                    tried.push(ep.clone());
+                    attempts.fail(ep, why);
+                }
+            }
+        }
+        let untried = self.untried(tried);
+        Err(std::mem::replace(attempts, Attempts::new(Duration::ZERO)).into_error(&untried))
     }
 }
 
 impl Dcs for Etcd3 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
-        let eps = &self.endpoints;
-        let kv = &mut self.client;
-        let resp = bounded(self.timeout, eps, "range read", async {
-            kv.get(prefix, Some(GetOptions::new().with_prefix()))
-                .await
-                .map_err(|e| map_err(eps, e))
-        })
-        .await?;
+        let resp = self
+            .call("range read", false, async |c: &mut Client| {
+                c.get(prefix, Some(GetOptions::new().with_prefix())).await
+            })
+            .await?;
         Ok(resp
             .kvs()
             .iter()
@@ -102,63 +362,70 @@ impl Dcs for Etcd3 {
     }
 
     async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
-        let eps = &self.endpoints;
-        let client = &mut self.client;
-        bounded(self.timeout, eps, "write", async {
-            match version {
-                None => client
-                    .put(key, value, None)
-                    .await
-                    .map(|_| true)
-                    .map_err(|e| map_err(eps, e)),
-                Some(v) => {
-                    let cmp = if v == 0 {
-                        Compare::create_revision(key, CompareOp::Equal, 0)
-                    } else {
-                        Compare::mod_revision(key, CompareOp::Equal, v)
-                    };
-                    let txn = Txn::new()
-                        .when([cmp])
-                        .and_then([TxnOp::put(key, value, None)]);
-                    client
-                        .txn(txn)
-                        .await
-                        .map(|r| r.succeeded())
-                        .map_err(|e| map_err(eps, e))
-                }
+        match version {
+            None => {
+                self.call("write", true, async |c: &mut Client| {
+                    c.put(key, value, None).await.map(|_| true)
+                })
+                .await
             }
-        })
-        .await
+            Some(v) => {
+                let cmp = if v == 0 {
+                    Compare::create_revision(key, CompareOp::Equal, 0)
+                } else {
+                    Compare::mod_revision(key, CompareOp::Equal, v)
+                };
+                let txn = Txn::new()
+                    .when([cmp])
+                    .and_then([TxnOp::put(key, value, None)]);
+                let won = self
+                    .call("compare-and-swap write", true, async |c: &mut Client| {
+                        c.txn(txn.clone()).await.map(|r| r.succeeded())
+                    })
+                    .await?;
+                if won || !self.resent {
+                    return Ok(won);
+                }
+                // A repeated CAS that lost may have lost against its own first try: it won if the key
+                // now holds what we wrote.
+                let now = self
+                    .call("read", false, async |c: &mut Client| c.get(key, None).await)
+                    .await?;
+                Ok(now.kvs().first().map(|kv| kv.value()) == Some(value.as_bytes()))
+            }
+        }
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
-        let eps = &self.endpoints;
-        let client = &mut self.client;
-        bounded(self.timeout, eps, "delete", async {
-            client
-                .delete(prefix, Some(DeleteOptions::new().with_prefix()))
+        self.call("delete", true, async |c: &mut Client| {
+            c.delete(prefix, Some(DeleteOptions::new().with_prefix()))
                 .await
                 .map(|_| ())
-                .map_err(|e| map_err(eps, e))
         })
         .await
     }
 
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
-        let eps = self.endpoints.clone();
-        let mut stream = bounded(self.timeout, &eps, "watch", async {
-            self.client
-                .watch(prefix, Some(WatchOptions::new().with_prefix()))
-                .await
-                .map_err(|e| map_err(&eps, e))
-        })
-        .await?;
+        let mut stream = self
+            .call("watch", false, async |c: &mut Client| {
+                c.watch(prefix, Some(WatchOptions::new().with_prefix()))
+                    .await
+            })
+            .await?;
         let deadline = tokio::time::Instant::now() + timeout;
+        let user = self.connector.user.clone();
         loop {
             match tokio::time::timeout_at(deadline, stream.message()).await {
-                Err(_) => return Ok(false),
-                Ok(Err(e)) => return Err(map_err(&eps, e)),
-                Ok(Ok(None)) => return Ok(false),
+                Err(_) | Ok(Ok(None)) => return Ok(false),
+                Ok(Err(e)) => {
+                    return Err(match classify(&e, user.as_ref()) {
+                        Miss::Fatal(err) => err,
+                        Miss::NotSent(why) | Miss::MaybeSent(why) => Error::unreachable(format!(
+                            "DCS unreachable at {} (the watch broke: {why})",
+                            self.current
+                        )),
+                    })
+                }
                 Ok(Ok(Some(resp))) => {
                     if !resp.events().is_empty() {
                         return Ok(true);

@@ -181,6 +181,11 @@ pub fn patctl_env(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> 
     patctl_raw(&full, stdin, envs)
 }
 
+/// Run the real `patronictl ARGS` (no config added), bounded like [`patronictl`].
+pub fn patronictl_raw(args: &[&str], envs: &[(&str, &str)]) -> Out {
+    run(&patronictl_bin(), args, None, envs, Duration::from_secs(60))
+}
+
 /// Run both tools with the same arguments; retry a few times so a member key refreshed between the two
 /// runs (LSNs move) does not make the comparison flaky. Returns (patctl, patronictl) of the last try.
 pub fn both(args: &[&str]) -> (Out, Out) {
@@ -259,15 +264,27 @@ pub fn etcd_del_prefix(prefix: &str) {
     etcdctl(&["del", "--prefix", prefix]).code(0);
 }
 
-/// GET a member REST endpoint and return the JSON (loopback only).
+/// GET a member REST endpoint and return the JSON (loopback only; https with the sandbox's client
+/// certificate when the sandbox runs with SANDBOX_TLS=1).
 pub fn rest_get(port: u16, path: &str) -> Option<serde_json::Value> {
-    let out = run(
-        "curl",
-        &["-sS", "-m", "5", &format!("http://127.0.0.1:{port}/{path}")],
-        None,
-        &[],
-        Duration::from_secs(10),
-    );
+    let mut args: Vec<String> = ["-sS", "-m", "5"].map(String::from).to_vec();
+    let scheme = match std::env::var("SANDBOX_TLS_DIR") {
+        Ok(dir) if std::env::var("SANDBOX_TLS").as_deref() == Ok("1") => {
+            for (opt, file) in [
+                ("--cacert", "ca.crt"),
+                ("--cert", "client.crt"),
+                ("--key", "client.key"),
+            ] {
+                args.push(opt.to_string());
+                args.push(format!("{dir}/{file}"));
+            }
+            "https"
+        }
+        _ => "http",
+    };
+    args.push(format!("{scheme}://127.0.0.1:{port}/{path}"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run("curl", &args, None, &[], Duration::from_secs(10));
     serde_json::from_str(&out.stdout).ok()
 }
 

@@ -1,0 +1,940 @@
+//! DCS back ends and transport security against real etcd and Patroni: etcd v2 and v3, several etcd
+//! members with some stopped, TLS with client certificates and etcd authentication for the DCS, HTTPS
+//! with client certificates for the REST API.
+//!
+//! The tests on the main sandbox need nothing special. The others start a sandbox of their own in the
+//! mode they test (`sandbox/cluster.sh up` with SANDBOX_DCS / SANDBOX_ETCD_MEMBERS / SANDBOX_TLS /
+//! SANDBOX_ETCD_AUTH), one at a time, on ports next to the main sandbox's (etcd +10, PostgreSQL and REST
+//! +100), and stop it at the end, pass or fail.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use patctl::config::{self, DcsKind, DcsSettings, Settings, Sources};
+use patctl::dcs::{Dcs, Store};
+
+use crate::common::*;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
+
+// ------------------------------------------------------------------ helpers
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// Load a config file the way patctl does (no environment overrides).
+fn settings(config_file: &str, insecure: bool) -> Settings {
+    config::load_with_env(
+        &Sources {
+            config_file: Some(PathBuf::from(config_file)),
+            dcs_url: None,
+            insecure,
+            timeout: Duration::from_secs(5),
+        },
+        &BTreeMap::new(),
+    )
+    .unwrap()
+}
+
+/// A config file written by these tests (under target/tmp, so nothing piles up in /tmp).
+fn scratch_file(name: &str, text: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dcs-test");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// `text` with the DCS `hosts:` line (the only one in a sandbox patroni.yml) set to `hosts`.
+fn with_hosts(text: &str, hosts: &str) -> String {
+    assert!(text.contains("\n  hosts: "), "no hosts line in:\n{text}");
+    text.lines()
+        .map(|l| {
+            if l.starts_with("  hosts: ") {
+                format!("  hosts: {hosts}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// `text` with `from` replaced by `to`, which must be there.
+fn replaced(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "'{from}' not in:\n{text}");
+    text.replace(from, to)
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A listener that accepts connections and never answers: a hung etcd member.
+struct Hung {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Hung {
+    fn start() -> Hung {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held: Vec<TcpStream> = Vec::new();
+            let end = Instant::now() + Duration::from_secs(300);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < end {
+                if let Ok((s, _)) = listener.accept() {
+                    held.push(s);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        Hung {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Hung {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A raw read of one key, independent of patctl: (value, version as patctl uses it).
+type RawGet<'a> = &'a dyn Fn(&str) -> Option<(String, i64)>;
+
+/// etcd v2: `GET /v2/keys<key>` with curl.
+fn v2_get(base: &str, curl_tls: &[String], key: &str) -> Option<(String, i64)> {
+    let mut args = vec!["-sS".to_string(), "-m".into(), "5".into()];
+    args.extend(curl_tls.iter().cloned());
+    args.push(format!("{base}/v2/keys{key}"));
+    let out = Command::new("curl").args(&args).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let node = v.get("node")?;
+    Some((
+        node["value"].as_str()?.to_string(),
+        node["modifiedIndex"].as_i64()?,
+    ))
+}
+
+/// etcd v3: `etcdctl get -w json` (value base64-decoded by a second, plain call).
+fn v3_get(endpoints: &str, envs: &[(String, String)], key: &str) -> Option<(String, i64)> {
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new("etcdctl");
+        cmd.env("ETCDCTL_API", "3")
+            .args(["--endpoints", endpoints, "--command-timeout=5s", "get", key])
+            .args(extra);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "etcdctl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["-w", "json"])).unwrap();
+    let kv = json.get("kvs")?.as_array()?.first()?;
+    let version = kv["mod_revision"].as_i64()?;
+    let value = run(&["--print-value-only"]);
+    Some((
+        value.strip_suffix('\n').unwrap_or(&value).to_string(),
+        version,
+    ))
+}
+
+/// Compare-and-swap semantics of `Dcs::put` through the library, checked against a raw reader.
+fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
+    let prefix = format!("/service/{}/", scratch_scope(tag));
+    let key = format!("{prefix}config");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block_on(async {
+            let mut s = Store::connect(dcs).await.unwrap();
+            assert!(
+                s.put(&key, "v1", Some(0)).await.unwrap(),
+                "create-only write of a missing key"
+            );
+            let (value, v1) = raw(&key).expect("key written");
+            assert_eq!(value, "v1");
+            let nodes = s.read_prefix(&prefix).await.unwrap();
+            assert_eq!(nodes.len(), 1);
+            assert_eq!(
+                (nodes[0].key.as_str(), nodes[0].version),
+                ("config", v1),
+                "the version patctl reads is the key's revision/index"
+            );
+            assert!(
+                !s.put(&key, "lost", Some(0)).await.unwrap(),
+                "create-only on an existing key must lose"
+            );
+            assert!(
+                !s.put(&key, "lost", Some(v1 + 1000)).await.unwrap(),
+                "a wrong version must lose"
+            );
+            assert_eq!(
+                raw(&key).unwrap(),
+                ("v1".to_string(), v1),
+                "nothing written"
+            );
+            assert!(s.put(&key, "v2", Some(v1)).await.unwrap());
+            let (value, v2) = raw(&key).unwrap();
+            assert_eq!(value, "v2");
+            assert!(v2 > v1);
+            assert!(
+                !s.put(&key, "lost", Some(v1)).await.unwrap(),
+                "the old version must lose now"
+            );
+            assert!(s.put(&key, "v3 {\"x\": [1, \"&=%\"]}", None).await.unwrap());
+            assert_eq!(raw(&key).unwrap().0, "v3 {\"x\": [1, \"&=%\"]}");
+            s.delete_prefix(&prefix).await.unwrap();
+            assert_eq!(raw(&key), None);
+            assert!(s.read_prefix(&prefix).await.unwrap().is_empty());
+        })
+    }));
+    if result.is_err() {
+        let _ = block_on(async {
+            let mut s = Store::connect(dcs).await?;
+            s.delete_prefix(&prefix).await
+        });
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+// ------------------------------------------------------------------ a sandbox in a given mode
+
+static MODE_SANDBOX: Mutex<()> = Mutex::new(());
+
+/// A sandbox of its own, started in one mode and stopped (and removed, when the test passed) on drop.
+struct ModeSandbox {
+    dir: String,
+    env: BTreeMap<String, String>,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+fn port_base(name: &str, default: u16) -> u16 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+impl ModeSandbox {
+    fn up(tag: &str, mode: &[(&str, &str)]) -> ModeSandbox {
+        let guard = MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
+        let main_dir =
+            std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".to_string());
+        let dir = format!("{main_dir}-{tag}");
+        let mut vars: Vec<(String, String)> = vec![
+            ("SANDBOX_DIR".into(), dir.clone()),
+            (
+                "SANDBOX_ETCD_PORT".into(),
+                (port_base("SANDBOX_ETCD_PORT", 2379) + 10).to_string(),
+            ),
+            (
+                "SANDBOX_PG_BASE".into(),
+                (port_base("SANDBOX_PG_BASE", 5432) + 100).to_string(),
+            ),
+            (
+                "SANDBOX_API_BASE".into(),
+                (port_base("SANDBOX_API_BASE", 8008) + 100).to_string(),
+            ),
+            ("SANDBOX_FORCE".into(), "1".into()),
+            ("SANDBOX_TIMEOUT".into(), "90".into()),
+            ("SANDBOX_NODES".into(), "2".into()),
+        ];
+        vars.extend(mode.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut sb = ModeSandbox {
+            dir,
+            env: BTreeMap::new(),
+            _guard: guard,
+        };
+        let out = sb.script(&vars, &["up"]);
+        assert!(
+            out.status.success(),
+            "sandbox {tag} did not come up:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = sb.script(&vars, &["env"]);
+        for line in String::from_utf8_lossy(&env.stdout).lines() {
+            if let Some(rest) = line.strip_prefix("export ") {
+                for kv in rest.split_whitespace() {
+                    if let Some((k, v)) = kv.split_once('=') {
+                        // printf %q escapes commas; the values hold no real backslashes.
+                        sb.env.insert(k.to_string(), v.replace('\\', ""));
+                    }
+                }
+            }
+        }
+        sb
+    }
+
+    /// Run sandbox/cluster.sh with only this sandbox's settings (none of the main sandbox's leak in).
+    fn script(&self, vars: &[(String, String)], args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new("bash");
+        cmd.arg(SCRIPT).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SANDBOX_") || k.starts_with("ETCDCTL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("SANDBOX_DIR", &self.dir);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// `cluster.sh ARGS` for this sandbox (it reads its recorded settings).
+    fn sh(&self, args: &[&str]) {
+        let out = self.script(&[], args);
+        assert!(
+            out.status.success(),
+            "cluster.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} not in the sandbox env"))
+    }
+
+    fn config(&self) -> String {
+        format!("{}/node1/patroni.yml", self.dir)
+    }
+
+    fn config_text(&self) -> String {
+        std::fs::read_to_string(self.config()).unwrap()
+    }
+
+    fn tls(&self, file: &str) -> String {
+        format!("{}/tls/{file}", self.dir)
+    }
+
+    fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
+        let mut full = vec!["-c", config];
+        full.extend_from_slice(args);
+        patctl_raw(&full, None, &[])
+    }
+
+    fn patctl(&self, args: &[&str]) -> Out {
+        self.patctl_with(&self.config(), args)
+    }
+
+    /// Both tools print the same and exit the same way (a few tries: LSNs move between the runs).
+    #[track_caller]
+    fn assert_same(&self, args: &[&str]) -> Out {
+        let cfg = self.config();
+        let mut full = vec!["-c", cfg.as_str()];
+        full.extend_from_slice(args);
+        let mut last = None;
+        for _ in 0..5 {
+            let ours = patctl_raw(&full, None, &[]);
+            let theirs = patronictl_raw(&full, &[]);
+            if ours.stdout == theirs.stdout && ours.code == theirs.code {
+                return ours;
+            }
+            last = Some((ours, theirs));
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let (ours, theirs) = last.unwrap();
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
+            ours.stderr, theirs.stderr
+        );
+        assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
+        ours
+    }
+
+    /// A cluster read through the given config file answers with the sandbox's members.
+    #[track_caller]
+    fn assert_lists_members(&self, config: &str) {
+        let out = self.patctl_with(config, &["list", "-f", "json"]);
+        out.code(0);
+        let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let names: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["Member"].as_str())
+            .collect();
+        assert_eq!(names, vec!["node1", "node2"], "{}", out.stdout);
+    }
+}
+
+impl Drop for ModeSandbox {
+    fn drop(&mut self) {
+        // Keep data and logs of a failed test for a look; remove them otherwise.
+        let sub = if std::thread::panicking() {
+            "down"
+        } else {
+            "clean"
+        };
+        let _ = self.script(&[], &[sub]);
+    }
+}
+
+const READ_COMMANDS: [&[&str]; 7] = [
+    &["list"],
+    &["list", "-e"],
+    &["list", "-f", "json"],
+    &["list", "-e", "-f", "yaml"],
+    &["list", "-f", "tsv"],
+    &["topology"],
+    &["history"],
+];
+
+// ------------------------------------------------------------------ the main sandbox
+
+#[test]
+fn cas_put_on_the_main_sandbox() {
+    let _g = read_lock();
+    let s = settings(&config(), false);
+    let dcs = s.dcs().unwrap().clone();
+    match dcs.kind {
+        DcsKind::Etcd3 => {
+            let eps = dcs.endpoints.join(",");
+            check_cas(&dcs, &|k| v3_get(&eps, &[], k), "cas3");
+        }
+        DcsKind::Etcd2 => {
+            let base = dcs.endpoints[0].clone();
+            check_cas(&dcs, &|k| v2_get(&base, &[], k), "cas2");
+        }
+    }
+}
+
+#[test]
+fn dead_and_hung_endpoints_are_skipped() {
+    let _g = read_lock();
+    wait_healthy(Duration::from_secs(60));
+    let hung = Hung::start();
+    let text = std::fs::read_to_string(config()).unwrap();
+    let real = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  hosts: "))
+        .unwrap()
+        .to_string();
+    let hosts = format!("127.0.0.1:{},127.0.0.1:{},{real}", closed_port(), hung.port);
+    let cfg = scratch_file("skip.yml", &with_hosts(&text, &hosts));
+    for args in [&["list"][..], &["topology"], &["history"]] {
+        let t0 = Instant::now();
+        let mut full = vec!["-c", cfg.as_str(), "--timeout", "4"];
+        full.extend_from_slice(args);
+        let ours = patctl_raw(&full, None, &[]);
+        let took = t0.elapsed();
+        ours.code(0);
+        // The hung member gets a share of the 4 s (2 s with two endpoints left), then the real one answers.
+        assert!(took < Duration::from_millis(3500), "{args:?} took {took:?}");
+        let direct = patctl(args);
+        assert_eq!(
+            ours.stdout.lines().next(),
+            direct.stdout.lines().next(),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn all_endpoints_down_names_each_one() {
+    let hung = Hung::start();
+    let (a, b) = (closed_port(), closed_port());
+    for (section, kind) in [("etcd3", "v3"), ("etcd", "v2")] {
+        let cfg = scratch_file(
+            &format!("down-{kind}.yml"),
+            &format!(
+                "scope: demo\n{section}:\n  hosts: 127.0.0.1:{a}, 127.0.0.1:{b},127.0.0.1:{}\n",
+                hung.port
+            ),
+        );
+        let t0 = Instant::now();
+        let out = patctl_raw(&["-c", &cfg, "list"], None, &[]);
+        let took = t0.elapsed();
+        out.code(3);
+        assert!(took < Duration::from_secs(7), "{kind}: took {took:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: DCS unreachable at http://127.0.0.1:{a} (connection refused), http://127.0.0.1:{b} (connection refused), http://127.0.0.1:{} (no answer within 5.0s)\n",
+                hung.port
+            ),
+            "{kind}"
+        );
+        assert_eq!(out.stdout, "");
+    }
+    // Credentials in an etcd URL never show up in the error.
+    let cfg = scratch_file(
+        "url-secret.yml",
+        &format!("scope: demo\netcd3:\n  url: http://root:Url-S3cret@127.0.0.1:{a}\n"),
+    );
+    let out = patctl_raw(&["-c", &cfg, "list"], None, &[]);
+    out.code(3);
+    assert_eq!(
+        out.stderr,
+        format!("Error: DCS unreachable at http://127.0.0.1:{a} (connection refused)\n")
+    );
+}
+
+#[test]
+fn bare_dcs_url_means_etcd_v2_as_in_patronictl() {
+    // On a v3-only etcd, `-d host:port` (no scheme) speaks v2 and finds no v2 API: a clear error
+    // naming the endpoint, where patronictl would retry forever.
+    let _g = read_lock();
+    // (-d cannot say https: this needs a plain etcd v3 main sandbox, the default one.)
+    if std::env::var("SANDBOX_DCS").as_deref() != Ok("etcd3") || !etcd_url().starts_with("http://")
+    {
+        return;
+    }
+    let hostport = etcd_url().trim_start_matches("http://").to_string();
+    let out = patctl_raw(&["-d", &hostport, "list", "demo"], None, &[]);
+    out.code(3);
+    assert!(
+        out.stderr
+            .contains(&format!("http://{hostport} (GET /v2/machines answered 404"))
+            && out.stderr.contains("--enable-v2"),
+        "{}",
+        out.stderr
+    );
+}
+
+// ------------------------------------------------------------------ etcd v2, three members
+
+#[test]
+fn etcd_v2_three_members() {
+    let sb = ModeSandbox::up(
+        "v2",
+        &[("SANDBOX_DCS", "etcd"), ("SANDBOX_ETCD_MEMBERS", "3")],
+    );
+    let endpoints: Vec<String> = sb
+        .var("SANDBOX_ETCD_ENDPOINTS")
+        .split(',')
+        .map(String::from)
+        .collect();
+    assert_eq!(endpoints.len(), 3);
+
+    // The read path, byte for byte, through the `etcd:` section and through -d.
+    for args in READ_COMMANDS {
+        sb.assert_same(args);
+    }
+    let hostport = endpoints[0].trim_start_matches("http://");
+    for url in [format!("etcd://{hostport}/service"), hostport.to_string()] {
+        let mut last = (String::new(), String::new());
+        for _ in 0..5 {
+            let ours = patctl_raw(&["-d", &url, "list", "demo"], None, &[]);
+            let theirs = patronictl_raw(&["-d", &url, "list", "demo"], &[]);
+            ours.code(0);
+            last = (ours.stdout, theirs.stdout);
+            if last.0 == last.1 {
+                break;
+            }
+        }
+        assert_eq!(last.0, last.1, "-d {url}");
+    }
+
+    // Compare-and-swap through the library.
+    let dcs = settings(&sb.config(), false).dcs().unwrap().clone();
+    assert_eq!(dcs.kind, DcsKind::Etcd2);
+    let base = endpoints[1].clone();
+    check_cas(&dcs, &|k| v2_get(&base, &[], k), "v2cas");
+
+    // A member that dies while a client is connected: the client moves on, even for a CAS write.
+    let prefix = format!("/service/{}/", scratch_scope("v2fail"));
+    block_on(async {
+        let mut store = Store::connect(&dcs).await.unwrap();
+        store.read_prefix("/service/demo/").await.unwrap();
+        sb.sh(&["etcd-stop", "1"]);
+        let key = format!("{prefix}k");
+        assert!(store.put(&key, "v", Some(0)).await.unwrap());
+        assert_eq!(
+            v2_get(&base, &[], &key).map(|(v, _)| v).as_deref(),
+            Some("v")
+        );
+        assert!(!store.put(&key, "w", Some(0)).await.unwrap());
+        let nodes = store.read_prefix("/service/demo/").await.unwrap();
+        assert!(nodes.iter().any(|n| n.key == "members/node1"));
+        store.delete_prefix(&prefix).await.unwrap();
+    });
+
+    // One of three members stopped: every read command still works and matches patronictl.
+    for args in READ_COMMANDS {
+        sb.assert_same(args);
+    }
+
+    // All stopped: a prompt error naming each endpoint.
+    sb.sh(&["etcd-stop", "2"]);
+    sb.sh(&["etcd-stop", "3"]);
+    let t0 = Instant::now();
+    let out = sb.patctl(&["list"]);
+    assert!(t0.elapsed() < Duration::from_secs(15));
+    out.code(3);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error: DCS unreachable at {} (connection refused)\n",
+            endpoints.join(", ")
+        )
+    );
+}
+
+// ------------------------------------------------------------------ etcd v3 + TLS + auth, HTTPS REST
+
+#[test]
+fn etcd_v3_tls_auth_three_members_and_https_rest() {
+    let sb = ModeSandbox::up(
+        "tls",
+        &[
+            ("SANDBOX_DCS", "etcd3"),
+            ("SANDBOX_ETCD_MEMBERS", "3"),
+            ("SANDBOX_TLS", "1"),
+            ("SANDBOX_ETCD_AUTH", "1"),
+        ],
+    );
+    assert!(sb.var("SANDBOX_ETCD_ENDPOINTS").starts_with("https://"));
+    for args in READ_COMMANDS {
+        sb.assert_same(args);
+    }
+
+    // CAS through the library, checked with etcdctl (TLS files and root user from the sandbox env).
+    let dcs = settings(&sb.config(), false).dcs().unwrap().clone();
+    assert_eq!(dcs.kind, DcsKind::Etcd3);
+    let envs: Vec<(String, String)> = [
+        "ETCDCTL_CACERT",
+        "ETCDCTL_CERT",
+        "ETCDCTL_KEY",
+        "ETCDCTL_USER",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), sb.var(k).to_string()))
+    .collect();
+    let eps = sb.var("SANDBOX_ETCD_ENDPOINTS").to_string();
+    check_cas(&dcs, &|k| v3_get(&eps, &envs, k), "tlscas");
+
+    tls_negative_cases(&sb);
+    https_rest_api(&sb);
+
+    // One etcd member stopped: reads still work (fail-over over TLS) and match patronictl.
+    sb.sh(&["etcd-stop", "1"]);
+    for args in [&["list"][..], &["topology"], &["history"]] {
+        sb.assert_same(args);
+    }
+    // A client connected before a member dies moves on, here for a CAS write too.
+    sb.sh(&["etcd-start", "1"]);
+    let prefix = format!("/service/{}/", scratch_scope("v3fail"));
+    block_on(async {
+        let mut store = Store::connect(&dcs).await.unwrap();
+        store.read_prefix("/service/demo/").await.unwrap();
+        sb.sh(&["etcd-stop", "1"]);
+        // The first call after the death is a CAS write on the broken connection: it is repeated on
+        // another member (safe: a CAS that landed twice would fail its compare) and reported as won.
+        let key = format!("{prefix}k");
+        assert!(store.put(&key, "v", Some(0)).await.unwrap());
+        assert_eq!(
+            v3_get(&eps, &envs, &key).map(|(v, _)| v).as_deref(),
+            Some("v")
+        );
+        assert!(!store.put(&key, "w", Some(0)).await.unwrap());
+        assert!(store
+            .read_prefix("/service/demo/")
+            .await
+            .unwrap()
+            .iter()
+            .any(|n| n.key == "leader"));
+        store.delete_prefix(&prefix).await.unwrap();
+    });
+}
+
+/// Wrong CA, wrong password, no client certificate: clear errors, and never a secret in them.
+fn tls_negative_cases(sb: &ModeSandbox) {
+    let text = sb.config_text();
+    let endpoints = sb.var("SANDBOX_ETCD_ENDPOINTS").replace(',', ", ");
+    let ca = sb.tls("ca.crt");
+    let other_ca = sb.tls("other-ca.crt");
+
+    let wrong_ca = scratch_file(
+        "tls-wrong-ca.yml",
+        &replaced(
+            &text,
+            &format!("  protocol: https\n  cacert: {ca}"),
+            &format!("  protocol: https\n  cacert: {other_ca}"),
+        ),
+    );
+    // -k relaxes only the REST side: the DCS certificate is still checked.
+    for extra in [&[][..], &["-k"]] {
+        let mut args = extra.to_vec();
+        args.push("list");
+        let out = sb.patctl_with(&wrong_ca, &args);
+        out.code(3);
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: DCS unreachable at {endpoints} (TLS certificate error: invalid peer certificate: UnknownIssuer)\n"
+            ),
+            "{extra:?}"
+        );
+    }
+
+    let password = sb.var("SANDBOX_ETCD_PASSWORD").to_string();
+    let wrong_pw = scratch_file(
+        "tls-wrong-pw.yml",
+        &replaced(
+            &text,
+            &format!("password: {password}"),
+            "password: Wr0ng-Pass-XYZ",
+        ),
+    );
+    for args in [&["list"][..], &["list", "-f", "json"], &["topology"]] {
+        let out = sb.patctl_with(&wrong_pw, args);
+        out.code(1);
+        assert_eq!(
+            out.stderr,
+            "Error: etcd authentication failed for user 'root': etcdserver: authentication failed, invalid user ID or password\n"
+        );
+        for secret in ["Wr0ng-Pass-XYZ", password.as_str()] {
+            assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+        }
+    }
+
+    let no_cert = scratch_file(
+        "tls-no-cert.yml",
+        &replaced(
+            &text,
+            &format!(
+                "  cert: {}\n  key: {}\n",
+                sb.tls("client.crt"),
+                sb.tls("client.key")
+            ),
+            "",
+        ),
+    );
+    let out = sb.patctl_with(&no_cert, &["list"]);
+    out.code(3);
+    assert!(
+        out.stderr
+            .starts_with("Error: DCS unreachable at https://127.0.0.1:")
+            && out
+                .stderr
+                .contains("etcd may require a client certificate: set cert and key"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The REST client against Patroni's HTTPS API with `verify_client: required`, and `-k`.
+fn https_rest_api(sb: &ModeSandbox) {
+    use patctl::api::{Api, FailureKind};
+    use patctl::model::Member;
+
+    let port = port_base("SANDBOX_API_BASE", 8008) + 100 + 1;
+    let node1 = Member::from_node(
+        "node1",
+        1,
+        None,
+        &format!(r#"{{"api_url":"https://127.0.0.1:{port}/patroni"}}"#),
+    );
+    let text = sb.config_text();
+    let get = |config_text: &str, insecure: bool| {
+        let cfg = scratch_file("rest.yml", config_text);
+        let s = settings(&cfg, insecure);
+        block_on(async {
+            let api = Api::new(&s.rest).unwrap();
+            api.request(&node1, reqwest::Method::GET, "patroni", None, None)
+                .await
+        })
+    };
+
+    // ctl.cacert + ctl.certfile/keyfile: the member answers.
+    let resp = get(&text, false).expect("GET /patroni with the client certificate");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json()["state"], "running");
+
+    // Without the client certificate the server refuses the TLS connection.
+    let no_cert = replaced(
+        &text,
+        &format!(
+            "  certfile: {}\n  keyfile: {}\n",
+            sb.tls("client.crt"),
+            sb.tls("client.key")
+        ),
+        "",
+    );
+    // The restapi certfile/keyfile lines are the server's, never used as a client certificate.
+    let err = get(&no_cert, false).expect_err("no client certificate");
+    assert!(
+        err.message.contains("member node1 at https://127.0.0.1:"),
+        "{}",
+        err.message
+    );
+
+    // A CA that did not sign the server certificate: a certificate error, with or without -k (with a
+    // client certificate, -k only skips the host name check, as in patronictl).
+    let wrong_ca = replaced(
+        &text,
+        &format!("ctl:\n  cacert: {}", sb.tls("ca.crt")),
+        &format!("ctl:\n  cacert: {}", sb.tls("other-ca.crt")),
+    );
+    for insecure in [false, true] {
+        let err = get(&wrong_ca, insecure).expect_err("wrong CA");
+        assert_eq!(err.kind, FailureKind::Connect, "{}", err.message);
+        assert!(err.message.contains("UnknownIssuer"), "{}", err.message);
+    }
+
+    // Without a client certificate, -k turns verification off: a self-signed server is accepted.
+    let server = SelfSigned::start(&sb.tls("other-ca.crt"), &sb.tls("other-ca.key"));
+    let member = Member::from_node(
+        "fake",
+        1,
+        None,
+        &format!(r#"{{"api_url":"https://127.0.0.1:{}/"}}"#, server.port),
+    );
+    let plain = "scope: demo\netcd3:\n  host: 127.0.0.1:1\n";
+    let request = |insecure: bool| {
+        let cfg = scratch_file("self-signed.yml", plain);
+        let s = settings(&cfg, insecure);
+        block_on(async {
+            Api::new(&s.rest)
+                .unwrap()
+                .request(&member, reqwest::Method::GET, "", None, None)
+                .await
+        })
+    };
+    let err = request(false).expect_err("self-signed certificate without -k");
+    assert!(err.message.contains("certificate"), "{}", err.message);
+    let resp = request(true).expect("self-signed certificate with -k");
+    assert_eq!(resp.status, 200);
+}
+
+/// `openssl s_server -www` on a loopback port with a self-signed certificate.
+struct SelfSigned {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl SelfSigned {
+    fn start(cert: &str, key: &str) -> SelfSigned {
+        let port = closed_port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", cert, "-key", key])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SelfSigned { port, child }
+    }
+}
+
+impl Drop for SelfSigned {
+    fn drop(&mut self) {
+        if let Some(stdin) = self.child.stdin.as_mut() {
+            let _ = stdin.write_all(b"Q\n");
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ------------------------------------------------------------------ etcd v2 + TLS + auth
+
+#[test]
+fn etcd_v2_tls_auth() {
+    let sb = ModeSandbox::up(
+        "v2tls",
+        &[
+            ("SANDBOX_DCS", "etcd"),
+            ("SANDBOX_TLS", "1"),
+            ("SANDBOX_ETCD_AUTH", "1"),
+        ],
+    );
+    for args in [&["list"][..], &["list", "-f", "json"], &["topology"]] {
+        sb.assert_same(args);
+    }
+    sb.assert_lists_members(&sb.config());
+    let dcs = settings(&sb.config(), false).dcs().unwrap().clone();
+    assert_eq!(dcs.kind, DcsKind::Etcd2);
+    let password = sb.var("SANDBOX_ETCD_PASSWORD").to_string();
+    let curl_tls: Vec<String> = vec![
+        "--cacert".into(),
+        sb.tls("ca.crt"),
+        "--cert".into(),
+        sb.tls("client.crt"),
+        "--key".into(),
+        sb.tls("client.key"),
+        "-u".into(),
+        format!("root:{password}"),
+    ];
+    let base = sb.var("SANDBOX_ETCD_URL").to_string();
+    check_cas(&dcs, &|k| v2_get(&base, &curl_tls, k), "v2tlscas");
+
+    let wrong_pw = scratch_file(
+        "v2-wrong-pw.yml",
+        &replaced(
+            &sb.config_text(),
+            &format!("password: {password}"),
+            "password: Wr0ng-Pass-V2",
+        ),
+    );
+    let out = sb.patctl_with(&wrong_pw, &["list"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Error: etcd authentication failed for user 'root': wrong user name or password\n"
+    );
+    assert!(!out.stderr.contains("Wr0ng-Pass-V2") && !out.stderr.contains(&password));
+
+    let wrong_ca = scratch_file(
+        "v2-wrong-ca.yml",
+        &replaced(
+            &sb.config_text(),
+            &format!("  protocol: https\n  cacert: {}", sb.tls("ca.crt")),
+            &format!("  protocol: https\n  cacert: {}", sb.tls("other-ca.crt")),
+        ),
+    );
+    let out = sb.patctl_with(&wrong_ca, &["-k", "list"]);
+    out.code(3);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error: DCS unreachable at {base} (TLS certificate error: invalid peer certificate: UnknownIssuer)\n"
+        )
+    );
+}
