@@ -22,7 +22,7 @@ use crate::dcs::Dcs;
 use crate::error::{Error, Exit, Result};
 use crate::model::{truthy, Cluster, Member};
 use crate::output::members::Format;
-use crate::output::{sanitize, Ui};
+use crate::output::Ui;
 
 /// `restart CLUSTER_NAME [MEMBER_NAMES]...`
 #[derive(Debug, Args)]
@@ -1028,7 +1028,7 @@ async fn wait_for_reinit(
     Ok(())
 }
 
-/// The one-line progress display of `reinit --wait`, only on a terminal.
+/// The one-line progress display of `reinit --wait` on stderr, only on a terminal.
 struct Progress<'u> {
     ui: &'u Ui,
     started: Instant,
@@ -1036,7 +1036,7 @@ struct Progress<'u> {
 
 impl Progress<'_> {
     fn show(&self, waiting: &[Waiter], limit: Duration) {
-        if !self.ui.is_tty() || waiting.is_empty() {
+        if !self.ui.err_is_tty() || waiting.is_empty() {
             return;
         }
         let states = waiting
@@ -1050,12 +1050,12 @@ impl Progress<'_> {
             limit.as_secs(),
             states
         );
-        self.ui.out_raw(&format!("\r\x1b[2K{}", sanitize(&text)));
+        self.ui.status(&text);
     }
 
     fn clear(&self) {
-        if self.ui.is_tty() {
-            self.ui.out_raw("\r\x1b[2K");
+        if self.ui.err_is_tty() {
+            self.ui.status_done();
         }
     }
 }

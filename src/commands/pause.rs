@@ -169,12 +169,27 @@ async fn wait_until_applied(
             .filter(|m| watched.contains(&m.name.as_str()) && !acknowledged(m, paused))
             .map(|m| m.name.as_str())
             .collect();
+        let progress = ctx.ui.err_is_tty();
         if remaining.is_empty() {
+            if progress {
+                ctx.ui.status_done();
+            }
             ctx.ui.line(&success_line(paused));
             return Ok(());
         }
         let left = limit.saturating_sub(start.elapsed());
+        if progress {
+            ctx.ui.status(&format!(
+                "  {}s/{}s  waiting for: {}",
+                start.elapsed().as_secs(),
+                limit.as_secs(),
+                remaining.join(", ")
+            ));
+        }
         if left.is_zero() {
+            if progress {
+                ctx.ui.status_done();
+            }
             ctx.ui.line(&format!(
                 "{} members didn't recognized pause state after {} seconds",
                 remaining.join(", "),

@@ -1,10 +1,9 @@
 //! `remove`, `dsn`, `query`, `version`, `demote-cluster` and `promote-cluster` against the sandbox,
 //! compared with the real patronictl; error paths use scratch scopes and tiny fake servers.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -65,67 +64,6 @@ fn mask_ts(s: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// A port nothing listens on (bound then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Requests a fake server received: `METHOD /path body`.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A fake HTTP server answering every request with `status` and `body`; with `status` 0 it accepts
-/// and never answers. Returns its port and the requests it saw; the thread lives until the test
-/// process ends.
-fn fake_http(status: u16, body: &'static str) -> (u16, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming().flatten() {
-            if status == 0 {
-                held.push(conn);
-                continue;
-            }
-            answer(conn, status, body, &log);
-        }
-    });
-    (port, seen)
-}
-
-fn answer(conn: TcpStream, status: u16, body: &str, log: &Seen) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut len = 0usize;
-    let mut request_line = String::new();
-    let _ = reader.read_line(&mut request_line);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut buf = vec![0; len];
-    let _ = reader.read_exact(&mut buf);
-    let target = request_line.rsplit_once(' ').map_or("", |(t, _)| t);
-    log.lock()
-        .unwrap()
-        .push(format!("{target} {}", String::from_utf8_lossy(&buf)));
-    let mut conn = conn;
-    let _ = write!(
-        conn,
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 /// A scratch cluster whose leader `m1` has the given conn_url / api_url ports; returns (scope, base).
@@ -207,8 +145,8 @@ fn dsn_and_version_match_patronictl() {
 #[test]
 fn version_reports_unreachable_members() {
     let _g = read_lock();
-    let (hanging, _) = fake_http(0, "");
-    let (scope, base) = scratch_cluster("ver", free_port(), free_port(), true);
+    let hanging = fake_api(&[Reply::Hang]).port;
+    let (scope, base) = scratch_cluster("ver", closed_port(), closed_port(), true);
     etcd_put(
         &format!("{base}/members/m2"),
         &format!(
@@ -397,10 +335,10 @@ fn query_errors_are_rows_with_an_honest_exit_code() {
 #[test]
 fn query_to_an_unreachable_member_is_bounded() {
     let _g = read_lock();
-    let refused = free_port();
+    let refused = closed_port();
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    let (scope, base) = scratch_cluster("qry", refused, free_port(), true);
+    let (scope, base) = scratch_cluster("qry", refused, closed_port(), true);
     etcd_put(
         &format!("{base}/members/m2"),
         &format!(
@@ -445,7 +383,7 @@ fn query_to_an_unreachable_member_is_bounded() {
 #[test]
 fn remove_deletes_only_the_named_scope() {
     let _g = read_lock();
-    let (scope, base) = scratch_cluster("rm", free_port(), free_port(), true);
+    let (scope, base) = scratch_cluster("rm", closed_port(), closed_port(), true);
     let sibling = format!("{base}x/keep");
     etcd_put(&sibling, "1");
     let demo_keys = etcd_keys("/service/demo/");
@@ -528,7 +466,7 @@ fn remove_deletes_only_the_named_scope() {
         assert_eq!(etcd_keys("/service/demo/"), demo_keys);
 
         // Typed answers work too, and a cluster without a leader is not asked for one.
-        let (scope2, base2) = scratch_cluster("rm2", free_port(), free_port(), false);
+        let (scope2, base2) = scratch_cluster("rm2", closed_port(), closed_port(), false);
         let typed = patctl_stdin(&["remove", &scope2], &format!("{scope2}\nYes I am aware\n"));
         typed.code(0);
         assert!(
@@ -587,7 +525,7 @@ fn cluster_role_errors_match_patronictl() {
         assert_eq!(theirs.stderr, msg);
     }
     // No leader.
-    let (scope, base) = scratch_cluster("noleader", free_port(), free_port(), false);
+    let (scope, base) = scratch_cluster("noleader", closed_port(), closed_port(), false);
     with_scratch(&base, || {
         let (ours, theirs) = both(&["demote-cluster", &scope, "--port", "5999", "--force"]);
         ours.code(1);
@@ -598,8 +536,9 @@ fn cluster_role_errors_match_patronictl() {
         assert_eq!(ours.stderr, theirs.stderr);
     });
     // The leader refuses the PATCH: the same table and the same (doubly wrapped) message.
-    let (refusing, seen) = fake_http(409, "Conflict");
-    let (scope, base) = scratch_cluster("conflict", free_port(), refusing, true);
+    let refusing_api = fake_api(&[Reply::Status(409, "Conflict")]);
+    let refusing = refusing_api.port;
+    let (scope, base) = scratch_cluster("conflict", closed_port(), refusing, true);
     with_scratch(&base, || {
         let args = [
             "demote-cluster",
@@ -618,7 +557,7 @@ fn cluster_role_errors_match_patronictl() {
         let theirs = patronictl(&args);
         ours.code(1);
         // The same PATCH, body byte for byte.
-        let seen = seen.lock().unwrap().clone();
+        let seen = refusing_api.requests();
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert_eq!(seen[0], seen[1]);
         assert_eq!(
@@ -641,8 +580,8 @@ fn cluster_role_errors_match_patronictl() {
         assert_eq!(no.stderr, "Error: Aborted cluster demotion\n");
     });
     // The leader accepts but the cluster never changes: patronictl would poll forever.
-    let (accepting, _) = fake_http(200, "{}");
-    let (scope, base) = scratch_cluster("stuck", free_port(), accepting, true);
+    let accepting = fake_api(&[Reply::Status(200, "{}")]).port;
+    let (scope, base) = scratch_cluster("stuck", closed_port(), accepting, true);
     with_scratch(&base, || {
         let started = Instant::now();
         let out = patctl(&[
@@ -676,7 +615,7 @@ fn cluster_role_errors_match_patronictl() {
 fn demote_and_promote_round_trip() {
     let _g = write_lock();
     wait_healthy(Duration::from_secs(90));
-    let upstream = free_port();
+    let upstream = closed_port();
     let result = std::panic::catch_unwind(|| {
         let out = patctl(&[
             "demote-cluster",

@@ -2,7 +2,6 @@
 //! real patronictl, changes checked in etcd and through Patroni's own `GET /config`, the member keys
 //! and `list`. Every test that writes restores the original config key, even when it fails.
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -539,51 +538,6 @@ fn pause_and_resume() {
     assert!(!patctl(&["list"]).stdout.contains("Maintenance mode"));
 }
 
-/// A loopback HTTP server answering every request with `status` and `body` (`None`: never answers).
-fn fake_member(answer: Option<(u16, &'static str)>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for conn in listener.incoming() {
-            let Ok(mut s) = conn else { continue };
-            let Some((status, body)) = answer else {
-                held.push(s);
-                continue;
-            };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            while let Ok(n) = s.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf);
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break;
-                    }
-                }
-            }
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
 fn synthetic_cluster(tag: &str, ports: &[u16]) -> (String, String) {
     let scope = scratch_scope(tag);
     let base = format!("/service/{scope}");
@@ -604,7 +558,7 @@ fn synthetic_cluster(tag: &str, ports: &[u16]) -> (String, String) {
 fn pause_failures() {
     let _g = read_lock();
     // A member that rejects: patronictl's line on stdout, but a non-zero exit.
-    let p = fake_member(Some((503, "boom")));
+    let p = fake_api(&[Reply::Status(503, "boom")]).port;
     let (scope, base) = synthetic_cluster("pause503", &[p, p]);
     let result = std::panic::catch_unwind(|| {
         let ours = patctl(&["pause", &scope]);
@@ -654,7 +608,7 @@ fn pause_failures() {
     }
 
     // A member that never answers: bounded by --timeout, outcome unknown (exit 5).
-    let hang = fake_member(None);
+    let hang = fake_api(&[Reply::Hang]).port;
     let (scope, base) = synthetic_cluster("pausehang", &[hang]);
     let result = std::panic::catch_unwind(|| {
         let start = Instant::now();

@@ -570,6 +570,13 @@ fn etcd_v2_three_members() {
     let base = endpoints[1].clone();
     check_cas(&dcs, &|k| v2_get(&base, &[], k), "v2cas");
 
+    // A real write on etcd v2: edit-config (compare-and-swap on modifiedIndex), then both tools
+    // show the same new config.
+    sb.patctl(&["edit-config", "-s", "loop_wait=3", "--force"])
+        .code(0);
+    let shown = sb.assert_same(&["show-config"]);
+    assert!(shown.stdout.contains("loop_wait: 3\n"), "{}", shown.stdout);
+
     // A member that dies while a client is connected: the client moves on, even for a CAS write.
     let prefix = format!("/service/{}/", scratch_scope("v2fail"));
     block_on(async {

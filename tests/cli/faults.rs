@@ -2,8 +2,6 @@
 //! garbage. Nothing hangs, nothing panics, errors are one line with a distinct exit code, and nothing
 //! is written when it should not be.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -66,61 +64,6 @@ fn every_command_fails_fast_when_the_dcs_is_down() {
     }
 }
 
-/// Read one HTTP request (headers and a Content-Length body) so the answer is not a reset.
-fn read_request(s: &mut std::net::TcpStream) {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-        }
-        let text = String::from_utf8_lossy(&data).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap_or(0))
-                })
-                .unwrap_or(0usize);
-            if data.len() >= end + 4 + len {
-                return;
-            }
-        }
-    }
-}
-
-/// A fake Patroni REST API on loopback: answers every request with `reply` (or never, when `None`).
-fn fake_member(reply: Option<&'static str>) -> (u16, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
-    let handle = std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let mut held = Vec::new();
-        while Instant::now() < deadline {
-            match listener.accept() {
-                Ok((mut s, _)) => {
-                    s.set_nonblocking(false).unwrap();
-                    s.set_read_timeout(Some(Duration::from_millis(500)))
-                        .unwrap();
-                    read_request(&mut s);
-                    match reply {
-                        Some(r) => {
-                            let _ = s.write_all(r.as_bytes());
-                        }
-                        None => held.push(s),
-                    }
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    });
-    (port, handle)
-}
-
 /// A synthetic cluster whose members' REST APIs are the given loopback ports.
 fn synthetic(scope: &str, ports: &[u16]) {
     let base = format!("/service/{scope}");
@@ -142,13 +85,15 @@ fn synthetic(scope: &str, ports: &[u16]) {
 #[test]
 fn members_answering_garbage_5xx_or_nothing_never_hang_patctl() {
     let _g = read_lock();
-    let (garbage, _a) = fake_member(Some(
+    let garbage = fake_api(&[Reply::Raw(
         "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{not json",
-    ));
-    let (err500, _b) = fake_member(Some(
+    )])
+    .port;
+    let err500 = fake_api(&[Reply::Raw(
         "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nboom",
-    ));
-    let (silent, _c) = fake_member(None);
+    )])
+    .port;
+    let silent = fake_api(&[Reply::Hang]).port;
     let scope = scratch_scope("faultyrest");
     synthetic(&scope, &[err500, garbage, silent]);
     let base = format!("/service/{scope}/");
@@ -260,5 +205,63 @@ fn a_frozen_member_fails_fast_and_leaves_the_others_alone() {
     wait_healthy(Duration::from_secs(90));
     if let Err(e) = result {
         std::panic::resume_unwind(e);
+    }
+}
+
+#[test]
+fn the_leader_lost_during_a_switchover_wait_is_reported_honestly() {
+    let _g = write_lock();
+    let old = wait_healthy(Duration::from_secs(120));
+    let candidate = ["node1", "node2", "node3"]
+        .into_iter()
+        .find(|n| *n != old)
+        .unwrap();
+    // The leader's Patroni freezes just as the switchover is asked for: the POST gets no answer
+    // and the leader key expires, so another member takes over by failover.
+    signal_patroni(&old, "-STOP");
+    let start = Instant::now();
+    let result = std::panic::catch_unwind(|| {
+        patctl_long(
+            &[
+                "switchover",
+                "demo",
+                "--candidate",
+                candidate,
+                "--force",
+                "--wait",
+                "--timeout",
+                "75",
+            ],
+            Duration::from_secs(120),
+        )
+    });
+    let took = start.elapsed();
+    signal_patroni(&old, "-CONT");
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            wait_healthy(Duration::from_secs(180));
+            std::panic::resume_unwind(e)
+        }
+    };
+    let new_leader = wait_healthy(Duration::from_secs(180));
+    assert!(
+        took < Duration::from_secs(90),
+        "bounded by --timeout: {took:?}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    match out.code {
+        // The switch was seen through: a new leader runs, and it is the one now leading.
+        0 => {
+            assert!(out.stdout.contains("is the leader"), "{}", out.stdout);
+            assert_ne!(new_leader, old);
+        }
+        // Or its outcome is honestly unknown (never reported as a plain failure or success).
+        5 => assert!(
+            out.stderr.starts_with("Error: ") || out.stderr.contains("Error: "),
+            "{}",
+            out.stderr
+        ),
+        c => panic!("unexpected exit {c}\n{}{}", out.stdout, out.stderr),
     }
 }

@@ -2,8 +2,7 @@
 //! the pending/scheduled state in the DCS really changes, prompts and lines are byte-identical to
 //! patronictl, and member failures (rejection, unreachable, no answer) give patctl's exit codes.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -554,51 +553,6 @@ fn reinit_wait_returns_when_streaming() {
 // -------------------------------------------------------------------------------------------------
 // Failing members: a scratch cluster whose members point at fake REST servers on loopback.
 
-#[derive(Clone, Copy)]
-enum Fake {
-    /// Answer every request with this status and body.
-    Answer(u16, &'static str),
-    /// Accept, read, never answer.
-    Hang,
-}
-
-/// Start a fake Patroni REST API; returns its port. The threads end with the test process.
-fn fake_api(kind: Fake) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(conn, kind));
-        }
-    });
-    port
-}
-
-fn serve(mut conn: TcpStream, kind: Fake) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut buf = [0u8; 4096];
-    let _ = conn.read(&mut buf);
-    match kind {
-        Fake::Hang => std::thread::sleep(Duration::from_secs(30)),
-        Fake::Answer(status, body) => {
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    }
-}
-
-/// A port nothing listens on.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Write a scratch cluster whose members `(name, api port)` exist only in the DCS.
 fn scratch_cluster(tag: &str, members: &[(&str, u16)]) -> (String, String) {
     let scope = scratch_scope(tag);
@@ -638,8 +592,8 @@ fn patctl_timeout(secs: &str, args: &[&str]) -> Out {
 #[test]
 fn rejected_member_fails_the_command() {
     let _g = read_lock();
-    let ok = fake_api(Fake::Answer(202, "reload scheduled"));
-    let bad = fake_api(Fake::Answer(503, "boom"));
+    let ok = fake_api(&[Reply::Status(202, "reload scheduled")]).port;
+    let bad = fake_api(&[Reply::Status(503, "boom")]).port;
     with_scratch(
         "reject",
         &[("m1", ok), ("m2", bad), ("m3", ok)],
@@ -679,7 +633,7 @@ fn rejected_member_fails_the_command() {
         },
     );
     // A reinit already running: patronictl offers to force it, and asks again while it fails.
-    let busy = fake_api(Fake::Answer(503, "reinitialize already in progress"));
+    let busy = fake_api(&[Reply::Status(503, "reinitialize already in progress")]).port;
     with_scratch("busy", &[("m1", ok), ("m2", busy)], |scope, _| {
         let args = ["reinit", scope, "m2"];
         let ours = patctl_stdin(&args, "y\ny\ny\nn\n");
@@ -702,8 +656,8 @@ fn rejected_member_fails_the_command() {
 fn unreachable_and_silent_members_are_bounded() {
     let _g = read_lock();
     let gone = closed_port();
-    let hang = fake_api(Fake::Hang);
-    let ok = fake_api(Fake::Answer(200, "restarted"));
+    let hang = fake_api(&[Reply::Hang]).port;
+    let ok = fake_api(&[Reply::Status(200, "restarted")]).port;
     with_scratch("down", &[("m1", gone), ("m2", ok)], |scope, _| {
         let out = patctl(&["reload", scope, "m1", "--force"]);
         out.code(3);

@@ -3,9 +3,6 @@
 //! `list`, `--dry-run`, `--wait`, the DCS fallback, and the REST error paths (a tiny fake Patroni on
 //! 127.0.0.1 answering 412/503 or hanging, behind a synthetic cluster in a scratch scope).
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -444,77 +441,12 @@ fn with_synthetic(tag: &str, api: &str, f: impl FnOnce(&str, &str) + std::panic:
     }
 }
 
-/// What the fake Patroni does with one request.
-#[derive(Clone)]
-enum Reply {
-    Status(u16, &'static str),
-    Hang,
-}
-
-/// A fake Patroni REST API on 127.0.0.1 answering requests in turn (the last reply repeats).
-/// Returns its base URL and the requests it saw (head and body).
-fn fake_patroni(replies: Vec<Reply>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for (i, conn) in listener.incoming().enumerate() {
-            let Ok(mut conn) = conn else { return };
-            let reply = replies[i.min(replies.len() - 1)].clone();
-            let request = read_request(&mut conn);
-            log.lock().unwrap().push(request);
-            match reply {
-                Reply::Hang => {
-                    std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(60));
-                        drop(conn);
-                    });
-                }
-                Reply::Status(code, body) => {
-                    let _ = write!(
-                        conn,
-                        "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                }
-            }
-        }
-    });
-    (url, seen)
-}
-
-fn read_request(conn: &mut std::net::TcpStream) -> String {
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&buf).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return text;
-            }
-        }
-        match conn.read(&mut chunk) {
-            Ok(0) | Err(_) => return String::from_utf8_lossy(&buf).to_string(),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
 #[test]
 fn rest_rejection_prints_patronictl_line_and_exits_1() {
     let _g = read_lock();
     let body = "candidate name does not match with sync_standby";
-    let (url, seen) = fake_patroni(vec![Reply::Status(412, body)]);
+    let fake = fake_api(&[Reply::Status(412, body)]);
+    let (url, seen) = (fake.url(), fake.seen.clone());
     with_synthetic("sw412", &url, |scope, _| {
         let args = ["switchover", scope, "--candidate", "pg2", "--force"];
         let ours = patctl(&args);
@@ -545,11 +477,12 @@ fn rest_rejection_prints_patronictl_line_and_exits_1() {
 #[test]
 fn rest_503_failed_and_unknown() {
     let _g = read_lock();
-    let (url, _) = fake_patroni(vec![
+    let url = fake_api(&[
         Reply::Status(503, "Failover failed"),
         Reply::Status(503, "Switchover status unknown"),
         Reply::Status(503, "Switchover status unknown"),
-    ]);
+    ])
+    .url();
     with_synthetic("sw503", &url, |scope, _| {
         let failed = patctl(&["failover", scope, "--candidate", "pg2", "--force"]);
         failed.code(1);
@@ -590,7 +523,7 @@ fn rest_503_failed_and_unknown() {
 #[test]
 fn hanging_leader_with_wait_times_out_as_unknown() {
     let _g = read_lock();
-    let (url, _) = fake_patroni(vec![Reply::Hang]);
+    let url = fake_api(&[Reply::Hang]).url();
     with_synthetic("swhang", &url, |scope, _| {
         let started = Instant::now();
         let out = patctl(&[
