@@ -313,7 +313,7 @@ impl Status {
             if let Some(s) = self.old_leader_state.as_deref().filter(|s| !s.is_empty()) {
                 text.push_str(&format!(
                     ", previous leader state: {}",
-                    super::pyvalue::repr_str(s)
+                    crate::output::pyrepr::repr_str(s)
                 ));
             }
         }

@@ -175,7 +175,7 @@ pub fn py_str(v: &Value) -> String {
 
 fn py_repr(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::String(s) => super::pyrepr::repr_str(s),
         Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
         Value::Object(m) => {
             format!(

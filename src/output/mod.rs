@@ -8,6 +8,7 @@ pub mod color;
 pub mod diff;
 pub mod members;
 pub mod pyjson;
+pub mod pyrepr;
 pub mod pyyaml;
 pub mod table;
 

@@ -1,7 +1,6 @@
 //! `remove`, `dsn`, `query`, `version`, `demote-cluster` and `promote-cluster` against the sandbox,
 //! compared with the real patronictl; error paths use scratch scopes and tiny fake servers.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -408,7 +407,7 @@ fn remove_deletes_only_the_named_scope() {
             ours.code(1);
             assert_eq!(ours.stderr, msg);
             let c = config();
-            let theirs = run_stdin_patronictl(&["-c", &c, "remove", &scope], input);
+            let theirs = patronictl_raw_stdin(&["-c", &c, "remove", &scope], input);
             assert_eq!(ours.stdout, theirs.stdout);
             assert_eq!(ours.stderr, theirs.stderr);
             assert_eq!(etcd_keys(&format!("{base}/")), before);
@@ -479,29 +478,6 @@ fn remove_deletes_only_the_named_scope() {
         assert!(left.is_empty(), "{left:?}");
     });
     etcd_del_prefix(&format!("{base}x/"));
-}
-
-/// The real patronictl with piped stdin.
-fn run_stdin_patronictl(args: &[&str], input: &str) -> Out {
-    let mut child = Command::new(patronictl_bin())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
 }
 
 #[test]

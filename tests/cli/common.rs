@@ -461,3 +461,38 @@ pub fn closed_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Run the real `patronictl ARGS` (no config added) with stdin.
+pub fn patronictl_raw_stdin(args: &[&str], stdin: &str) -> Out {
+    run(
+        &patronictl_bin(),
+        args,
+        Some(stdin),
+        &[],
+        Duration::from_secs(60),
+    )
+}
+
+/// A small deterministic generator (xorshift64*) for the property tests: fixed seeds, the same
+/// cases on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `xs`.
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}

@@ -4,25 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::Rng;
 use patctl::model::{Cluster, Node};
 use patctl::output::members::{self, Format, MembersView};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const JSON_VALUES: &[&str] = &[
     "null",

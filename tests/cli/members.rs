@@ -2,8 +2,6 @@
 //! the pending/scheduled state in the DCS really changes, prompts and lines are byte-identical to
 //! patronictl, and member failures (rejection, unreachable, no answer) give patctl's exit codes.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -11,34 +9,6 @@ use serde_json::Value;
 use crate::common::*;
 
 const HEALTHY: Duration = Duration::from_secs(90);
-
-/// Run the real patronictl with piped stdin (bounded: it hangs forever when something is down).
-fn patronictl_stdin(args: &[&str], input: &str) -> Out {
-    let c = config();
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60")
-        .arg(patronictl_bin())
-        .args(["-c", c.as_str()])
-        .args(args)
-        .env_remove("PATRONICTL_CONFIG_FILE")
-        .env_remove("DCS_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run patronictl");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
 
 /// Blank out the `(e.g. YYYY-MM-DDTHH:MM)` example of the schedule prompt (it is "now + 1 hour"),
 /// and sort the reinit prompt's member list (patronictl prints it in Python set order).

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use super::{Action, Plan, Request};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
+use crate::output::pyrepr::repr_str;
 use crate::output::Ui;
 use crate::time::{in_one_hour, isoformat, parse_scheduled};
 
@@ -163,36 +164,8 @@ fn is_async(cluster: &Cluster, candidate: &str) -> bool {
 
 /// Python's `str(list_of_str)` for plain names: `['a', 'b']`.
 fn py_list(names: &[String]) -> String {
-    let items: Vec<String> = names.iter().map(|n| py_repr(n)).collect();
+    let items: Vec<String> = names.iter().map(|n| repr_str(n)).collect();
     format!("[{}]", items.join(", "))
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds a single quote and no double quote.
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// `--scheduled`, else (without `--force`) the schedule prompt; a time is refused when paused.
