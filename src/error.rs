@@ -26,7 +26,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    /// All codes with a one-line meaning, in order (used for the README table and `--help`).
+    /// All codes with a one-line meaning, in order (the README's table must list exactly these).
     pub const ALL: [(Exit, &'static str); 6] = [
         (Exit::Success, "success"),
         (
@@ -132,3 +132,24 @@ impl std::error::Error for Error {}
 
 /// The result type of every command.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readme_exit_code_table_lists_exactly_these_codes() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Exit codes")
+            .nth(1)
+            .expect("README has an exit-code section");
+        let codes: Vec<u8> = section
+            .lines()
+            .take_while(|l| !l.starts_with("## "))
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        let ours: Vec<u8> = Exit::ALL.iter().map(|(e, _)| e.code()).collect();
+        assert_eq!(codes, ours);
+    }
+}
