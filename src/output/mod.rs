@@ -160,17 +160,19 @@ impl Ui {
                 None => format!("{text}: "),
             };
             if self.stdin_tty && self.stdout_tty {
+                // dialoguer shows `text [default]: ` itself and leaves the answered line on screen.
                 let mut input = dialoguer::Input::<String>::new()
-                    .with_prompt(shown.trim_end_matches([' ', ':']).to_string());
-                input = input.allow_empty(true).report(false);
-                let answer = input.interact_text().map_err(|_| aborted())?;
-                if answer.is_empty() {
-                    if let Some(d) = default {
-                        return Ok(d.to_string());
-                    }
-                    continue;
+                    .with_prompt(text.trim_end().to_string())
+                    .allow_empty(true);
+                if let Some(d) = default.filter(|d| !d.is_empty()) {
+                    input = input.default(d.to_string()).show_default(true);
                 }
-                return Ok(answer);
+                let answer = input.interact_text().map_err(|_| aborted())?;
+                match (answer.is_empty(), default) {
+                    (false, _) => return Ok(answer),
+                    (true, Some(d)) => return Ok(d.to_string()),
+                    (true, None) => continue,
+                }
             }
             self.out(&shown);
             let answer = self.read_answer()?;

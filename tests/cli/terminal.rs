@@ -165,3 +165,43 @@ fn invoked_as_patronictl_it_calls_itself_patronictl() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn prompts_on_a_terminal_use_dialoguer_and_keep_a_transcript() {
+    let _g = read_lock();
+    let leader = wait_healthy(Duration::from_secs(60));
+    let candidate = ["node1", "node2", "node3"]
+        .into_iter()
+        .find(|n| *n != leader)
+        .unwrap();
+    let before = etcd_get("/service/demo/failover");
+    // Keystrokes typed into the pseudo-terminal: Enter (default primary), the candidate, Enter
+    // (now), then `n` at the confirmation.
+    let keys = format!("\r{candidate}\r\rn");
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} -c {} switchover", bin(), config()),
+            "/dev/null",
+        ])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(keys.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("Primary: {leader}")), "{text}");
+    assert!(text.contains(&format!("]: {candidate}")), "{text}");
+    assert!(text.contains("Error: Aborting switchover"), "{text}");
+    assert_eq!(
+        etcd_get("/service/demo/failover"),
+        before,
+        "declining writes nothing"
+    );
+}
