@@ -58,14 +58,7 @@ fn block_map(out: &mut String, m: &Map<String, Value>, indent: usize) {
             out.push('\n');
             push_indent(out, indent);
             out.push_str(": ");
-            match v {
-                Value::Object(sub) if !sub.is_empty() => block_map(out, sub, indent + 2),
-                Value::Array(seq) if !seq.is_empty() => block_seq(out, seq, indent + 2),
-                other => {
-                    out.push_str(&block_scalar(other, indent + 2));
-                    out.push('\n');
-                }
-            }
+            inline_node(out, v, indent + 2);
             continue;
         }
         out.push_str(&scalar(k, false, true, indent));
@@ -96,13 +89,19 @@ fn block_seq(out: &mut String, a: &[Value], indent: usize) {
             push_indent(out, indent);
         }
         out.push_str("- ");
-        match v {
-            Value::Object(sub) if !sub.is_empty() => block_map(out, sub, indent + 2),
-            Value::Array(seq) if !seq.is_empty() => block_seq(out, seq, indent + 2),
-            other => {
-                out.push_str(&block_scalar(other, indent + 2));
-                out.push('\n');
-            }
+        inline_node(out, v, indent + 2);
+    }
+}
+
+/// A node that starts on the line of an indicator (`- ` or a complex key's `: `): a collection
+/// continues at `indent`, a scalar ends the line.
+fn inline_node(out: &mut String, v: &Value, indent: usize) {
+    match v {
+        Value::Object(sub) if !sub.is_empty() => block_map(out, sub, indent),
+        Value::Array(seq) if !seq.is_empty() => block_seq(out, seq, indent),
+        other => {
+            out.push_str(&block_scalar(other, indent));
+            out.push('\n');
         }
     }
 }

@@ -143,25 +143,13 @@ pub(super) async fn run(
         let seen = match assess(&cluster, old_leader, plan.wanted(), known) {
             State::Done { leader } => {
                 progress.finish();
-                ui.out(&members_table(
-                    ctx,
-                    &cluster,
-                    &plan.name,
-                    plan.group,
-                    Format::Pretty,
-                ));
+                ui.out(&final_table(ctx, plan, &cluster));
                 ui.line(&completed_line(plan, started, &leader));
                 return Ok(());
             }
             State::Failed(why) => {
                 progress.finish();
-                ui.out(&members_table(
-                    ctx,
-                    &cluster,
-                    &plan.name,
-                    plan.group,
-                    Format::Pretty,
-                ));
+                ui.out(&final_table(ctx, plan, &cluster));
                 return Err(Error::failure(format!(
                     "{} failed: {why}",
                     plan.action.title()
@@ -173,13 +161,7 @@ pub(super) async fn run(
         let now = Instant::now();
         if now >= deadline {
             progress.finish();
-            ui.out(&members_table(
-                ctx,
-                &cluster,
-                &plan.name,
-                plan.group,
-                Format::Pretty,
-            ));
+            ui.out(&final_table(ctx, plan, &cluster));
             return Err(Error::unknown(format!(
                 "{} not confirmed after {:.1} s ({seen}); check `patctl list`",
                 plan.action.title(),
@@ -229,6 +211,11 @@ fn completed_line(plan: &Plan, started: Instant, leader: &str) -> String {
         line.push_str(&format!(" (instead of {w})"));
     }
     line
+}
+
+/// The member table printed when the wait ends, whichever way it ends.
+fn final_table(ctx: &Context, plan: &Plan, cluster: &Cluster) -> String {
+    members_table(ctx, cluster, &plan.name, plan.group, Format::Pretty)
 }
 
 #[cfg(test)]
