@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# sandbox/cluster.sh - a real Patroni 4.1.5 + etcd + PostgreSQL 15 cluster on one machine, loopback only.
+# sandbox/cluster.sh - a real Patroni 4.1.5 + etcd (or ZooKeeper) + PostgreSQL 15 cluster on one machine,
+# loopback only.
 #
 # Used to test `patctl` (a drop-in replacement for `patronictl`) against the real thing.
 # Every server listens on 127.0.0.1 only. Processes are stopped only by the PIDs recorded in PID files
@@ -7,11 +8,11 @@
 #
 # Usage: sandbox/cluster.sh SUBCOMMAND [ARGS]
 #   install          idempotent: apt packages (etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev
-#                    python3-venv curl openssl) if missing, venv /opt/patroni-venv with
-#                    patroni[etcd3,etcd]==4.1.5 + psycopg2-binary, symlink /usr/local/bin/patronictl,
-#                    checks that `cargo` is on PATH
-#   up               wipe $SANDBOX_DIR, start etcd + node1..nodeN, wait until 1 leader + N-1 streaming
-#   down             stop Patroni nodes, orphaned postmasters, then etcd (keeps data and logs)
+#                    python3-venv curl openssl zookeeper; default-jre-headless only when there is no `java`) if
+#                    missing, venv /opt/patroni-venv with patroni[etcd3,etcd,zookeeper]==4.1.5 + psycopg2-binary,
+#                    symlink /usr/local/bin/patronictl, checks that `cargo` is on PATH
+#   up               wipe $SANDBOX_DIR, start etcd (or ZooKeeper) + node1..nodeN, wait until 1 leader + N-1 streaming
+#   down             stop Patroni nodes, orphaned postmasters, then etcd / ZooKeeper (keeps data and logs)
 #   status           one line per process (alive/dead); exit 1 if anything is down
 #   env              print `export` lines (SANDBOX_*, PATCTL_TEST_CONFIG, SANDBOX_ETCD_URL);
 #                    use: eval "$(sandbox/cluster.sh env)"
@@ -20,11 +21,13 @@
 #                    and wait (30 s) until the member key in etcd shows the new tags
 #   etcd-stop K      stop etcd member K (1-based; SIGTERM by its recorded PID) for fault tests
 #   etcd-start K     start etcd member K again (same data dir and flags) and wait (30 s) until it is healthy
+#   zk-stop          stop the sandbox's ZooKeeper (SIGTERM by its recorded PID) for fault tests
+#   zk-start         start it again (same zoo.cfg and data) and wait (30 s) until it answers `srvr`
 #   clean            down + rm -rf $SANDBOX_DIR
 #
 # Environment (defaults in brackets):
 #   SANDBOX_DIR [/tmp/patctl-sandbox]   SANDBOX_NODES [3]          SANDBOX_SCOPE [demo]
-#   SANDBOX_ETCD_PORT [2379] (peer port = +1)                     SANDBOX_DCS [etcd3] | etcd (v2 API)
+#   SANDBOX_ETCD_PORT [2379] (peer port = +1)          SANDBOX_DCS [etcd3] | etcd (v2 API) | zookeeper
 #   SANDBOX_PG_BASE [5432] (nodeI: base+I)   SANDBOX_API_BASE [8008] (nodeI REST API: base+I)
 #   SANDBOX_TIMEOUT [120] seconds for `up`   SANDBOX_SLOW=1: Patroni default timings (ttl 30, loop_wait 10,
 #   retry_timeout 10) instead of the fast ones (ttl 20, loop_wait 2, retry_timeout 5)
@@ -42,10 +45,16 @@
 #   SANDBOX_ETCD_AUTH=1: etcd authentication: user `root` with password `sandbox-etcd-secret` (v3: user add +
 #     auth enable; v2: the v2 auth API, with the guest role's rights revoked); patroni.yml gets
 #     `<dcs>: {username: root, password: ...}`
+#   SANDBOX_ZK_PORT [2181]: with SANDBOX_DCS=zookeeper, the client port of a standalone ZooKeeper started
+#     with java directly (Debian's `zookeeper` jars; never Debian's zookeeperd service), listening on
+#     127.0.0.1 only, admin server off, config and data in $SANDBOX_DIR/zookeeper; patroni.yml gets
+#     `zookeeper: {hosts: ['127.0.0.1:PORT']}`. No etcd runs in this mode; TLS, auth and several etcd
+#     members do not apply to it.
 # `up` records its settings in $SANDBOX_DIR/sandbox.env; status/env/tag/etcd-* read them from there.
 # `env` also exports ETCDCTL_* (TLS files, user) so that plain `etcdctl` reaches the sandbox's etcd.
 #
 # Layout: $SANDBOX_DIR/etcd.pid etcd/{data,etcd.log} (member K>1: etcdK.pid etcdK/)  tls/
+#         zookeeper.pid zookeeper/{zoo.cfg,data/,zookeeper.log}
 #         nodeI/{patroni.yml,patroni.pid,patroni.log,pgpass,data/}
 # A second sandbox can run beside the first with another SANDBOX_DIR and other ports, e.g.
 #   SANDBOX_DIR=/tmp/sb2 SANDBOX_ETCD_PORT=2479 SANDBOX_PG_BASE=5532 SANDBOX_API_BASE=8108 sandbox/cluster.sh up
@@ -59,7 +68,13 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time zookeeper)
+readonly PIP_EXTRAS=etcd3,etcd,zookeeper
+# ZooKeeper from Debian's jars, run by java directly: Debian's zkServer.sh pins /etc and /var/log, and its
+# classpath has no logging backend (slf4j-simple comes with the package's dependencies).
+readonly ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
+readonly ZK_MAIN=org.apache.zookeeper.server.quorum.QuorumPeerMain
+readonly ZK_JVM_FLAGS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Djava.net.preferIPv4Stack=true)
 readonly MARKER=.patctl-sandbox
 readonly STATE_FILE_NAME=sandbox.env
 readonly ETCD_ROOT_PASSWORD=sandbox-etcd-secret
@@ -92,6 +107,7 @@ load_settings() {
     ETCD_MEMBERS=${SANDBOX_ETCD_MEMBERS:-1}
     TLS=${SANDBOX_TLS:-0}
     ETCD_AUTH=${SANDBOX_ETCD_AUTH:-0}
+    ZK_PORT=${SANDBOX_ZK_PORT:-2181}
     local state="$SANDBOX_DIR/$STATE_FILE_NAME"
     if [[ ${1:-} == recorded && -f $state ]]; then
         local key value
@@ -106,6 +122,7 @@ load_settings() {
                 SANDBOX_ETCD_MEMBERS) ETCD_MEMBERS=$value ;;
                 SANDBOX_TLS) TLS=$value ;;
                 SANDBOX_ETCD_AUTH) ETCD_AUTH=$value ;;
+                SANDBOX_ZK_PORT) ZK_PORT=$value ;;
             esac
         done <"$state"
     fi
@@ -113,11 +130,12 @@ load_settings() {
         die "SANDBOX_NODES must be a positive integer (got '$NODES')"
     fi
     local v
-    for v in "$ETCD_PORT" "$PG_BASE" "$API_BASE"; do
+    for v in "$ETCD_PORT" "$PG_BASE" "$API_BASE" "$ZK_PORT"; do
         if ! is_uint "$v" || ((v == 0 || v >= 65000)); then die "bad port number '$v'"; fi
     done
     [[ $SCOPE =~ ^[A-Za-z0-9_.-]+$ ]] || die "SANDBOX_SCOPE must match [A-Za-z0-9_.-]+ (got '$SCOPE')"
-    [[ $DCS == etcd3 || $DCS == etcd ]] || die "SANDBOX_DCS must be 'etcd3' or 'etcd' (got '$DCS')"
+    [[ $DCS == etcd3 || $DCS == etcd || $DCS == zookeeper ]] ||
+        die "SANDBOX_DCS must be 'etcd3', 'etcd' or 'zookeeper' (got '$DCS')"
     [[ $ETCD_MEMBERS =~ ^[1-9]$ ]] || die "SANDBOX_ETCD_MEMBERS must be 1..9 (got '$ETCD_MEMBERS')"
     [[ $TLS == 0 || $TLS == 1 ]] || die "SANDBOX_TLS must be 0 or 1 (got '$TLS')"
     [[ $ETCD_AUTH == 0 || $ETCD_AUTH == 1 ]] || die "SANDBOX_ETCD_AUTH must be 0 or 1 (got '$ETCD_AUTH')"
@@ -133,6 +151,12 @@ load_settings() {
     done
     ETCD_ENDPOINTS=$(IFS=,; printf '%s' "${urls[*]}")
     ETCD_HOSTS=$(IFS=,; printf '%s' "${hosts[*]}")
+    ZK_DIR="$SANDBOX_DIR/zookeeper"
+    ZK_HOSTS="127.0.0.1:$ZK_PORT"
+    if [[ $DCS == zookeeper ]]; then
+        [[ $ETCD_MEMBERS == 1 && $TLS == 0 && $ETCD_AUTH == 0 ]] ||
+            die "SANDBOX_DCS=zookeeper takes no SANDBOX_ETCD_MEMBERS, SANDBOX_TLS or SANDBOX_ETCD_AUTH"
+    fi
 }
 
 # etcd member K (1-based): client port, peer port, URL, name, directory, PID file.
@@ -178,6 +202,7 @@ save_settings() {
         printf 'SANDBOX_ETCD_MEMBERS=%s\n' "$ETCD_MEMBERS"
         printf 'SANDBOX_TLS=%s\n' "$TLS"
         printf 'SANDBOX_ETCD_AUTH=%s\n' "$ETCD_AUTH"
+        printf 'SANDBOX_ZK_PORT=%s\n' "$ZK_PORT"
     } >"$SANDBOX_DIR/$STATE_FILE_NAME"
 }
 
@@ -266,8 +291,10 @@ api_port() { printf '%s' $((API_BASE + ${1#node})); }
 # ---------------------------------------------------------------- install
 
 cmd_install() {
-    local t0=$SECONDS missing=() p
-    for p in "${APT_PACKAGES[@]}"; do
+    local t0=$SECONDS missing=() p wanted=("${APT_PACKAGES[@]}")
+    # ZooKeeper needs a Java runtime: the headless one is enough (a full default-jre is hundreds of MB).
+    command -v java >/dev/null 2>&1 || wanted+=(default-jre-headless)
+    for p in "${wanted[@]}"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     if ((${#missing[@]})); then
@@ -282,21 +309,22 @@ cmd_install() {
             systemctl disable --now etcd >/dev/null 2>&1 || true
         fi
     else
-        log "apt packages present: ${APT_PACKAGES[*]}"
+        log "apt packages present: ${wanted[*]}"
     fi
 
     local have=""
     [[ -x $VENV/bin/patroni ]] && have=$("$VENV/bin/patroni" --version 2>/dev/null || true)
-    if [[ $have == "patroni $PATRONI_VERSION" ]]; then
-        log "$VENV has $have"
+    # every extra's client library must import (an older venv may lack kazoo, the ZooKeeper client)
+    if [[ $have == "patroni $PATRONI_VERSION" ]] && "$PY" -c 'import etcd, kazoo' 2>/dev/null; then
+        log "$VENV has $have with the $PIP_EXTRAS clients"
     else
         if [[ ! -x $PY ]]; then
             log "creating venv $VENV with /usr/bin/python3"
             /usr/bin/python3 -m venv "$VENV"
         fi
-        log "pip install patroni[etcd3,etcd]==$PATRONI_VERSION psycopg2-binary into $VENV"
+        log "pip install patroni[$PIP_EXTRAS]==$PATRONI_VERSION psycopg2-binary into $VENV"
         "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-            "patroni[etcd3,etcd]==$PATRONI_VERSION" psycopg2-binary
+            "patroni[$PIP_EXTRAS]==$PATRONI_VERSION" psycopg2-binary
         have=$("$VENV/bin/patroni" --version)
         [[ $have == "patroni $PATRONI_VERSION" ]] || die "unexpected patroni version after pip: $have"
     fi
@@ -367,7 +395,11 @@ ctl:
   keyfile: $TLS_DIR/client.key
 EOF
         fi
-        printf '%s:\n  hosts: %s\n' "$DCS" "$ETCD_HOSTS"
+        if [[ $DCS == zookeeper ]]; then
+            printf 'zookeeper:\n  hosts: [%s]\n' "'$ZK_HOSTS'"
+        else
+            printf '%s:\n  hosts: %s\n' "$DCS" "$ETCD_HOSTS"
+        fi
         if [[ $TLS == 1 ]]; then
             printf '  protocol: https\n  cacert: %s\n  cert: %s\n  key: %s\n' \
                 "$TLS_DIR/ca.crt" "$TLS_DIR/client.crt" "$TLS_DIR/client.key"
@@ -458,6 +490,7 @@ etcd_members_present() {
 
 any_alive() {
     local node pid k
+    zk_pid >/dev/null && return 0
     while read -r k; do
         etcd_pid "$k" >/dev/null && return 0
     done < <(etcd_members_present)
@@ -538,6 +571,46 @@ etcd_wait_healthy() {
     done
 }
 
+# zk_pid: prints ZooKeeper's PID if it is alive (and its command line names this sandbox's zoo.cfg).
+zk_pid() {
+    local pid
+    pid=$(read_pid "$SANDBOX_DIR/zookeeper.pid")
+    [[ -n $pid ]] && pid_alive "$pid" "$SANDBOX_DIR/zookeeper/zoo.cfg" && printf '%s\n' "$pid"
+}
+
+# zk_write_cfg: a standalone server (no server.N lines) on 127.0.0.1:$ZK_PORT, admin HTTP server off.
+zk_write_cfg() {
+    mkdir -p "$ZK_DIR/data"
+    cat >"$ZK_DIR/zoo.cfg" <<EOF
+tickTime=2000
+dataDir=$ZK_DIR/data
+clientPort=$ZK_PORT
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+EOF
+}
+
+zk_spawn() {
+    log "starting ZooKeeper on 127.0.0.1:$ZK_PORT (java, $ZK_DIR/zoo.cfg)"
+    spawn "$SANDBOX_DIR/zookeeper.pid" "$ZK_DIR/zookeeper.log" "$ZK_DIR" \
+        java "${ZK_JVM_FLAGS[@]}" -cp "$ZK_CLASSPATH" "$ZK_MAIN" "$ZK_DIR/zoo.cfg"
+}
+
+# zk_srvr: the server's answer to the four-letter word `srvr` (empty when it does not answer in 2 s).
+zk_srvr() {
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf srvr >&3 && cat <&3' zk-srvr "$ZK_PORT" 2>/dev/null || true
+}
+
+# zk_wait_ready SECONDS: wait until ZooKeeper answers `srvr` with its mode.
+zk_wait_ready() {
+    local deadline=$((SECONDS + $1))
+    until zk_srvr | grep -q '^Mode: '; do
+        ((SECONDS < deadline)) || { tail -n 20 "$ZK_DIR/zookeeper.log" >&2; die "ZooKeeper did not answer srvr"; }
+        zk_pid >/dev/null || { tail -n 20 "$ZK_DIR/zookeeper.log" >&2; die "ZooKeeper exited"; }
+        sleep 0.2
+    done
+}
+
 # etcd_enable_auth: user root with a password, then authentication on (v3 or v2 API, as the nodes use).
 etcd_enable_auth() {
     local api=v3
@@ -573,8 +646,15 @@ cmd_up() {
         fi
     fi
     load_settings
-    local p
-    for p in "$PY" "$VENV/bin/patroni" "$PG_BIN/initdb" /usr/bin/etcd /usr/bin/etcdctl; do
+    local p needed=("$PY" "$VENV/bin/patroni" "$PG_BIN/initdb")
+    if [[ $DCS == zookeeper ]]; then
+        [[ -f ${ZK_CLASSPATH%%:*} ]] || die "${ZK_CLASSPATH%%:*} is missing; run '$0 install' first"
+        command -v java >/dev/null 2>&1 || die "java is missing; run '$0 install' first"
+        "$PY" -c 'import kazoo' 2>/dev/null || die "kazoo is missing in $VENV; run '$0 install' first"
+    else
+        needed+=(/usr/bin/etcd /usr/bin/etcdctl)
+    fi
+    for p in "${needed[@]}"; do
         [[ -x $p ]] || die "$p is missing; run '$0 install' first"
     done
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing; run '$0 install' first"
@@ -586,10 +666,14 @@ cmd_up() {
     # ports: all distinct and all free
     local -A seen=()
     local ports=() i
-    for ((i = 1; i <= ETCD_MEMBERS; i++)); do ports+=("$(etcd_client_port "$i")" "$(etcd_peer_port "$i")"); done
+    if [[ $DCS == zookeeper ]]; then
+        ports+=("$ZK_PORT")
+    else
+        for ((i = 1; i <= ETCD_MEMBERS; i++)); do ports+=("$(etcd_client_port "$i")" "$(etcd_peer_port "$i")"); done
+    fi
     for ((i = 1; i <= NODES; i++)); do ports+=($((PG_BASE + i)) $((API_BASE + i))); done
     for p in "${ports[@]}"; do
-        [[ -z ${seen[$p]:-} ]] || die "port $p would be used twice (check SANDBOX_ETCD_PORT/PG_BASE/API_BASE)"
+        [[ -z ${seen[$p]:-} ]] || die "port $p would be used twice (check SANDBOX_ETCD_PORT/ZK_PORT/PG_BASE/API_BASE)"
         seen[$p]=1
         port_in_use "$p" && die "port $p is already listening (another sandbox or service?); pick other SANDBOX_*_PORT/BASE values"
     done
@@ -607,7 +691,9 @@ cmd_up() {
         fi
     done
 
-    log "preparing $SANDBOX_DIR (nodes=$NODES scope=$SCOPE dcs=$DCS etcd=$ETCD_HOSTS tls=$TLS auth=$ETCD_AUTH pg=$((PG_BASE + 1)).. api=$((API_BASE + 1))..)"
+    local where="etcd=$ETCD_HOSTS"
+    [[ $DCS == zookeeper ]] && where="zookeeper=$ZK_HOSTS"
+    log "preparing $SANDBOX_DIR (nodes=$NODES scope=$SCOPE dcs=$DCS $where tls=$TLS auth=$ETCD_AUTH pg=$((PG_BASE + 1)).. api=$((API_BASE + 1))..)"
     rm -rf "$SANDBOX_DIR"
     mkdir -p "$SANDBOX_DIR"
     chmod 0755 "$SANDBOX_DIR"
@@ -623,14 +709,20 @@ cmd_up() {
     setpriv --reuid=postgres --regid=postgres --init-groups test -w "$SANDBOX_DIR/node1" ||
         die "the postgres user cannot write $SANDBOX_DIR/node1 (is a parent directory closed to it?)"
 
-    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
-        mkdir -p "$(etcd_dir "$i")"
-        etcd_spawn "$i"
-    done
-    for ((i = 1; i <= ETCD_MEMBERS; i++)); do
-        etcd_wait_healthy "$i" 30
-    done
-    [[ $ETCD_AUTH == 1 ]] && etcd_enable_auth
+    if [[ $DCS == zookeeper ]]; then
+        zk_write_cfg
+        zk_spawn
+        zk_wait_ready 30
+    else
+        for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+            mkdir -p "$(etcd_dir "$i")"
+            etcd_spawn "$i"
+        done
+        for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+            etcd_wait_healthy "$i" 30
+        done
+        [[ $ETCD_AUTH == 1 ]] && etcd_enable_auth
+    fi
 
     local node
     for ((i = 1; i <= NODES; i++)); do
@@ -706,6 +798,24 @@ etcd_stop() {
     return 1
 }
 
+# zk_stop: stop this sandbox's ZooKeeper by its PID (SIGTERM, then SIGKILL after 15 s); 1 if not running.
+zk_stop() {
+    local pid
+    if pid=$(zk_pid); then
+        log "stopping ZooKeeper (pid $pid, SIGTERM)"
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone 15 "$pid"; then
+            log "ZooKeeper $pid still alive: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone 5 "$pid" || true
+        fi
+        rm -f "$SANDBOX_DIR/zookeeper.pid"
+        return 0
+    fi
+    rm -f "$SANDBOX_DIR/zookeeper.pid"
+    return 1
+}
+
 cmd_down() {
     local t0=$SECONDS node pid pids=() stopped=0
     [[ -d $SANDBOX_DIR ]] || { log "nothing to stop: $SANDBOX_DIR does not exist"; return 0; }
@@ -761,6 +871,7 @@ cmd_down() {
     while read -r k; do
         etcd_stop "$k" && stopped=$((stopped + 1))
     done < <(etcd_members_present)
+    zk_stop && stopped=$((stopped + 1))
     if ((stopped)); then
         log "down: stopped $stopped process(es) in $((SECONDS - t0)) s (data and logs kept in $SANDBOX_DIR)"
     else
@@ -774,7 +885,15 @@ cmd_status() {
     [[ -f $SANDBOX_DIR/$STATE_FILE_NAME ]] || { log "no sandbox in $SANDBOX_DIR"; exit 1; }
     load_settings recorded
     local bad=0 pid i node name
+    if [[ $DCS == zookeeper ]]; then
+        if pid=$(zk_pid); then
+            printf '%-6s %-8s alive  pid %s  127.0.0.1:%s\n' zk zookeeper "$pid" "$ZK_PORT"
+        else
+            printf '%-6s %-8s dead\n' zk zookeeper; bad=1
+        fi
+    fi
     for ((i = 1; i <= ETCD_MEMBERS; i++)); do
+        [[ $DCS == zookeeper ]] && break
         name=etcd
         ((i > 1)) && name=etcd$i
         if pid=$(etcd_pid "$i"); then
@@ -815,6 +934,8 @@ cmd_env() {
     printf 'export SANDBOX_ETCD_ENDPOINTS=%q\n' "$ETCD_ENDPOINTS"
     printf 'export SANDBOX_TLS=%q\n' "$TLS"
     printf 'export SANDBOX_ETCD_AUTH=%q\n' "$ETCD_AUTH"
+    printf 'export SANDBOX_ZK_PORT=%q\n' "$ZK_PORT"
+    printf 'export SANDBOX_ZK_HOSTS=%q\n' "$ZK_HOSTS"
     if [[ $TLS == 1 ]]; then
         printf 'export SANDBOX_TLS_DIR=%q\n' "$TLS_DIR"
         printf 'export ETCDCTL_CACERT=%q ETCDCTL_CERT=%q ETCDCTL_KEY=%q\n' \
@@ -833,7 +954,18 @@ cmd_env() {
 
 member_key_value() {
     local key="/service/$SCOPE/members/$1"
-    if [[ $DCS == etcd3 ]]; then
+    if [[ $DCS == zookeeper ]]; then
+        "$PY" - "$ZK_HOSTS" "$key" <<'EOF' 2>/dev/null
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=5)
+zk.start(timeout=5)
+try:
+    print(zk.get(sys.argv[2])[0].decode())
+finally:
+    zk.stop()
+EOF
+    elif [[ $DCS == etcd3 ]]; then
         etcdctl_v3 get --print-value-only "$key" 2>/dev/null
     else
         etcdctl_v2 get "$key" 2>/dev/null
@@ -917,6 +1049,32 @@ cmd_etcd_start() {
     log "etcd member $1 is healthy"
 }
 
+# ---------------------------------------------------------------- zk-stop / zk-start
+
+zk_mode_only() {
+    [[ $DCS == zookeeper ]] || die "$SUB: this sandbox runs etcd, not ZooKeeper"
+}
+
+cmd_zk_stop() {
+    load_settings recorded
+    zk_mode_only
+    zk_stop || log "ZooKeeper was not running"
+}
+
+cmd_zk_start() {
+    load_settings recorded
+    zk_mode_only
+    local pid
+    if pid=$(zk_pid); then
+        log "ZooKeeper is already running (pid $pid)"
+        return 0
+    fi
+    port_in_use "$ZK_PORT" && die "port $ZK_PORT is taken by something else"
+    zk_spawn
+    zk_wait_ready 30
+    log "ZooKeeper answers on 127.0.0.1:$ZK_PORT"
+}
+
 # ---------------------------------------------------------------- clean / main
 
 cmd_clean() {
@@ -942,6 +1100,8 @@ main() {
         tag) cmd_tag "$@" ;;
         etcd-stop) cmd_etcd_stop "$@" ;;
         etcd-start) cmd_etcd_start "$@" ;;
+        zk-stop) cmd_zk_stop ;;
+        zk-start) cmd_zk_start ;;
         clean) cmd_clean ;;
         -h | --help | help) usage ;;
         *) usage; exit 2 ;;
