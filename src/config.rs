@@ -55,13 +55,15 @@ const DCS_ENV_SUFFIXES: [&str; 19] = [
     "DATABASE",
 ];
 
-/// Which etcd API a DCS section speaks.
+/// Which DCS (and which API of it) a DCS section speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DcsKind {
     /// etcd v3 (gRPC), the `etcd3:` section or `etcd3://`.
     Etcd3,
     /// etcd v2 (HTTP `/v2/keys`), the `etcd:` section, `etcd://` or a bare `-d host:port`.
     Etcd2,
+    /// ZooKeeper, the `zookeeper:` section, `zookeeper://` or a bare `-d host:2181`.
+    Zookeeper,
 }
 
 /// Resolved connection settings for the DCS. Its `Debug` never shows the password.
@@ -69,7 +71,8 @@ pub enum DcsKind {
 pub struct DcsSettings {
     /// Which API to speak.
     pub kind: DcsKind,
-    /// Endpoints as URLs (`http://host:port`), never with credentials in them.
+    /// Endpoints as URLs (`http://host:port`), never with credentials in them; for ZooKeeper the
+    /// servers as `host:port`.
     pub endpoints: Vec<String>,
     /// Use the configured endpoints as they are (`proxy`, `use_proxies`) instead of the member list the
     /// cluster advertises.
@@ -603,15 +606,29 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
     let kind = match *module {
         "etcd3" => DcsKind::Etcd3,
         "etcd" => DcsKind::Etcd2,
+        "zookeeper" => DcsKind::Zookeeper,
         other => {
             return Err(format!(
-                "the '{other}' DCS is not supported by patctl (supported: etcd, etcd3)"
+                "the '{other}' DCS is not supported by patctl (supported: etcd, etcd3, zookeeper)"
             ))
         }
     };
     let Some(Value::Mapping(section)) = raw.get(*module) else {
         unreachable!("checked above")
     };
+    if kind == DcsKind::Zookeeper {
+        return Ok(DcsSettings {
+            kind,
+            endpoints: zookeeper_hosts(section)?,
+            use_proxies: false,
+            username: None,
+            password: None,
+            cacert: None,
+            cert: None,
+            key: None,
+            timeout,
+        });
+    }
     let ep = resolve_etcd_endpoints(module, section)?;
     let cert = get_str(section, &["cert"]).map(PathBuf::from);
     Ok(DcsSettings {
@@ -628,6 +645,51 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
         cert,
         timeout,
     })
+}
+
+/// The servers of a `zookeeper:` section as `host:port`, as Patroni hands `hosts` (list or comma string)
+/// to kazoo, which defaults the port to 2181. What patctl cannot do is refused here, by name: TLS
+/// (`use_ssl`), `auth_data`, and a chroot after the host list.
+fn zookeeper_hosts(section: &Mapping) -> std::result::Result<Vec<String>, String> {
+    if truthy(section.get("use_ssl")) {
+        return Err("TLS to ZooKeeper (zookeeper.use_ssl) is not supported by patctl".to_string());
+    }
+    if section.contains_key("auth_data") {
+        return Err(
+            "ZooKeeper authentication (zookeeper.auth_data) is not supported by patctl".to_string(),
+        );
+    }
+    let joined = match section.get("hosts") {
+        Some(Value::Sequence(seq)) => seq
+            .iter()
+            .filter_map(scalar_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(v) => scalar_string(v).unwrap_or_default(),
+        None => String::new(),
+    };
+    let (list, chroot) = match joined.find('/') {
+        Some(i) => (&joined[..i], joined[i..].trim()),
+        None => (joined.as_str(), ""),
+    };
+    if !chroot.is_empty() && chroot != "/" {
+        return Err(format!(
+            "a ZooKeeper chroot in zookeeper.hosts ('{chroot}') is not supported by patctl; use `namespace`"
+        ));
+    }
+    let mut hosts = Vec::new();
+    for h in list.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let (host, port) = split_host_port("zookeeper", h, 2181)?;
+        hosts.push(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        });
+    }
+    if hosts.is_empty() {
+        return Err("zookeeper.hosts lists no server".to_string());
+    }
+    Ok(hosts)
 }
 
 /// The endpoint part of an `etcd:`/`etcd3:` section, resolved as Patroni's `get_etcd_client` does.
@@ -974,6 +1036,70 @@ mod tests {
         // A lone cert is a file holding the key too.
         let d = dcs_of("etcd3: {host: h, cert: /c.pem}").unwrap();
         assert_eq!(d.key, Some(PathBuf::from("/c.pem")));
+    }
+
+    #[test]
+    fn zookeeper_section_hosts_env_and_dcs_url() {
+        for yaml in [
+            "zookeeper: {hosts: ['h1:2281', h2, '[::1]:7']}",
+            "zookeeper: {hosts: ' h1:2281 ,h2,[::1]:7'}",
+        ] {
+            let d = dcs_of(yaml).unwrap();
+            assert_eq!(d.kind, DcsKind::Zookeeper);
+            assert_eq!(d.endpoints, vec!["h1:2281", "h2:2181", "[::1]:7"], "{yaml}");
+        }
+        // Alphabetical module order, as in Patroni: etcd3 wins over zookeeper when both are there.
+        assert_eq!(
+            dcs_of("zookeeper: {hosts: h}\netcd3: {hosts: e}")
+                .unwrap()
+                .kind,
+            DcsKind::Etcd3
+        );
+        assert!(dcs_of("zookeeper: {hosts: 'h:1/chroot'}")
+            .unwrap_err()
+            .contains("chroot"));
+        assert_eq!(
+            dcs_of("zookeeper: {hosts: 'h:1/'}").unwrap().endpoints,
+            vec!["h:1"]
+        );
+        assert!(dcs_of("zookeeper: {hosts: h, use_ssl: true}")
+            .unwrap_err()
+            .contains("use_ssl"));
+        assert!(dcs_of("zookeeper: {hosts: h, auth_data: {digest: 'u:p'}}")
+            .unwrap_err()
+            .contains("auth_data"));
+        assert!(dcs_of("zookeeper: {hosts: []}")
+            .unwrap_err()
+            .contains("no server"));
+        assert!(dcs_of("zookeeper: {hosts: 'h:x'}")
+            .unwrap_err()
+            .contains("'h:x'"));
+        assert!(dcs_of("consul: {host: h}")
+            .unwrap_err()
+            .contains("'consul' DCS is not supported"));
+
+        // PATRONI_ZOOKEEPER_HOSTS replaces the file's hosts, in both list forms.
+        for value in ["'z1:1','z2:2'", "[z1:1, z2:2]"] {
+            let mut env = BTreeMap::new();
+            env.insert("PATRONI_ZOOKEEPER_HOSTS".to_string(), value.to_string());
+            let mut raw = parse_yaml_mapping("zookeeper: {hosts: old:1}", "test").unwrap();
+            patch(&mut raw, &environment_configuration(&env).unwrap());
+            let d = resolve_dcs(&raw, Duration::from_secs(5)).unwrap();
+            assert_eq!(d.endpoints, vec!["z1:1", "z2:2"], "{value}");
+        }
+
+        // -d zookeeper://host[:port][/namespace], and a bare host:2181, as patronictl's parse_dcs.
+        let s = load_with_env(
+            &srcs(None, Some("zookeeper://10.0.0.5/custom")),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(s.dcs().unwrap().kind, DcsKind::Zookeeper);
+        assert_eq!(s.dcs().unwrap().endpoints, vec!["10.0.0.5:2181"]);
+        assert_eq!(s.namespace, "/custom");
+        let s = load_with_env(&srcs(None, Some("zk1:2181")), &BTreeMap::new()).unwrap();
+        assert_eq!(s.dcs().unwrap().endpoints, vec!["zk1:2181"]);
+        assert_eq!(s.namespace, "/service/");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod etcd2;
 mod etcd3;
+mod zookeeper;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::model::{Cluster, Node};
 
 pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
+pub use zookeeper::ZooKeeper;
 
 /// What a DCS back end must offer. Keys are absolute paths (`/service/demo/config`).
 #[allow(async_fn_in_trait)]
@@ -37,6 +39,8 @@ pub enum Store {
     Etcd3(Box<Etcd3>),
     /// etcd v2 over HTTP.
     Etcd2(Etcd2),
+    /// ZooKeeper.
+    Zookeeper(Box<ZooKeeper>),
 }
 
 impl Store {
@@ -45,6 +49,7 @@ impl Store {
         Ok(match settings.kind {
             DcsKind::Etcd3 => Store::Etcd3(Box::new(Etcd3::connect(settings).await?)),
             DcsKind::Etcd2 => Store::Etcd2(Etcd2::connect(settings).await?),
+            DcsKind::Zookeeper => Store::Zookeeper(Box::new(ZooKeeper::connect(settings).await?)),
         })
     }
 
@@ -65,24 +70,28 @@ impl Dcs for Store {
         match self {
             Store::Etcd3(s) => s.read_prefix(prefix).await,
             Store::Etcd2(s) => s.read_prefix(prefix).await,
+            Store::Zookeeper(s) => s.read_prefix(prefix).await,
         }
     }
     async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
         match self {
             Store::Etcd3(s) => s.put(key, value, version).await,
             Store::Etcd2(s) => s.put(key, value, version).await,
+            Store::Zookeeper(s) => s.put(key, value, version).await,
         }
     }
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
         match self {
             Store::Etcd3(s) => s.delete_prefix(prefix).await,
             Store::Etcd2(s) => s.delete_prefix(prefix).await,
+            Store::Zookeeper(s) => s.delete_prefix(prefix).await,
         }
     }
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
         match self {
             Store::Etcd3(s) => s.wait_for_change(prefix, timeout).await,
             Store::Etcd2(s) => s.wait_for_change(prefix, timeout).await,
+            Store::Zookeeper(s) => s.wait_for_change(prefix, timeout).await,
         }
     }
 }

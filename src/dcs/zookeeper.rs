@@ -1,0 +1,482 @@
+//! ZooKeeper back end, mirroring Patroni's `ZooKeeper` DCS (kazoo) as patronictl uses it.
+//!
+//! - Read: the tree under the cluster path, as `_postgresql_cluster_loader` does with `get_children` and
+//!   a `get` per znode (here after a `sync`, and with the `get`s pipelined on one session). Every znode
+//!   without children is a key (`config`, `leader`, `members/<name>`, …); its version is the znode's
+//!   `stat.version`, its session the `ephemeralOwner` of the ephemeral `leader` and `members/*`.
+//! - Write: `_set_or_create` — a `set` with the expected `stat.version` (`BadVersion` or `NoNode` = the
+//!   compare lost), a create-only write that loses on `NodeExists`, or an unconditional `set` that creates
+//!   the znode (and its parents) when it is missing. patronictl passes `version or -1`, so a `config` at
+//!   version 0 is overwritten unconditionally there; patctl compares at version 0 too.
+//! - Delete: `delete_cluster`, a recursive delete of the cluster's znode.
+//! - Wait: a persistent recursive watch on the cluster's znode (ZooKeeper 3.6+), not a poll.
+//!
+//! Unlike kazoo (which retries forever), every call is bounded by the timeout: servers are tried one at a
+//! time, each with a share of it, so a dead or hung server is skipped, and when none answers the error
+//! names each server and why (`DCS unreachable at 127.0.0.1:2181 (connection refused)`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use zookeeper_client::{self as zk, Acls, AddWatchMode, Client, CreateMode, PersistentWatcher};
+
+use super::etcd3::unsure;
+use super::{root_cause, Attempts};
+use crate::config::DcsSettings;
+use crate::error::{Error, Result};
+use crate::model::Node;
+
+/// What a write expects to find, for compare-and-swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Write whatever is there (create the znode when it is missing).
+    Any,
+    /// Create the znode; lose if it exists.
+    Absent,
+    /// Set the znode only if its `stat.version` is still this.
+    At(i32),
+}
+
+/// A ZooKeeper session on one of the configured servers.
+pub struct ZooKeeper {
+    /// The configured servers (`host:port`), in order.
+    hosts: Vec<String>,
+    /// Index in `hosts` of the server the session is on.
+    current: usize,
+    client: Client,
+    timeout: Duration,
+    /// The persistent recursive watch of the last `wait_change`, kept so that no change between two
+    /// waits is missed: (path, watcher).
+    watch: Option<(String, PersistentWatcher)>,
+}
+
+/// Errors that say the session or its connection is gone: the request may be repeated elsewhere.
+fn is_transport(e: &zk::Error) -> bool {
+    matches!(
+        e,
+        zk::Error::ConnectionLoss
+            | zk::Error::SessionExpired
+            | zk::Error::Timeout
+            | zk::Error::ClientClosed
+            | zk::Error::NoHosts
+            | zk::Error::SessionMoved
+    )
+}
+
+/// A definite answer from ZooKeeper that no other server would change.
+fn zk_error(path: &str, e: &zk::Error) -> Error {
+    match e {
+        zk::Error::NoAuth => Error::failure(format!(
+            "ZooKeeper refused access to {path}: not authorized (ACL)"
+        )),
+        e => Error::failure(format!("ZooKeeper error on {path}: {e}")),
+    }
+}
+
+/// The session timeout asked for: the server clamps it to 2–20 ticks (4–40 s with a 2 s tick).
+fn session_timeout(timeout: Duration) -> Duration {
+    timeout.clamp(Duration::from_secs(4), Duration::from_secs(40))
+}
+
+/// Open a session on `host` within `budget`. A plain TCP connect first, so that a refused or unroutable
+/// server is reported as such (the client library only says that no host was available).
+async fn open(
+    host: &str,
+    budget: Duration,
+    timeout: Duration,
+) -> std::result::Result<Client, String> {
+    let attempt = async {
+        tokio::net::TcpStream::connect(host)
+            .await
+            .map_err(|e| root_cause(&e))?;
+        Client::connector()
+            .with_fail_eagerly()
+            .with_session_timeout(session_timeout(timeout))
+            .connect(host)
+            .await
+            .map_err(|e| format!("no session: {e}"))
+    };
+    match tokio::time::timeout(budget, attempt).await {
+        Ok(r) => r,
+        Err(_) => Err(Attempts::no_answer(budget)),
+    }
+}
+
+/// `a/b`, or the non-empty one of the two.
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (_, true) => a.to_string(),
+        (true, false) => b.to_string(),
+        (false, false) => format!("{a}/{b}"),
+    }
+}
+
+/// Every znode without children under `root`, keys relative to it, sorted. The `get`s of one level are
+/// all sent before the first answer is awaited (the client orders requests when they are created).
+async fn read_tree(client: Client, root: String) -> std::result::Result<Vec<Node>, zk::Error> {
+    match client.sync(&root).await {
+        Ok(()) | Err(zk::Error::NoNode) => {}
+        Err(e) => return Err(e),
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![String::new()];
+    while let Some(rel) = dirs.pop() {
+        let children = match client.list_children(&join(&root, &rel)).await {
+            Ok(c) => c,
+            Err(zk::Error::NoNode) => continue,
+            Err(e) => return Err(e),
+        };
+        let pending: Vec<_> = children
+            .into_iter()
+            .map(|c| {
+                let key = join(&rel, &c);
+                let get = client.get_data(&join(&root, &key));
+                (key, get)
+            })
+            .collect();
+        for (key, get) in pending {
+            match get.await {
+                Ok((_, stat)) if stat.num_children > 0 => dirs.push(key),
+                Ok((data, stat)) => out.push(Node {
+                    key,
+                    value: String::from_utf8_lossy(&data).into_owned(),
+                    version: VERSION_BASE + i64::from(stat.version),
+                    session: (stat.ephemeral_owner != 0).then_some(stat.ephemeral_owner),
+                }),
+                // Gone between the listing and the get (an ephemeral member whose session ended).
+                Err(zk::Error::NoNode) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Create `path` (persistent, open ACL as kazoo's default) and, when its parent is missing, the parents.
+async fn create(client: &Client, path: &str, value: &[u8]) -> std::result::Result<(), zk::Error> {
+    let options = CreateMode::Persistent.with_acls(Acls::anyone_all());
+    match client.create(path, value, &options).await {
+        Err(zk::Error::NoNode) => {
+            if let Some((parent, _)) = path.rsplit_once('/').filter(|(p, _)| !p.is_empty()) {
+                client.mkdir(parent, &options).await?;
+            }
+            client.create(path, value, &options).await.map(|_| ())
+        }
+        r => r.map(|_| ()),
+    }
+}
+
+/// `_set_or_create`: true when written, false when the expectation did not hold.
+async fn write(
+    client: Client,
+    key: String,
+    value: String,
+    expect: Expect,
+) -> std::result::Result<bool, zk::Error> {
+    let data = value.as_bytes();
+    match expect {
+        Expect::At(v) => match client.set_data(&key, data, Some(v)).await {
+            Ok(_) => Ok(true),
+            Err(zk::Error::BadVersion | zk::Error::NoNode) => Ok(false),
+            Err(e) => Err(e),
+        },
+        Expect::Absent => match create(&client, &key, data).await {
+            Ok(()) => Ok(true),
+            Err(zk::Error::NodeExists) => Ok(false),
+            Err(e) => Err(e),
+        },
+        Expect::Any => match client.set_data(&key, data, None).await {
+            Ok(_) => Ok(true),
+            Err(zk::Error::NoNode) => match create(&client, &key, data).await {
+                Ok(()) => Ok(true),
+                // Created by someone else in between: set it after all.
+                Err(zk::Error::NodeExists) => client.set_data(&key, data, None).await.map(|_| true),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// `delete(path, recursive=True)`: children first; a znode that is already gone is fine. A member that
+/// re-creates its key meanwhile (Patroni still running) makes a later pass needed.
+async fn delete_tree(client: Client, root: String) -> std::result::Result<(), zk::Error> {
+    for _ in 0..3 {
+        let mut order = vec![root.clone()];
+        let mut i = 0;
+        while i < order.len() {
+            match client.list_children(&order[i]).await {
+                Ok(children) => {
+                    let base = order[i].clone();
+                    order.extend(children.iter().map(|c| format!("{base}/{c}")));
+                }
+                Err(zk::Error::NoNode) => {}
+                Err(e) => return Err(e),
+            }
+            i += 1;
+        }
+        let pending: Vec<_> = order.iter().rev().map(|p| client.delete(p, None)).collect();
+        let mut again = false;
+        for d in pending {
+            match d.await {
+                Ok(()) | Err(zk::Error::NoNode) => {}
+                Err(zk::Error::NotEmpty) => again = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if !again {
+            return Ok(());
+        }
+    }
+    Err(zk::Error::NotEmpty)
+}
+
+/// Until the `KeyValue` interface (opaque versions) lands, versions travel as `i64` where 0 means "the
+/// key must not exist"; a znode's `stat.version` starts at 0, so it is carried as `stat.version + 1`.
+const VERSION_BASE: i64 = 1;
+
+impl ZooKeeper {
+    /// Open a session on the first configured server that answers within its share of the timeout.
+    pub async fn connect(settings: &DcsSettings) -> Result<ZooKeeper> {
+        let hosts = settings.endpoints.clone();
+        let mut attempts = Attempts::new(settings.timeout);
+        for (i, host) in hosts.iter().enumerate() {
+            let Some(budget) = attempts.budget(hosts.len() - i) else {
+                break;
+            };
+            match open(host, budget, settings.timeout).await {
+                Ok(client) => {
+                    return Ok(ZooKeeper {
+                        hosts,
+                        current: i,
+                        client,
+                        timeout: settings.timeout,
+                        watch: None,
+                    })
+                }
+                Err(why) => attempts.fail(host, why),
+            }
+        }
+        Err(attempts.into_error(&hosts))
+    }
+
+    /// What this is connected to, for messages.
+    pub fn describe(&self) -> String {
+        format!("ZooKeeper at {}", self.hosts[self.current])
+    }
+
+    /// Move the session to the next server that answers (each other server once, in configured order
+    /// after the current one); false when none did within the time left.
+    async fn reconnect(&mut self, attempts: &mut Attempts) -> bool {
+        let n = self.hosts.len();
+        for step in 1..n {
+            let i = (self.current + step) % n;
+            let Some(budget) = attempts.budget(n - step) else {
+                return false;
+            };
+            match open(&self.hosts[i], budget, self.timeout).await {
+                Ok(client) => {
+                    self.client = client;
+                    self.current = i;
+                    self.watch = None;
+                    return true;
+                }
+                Err(why) => attempts.fail(&self.hosts[i], why),
+            }
+        }
+        false
+    }
+
+    /// Run `op` on the session, bounded by the timeout. A read (or an idempotent delete) that loses its
+    /// connection moves to the next server; a write that may have reached ZooKeeper is not repeated and
+    /// ends as "outcome unknown".
+    async fn run<T, F, Fut>(&mut self, path: &str, write: bool, op: F) -> Result<T>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = std::result::Result<T, zk::Error>>,
+    {
+        let mut attempts = Attempts::new(self.timeout);
+        loop {
+            let host = self.hosts[self.current].clone();
+            let connected = matches!(
+                self.client.state(),
+                zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly
+            );
+            if connected {
+                let Some(budget) = attempts.budget(1) else {
+                    return Err(attempts.into_error(&self.hosts));
+                };
+                let why = match tokio::time::timeout(budget, op(self.client.clone())).await {
+                    Ok(Ok(v)) => return Ok(v),
+                    Ok(Err(e)) if !is_transport(&e) => return Err(zk_error(path, &e)),
+                    Ok(Err(e)) => e.to_string(),
+                    Err(_) => Attempts::no_answer(budget),
+                };
+                attempts.fail(&host, why);
+                if write {
+                    return Err(unsure(attempts.into_error(&[]), true, "write"));
+                }
+            } else {
+                attempts.fail(&host, "session lost");
+            }
+            if !self.reconnect(&mut attempts).await {
+                return Err(attempts.into_error(&self.hosts));
+            }
+        }
+    }
+
+    /// Every key under `prefix` (which ends in `/`), relative to it.
+    pub async fn read(&mut self, prefix: &str) -> Result<Vec<Node>> {
+        let root = prefix.trim_end_matches('/').to_string();
+        self.run(prefix, false, |c| read_tree(c, root.clone()))
+            .await
+    }
+
+    /// Write `value` to `key` if `expect` holds; false when it did not.
+    pub async fn put_expect(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
+        let (k, v) = (key.to_string(), value.to_string());
+        self.run(key, true, |c| write(c, k.clone(), v.clone(), expect))
+            .await
+    }
+
+    /// Delete the znode of `prefix` and everything under it.
+    pub async fn delete(&mut self, prefix: &str) -> Result<()> {
+        let root = prefix.trim_end_matches('/').to_string();
+        self.run(prefix, false, |c| delete_tree(c, root.clone()))
+            .await
+    }
+
+    /// Wait (at most `timeout`) for a change anywhere under `prefix`, through a persistent recursive
+    /// watch. The first call only sets the watch up and says "changed": the caller's last read came
+    /// before the watch, so it has to read again; from then on the watch queues every change, so none
+    /// made between two waits is missed. ZooKeeper before 3.6 has no such watch: then this waits up to a
+    /// second and says "changed" (a poll).
+    pub async fn wait_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
+        let root = prefix.trim_end_matches('/').to_string();
+        if let Some((path, watcher)) = self.watch.as_mut().filter(|(p, _)| *p == root) {
+            let _ = path;
+            return Ok(tokio::time::timeout(timeout, watcher.changed())
+                .await
+                .is_ok());
+        }
+        let watched = self
+            .run(prefix, false, |c| {
+                let root = root.clone();
+                async move { c.watch(&root, AddWatchMode::PersistentRecursive).await }
+            })
+            .await;
+        match watched {
+            Ok(watcher) => {
+                self.watch = Some((root, watcher));
+                Ok(true)
+            }
+            Err(e) if e.message.contains(&zk::Error::Unimplemented.to_string()) => {
+                tokio::time::sleep(timeout.min(Duration::from_secs(1))).await;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl super::Dcs for ZooKeeper {
+    async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
+        self.read(prefix).await
+    }
+
+    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
+        let expect = match version {
+            None => Expect::Any,
+            Some(0) => Expect::Absent,
+            Some(v) => match i32::try_from(v - VERSION_BASE) {
+                Ok(v) => Expect::At(v),
+                Err(_) => return Ok(false),
+            },
+        };
+        self.put_expect(key, value, expect).await
+    }
+
+    async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
+        self.delete(prefix).await
+    }
+
+    async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
+        self.wait_change(prefix, timeout).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_makes_znode_paths_and_relative_keys() {
+        assert_eq!(join("/service/demo", ""), "/service/demo");
+        assert_eq!(
+            join("/service/demo", "members/n1"),
+            "/service/demo/members/n1"
+        );
+        assert_eq!(join("", "config"), "config");
+        assert_eq!(join("members", "n1"), "members/n1");
+    }
+
+    #[test]
+    fn session_timeout_stays_in_the_servers_range() {
+        assert_eq!(
+            session_timeout(Duration::from_secs(1)),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            session_timeout(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            session_timeout(Duration::from_secs(600)),
+            Duration::from_secs(40)
+        );
+    }
+
+    #[test]
+    fn transport_errors_are_told_from_answers() {
+        assert!(is_transport(&zk::Error::ConnectionLoss));
+        assert!(is_transport(&zk::Error::SessionExpired));
+        assert!(!is_transport(&zk::Error::BadVersion));
+        assert!(!is_transport(&zk::Error::NoAuth));
+        assert_eq!(
+            zk_error("/service/demo/config", &zk::Error::NoAuth).message,
+            "ZooKeeper refused access to /service/demo/config: not authorized (ACL)"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn dead_servers_are_named_within_the_timeout() {
+        let closed = |_: ()| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (a, b) = (closed(()), closed(()));
+        let settings = DcsSettings {
+            kind: crate::config::DcsKind::Zookeeper,
+            endpoints: vec![format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}")],
+            use_proxies: false,
+            username: None,
+            password: None,
+            cacert: None,
+            cert: None,
+            key: None,
+            timeout: Duration::from_secs(2),
+        };
+        let t0 = std::time::Instant::now();
+        let e = ZooKeeper::connect(&settings).await.err().unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(2));
+        assert_eq!(e.exit, crate::error::Exit::Unreachable);
+        assert_eq!(
+            e.message,
+            format!("DCS unreachable at 127.0.0.1:{a}, 127.0.0.1:{b} (connection refused)")
+        );
+    }
+}
