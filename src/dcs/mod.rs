@@ -6,7 +6,7 @@
 
 mod etcd2;
 mod etcd3;
-mod zookeeper;
+pub mod zookeeper;
 
 use std::time::Duration;
 

@@ -4,8 +4,9 @@
 //!
 //! The tests on the main sandbox need nothing special. The others start a sandbox of their own in the
 //! mode they test (`sandbox/cluster.sh up` with SANDBOX_DCS / SANDBOX_ETCD_MEMBERS / SANDBOX_TLS /
-//! SANDBOX_ETCD_AUTH), one at a time, on ports next to the main sandbox's (etcd +10, PostgreSQL and REST
-//! +100), and stop it at the end, pass or fail.
+//! SANDBOX_ETCD_AUTH), one at a time, on ports next to the main sandbox's (etcd and ZooKeeper +10,
+//! PostgreSQL and REST +100), and stop it at the end, pass or fail. `ModeSandbox` is shared with the
+//! ZooKeeper tests (zookeeper.rs).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,7 +26,7 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
 
 // ------------------------------------------------------------------ helpers
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -34,7 +35,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// Load a config file the way patctl does (no environment overrides).
-fn settings(config_file: &str, insecure: bool) -> Settings {
+pub(crate) fn settings(config_file: &str, insecure: bool) -> Settings {
     config::load_with_env(
         &Sources {
             config_file: Some(PathBuf::from(config_file)),
@@ -48,7 +49,7 @@ fn settings(config_file: &str, insecure: bool) -> Settings {
 }
 
 /// A config file written by these tests (under target/tmp, so nothing piles up in /tmp).
-fn scratch_file(name: &str, text: &str) -> String {
+pub(crate) fn scratch_file(name: &str, text: &str) -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dcs-test");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
@@ -57,7 +58,7 @@ fn scratch_file(name: &str, text: &str) -> String {
 }
 
 /// `text` with the DCS `hosts:` line (the only one in a sandbox patroni.yml) set to `hosts`.
-fn with_hosts(text: &str, hosts: &str) -> String {
+pub(crate) fn with_hosts(text: &str, hosts: &str) -> String {
     assert!(text.contains("\n  hosts: "), "no hosts line in:\n{text}");
     text.lines()
         .map(|l| {
@@ -88,14 +89,15 @@ fn closed_port() -> u16 {
 }
 
 /// A listener that accepts connections and never answers: a hung etcd member.
-struct Hung {
-    port: u16,
+pub(crate) struct Hung {
+    /// The port it accepts connections on.
+    pub(crate) port: u16,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Hung {
-    fn start() -> Hung {
+    pub(crate) fn start() -> Hung {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -237,7 +239,7 @@ fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
 static MODE_SANDBOX: Mutex<()> = Mutex::new(());
 
 /// A sandbox of its own, started in one mode and stopped (and removed, when the test passed) on drop.
-struct ModeSandbox {
+pub(crate) struct ModeSandbox {
     dir: String,
     env: BTreeMap<String, String>,
     _guard: std::sync::MutexGuard<'static, ()>,
@@ -251,7 +253,7 @@ fn port_base(name: &str, default: u16) -> u16 {
 }
 
 impl ModeSandbox {
-    fn up(tag: &str, mode: &[(&str, &str)]) -> ModeSandbox {
+    pub(crate) fn up(tag: &str, mode: &[(&str, &str)]) -> ModeSandbox {
         let guard = MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
         let main_dir =
             std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".to_string());
@@ -269,6 +271,10 @@ impl ModeSandbox {
             (
                 "SANDBOX_API_BASE".into(),
                 (port_base("SANDBOX_API_BASE", 8008) + 100).to_string(),
+            ),
+            (
+                "SANDBOX_ZK_PORT".into(),
+                (port_base("SANDBOX_ZK_PORT", 2181) + 10).to_string(),
             ),
             ("SANDBOX_FORCE".into(), "1".into()),
             ("SANDBOX_TIMEOUT".into(), "90".into()),
@@ -317,7 +323,7 @@ impl ModeSandbox {
     }
 
     /// `cluster.sh ARGS` for this sandbox (it reads its recorded settings).
-    fn sh(&self, args: &[&str]) {
+    pub(crate) fn sh(&self, args: &[&str]) {
         let out = self.script(&[], args);
         assert!(
             out.status.success(),
@@ -326,17 +332,17 @@ impl ModeSandbox {
         );
     }
 
-    fn var(&self, k: &str) -> &str {
+    pub(crate) fn var(&self, k: &str) -> &str {
         self.env
             .get(k)
             .unwrap_or_else(|| panic!("{k} not in the sandbox env"))
     }
 
-    fn config(&self) -> String {
+    pub(crate) fn config(&self) -> String {
         format!("{}/node1/patroni.yml", self.dir)
     }
 
-    fn config_text(&self) -> String {
+    pub(crate) fn config_text(&self) -> String {
         std::fs::read_to_string(self.config()).unwrap()
     }
 
@@ -344,19 +350,19 @@ impl ModeSandbox {
         format!("{}/tls/{file}", self.dir)
     }
 
-    fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
+    pub(crate) fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
         let mut full = vec!["-c", config];
         full.extend_from_slice(args);
         patctl_raw(&full, None, &[])
     }
 
-    fn patctl(&self, args: &[&str]) -> Out {
+    pub(crate) fn patctl(&self, args: &[&str]) -> Out {
         self.patctl_with(&self.config(), args)
     }
 
     /// Both tools print the same and exit the same way (a few tries: LSNs move between the runs).
     #[track_caller]
-    fn assert_same(&self, args: &[&str]) -> Out {
+    pub(crate) fn assert_same(&self, args: &[&str]) -> Out {
         let cfg = self.config();
         let mut full = vec!["-c", cfg.as_str()];
         full.extend_from_slice(args);
@@ -408,7 +414,7 @@ impl Drop for ModeSandbox {
     }
 }
 
-const READ_COMMANDS: [&[&str]; 7] = [
+pub(crate) const READ_COMMANDS: [&[&str]; 7] = [
     &["list"],
     &["list", "-e"],
     &["list", "-f", "json"],
