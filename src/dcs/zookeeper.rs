@@ -354,8 +354,7 @@ impl ZooKeeper {
     /// second and says "changed" (a poll).
     pub async fn wait_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
         let root = prefix.trim_end_matches('/').to_string();
-        if let Some((path, watcher)) = self.watch.as_mut().filter(|(p, _)| *p == root) {
-            let _ = path;
+        if let Some((_, watcher)) = self.watch.as_mut().filter(|(p, _)| *p == root) {
             return Ok(tokio::time::timeout(timeout, watcher.changed())
                 .await
                 .is_ok());
@@ -363,20 +362,20 @@ impl ZooKeeper {
         let watched = self
             .run(prefix, false, |c| {
                 let root = root.clone();
-                async move { c.watch(&root, AddWatchMode::PersistentRecursive).await }
+                async move {
+                    match c.watch(&root, AddWatchMode::PersistentRecursive).await {
+                        Ok(w) => Ok(Some(w)),
+                        Err(zk::Error::Unimplemented) => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
             })
-            .await;
+            .await?;
         match watched {
-            Ok(watcher) => {
-                self.watch = Some((root, watcher));
-                Ok(true)
-            }
-            Err(e) if e.message.contains(&zk::Error::Unimplemented.to_string()) => {
-                tokio::time::sleep(timeout.min(Duration::from_secs(1))).await;
-                Ok(true)
-            }
-            Err(e) => Err(e),
+            Some(watcher) => self.watch = Some((root, watcher)),
+            None => tokio::time::sleep(timeout.min(Duration::from_secs(1))).await,
         }
+        Ok(true)
     }
 }
 
