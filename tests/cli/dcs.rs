@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use patctl::config::{self, DcsKind, DcsSettings, Settings, Sources};
-use patctl::dcs::{Dcs, Store};
+use patctl::dcs::{self, Expect, Version};
 
 use crate::common::*;
 
@@ -179,9 +179,9 @@ fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
     let key = format!("{prefix}config");
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         block_on(async {
-            let mut s = Store::connect(dcs).await.unwrap();
+            let mut s = dcs::connect(dcs).await.unwrap();
             assert!(
-                s.put(&key, "v1", Some(0)).await.unwrap(),
+                s.put(&key, "v1", Expect::Absent).await.unwrap(),
                 "create-only write of a missing key"
             );
             let (value, v1) = raw(&key).expect("key written");
@@ -190,15 +190,17 @@ fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
             assert_eq!(nodes.len(), 1);
             assert_eq!(
                 (nodes[0].key.as_str(), nodes[0].version),
-                ("config", v1),
+                ("config", Version::new(v1)),
                 "the version patctl reads is the key's revision/index"
             );
             assert!(
-                !s.put(&key, "lost", Some(0)).await.unwrap(),
+                !s.put(&key, "lost", Expect::Absent).await.unwrap(),
                 "create-only on an existing key must lose"
             );
             assert!(
-                !s.put(&key, "lost", Some(v1 + 1000)).await.unwrap(),
+                !s.put(&key, "lost", Expect::At(Version::new(v1 + 1000)))
+                    .await
+                    .unwrap(),
                 "a wrong version must lose"
             );
             assert_eq!(
@@ -206,15 +208,23 @@ fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
                 ("v1".to_string(), v1),
                 "nothing written"
             );
-            assert!(s.put(&key, "v2", Some(v1)).await.unwrap());
+            assert!(s
+                .put(&key, "v2", Expect::At(Version::new(v1)))
+                .await
+                .unwrap());
             let (value, v2) = raw(&key).unwrap();
             assert_eq!(value, "v2");
             assert!(v2 > v1);
             assert!(
-                !s.put(&key, "lost", Some(v1)).await.unwrap(),
+                !s.put(&key, "lost", Expect::At(Version::new(v1)))
+                    .await
+                    .unwrap(),
                 "the old version must lose now"
             );
-            assert!(s.put(&key, "v3 {\"x\": [1, \"&=%\"]}", None).await.unwrap());
+            assert!(s
+                .put(&key, "v3 {\"x\": [1, \"&=%\"]}", Expect::Any)
+                .await
+                .unwrap());
             assert_eq!(raw(&key).unwrap().0, "v3 {\"x\": [1, \"&=%\"]}");
             s.delete_prefix(&prefix).await.unwrap();
             assert_eq!(raw(&key), None);
@@ -223,7 +233,7 @@ fn check_cas(dcs: &DcsSettings, raw: RawGet, tag: &str) {
     }));
     if result.is_err() {
         let _ = block_on(async {
-            let mut s = Store::connect(dcs).await?;
+            let mut s = dcs::connect(dcs).await?;
             s.delete_prefix(&prefix).await
         });
     }
@@ -580,16 +590,16 @@ fn etcd_v2_three_members() {
     // A member that dies while a client is connected: the client moves on, even for a CAS write.
     let prefix = format!("/service/{}/", scratch_scope("v2fail"));
     block_on(async {
-        let mut store = Store::connect(&dcs).await.unwrap();
+        let mut store = dcs::connect(&dcs).await.unwrap();
         store.read_prefix("/service/demo/").await.unwrap();
         sb.sh(&["etcd-stop", "1"]);
         let key = format!("{prefix}k");
-        assert!(store.put(&key, "v", Some(0)).await.unwrap());
+        assert!(store.put(&key, "v", Expect::Absent).await.unwrap());
         assert_eq!(
             v2_get(&base, &[], &key).map(|(v, _)| v).as_deref(),
             Some("v")
         );
-        assert!(!store.put(&key, "w", Some(0)).await.unwrap());
+        assert!(!store.put(&key, "w", Expect::Absent).await.unwrap());
         let nodes = store.read_prefix("/service/demo/").await.unwrap();
         assert!(nodes.iter().any(|n| n.key == "members/node1"));
         store.delete_prefix(&prefix).await.unwrap();
@@ -661,18 +671,18 @@ fn etcd_v3_tls_auth_three_members_and_https_rest() {
     sb.sh(&["etcd-start", "1"]);
     let prefix = format!("/service/{}/", scratch_scope("v3fail"));
     block_on(async {
-        let mut store = Store::connect(&dcs).await.unwrap();
+        let mut store = dcs::connect(&dcs).await.unwrap();
         store.read_prefix("/service/demo/").await.unwrap();
         sb.sh(&["etcd-stop", "1"]);
         // The first call after the death is a CAS write on the broken connection: it is repeated on
         // another member (safe: a CAS that landed twice would fail its compare) and reported as won.
         let key = format!("{prefix}k");
-        assert!(store.put(&key, "v", Some(0)).await.unwrap());
+        assert!(store.put(&key, "v", Expect::Absent).await.unwrap());
         assert_eq!(
             v3_get(&eps, &envs, &key).map(|(v, _)| v).as_deref(),
             Some("v")
         );
-        assert!(!store.put(&key, "w", Some(0)).await.unwrap());
+        assert!(!store.put(&key, "w", Expect::Absent).await.unwrap());
         assert!(store
             .read_prefix("/service/demo/")
             .await
@@ -767,7 +777,7 @@ fn https_rest_api(sb: &ModeSandbox) {
     let port = port_base("SANDBOX_API_BASE", 8008) + 100 + 1;
     let node1 = Member::from_node(
         "node1",
-        1,
+        None,
         None,
         &format!(r#"{{"api_url":"https://127.0.0.1:{port}/patroni"}}"#),
     );
@@ -822,7 +832,7 @@ fn https_rest_api(sb: &ModeSandbox) {
     let server = SelfSigned::start(&sb.tls("other-ca.crt"), &sb.tls("other-ca.key"));
     let member = Member::from_node(
         "fake",
-        1,
+        None,
         None,
         &format!(r#"{{"api_url":"https://127.0.0.1:{}/"}}"#, server.port),
     );
