@@ -30,14 +30,71 @@ impl Out {
 
 static CLUSTER: RwLock<()> = RwLock::new(());
 
-/// Shared access to the sandbox cluster (read-only tests).
-pub fn read_lock() -> RwLockReadGuard<'static, ()> {
-    CLUSTER.read().unwrap_or_else(|e| e.into_inner())
+/// How to bring up what the sandbox tests need.
+const SANDBOX: &str =
+    "the sandbox cluster (bash sandbox/cluster.sh up; eval \"$(bash sandbox/cluster.sh env)\")";
+
+/// Whether a missing sandbox must fail the tests that need it instead of skipping them: under CI
+/// (`CI` set) or when `PATCTL_REQUIRE_SANDBOX` is set, so they never pass silently where it is expected.
+fn sandbox_required() -> bool {
+    ["CI", "PATCTL_REQUIRE_SANDBOX"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
-/// Exclusive access to the sandbox cluster (tests that change it).
-pub fn write_lock() -> RwLockWriteGuard<'static, ()> {
-    CLUSTER.write().unwrap_or_else(|e| e.into_inner())
+/// Whether a test can run: `present` says whether what it needs (`what`) is there. When it is not,
+/// the test is skipped with one line on stderr (written past libtest's capture so that it shows), or
+/// fails when the sandbox is required ([`sandbox_required`]). Use as `if !needs(…) { return; }`.
+#[track_caller]
+pub fn needs(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    assert!(
+        !sandbox_required(),
+        "{test} needs {what}, and CI or PATCTL_REQUIRE_SANDBOX says it must be there"
+    );
+    let _ = writeln!(std::io::stderr(), "skipped: {test} needs {what}");
+    false
+}
+
+/// Whether the sandbox is up (its settings are in the environment); see [`needs`].
+#[track_caller]
+pub fn sandbox() -> bool {
+    needs(SANDBOX, std::env::var_os("PATCTL_TEST_CONFIG").is_some())
+}
+
+/// Whether `program` runs here (installed by `sandbox/cluster.sh install`); see [`needs`].
+#[track_caller]
+pub fn installed(program: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    needs(
+        &format!("{program} (bash sandbox/cluster.sh install)"),
+        found,
+    )
+}
+
+/// Shared access to the sandbox cluster (read-only tests); `None` (the test is skipped) when the
+/// sandbox is not up.
+#[track_caller]
+pub fn read_lock() -> Option<RwLockReadGuard<'static, ()>> {
+    sandbox().then(|| CLUSTER.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Exclusive access to the sandbox cluster (tests that change it); `None` (the test is skipped) when
+/// the sandbox is not up.
+#[track_caller]
+pub fn write_lock() -> Option<RwLockWriteGuard<'static, ()>> {
+    sandbox().then(|| CLUSTER.write().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// A sandbox setting from the environment (`eval "$(sandbox/cluster.sh env)"`).

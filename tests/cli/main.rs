@@ -3,6 +3,11 @@
 //! with the real `patronictl` run on the same cluster at the same moment.
 //!
 //! Tests that change the cluster take the cluster lock for writing and leave it healthy.
+//!
+//! Without the sandbox (no `PATCTL_TEST_CONFIG` in the environment) the tests that need it are skipped,
+//! each with a `skipped: <test> needs …` line on stderr (`common::needs`); with `CI` or
+//! `PATCTL_REQUIRE_SANDBOX` set they fail instead, so they never pass silently where the sandbox is
+//! expected. Command logic is tested without any sandbox by the `hermetic` test target.
 
 mod common;
 
