@@ -10,6 +10,8 @@
 //! expected. Command logic is tested without any sandbox by the `hermetic` test target.
 
 mod common;
+#[path = "../support/fake_api.rs"]
+mod fake_api;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
