@@ -68,7 +68,7 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time zookeeper)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time tmux zookeeper)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
 # ZooKeeper from Debian's jars, run by java directly: Debian's zkServer.sh pins /etc and /var/log, and its
 # classpath has no logging backend (slf4j-simple comes with the package's dependencies).

@@ -4,8 +4,12 @@
 # (etcd + 3 Patroni/PostgreSQL nodes on 127.0.0.1, ports apart from the demo's), runs the integration
 # tests against it (comparing with the real patronictl), and stops the sandbox at the end, pass or fail.
 #
+# The tests of other modes (etcd v2, TLS, ZooKeeper) start sandboxes of their own next to it, one at a time
+# (ports: etcd and ZooKeeper +10, PostgreSQL and REST +100).
+#
 # Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
-# SANDBOX_API_BASE [8108]; TEST_ARGS are passed to `cargo test --test cli` (e.g. a test name filter).
+# SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481] (the ZooKeeper test's server listens on +10);
+# TEST_ARGS are passed to `cargo test --test cli` (e.g. a test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d "${HOME:-/root}/.cargo/bin" ]] && PATH="${HOME:-/root}/.cargo/bin:$PATH"
@@ -14,6 +18,7 @@ export SANDBOX_DIR=${SANDBOX_DIR:-/tmp/patctl-test-sandbox}
 export SANDBOX_ETCD_PORT=${SANDBOX_ETCD_PORT:-2479}
 export SANDBOX_PG_BASE=${SANDBOX_PG_BASE:-5532}
 export SANDBOX_API_BASE=${SANDBOX_API_BASE:-8108}
+export SANDBOX_ZK_PORT=${SANDBOX_ZK_PORT:-2481}
 export SANDBOX_FORCE=1
 
 step() { printf '\n==> %s\n' "$*" >&2; }

@@ -213,7 +213,7 @@ mod tests {
     fn url_replaces_path() {
         let m = Member::from_node(
             "n",
-            1,
+            None,
             None,
             r#"{"api_url":"https://10.0.0.1:8008/patroni?x=1"}"#,
         );
@@ -225,7 +225,7 @@ mod tests {
             Api::url(&m, "").unwrap(),
             "https://10.0.0.1:8008/patroni?x=1"
         );
-        let none = Member::from_node("n", 1, None, "{}");
+        let none = Member::from_node("n", None, None, "{}");
         assert!(Api::url(&none, "x").is_none());
     }
 }

@@ -167,25 +167,31 @@ pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
 /// Load the configuration and run the command.
 pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
     let mut ctx = Context::new(&cli, ui)?;
-    match cli.command {
-        Command::List(a) => commands::list::cmd_list(&mut ctx, a).await,
-        Command::Topology(a) => commands::list::cmd_topology(&mut ctx, a).await,
-        Command::ShowConfig(a) => commands::config::cmd_show_config(&mut ctx, a).await,
-        Command::EditConfig(a) => commands::config::cmd_edit_config(&mut ctx, a).await,
-        Command::History(a) => commands::history::cmd_history(&mut ctx, a).await,
-        Command::Switchover(a) => commands::switchover::cmd_switchover(&mut ctx, a).await,
-        Command::Failover(a) => commands::switchover::cmd_failover(&mut ctx, a).await,
-        Command::Pause(a) => commands::pause::cmd_pause(&mut ctx, a).await,
-        Command::Resume(a) => commands::pause::cmd_resume(&mut ctx, a).await,
-        Command::Restart(a) => commands::members::cmd_restart(&mut ctx, a).await,
-        Command::Reinit(a) => commands::members::cmd_reinit(&mut ctx, a).await,
-        Command::Reload(a) => commands::members::cmd_reload(&mut ctx, a).await,
-        Command::Flush(a) => commands::members::cmd_flush(&mut ctx, a).await,
-        Command::Remove(a) => commands::remove::cmd_remove(&mut ctx, a).await,
-        Command::Dsn(a) => commands::query::cmd_dsn(&mut ctx, a).await,
-        Command::Query(a) => commands::query::cmd_query(&mut ctx, a).await,
-        Command::Version(a) => commands::version::cmd_version(&mut ctx, a).await,
-        Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(&mut ctx, a).await,
-        Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(&mut ctx, a).await,
+    run_command(&mut ctx, cli.command).await
+}
+
+/// Run one command in a context: the one dispatch match. Tests call it in-process after giving the
+/// context a store of their own ([`Context::set_dcs`]).
+pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> {
+    match command {
+        Command::List(a) => commands::list::cmd_list(ctx, a).await,
+        Command::Topology(a) => commands::list::cmd_topology(ctx, a).await,
+        Command::ShowConfig(a) => commands::config::cmd_show_config(ctx, a).await,
+        Command::EditConfig(a) => commands::config::cmd_edit_config(ctx, a).await,
+        Command::History(a) => commands::history::cmd_history(ctx, a).await,
+        Command::Switchover(a) => commands::switchover::cmd_switchover(ctx, a).await,
+        Command::Failover(a) => commands::switchover::cmd_failover(ctx, a).await,
+        Command::Pause(a) => commands::pause::cmd_pause(ctx, a).await,
+        Command::Resume(a) => commands::pause::cmd_resume(ctx, a).await,
+        Command::Restart(a) => commands::members::cmd_restart(ctx, a).await,
+        Command::Reinit(a) => commands::members::cmd_reinit(ctx, a).await,
+        Command::Reload(a) => commands::members::cmd_reload(ctx, a).await,
+        Command::Flush(a) => commands::members::cmd_flush(ctx, a).await,
+        Command::Remove(a) => commands::remove::cmd_remove(ctx, a).await,
+        Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
+        Command::Query(a) => commands::query::cmd_query(ctx, a).await,
+        Command::Version(a) => commands::version::cmd_version(ctx, a).await,
+        Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
+        Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,
     }
 }

@@ -5,14 +5,13 @@
 //! The DCS is asked with a one-second budget; when it does not answer, there are simply no
 //! candidates (never a hang, never an error on the terminal).
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::time::Duration;
 
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::config::{self, Settings, Sources};
-use crate::dcs::{Dcs, Store};
+use crate::dcs::{Dcs, Layout};
 use crate::model::Cluster;
 
 const BUDGET: Duration = Duration::from_secs(1);
@@ -125,7 +124,7 @@ fn settings(words: &[String]) -> Option<Settings> {
 }
 
 /// Run one DCS read for completion, within the budget; `None` on any failure.
-fn with_dcs<T>(f: impl AsyncFnOnce(&mut Store, &Settings) -> Option<T>) -> Option<T> {
+fn with_dcs<T>(f: impl AsyncFnOnce(&mut Dcs, &Settings) -> Option<T>) -> Option<T> {
     let words = words();
     let settings = settings(&words)?;
     let dcs_settings = settings.dcs().ok()?.clone();
@@ -135,8 +134,9 @@ fn with_dcs<T>(f: impl AsyncFnOnce(&mut Store, &Settings) -> Option<T>) -> Optio
         .ok()?;
     let out = rt.block_on(async {
         tokio::time::timeout(BUDGET, async {
-            let mut store = Store::connect(&dcs_settings).await.ok()?;
-            f(&mut store, &settings).await
+            let layout = Layout::of(&settings);
+            let mut dcs = Dcs::connect(&dcs_settings, layout).await.ok()?;
+            f(&mut dcs, &settings).await
         })
         .await
         .ok()
@@ -152,31 +152,18 @@ fn candidates(names: impl IntoIterator<Item = String>) -> Vec<CompletionCandidat
 
 /// Cluster names: the scopes under the namespace.
 pub fn cluster_names() -> Vec<CompletionCandidate> {
-    let names = with_dcs(async |store, settings| {
-        let ns = settings.cluster_prefix("", None);
-        let ns = ns.trim_end_matches('/').to_string() + "/";
-        let nodes = store.read_prefix(&ns).await.ok()?;
-        let scopes: BTreeSet<String> = nodes
-            .iter()
-            .filter_map(|n| n.key.split('/').next().map(String::from))
-            .filter(|s| !s.is_empty())
-            .collect();
-        Some(scopes)
-    });
+    let names = with_dcs(async |dcs, _| dcs.scopes().await.ok());
     candidates(names.unwrap_or_default())
 }
 
 fn current_cluster(filter: fn(&Cluster) -> Vec<String>) -> Vec<CompletionCandidate> {
     let words = words();
-    let names = with_dcs(async |store, settings| {
+    let names = with_dcs(async |dcs, settings| {
         let scope = positionals(&words)
             .into_iter()
             .next()
             .or_else(|| settings.scope.clone())?;
-        let cluster = store
-            .get_cluster(&settings.cluster_prefix(&scope, None), false)
-            .await
-            .ok()?;
+        let cluster = dcs.get_cluster(&scope, None).await.ok()?;
         Some(filter(&cluster))
     });
     candidates(names.unwrap_or_default())

@@ -888,24 +888,6 @@ impl Settings {
     pub fn dcs(&self) -> Result<&DcsSettings> {
         self.dcs.as_ref().map_err(|e| Error::usage(e.clone()))
     }
-
-    /// The DCS base path of a cluster: `/<namespace>/<scope>` with runs of `/` collapsed, plus `/<group>` for Citus.
-    pub fn cluster_prefix(&self, scope: &str, group: Option<i64>) -> String {
-        let mut p = format!("/{}/{}", self.namespace, scope);
-        if let Some(g) = group {
-            p.push_str(&format!("/{g}"));
-        }
-        let mut out = String::with_capacity(p.len() + 1);
-        for c in p.chars() {
-            if !(c == '/' && out.ends_with('/')) {
-                out.push(c);
-            }
-        }
-        if !out.ends_with('/') {
-            out.push('/');
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -956,7 +938,7 @@ mod tests {
         let s = load_with_env(&srcs(f.to_str(), None), &env).unwrap();
         assert_eq!(s.scope.as_deref(), Some("b"));
         assert_eq!(s.rest.auth, Some(("e".into(), "p".into())));
-        assert_eq!(s.cluster_prefix("b", None), "/ns/b/");
+        assert_eq!(crate::dcs::Layout::of(&s).cluster_dir("b", None), "/ns/b/");
         assert_eq!(s.dcs().unwrap().endpoints, vec!["http://127.0.0.1:2379"]);
         assert_eq!(s.dcs().unwrap().kind, DcsKind::Etcd3);
 

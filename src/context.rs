@@ -1,11 +1,14 @@
 //! The context every command runs in: the resolved configuration, the terminal, and the DCS and REST
 //! clients, connected on first use (so `version` without a cluster never touches the network).
 //! Mirrors patronictl's `ctl` group callback plus its cached `get_dcs` / `request_patroni`.
+//!
+//! Tests run commands in-process by giving the context a store of their own ([`Context::set_dcs`],
+//! e.g. [`Dcs::memory`]) before running a command.
 
 use crate::api::Api;
 use crate::cli::Cli;
 use crate::config::{self, Settings, Sources};
-use crate::dcs::Store;
+use crate::dcs::{Dcs, Layout};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::Ui;
@@ -16,7 +19,7 @@ pub struct Context<'a> {
     pub settings: Settings,
     /// The terminal.
     pub ui: &'a Ui,
-    dcs: Option<Store>,
+    dcs: Option<Dcs>,
     api: Option<Api>,
 }
 
@@ -38,13 +41,18 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// The DCS client, connecting on first use.
-    pub async fn dcs(&mut self) -> Result<&mut Store> {
+    /// The DCS, connecting on first use.
+    pub async fn dcs(&mut self) -> Result<&mut Dcs> {
         if self.dcs.is_none() {
             let s = self.settings.dcs()?.clone();
-            self.dcs = Some(Store::connect(&s).await?);
+            self.dcs = Some(Dcs::connect(&s, Layout::of(&self.settings)).await?);
         }
         Ok(self.dcs.as_mut().expect("connected above"))
+    }
+
+    /// Use this store instead of connecting to the configured one (tests).
+    pub fn set_dcs(&mut self, dcs: Dcs) {
+        self.dcs = Some(dcs);
     }
 
     /// The REST client, built on first use.
@@ -60,22 +68,10 @@ impl<'a> Context<'a> {
         self.settings.citus || group.is_some()
     }
 
-    /// The DCS prefix of a cluster (`/<namespace>/<scope>/[<group>/]`).
-    pub fn prefix(&self, name: &str, group: Option<i64>) -> String {
-        let g = if self.settings.citus && group.is_none() {
-            None
-        } else {
-            group
-        };
-        self.settings.cluster_prefix(name, g)
-    }
-
     /// Read a cluster, as patronictl's `get_dcs(name, group).get_cluster()`. Without `--group` on a
-    /// Citus cluster the whole prefix is read and split into coordinator and workers.
+    /// Citus cluster the whole scope is read and split into coordinator and workers.
     pub async fn cluster(&mut self, name: &str, group: Option<i64>) -> Result<Cluster> {
-        let mpp = self.settings.citus && group.is_none();
-        let prefix = self.prefix(name, group);
-        self.dcs().await?.get_cluster(&prefix, mpp).await
+        self.dcs().await?.get_cluster(name, group).await
     }
 
     /// The cluster name: the argument, else `scope` from the configuration.

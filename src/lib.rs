@@ -3,7 +3,7 @@
 //! The pipeline is the one of the model Rust CLIs: parse the command line (no I/O), load the
 //! configuration, run one command on a current-thread tokio runtime, and map the result to an exit
 //! code at one boundary ([`error::Exit`]). Commands live in [`commands`], one file per family; the DCS
-//! back ends behind [`dcs::Dcs`]; the REST client in [`api`]; everything printed goes through [`output`].
+//! store behind [`dcs::Dcs`]; the REST client in [`api`]; everything printed goes through [`output`].
 
 pub mod api;
 pub mod cli;

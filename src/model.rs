@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::dcs::Version;
+
 /// One key read from the DCS, with the version used for compare-and-swap.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -14,8 +16,8 @@ pub struct Node {
     pub key: String,
     /// The raw value.
     pub value: String,
-    /// etcd3 `mod_revision` or etcd2 `modifiedIndex`.
-    pub version: i64,
+    /// The key's version as read (opaque; for compare-and-swap).
+    pub version: Version,
     /// etcd3 lease id or etcd2 TTL, when set.
     pub session: Option<i64>,
 }
@@ -25,8 +27,8 @@ pub struct Node {
 pub struct Member {
     /// The member name.
     pub name: String,
-    /// Version of the member key.
-    pub version: i64,
+    /// Version of the member key (`None` for a member made up from the leader key alone).
+    pub version: Option<Version>,
     /// Lease or TTL of the member key.
     pub session: Option<i64>,
     /// The member JSON (empty when unparsable).
@@ -34,10 +36,10 @@ pub struct Member {
 }
 
 /// The `failover` key.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Failover {
     /// Version of the key, for compare-and-swap.
-    pub version: i64,
+    pub version: Version,
     /// The leader to switch over from.
     pub leader: Option<String>,
     /// The candidate (stored as `member`).
@@ -50,11 +52,11 @@ pub struct Failover {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     /// Version of the key, for compare-and-swap.
-    pub version: i64,
+    pub version: Version,
     /// The configuration; `{}` when the stored value is not a JSON object.
     pub data: Map<String, Value>,
-    /// 0 when the stored value was not valid, as in Patroni's `modify_version`.
-    pub modify_version: i64,
+    /// Whether the stored value was a JSON object (Patroni's `modify_version` is 0 when not).
+    pub valid: bool,
     /// The stored text, byte for byte.
     pub raw: String,
 }
@@ -63,7 +65,7 @@ pub struct ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SyncState {
     /// Version of the key.
-    pub version: i64,
+    pub version: Option<Version>,
     /// The leader that wrote it.
     pub leader: Option<String>,
     /// The synchronous standbys.
@@ -78,7 +80,7 @@ pub struct Cluster {
     /// The dynamic configuration, when the key exists.
     pub config: Option<ClusterConfig>,
     /// The leader key's value (a member name) and its version.
-    pub leader: Option<(String, i64)>,
+    pub leader: Option<(String, Version)>,
     /// Members in DCS key order.
     pub members: Vec<Member>,
     /// The cluster LSN (`status.optime`, legacy `optime/leader`), 0 when unknown.
@@ -95,7 +97,12 @@ pub struct Cluster {
 
 impl Member {
     /// Parse a member value: JSON object, or the legacy `postgres://…?application_name=<api_url>` form.
-    pub fn from_node(name: &str, version: i64, session: Option<i64>, value: &str) -> Member {
+    pub fn from_node(
+        name: &str,
+        version: Option<Version>,
+        session: Option<i64>,
+        value: &str,
+    ) -> Member {
         let data = if value.starts_with("postgres") {
             let mut m = Map::new();
             let (conn, api) = match value.split_once('?') {
@@ -293,14 +300,14 @@ impl Cluster {
             match n.key.as_str() {
                 "initialize" => c.initialize = Some(n.value.clone()),
                 "config" => {
-                    let (data, modify_version) = match serde_json::from_str::<Value>(&n.value) {
-                        Ok(Value::Object(m)) => (m, n.version),
-                        _ => (Map::new(), 0),
+                    let (data, valid) = match serde_json::from_str::<Value>(&n.value) {
+                        Ok(Value::Object(m)) => (m, true),
+                        _ => (Map::new(), false),
                     };
                     c.config = Some(ClusterConfig {
                         version: n.version,
                         data,
-                        modify_version,
+                        valid,
                         raw: n.value.clone(),
                     });
                 }
@@ -323,8 +330,12 @@ impl Cluster {
                 key => {
                     if let Some(name) = key.strip_prefix("members/") {
                         if !name.is_empty() && !name.contains('/') {
-                            c.members
-                                .push(Member::from_node(name, n.version, n.session, &n.value));
+                            c.members.push(Member::from_node(
+                                name,
+                                Some(n.version),
+                                n.session,
+                                &n.value,
+                            ));
                         }
                     }
                 }
@@ -339,17 +350,11 @@ impl Cluster {
         let mut groups: std::collections::BTreeMap<i64, Vec<Node>> = Default::default();
         for n in nodes {
             if let Some((g, rest)) = n.key.split_once('/') {
-                if g == "0"
-                    || (!g.starts_with('0')
-                        && !g.is_empty()
-                        && g.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    if let Ok(gi) = g.parse::<i64>() {
-                        groups.entry(gi).or_default().push(Node {
-                            key: rest.to_string(),
-                            ..n.clone()
-                        });
-                    }
+                if let Some(gi) = crate::dcs::Layout::parse_group(g) {
+                    groups.entry(gi).or_default().push(Node {
+                        key: rest.to_string(),
+                        ..n.clone()
+                    });
                 }
             }
         }
@@ -366,10 +371,7 @@ impl Cluster {
 
     /// The dynamic config, only when it is valid (Patroni ignores an invalid config key).
     pub fn valid_config(&self) -> Option<&Map<String, Value>> {
-        self.config
-            .as_ref()
-            .filter(|c| c.modify_version != 0)
-            .map(|c| &c.data)
+        self.config.as_ref().filter(|c| c.valid).map(|c| &c.data)
     }
 
     fn config_value(&self, key: &str) -> Option<&Value> {
@@ -474,7 +476,7 @@ fn parse_status(value: &str) -> u64 {
     }
 }
 
-fn parse_failover(version: i64, value: &str) -> Option<Failover> {
+fn parse_failover(version: Version, value: &str) -> Option<Failover> {
     let data = match serde_json::from_str::<Value>(value) {
         Ok(Value::Object(m)) => m,
         Ok(_) => Map::new(),
@@ -507,7 +509,8 @@ fn parse_failover(version: i64, value: &str) -> Option<Failover> {
     (f.leader.is_some() || f.candidate.is_some()).then_some(f)
 }
 
-fn parse_sync(version: i64, value: &str) -> SyncState {
+fn parse_sync(version: Version, value: &str) -> SyncState {
+    let version = Some(version);
     match serde_json::from_str::<Value>(value) {
         Ok(Value::Object(m)) => {
             let leader = m
@@ -551,7 +554,7 @@ mod tests {
         Node {
             key: key.into(),
             value: value.into(),
-            version,
+            version: Version::new(version),
             session: None,
         }
     }
@@ -640,7 +643,7 @@ mod tests {
 
     #[test]
     fn nofailover_rules() {
-        let m = |tags: &str| Member::from_node("x", 1, None, &format!(r#"{{"tags":{tags}}}"#));
+        let m = |tags: &str| Member::from_node("x", None, None, &format!(r#"{{"tags":{tags}}}"#));
         assert!(m(r#"{"nofailover":true}"#).nofailover());
         assert!(!m(r#"{"nofailover":false,"failover_priority":0}"#).nofailover());
         assert!(m(r#"{"failover_priority":0}"#).nofailover());

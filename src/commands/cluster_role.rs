@@ -15,7 +15,6 @@ use serde_json::{json, Map, Value};
 
 use super::members_table;
 use crate::context::Context;
-use crate::dcs::Dcs;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::members::Format;
@@ -206,7 +205,6 @@ async fn wait_for_role(
     old_leader: &str,
     change: &Change,
 ) -> Result<Cluster> {
-    let prefix = ctx.prefix(name, None);
     let started = Instant::now();
     let mut last_line: Option<(String, Instant)> = None;
     loop {
@@ -242,7 +240,7 @@ async fn wait_for_role(
         let nap = left.min(Duration::from_secs(1));
         let woke = Instant::now();
         let waited = match ctx.dcs().await {
-            Ok(dcs) => dcs.wait_for_change(&prefix, nap).await,
+            Ok(dcs) => dcs.wait_for_change(name, None, nap).await,
             Err(e) => Err(e),
         };
         waited.map_err(|e| requested_but_unknown(e, change))?;

@@ -21,6 +21,7 @@ use clap::Args;
 use serde_json::{Map, Value};
 
 use crate::context::Context;
+use crate::dcs::{self, Expect};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::{diff, pyjson, pyyaml};
@@ -128,14 +129,21 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
     if !args.force && !ctx.ui.confirm("Apply these changes?")? {
         return Ok(());
     }
-    let key = format!("{}config", ctx.prefix(&name, group));
     let value = pyjson::dumps_compact(&Value::Object(changed));
-    let written =
-        crate::dcs::Dcs::put(ctx.dcs().await?, &key, &value, Some(config.version)).await?;
-    if !written {
-        return Err(Error::conflict(
-            "Config modification aborted due to concurrent changes",
-        ));
+    let expect = Expect::At(config.version);
+    match ctx
+        .dcs()
+        .await?
+        .set_config(&name, group, &value, expect)
+        .await
+    {
+        // patronictl's message, which scripts may look for.
+        Err(e) if dcs::is_conflict(&e) => {
+            return Err(Error::conflict(
+                "Config modification aborted due to concurrent changes",
+            ))
+        }
+        r => r?,
     }
     ctx.ui.line("Configuration changed");
     Ok(())

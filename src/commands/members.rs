@@ -18,7 +18,7 @@ use super::fanout::{in_parallel, Job};
 use super::{members_table, Role};
 use crate::api::{Api, Failure, FailureKind, Response};
 use crate::context::Context;
-use crate::dcs::Dcs;
+use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::{truthy, Cluster, Member};
 use crate::output::members::Format;
@@ -742,20 +742,11 @@ async fn flush_switchover(ctx: &mut Context<'_>, args: &FlushArgs) -> Result<()>
         crate::time::timestamp(6),
         args.cluster_name
     ));
-    // Without --group on Citus the failover key read is the coordinator's (group 0).
-    let group = args.group.or(ctx.settings.citus.then_some(0));
-    let key = format!(
-        "{}failover",
-        ctx.settings.cluster_prefix(&args.cluster_name, group)
-    );
-    let version = failover.version;
-    if ctx.dcs().await?.put(&key, "{}", Some(version)).await? {
-        Ok(())
-    } else {
-        Err(Error::conflict(format!(
-            "{key} changed since it was read; the scheduled switchover was not flushed"
-        )))
-    }
+    let expect = Expect::At(failover.version);
+    ctx.dcs()
+        .await?
+        .set_failover(&args.cluster_name, args.group, "{}", expect)
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1108,7 +1099,7 @@ mod tests {
 
     #[test]
     fn waiter_needs_a_real_restart() {
-        let m = Member::from_node("n", 1, None, "{}");
+        let m = Member::from_node("n", None, None, "{}");
         let base = Baseline {
             state: Some("running".into()),
             start_time: Some("t0".into()),
@@ -1139,7 +1130,7 @@ mod tests {
             Cluster::from_nodes(&[crate::model::Node {
                 key: "config".into(),
                 value: cfg.into(),
-                version: 3,
+                version: crate::dcs::Version::new(3),
                 session: None,
             }])
         };

@@ -132,8 +132,12 @@ impl Watch {
         }
     }
 
-    /// Wait for the next round; `false` when there is none (no watch and the first round ran).
+    /// Wait for the next round; `false` when there is none (no watch and the first round ran, or
+    /// nobody reads stdout any more).
     pub async fn next(&mut self, ctx: &Context<'_>) -> bool {
+        if ctx.ui.stdout_closed() {
+            return false;
+        }
         match (self.started, self.interval) {
             (None, _) => {}
             (Some(_), None) => return false,

@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 
 use crate::api::FailureKind;
 use crate::context::Context;
-use crate::dcs::Dcs;
 use crate::error::{Error, Exit, Result};
 use crate::model::{truthy, Cluster, Member};
 
@@ -160,7 +159,6 @@ async fn wait_until_applied(
     let loop_wait = u64::try_from(old.loop_wait()).unwrap_or(10).max(1);
     let limit = Duration::from_secs(2 * loop_wait + 5);
     let start = Instant::now();
-    let prefix = ctx.prefix(name, group);
     loop {
         let cluster = ctx.cluster(name, group).await?;
         let remaining: Vec<&str> = cluster
@@ -199,6 +197,6 @@ async fn wait_until_applied(
         }
         // Wake on the next change under the prefix, but re-read at least every second.
         let step = left.min(Duration::from_secs(1));
-        ctx.dcs().await?.wait_for_change(&prefix, step).await?;
+        ctx.dcs().await?.wait_for_change(name, group, step).await?;
     }
 }

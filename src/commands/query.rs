@@ -826,7 +826,7 @@ mod tests {
     fn conn_kwargs_from_url() {
         let m = Member::from_node(
             "n",
-            1,
+            None,
             None,
             r#"{"conn_url":"postgres://127.0.0.1:5933/postgres"}"#,
         );
@@ -847,7 +847,7 @@ mod tests {
             urlparse("postgres://Host"),
             Some((Some("host".into()), None, String::new()))
         );
-        assert!(conn_kwargs(&Member::from_node("n", 1, None, "{}")).is_none());
+        assert!(conn_kwargs(&Member::from_node("n", None, None, "{}")).is_none());
     }
 
     #[test]

@@ -10,7 +10,6 @@ use clap::Args;
 
 use super::members_table;
 use crate::context::Context;
-use crate::dcs::Dcs;
 use crate::error::{Error, Result};
 use crate::output::members::Format;
 
@@ -88,6 +87,5 @@ pub async fn cmd_remove(ctx: &mut Context<'_>, args: RemoveArgs) -> Result<()> {
             ));
         }
     }
-    let prefix = ctx.prefix(name, args.group);
-    ctx.dcs().await?.delete_prefix(&prefix).await
+    ctx.dcs().await?.delete_cluster(name, args.group).await
 }

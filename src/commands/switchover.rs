@@ -188,7 +188,7 @@ impl Plan {
                 self.cluster
                     .leader_member()
                     .cloned()
-                    .unwrap_or_else(|| Member::from_node(l, -1, None, "{}")),
+                    .unwrap_or_else(|| Member::from_node(l, None, None, "{}")),
             ),
             None => self.wanted().and_then(|c| self.cluster.member(c).cloned()),
         }

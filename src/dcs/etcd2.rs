@@ -11,8 +11,10 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use async_trait::async_trait;
+
 use super::etcd3::unsure;
-use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
+use super::{fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -292,10 +294,11 @@ fn walk(node: &Value, prefix: &str, out: &mut Vec<Node>) {
         out.push(Node {
             key: rel.to_string(),
             value: value.to_string(),
-            version: node
-                .get("modifiedIndex")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
+            version: Version::new(
+                node.get("modifiedIndex")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0),
+            ),
             session: node.get("ttl").and_then(Value::as_i64),
         });
     }
@@ -316,7 +319,8 @@ fn etcd_error(answer: &Answer) -> Error {
     }
 }
 
-impl Dcs for Etcd2 {
+#[async_trait]
+impl KeyValue for Etcd2 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let path = prefix.trim_end_matches('/');
         let q = [
@@ -339,18 +343,18 @@ impl Dcs for Etcd2 {
         Ok(out)
     }
 
-    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
+    async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
         let mut form = vec![("value", value.to_string())];
-        match version {
-            Some(0) => form.push(("prevExist", "false".to_string())),
-            Some(v) => form.push(("prevIndex", v.to_string())),
-            None => {}
+        match expect {
+            Expect::Absent => form.push(("prevExist", "false".to_string())),
+            Expect::At(v) => form.push(("prevIndex", v.raw().to_string())),
+            Expect::Any => {}
         }
         let answer = self.send(Method::PUT, key, &[], Some(&form)).await?;
         let won = match answer.status {
             s if s.is_success() => true,
             StatusCode::PRECONDITION_FAILED => false,
-            StatusCode::NOT_FOUND if version.is_some() => false,
+            StatusCode::NOT_FOUND if expect != Expect::Any => false,
             _ => return Err(etcd_error(&answer)),
         };
         if won || !self.resent {
@@ -415,5 +419,12 @@ impl Dcs for Etcd2 {
                 "DCS unreachable at {ep} ({why})"
             ))),
         }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "etcd v2 at {}",
+            self.order.first().map_or("", String::as_str)
+        )
     }
 }

@@ -14,7 +14,9 @@ use etcd_client::{
     TlsOptions, Txn, TxnOp, WatchOptions,
 };
 
-use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
+use async_trait::async_trait;
+
+use super::{fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -266,9 +268,13 @@ impl Etcd3 {
     /// writes, whose compare fails if a first try landed); `self.resent` tells whether a try that may
     /// have reached etcd was repeated. A `write` that may have landed and could not be repeated anywhere
     /// ends as "outcome unknown", not as "unreachable".
-    async fn call<T, F>(&mut self, what: &str, write: bool, mut op: F) -> Result<T>
+    ///
+    /// `op` gets its own handle on the connection (a cheap clone) so that its future owns what it uses
+    /// and is `Send`, as [`KeyValue`]'s boxed futures must be.
+    async fn call<T, F, Fut>(&mut self, what: &str, write: bool, mut op: F) -> Result<T>
     where
-        F: AsyncFnMut(&mut Client) -> std::result::Result<T, etcd_client::Error>,
+        F: FnMut(Client) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
     {
         self.resent = false;
         let mut maybe_sent = false;
@@ -281,7 +287,7 @@ impl Etcd3 {
                 return Err(unsure(e, write && maybe_sent, what));
             };
             tried.push(self.current.clone());
-            let miss = match tokio::time::timeout(budget, op(&mut self.client)).await {
+            let miss = match tokio::time::timeout(budget, op(self.client.clone())).await {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) => classify(&e, self.connector.user.as_ref()),
                 Err(_) => Miss::MaybeSent(Attempts::no_answer(budget)),
@@ -338,10 +344,11 @@ impl Etcd3 {
     }
 }
 
-impl Dcs for Etcd3 {
+#[async_trait]
+impl KeyValue for Etcd3 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let resp = self
-            .call("range read", false, async |c: &mut Client| {
+            .call("range read", false, move |mut c: Client| async move {
                 c.get(prefix, Some(GetOptions::new().with_prefix())).await
             })
             .await?;
@@ -354,33 +361,33 @@ impl Dcs for Etcd3 {
                 Some(Node {
                     key: rel,
                     value: String::from_utf8_lossy(kv.value()).into_owned(),
-                    version: kv.mod_revision(),
+                    version: Version::new(kv.mod_revision()),
                     session: (kv.lease() != 0).then_some(kv.lease()),
                 })
             })
             .collect())
     }
 
-    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
-        match version {
-            None => {
-                self.call("write", true, async |c: &mut Client| {
+    async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
+        match expect {
+            Expect::Any => {
+                self.call("write", true, move |mut c: Client| async move {
                     c.put(key, value, None).await.map(|_| true)
                 })
                 .await
             }
-            Some(v) => {
-                let cmp = if v == 0 {
-                    Compare::create_revision(key, CompareOp::Equal, 0)
-                } else {
-                    Compare::mod_revision(key, CompareOp::Equal, v)
+            Expect::Absent | Expect::At(_) => {
+                let cmp = match expect {
+                    Expect::At(v) => Compare::mod_revision(key, CompareOp::Equal, v.raw()),
+                    _ => Compare::create_revision(key, CompareOp::Equal, 0),
                 };
                 let txn = Txn::new()
                     .when([cmp])
                     .and_then([TxnOp::put(key, value, None)]);
                 let won = self
-                    .call("compare-and-swap write", true, async |c: &mut Client| {
-                        c.txn(txn.clone()).await.map(|r| r.succeeded())
+                    .call("compare-and-swap write", true, move |mut c: Client| {
+                        let txn = txn.clone();
+                        async move { c.txn(txn).await.map(|r| r.succeeded()) }
                     })
                     .await?;
                 if won || !self.resent {
@@ -389,7 +396,9 @@ impl Dcs for Etcd3 {
                 // A repeated CAS that lost may have lost against its own first try: it won if the key
                 // now holds what we wrote.
                 let now = self
-                    .call("read", false, async |c: &mut Client| c.get(key, None).await)
+                    .call("read", false, move |mut c: Client| async move {
+                        c.get(key, None).await
+                    })
                     .await?;
                 Ok(now.kvs().first().map(|kv| kv.value()) == Some(value.as_bytes()))
             }
@@ -397,7 +406,7 @@ impl Dcs for Etcd3 {
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
-        self.call("delete", true, async |c: &mut Client| {
+        self.call("delete", true, move |mut c: Client| async move {
             c.delete(prefix, Some(DeleteOptions::new().with_prefix()))
                 .await
                 .map(|_| ())
@@ -407,7 +416,7 @@ impl Dcs for Etcd3 {
 
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
         let mut stream = self
-            .call("watch", false, async |c: &mut Client| {
+            .call("watch", false, move |mut c: Client| async move {
                 c.watch(prefix, Some(WatchOptions::new().with_prefix()))
                     .await
             })
@@ -433,5 +442,9 @@ impl Dcs for Etcd3 {
                 }
             }
         }
+    }
+
+    fn describe(&self) -> String {
+        format!("etcd v3 at {}", self.current)
     }
 }

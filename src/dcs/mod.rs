@@ -1,99 +1,254 @@
-//! The distributed configuration store, behind one trait.
+//! The distributed configuration store, at the level patronictl uses it.
 //!
-//! patronictl reads the whole cluster prefix in one linearizable (quorum) read, writes `config` and
-//! `failover` with compare-and-swap on the key's version, and deletes the prefix for `remove`. Every
-//! back end here offers exactly those operations, each bounded by the configured timeout.
+//! Mirrors Patroni's `AbstractDCS` as patronictl drives it: read a cluster (and, on Citus, its groups)
+//! in one linearizable read, list the scopes of a namespace, write the `config` and `failover` keys
+//! with compare-and-swap on the version read, delete a cluster, and wait for a change (a watch where the
+//! back end has one). Commands use [`Dcs`] only: they never see a key or a path.
+//!
+//! Two layers:
+//! - [`KeyValue`]: what a back end offers, on absolute keys, each call bounded by the configured
+//!   timeout ([`Etcd3`], [`Etcd2`], [`ZooKeeper`], and [`memory::Memory`] for tests).
+//! - [`Dcs`]: the cluster-level store, a [`KeyValue`] plus the [`Layout`] of the keys
+//!   (`/<namespace>/<scope>/[<group>/]…`, in [`layout`]), shared by every key-value back end.
+//!
+//! Adding a back end touches its own file and one registration: implement [`KeyValue`] in
+//! `src/dcs/<name>.rs`, add its `mod` line here and one arm to the `match` in [`connect`] (and the
+//! configuration that selects it). Nothing in `commands/` changes.
 
 mod etcd2;
 mod etcd3;
+pub mod layout;
+pub mod memory;
 pub mod zookeeper;
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use crate::config::{DcsKind, DcsSettings};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::model::{Cluster, Node};
 
 pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
+pub use layout::Layout;
+pub use memory::Memory;
 pub use zookeeper::ZooKeeper;
 
-/// What a DCS back end must offer. Keys are absolute paths (`/service/demo/config`).
-#[allow(async_fn_in_trait)]
-pub trait Dcs {
-    /// Read every key under `prefix` (which ends in `/`), keys returned relative to it.
+/// The version of a key as read, for compare-and-swap: etcd v3 `mod_revision`, etcd v2
+/// `modifiedIndex`, a znode's `stat.version`. Opaque: only the back end that produced it gives it a
+/// meaning, and only equality is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Version(i64);
+
+impl Version {
+    /// Wrap a back end's raw version number.
+    pub fn new(raw: i64) -> Version {
+        Version(raw)
+    }
+
+    /// The raw number, for the back end that made it.
+    pub fn raw(self) -> i64 {
+        self.0
+    }
+}
+
+/// What a write expects to find, for compare-and-swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Write whatever is there.
+    Any,
+    /// Write only if the key does not exist.
+    Absent,
+    /// Write only if the key still has this version.
+    At(Version),
+}
+
+/// What a DCS back end must offer. Keys are absolute paths (`/service/demo/config`); the layout of
+/// those keys is [`Layout`]'s business, not the back end's. Every call is bounded by the configured
+/// timeout; an unreachable store is [`Exit::Unreachable`], a write whose outcome is unknown
+/// [`Exit::Unknown`].
+///
+/// An `async_trait` so that [`Dcs`] can hold any back end as a `Box<dyn KeyValue>` (native async
+/// trait methods are not dyn-compatible).
+#[async_trait]
+pub trait KeyValue: Send {
+    /// Read every key under `prefix` (which ends in `/`), keys returned relative to it, sorted.
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>>;
-    /// Write `value` to `key`. With `Some(version)` the write happens only if the key's version is still
-    /// `version` (0 = the key must not exist); returns `false` when that check failed.
-    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool>;
-    /// Delete every key under `prefix`.
+    /// Write `value` to `key` if `expect` holds; returns `false` when it did not (nothing written).
+    async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool>;
+    /// Delete every key under `prefix` (which ends in `/`).
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()>;
     /// Wait until something under `prefix` changes or `timeout` passes (a watch, not a poll, where
     /// the back end can). Returns `true` on a change.
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool>;
+    /// What this is connected to, for messages (`etcd v3 at http://127.0.0.1:2379`).
+    fn describe(&self) -> String;
 }
 
-/// The configured back end.
-pub enum Store {
-    /// etcd v3 over gRPC.
-    Etcd3(Box<Etcd3>),
-    /// etcd v2 over HTTP.
-    Etcd2(Etcd2),
-    /// ZooKeeper.
-    Zookeeper(Box<ZooKeeper>),
+/// A key of a cluster that commands write, named by its role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Config,
+    Failover,
 }
 
-impl Store {
-    /// Connect to the DCS named in the settings.
-    pub async fn connect(settings: &DcsSettings) -> Result<Store> {
-        Ok(match settings.kind {
-            DcsKind::Etcd3 => Store::Etcd3(Box::new(Etcd3::connect(settings).await?)),
-            DcsKind::Etcd2 => Store::Etcd2(Etcd2::connect(settings).await?),
-            DcsKind::Zookeeper => Store::Zookeeper(Box::new(ZooKeeper::connect(settings).await?)),
-        })
+impl Role {
+    fn key(self) -> &'static str {
+        match self {
+            Role::Config => layout::CONFIG,
+            Role::Failover => layout::FAILOVER,
+        }
     }
 
-    /// Read a cluster: the whole prefix, assembled into a [`Cluster`]. With `mpp`, the prefix holds
-    /// Citus groups (`<prefix><group>/…`).
-    pub async fn get_cluster(&mut self, prefix: &str, mpp: bool) -> Result<Cluster> {
-        let nodes = self.read_prefix(prefix).await?;
+    fn describe(self) -> &'static str {
+        match self {
+            Role::Config => "the configuration",
+            Role::Failover => "the failover key",
+        }
+    }
+}
+
+/// The cluster-level store the commands use: a back end plus the layout of its keys.
+pub struct Dcs {
+    kv: Box<dyn KeyValue>,
+    layout: Layout,
+}
+
+impl std::fmt::Debug for Dcs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dcs")
+            .field("store", &self.kv.describe())
+            .field("layout", &self.layout)
+            .finish()
+    }
+}
+
+/// Connect to the back end named in the settings: the one registration of the back ends.
+pub async fn connect(settings: &DcsSettings) -> Result<Box<dyn KeyValue>> {
+    Ok(match settings.kind {
+        DcsKind::Etcd3 => Box::new(Etcd3::connect(settings).await?),
+        DcsKind::Etcd2 => Box::new(Etcd2::connect(settings).await?),
+        DcsKind::Zookeeper => Box::new(ZooKeeper::connect(settings).await?),
+    })
+}
+
+impl Dcs {
+    /// Connect to the DCS named in the settings ([`connect`]), with this key layout.
+    pub async fn connect(settings: &DcsSettings, layout: Layout) -> Result<Dcs> {
+        Ok(Dcs::new(connect(settings).await?, layout))
+    }
+
+    /// A store over any back end.
+    pub fn new(kv: Box<dyn KeyValue>, layout: Layout) -> Dcs {
+        Dcs { kv, layout }
+    }
+
+    /// A store over an in-memory back end (tests); `memory` stays usable to inspect and change it.
+    pub fn memory(memory: &Memory, layout: Layout) -> Dcs {
+        Dcs::new(Box::new(memory.clone()), layout)
+    }
+
+    /// The layout of the keys.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Read a cluster, as Patroni's `get_cluster()`: one read of its prefix, assembled into a
+    /// [`Cluster`]. On Citus without a group, the whole scope is read and split into the coordinator
+    /// (group 0) with its workers.
+    pub async fn get_cluster(&mut self, scope: &str, group: Option<i64>) -> Result<Cluster> {
+        let (dir, mpp) = self.layout.read_dir(scope, group);
+        let nodes = self.kv.read_prefix(&dir).await?;
         Ok(if mpp {
             Cluster::from_mpp_nodes(&nodes)
         } else {
             Cluster::from_nodes(&nodes)
         })
     }
+
+    /// The scopes (cluster names) with at least one key in the namespace, sorted.
+    pub async fn scopes(&mut self) -> Result<Vec<String>> {
+        let nodes = self.kv.read_prefix(&self.layout.namespace_dir()).await?;
+        let mut scopes: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| n.key.split('/').next())
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        Ok(scopes)
+    }
+
+    /// Write the dynamic configuration (Patroni's `set_config_value`). A lost compare-and-swap is an
+    /// [`Exit::Conflict`] error and nothing is written.
+    pub async fn set_config(
+        &mut self,
+        scope: &str,
+        group: Option<i64>,
+        value: &str,
+        expect: Expect,
+    ) -> Result<()> {
+        self.set(Role::Config, scope, group, value, expect).await
+    }
+
+    /// Write the failover key (Patroni's `manual_failover`). A lost compare-and-swap is an
+    /// [`Exit::Conflict`] error and nothing is written.
+    pub async fn set_failover(
+        &mut self,
+        scope: &str,
+        group: Option<i64>,
+        value: &str,
+        expect: Expect,
+    ) -> Result<()> {
+        self.set(Role::Failover, scope, group, value, expect).await
+    }
+
+    async fn set(
+        &mut self,
+        role: Role,
+        scope: &str,
+        group: Option<i64>,
+        value: &str,
+        expect: Expect,
+    ) -> Result<()> {
+        let key = self.layout.key(scope, group, role.key());
+        if self.kv.put(&key, value, expect).await? {
+            return Ok(());
+        }
+        let group = match self.layout.write_group(group) {
+            Some(g) => format!(" (group {g})"),
+            None => String::new(),
+        };
+        Err(Error::conflict(format!(
+            "{} of {scope}{group} changed concurrently; nothing written",
+            role.describe()
+        )))
+    }
+
+    /// Delete every key of a cluster (Patroni's `delete_cluster`).
+    pub async fn delete_cluster(&mut self, scope: &str, group: Option<i64>) -> Result<()> {
+        let dir = self.layout.write_dir(scope, group);
+        self.kv.delete_prefix(&dir).await
+    }
+
+    /// Wait until something in the cluster (as [`Dcs::get_cluster`] reads it) changes, or `timeout`
+    /// passes; `true` on a change (Patroni's `watch`).
+    pub async fn wait_for_change(
+        &mut self,
+        scope: &str,
+        group: Option<i64>,
+        timeout: Duration,
+    ) -> Result<bool> {
+        let (dir, _) = self.layout.read_dir(scope, group);
+        self.kv.wait_for_change(&dir, timeout).await
+    }
 }
 
-impl Dcs for Store {
-    async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
-        match self {
-            Store::Etcd3(s) => s.read_prefix(prefix).await,
-            Store::Etcd2(s) => s.read_prefix(prefix).await,
-            Store::Zookeeper(s) => s.read_prefix(prefix).await,
-        }
-    }
-    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
-        match self {
-            Store::Etcd3(s) => s.put(key, value, version).await,
-            Store::Etcd2(s) => s.put(key, value, version).await,
-            Store::Zookeeper(s) => s.put(key, value, version).await,
-        }
-    }
-    async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
-        match self {
-            Store::Etcd3(s) => s.delete_prefix(prefix).await,
-            Store::Etcd2(s) => s.delete_prefix(prefix).await,
-            Store::Zookeeper(s) => s.delete_prefix(prefix).await,
-        }
-    }
-    async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
-        match self {
-            Store::Etcd3(s) => s.wait_for_change(prefix, timeout).await,
-            Store::Etcd2(s) => s.wait_for_change(prefix, timeout).await,
-            Store::Zookeeper(s) => s.wait_for_change(prefix, timeout).await,
-        }
-    }
+/// Whether an error is a lost compare-and-swap.
+pub fn is_conflict(e: &Error) -> bool {
+    e.exit == Exit::Conflict
 }
 
 /// How one try at one endpoint went wrong, for the fail-over loops of both back ends.
@@ -264,6 +419,94 @@ mod tests {
             fail_over_order("http://c:3", &adv, &cfg, true),
             vec!["http://c:3", "http://b:2"]
         );
+    }
+
+    fn demo() -> Memory {
+        Memory::with([
+            ("/service/demo/config", r#"{"ttl":30}"#),
+            ("/service/demo/leader", "n1"),
+            ("/service/demo/members/n1", "{}"),
+            ("/service/other/leader", "x"),
+            ("/service/cit/0/leader", "c1"),
+            ("/service/cit/1/leader", "w1"),
+        ])
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn cluster_reads_and_scopes() {
+        let m = demo();
+        let mut dcs = Dcs::memory(&m, Layout::new("/service/", false));
+        let c = dcs.get_cluster("demo", None).await.unwrap();
+        assert_eq!(c.leader_name(), Some("n1"));
+        assert_eq!(c.members.len(), 1);
+        assert_eq!(dcs.scopes().await.unwrap(), ["cit", "demo", "other"]);
+        let mut citus = Dcs::memory(&m, Layout::new("/service/", true));
+        let c = citus.get_cluster("cit", None).await.unwrap();
+        assert_eq!(c.leader_name(), Some("c1"));
+        assert_eq!(c.workers.len(), 1);
+        let w = citus.get_cluster("cit", Some(1)).await.unwrap();
+        assert_eq!(w.leader_name(), Some("w1"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_with_expectations_and_conflicts() {
+        let m = demo();
+        let mut dcs = Dcs::memory(&m, Layout::new("/service/", false));
+        let c = dcs.get_cluster("demo", None).await.unwrap();
+        let v = c.config.unwrap().version;
+        dcs.set_config("demo", None, "{}", Expect::At(v))
+            .await
+            .unwrap();
+        assert_eq!(m.get("/service/demo/config").as_deref(), Some("{}"));
+        let e = dcs
+            .set_config("demo", None, "{\"x\":1}", Expect::At(v))
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit, Exit::Conflict);
+        assert_eq!(
+            e.message,
+            "the configuration of demo changed concurrently; nothing written"
+        );
+        dcs.set_failover("demo", None, "f", Expect::Absent)
+            .await
+            .unwrap();
+        let e = dcs
+            .set_failover("demo", Some(2), "g", Expect::At(v))
+            .await
+            .unwrap_err();
+        assert!(is_conflict(&e));
+        assert_eq!(
+            e.message,
+            "the failover key of demo (group 2) changed concurrently; nothing written"
+        );
+        assert_eq!(m.get("/service/demo/config").as_deref(), Some("{}"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn citus_writes_and_deletes_address_the_coordinator_without_a_group() {
+        let m = demo();
+        let mut dcs = Dcs::memory(&m, Layout::new("/service/", true));
+        dcs.set_failover("cit", None, "{}", Expect::Any)
+            .await
+            .unwrap();
+        assert_eq!(m.get("/service/cit/0/failover").as_deref(), Some("{}"));
+        dcs.delete_cluster("cit", Some(1)).await.unwrap();
+        assert!(m.get("/service/cit/1/leader").is_none());
+        dcs.delete_cluster("cit", None).await.unwrap();
+        assert!(m.keys().iter().all(|k| !k.starts_with("/service/cit/")));
+        assert!(m.get("/service/demo/leader").is_some());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn waits_on_the_cluster_read() {
+        let m = demo();
+        let mut dcs = Dcs::memory(&m, Layout::new("/service/", false));
+        dcs.get_cluster("demo", None).await.unwrap();
+        let short = Duration::from_millis(10);
+        m.set("/service/other/leader", "y");
+        assert!(!dcs.wait_for_change("demo", None, short).await.unwrap());
+        m.set("/service/demo/leader", "n2");
+        assert!(dcs.wait_for_change("demo", None, short).await.unwrap());
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -18,24 +18,14 @@
 use std::future::Future;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use zookeeper_client::{self as zk, Acls, AddWatchMode, Client, CreateMode, PersistentWatcher};
 
 use super::etcd3::unsure;
-use super::{root_cause, Attempts};
+use super::{root_cause, Attempts, Expect, KeyValue, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
-
-/// What a write expects to find, for compare-and-swap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    /// Write whatever is there (create the znode when it is missing).
-    Any,
-    /// Create the znode; lose if it exists.
-    Absent,
-    /// Set the znode only if its `stat.version` is still this.
-    At(i32),
-}
 
 /// A ZooKeeper session on one of the configured servers.
 pub struct ZooKeeper {
@@ -45,7 +35,7 @@ pub struct ZooKeeper {
     current: usize,
     client: Client,
     timeout: Duration,
-    /// The persistent recursive watch of the last `wait_change`, kept so that no change between two
+    /// The persistent recursive watch of the last `wait_for_change`, kept so that no change between two
     /// waits is missed: (path, watcher).
     watch: Option<(String, PersistentWatcher)>,
 }
@@ -140,7 +130,7 @@ async fn read_tree(client: Client, root: String) -> std::result::Result<Vec<Node
                 Ok((data, stat)) => out.push(Node {
                     key,
                     value: String::from_utf8_lossy(&data).into_owned(),
-                    version: VERSION_BASE + i64::from(stat.version),
+                    version: Version::new(i64::from(stat.version)),
                     session: (stat.ephemeral_owner != 0).then_some(stat.ephemeral_owner),
                 }),
                 // Gone between the listing and the get (an ephemeral member whose session ended).
@@ -176,11 +166,17 @@ async fn write(
 ) -> std::result::Result<bool, zk::Error> {
     let data = value.as_bytes();
     match expect {
-        Expect::At(v) => match client.set_data(&key, data, Some(v)).await {
-            Ok(_) => Ok(true),
-            Err(zk::Error::BadVersion | zk::Error::NoNode) => Ok(false),
-            Err(e) => Err(e),
-        },
+        Expect::At(v) => {
+            // Not a znode version (only this back end makes those): it cannot match.
+            let Ok(v) = i32::try_from(v.raw()) else {
+                return Ok(false);
+            };
+            match client.set_data(&key, data, Some(v)).await {
+                Ok(_) => Ok(true),
+                Err(zk::Error::BadVersion | zk::Error::NoNode) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
         Expect::Absent => match create(&client, &key, data).await {
             Ok(()) => Ok(true),
             Err(zk::Error::NodeExists) => Ok(false),
@@ -232,10 +228,6 @@ async fn delete_tree(client: Client, root: String) -> std::result::Result<(), zk
     Err(zk::Error::NotEmpty)
 }
 
-/// Until the `KeyValue` interface (opaque versions) lands, versions travel as `i64` where 0 means "the
-/// key must not exist"; a znode's `stat.version` starts at 0, so it is carried as `stat.version + 1`.
-const VERSION_BASE: i64 = 1;
-
 impl ZooKeeper {
     /// Open a session on the first configured server that answers within its share of the timeout.
     pub async fn connect(settings: &DcsSettings) -> Result<ZooKeeper> {
@@ -259,11 +251,6 @@ impl ZooKeeper {
             }
         }
         Err(attempts.into_error(&hosts))
-    }
-
-    /// What this is connected to, for messages.
-    pub fn describe(&self) -> String {
-        format!("ZooKeeper at {}", self.hosts[self.current])
     }
 
     /// Move the session to the next server that answers (each other server once, in configured order
@@ -293,8 +280,9 @@ impl ZooKeeper {
     /// ends as "outcome unknown".
     async fn run<T, F, Fut>(&mut self, path: &str, write: bool, op: F) -> Result<T>
     where
-        F: Fn(Client) -> Fut,
-        Fut: Future<Output = std::result::Result<T, zk::Error>>,
+        T: Send,
+        F: Fn(Client) -> Fut + Send + Sync,
+        Fut: Future<Output = std::result::Result<T, zk::Error>> + Send,
     {
         let mut attempts = Attempts::new(self.timeout);
         loop {
@@ -325,23 +313,26 @@ impl ZooKeeper {
             }
         }
     }
+}
 
+#[async_trait]
+impl KeyValue for ZooKeeper {
     /// Every key under `prefix` (which ends in `/`), relative to it.
-    pub async fn read(&mut self, prefix: &str) -> Result<Vec<Node>> {
+    async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let root = prefix.trim_end_matches('/').to_string();
         self.run(prefix, false, |c| read_tree(c, root.clone()))
             .await
     }
 
     /// Write `value` to `key` if `expect` holds; false when it did not.
-    pub async fn put_expect(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
+    async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
         let (k, v) = (key.to_string(), value.to_string());
         self.run(key, true, |c| write(c, k.clone(), v.clone(), expect))
             .await
     }
 
     /// Delete the znode of `prefix` and everything under it.
-    pub async fn delete(&mut self, prefix: &str) -> Result<()> {
+    async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
         let root = prefix.trim_end_matches('/').to_string();
         self.run(prefix, false, |c| delete_tree(c, root.clone()))
             .await
@@ -352,7 +343,7 @@ impl ZooKeeper {
     /// before the watch, so it has to read again; from then on the watch queues every change, so none
     /// made between two waits is missed. ZooKeeper before 3.6 has no such watch: then this waits up to a
     /// second and says "changed" (a poll).
-    pub async fn wait_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
+    async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
         let root = prefix.trim_end_matches('/').to_string();
         if let Some((_, watcher)) = self.watch.as_mut().filter(|(p, _)| *p == root) {
             return Ok(tokio::time::timeout(timeout, watcher.changed())
@@ -377,31 +368,9 @@ impl ZooKeeper {
         }
         Ok(true)
     }
-}
 
-impl super::Dcs for ZooKeeper {
-    async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
-        self.read(prefix).await
-    }
-
-    async fn put(&mut self, key: &str, value: &str, version: Option<i64>) -> Result<bool> {
-        let expect = match version {
-            None => Expect::Any,
-            Some(0) => Expect::Absent,
-            Some(v) => match i32::try_from(v - VERSION_BASE) {
-                Ok(v) => Expect::At(v),
-                Err(_) => return Ok(false),
-            },
-        };
-        self.put_expect(key, value, expect).await
-    }
-
-    async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
-        self.delete(prefix).await
-    }
-
-    async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
-        self.wait_change(prefix, timeout).await
+    fn describe(&self) -> String {
+        format!("ZooKeeper at {}", self.hosts[self.current])
     }
 }
 

@@ -579,7 +579,7 @@ mod tests {
         Node {
             key: key.into(),
             value: value.into(),
-            version: 1,
+            version: crate::dcs::Version::new(1),
             session: None,
         }
     }

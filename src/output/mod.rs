@@ -1,18 +1,23 @@
 //! The output layer: the only code that writes to the terminal or reads answers from it.
 //!
 //! Renderers (`members`, `table`, `pyjson`, `pyyaml`) are pure and return text. [`Ui`] writes that text,
-//! prints errors as patronictl does (`Error: …` on stderr), and asks questions the way click does:
-//! prompts on stdout, answers read from stdin even when it is a pipe, end of input aborts.
+//! prints errors as patronictl does (`Error: …` on stderr), and asks questions the way click does
+//! ([`prompt`]): prompts on stdout, whole lines read from stdin (a terminal in its line mode, or a
+//! pipe), Ctrl-C and end of input abort. A [`Ui::scripted`] Ui runs commands in-process for tests.
 
 pub mod color;
 pub mod diff;
 pub mod members;
+mod prompt;
 pub mod pyjson;
 pub mod pyrepr;
 pub mod pyyaml;
 pub mod table;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -28,11 +33,27 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Where the text goes and the answers come from: the process's own streams, or (for in-process
+/// tests) a script of answers and two buffers.
+enum Io {
+    Std,
+    Scripted(Mutex<Script>),
+}
+
+#[derive(Default)]
+struct Script {
+    input: std::collections::VecDeque<u8>,
+    stdout: String,
+    stderr: String,
+}
+
 /// Terminal state and the writers every command prints through.
 pub struct Ui {
     stdout_tty: bool,
-    stdin_tty: bool,
+    stderr_tty: bool,
     color: bool,
+    io: Io,
+    stdout_closed: AtomicBool,
 }
 
 impl Ui {
@@ -53,8 +74,36 @@ impl Ui {
         };
         Ui {
             stdout_tty,
-            stdin_tty: std::io::stdin().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
             color,
+            io: Io::Std,
+            stdout_closed: AtomicBool::new(false),
+        }
+    }
+
+    /// A Ui for in-process tests: prompts read their answers from `stdin`, and what would be printed
+    /// is kept for [`Ui::captured`]. No terminal, no colour.
+    pub fn scripted(stdin: &str) -> Ui {
+        Ui {
+            stdout_tty: false,
+            stderr_tty: false,
+            color: false,
+            io: Io::Scripted(Mutex::new(Script {
+                input: stdin.bytes().collect(),
+                ..Script::default()
+            })),
+            stdout_closed: AtomicBool::new(false),
+        }
+    }
+
+    /// What a [`Ui::scripted`] Ui printed so far: `(stdout, stderr)` (empty for a real terminal).
+    pub fn captured(&self) -> (String, String) {
+        match &self.io {
+            Io::Std => (String::new(), String::new()),
+            Io::Scripted(s) => {
+                let s = s.lock().unwrap_or_else(|e| e.into_inner());
+                (s.stdout.clone(), s.stderr.clone())
+            }
         }
     }
 
@@ -68,6 +117,12 @@ impl Ui {
         self.color
     }
 
+    /// Whether stdout was closed by its reader (`| head`): read-only commands may stop early, commands
+    /// that change the cluster finish their work regardless.
+    pub fn stdout_closed(&self) -> bool {
+        self.stdout_closed.load(Ordering::Relaxed)
+    }
+
     /// Write text to stdout as is (the text carries its own newlines). On a terminal, control
     /// characters that came from the DCS or a member are made visible instead of interpreted.
     pub fn out(&self, text: &str) {
@@ -79,17 +134,30 @@ impl Ui {
         self.out_raw(&text);
     }
 
-    /// Write text that patctl styled itself (colour codes included) to stdout unchanged.
+    /// Write text that patctl styled itself (colour codes included) to stdout unchanged. A closed
+    /// pipe is remembered and later text dropped: the command goes on and keeps its own exit code,
+    /// so a `restart … | head -1` still restarts every member.
     pub fn out_raw(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout
-            .write_all(text.as_bytes())
-            .and_then(|_| stdout.flush())
-        {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                // A closed pipe (`| head`) is not an error, as in ripgrep.
-                std::process::exit(0);
+        if self.stdout_closed() {
+            return;
+        }
+        let written = match &self.io {
+            Io::Std => {
+                let mut stdout = std::io::stdout().lock();
+                stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|_| stdout.flush())
             }
+            Io::Scripted(s) => {
+                s.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .stdout
+                    .push_str(text);
+                Ok(())
+            }
+        };
+        if written.is_err() {
+            self.stdout_closed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -98,30 +166,42 @@ impl Ui {
         self.out(&format!("{text}\n"));
     }
 
+    /// Write text to stderr as is; a closed stderr is ignored.
+    fn err_raw(&self, text: &str) {
+        match &self.io {
+            Io::Std => {
+                let mut stderr = std::io::stderr().lock();
+                let _ = stderr
+                    .write_all(text.as_bytes())
+                    .and_then(|_| stderr.flush());
+            }
+            Io::Scripted(s) => s
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .stderr
+                .push_str(text),
+        }
+    }
+
     /// Write one line to stderr.
     pub fn err_line(&self, text: &str) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{}", sanitize(text));
+        self.err_raw(&format!("{}\n", sanitize(text)));
     }
 
     /// Whether stderr is a terminal (progress is drawn as one updating line only then).
     pub fn err_is_tty(&self) -> bool {
-        std::io::stderr().is_terminal()
+        self.stderr_tty
     }
 
     /// Draw `text` as the one updating status line on stderr (a terminal): back to the start of
     /// the line, the text, clear the rest. End it with [`Ui::status_done`] before printing more.
     pub fn status(&self, text: &str) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "\r{}\x1b[K", sanitize(text));
-        let _ = stderr.flush();
+        self.err_raw(&format!("\r{}\x1b[K", sanitize(text)));
     }
 
     /// Erase the status line drawn by [`Ui::status`].
     pub fn status_done(&self) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "\r\x1b[K");
-        let _ = stderr.flush();
+        self.err_raw("\r\x1b[K");
     }
 
     /// A warning in patronictl's logging format.
@@ -143,59 +223,48 @@ impl Ui {
         }
     }
 
+    /// One line of input (without its newline): a scripted answer, or a line read from stdin in the
+    /// terminal's line mode. Ctrl-C and end of input abort, as click's `Abort`.
     fn read_answer(&self) -> Result<String> {
-        let mut line = String::new();
-        match std::io::stdin().lock().read_line(&mut line) {
-            // click (8.5) ends an unanswered prompt with no newline; `Aborted!` goes to stderr.
-            Ok(0) | Err(_) => Err(aborted()),
-            Ok(_) => Ok(line.trim_end_matches(['\n', '\r']).to_string()),
+        match &self.io {
+            Io::Std => prompt::read_line(std::io::stdin().as_raw_fd()).map_err(|_| aborted()),
+            Io::Scripted(s) => {
+                let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
+                if s.input.is_empty() {
+                    return Err(aborted());
+                }
+                let end = s.input.iter().position(|b| *b == b'\n');
+                let taken: Vec<u8> = match end {
+                    Some(i) => s.input.drain(..=i).take(i).collect(),
+                    None => s.input.drain(..).collect(),
+                };
+                let text = String::from_utf8_lossy(&taken);
+                Ok(text.trim_end_matches('\r').to_string())
+            }
         }
     }
 
-    /// click's `prompt(text, default=…)`: `text [default]: `; an empty answer gives the default.
+    /// click's `prompt(text, default=…)`: `text [default]: `; an empty answer gives the default, and
+    /// without one the question is asked again.
     pub fn prompt(&self, text: &str, default: Option<&str>) -> Result<String> {
+        let shown = match default {
+            Some(d) => format!("{text} [{d}]: "),
+            None => format!("{text}: "),
+        };
         loop {
-            let shown = match default {
-                Some(d) => format!("{text} [{d}]: "),
-                None => format!("{text}: "),
-            };
-            if self.stdin_tty && self.stdout_tty {
-                // dialoguer shows `text [default]: ` itself and leaves the answered line on screen.
-                let mut input = dialoguer::Input::<String>::new()
-                    .with_prompt(text.trim_end().to_string())
-                    .allow_empty(true);
-                if let Some(d) = default.filter(|d| !d.is_empty()) {
-                    input = input.default(d.to_string()).show_default(true);
-                }
-                let answer = input.interact_text().map_err(|_| aborted())?;
-                match (answer.is_empty(), default) {
-                    (false, _) => return Ok(answer),
-                    (true, Some(d)) => return Ok(d.to_string()),
-                    (true, None) => continue,
-                }
-            }
             self.out(&shown);
             let answer = self.read_answer()?;
-            if answer.is_empty() {
-                match default {
-                    Some(d) => return Ok(d.to_string()),
-                    None => continue,
-                }
+            if !answer.is_empty() {
+                return Ok(answer);
             }
-            return Ok(answer);
+            if let Some(d) = default {
+                return Ok(d.to_string());
+            }
         }
     }
 
     /// click's `confirm(text)`: `text [y/N]: `; `y`/`yes` or `n`/`no` (any case), empty means no.
     pub fn confirm(&self, text: &str) -> Result<bool> {
-        if self.stdin_tty && self.stdout_tty {
-            return dialoguer::Confirm::new()
-                .with_prompt(text)
-                .default(false)
-                .interact_opt()
-                .map_err(|_| aborted())?
-                .ok_or_else(aborted);
-        }
         loop {
             self.out(&format!("{text} [y/N]: "));
             let answer = self.read_answer()?.to_lowercase();
@@ -208,17 +277,28 @@ impl Ui {
         }
     }
 
-    /// A password prompt with hidden input (a terminal is required, as in click).
+    /// click's `prompt(text, hide_input=True)`: Python's getpass, from the terminal with echo off, else
+    /// from stdin after a warning on stderr. An empty answer asks again.
     pub fn password(&self, text: &str) -> Result<String> {
-        if !self.stdin_tty {
-            self.out(&format!("{text}: \n"));
-            return Err(aborted());
+        let shown = format!("{text}: ");
+        loop {
+            let answer = match &self.io {
+                Io::Std => prompt::getpass(&shown).map_err(|why| {
+                    if why == prompt::NoLine::Interrupted {
+                        // click ends the line getpass left open before `Aborted!`.
+                        self.out("\n");
+                    }
+                    aborted()
+                })?,
+                Io::Scripted(_) => {
+                    self.err_raw(&format!("Warning: Password input may be echoed.\n{shown}"));
+                    self.read_answer()?
+                }
+            };
+            if !answer.is_empty() {
+                return Ok(answer);
+            }
         }
-        dialoguer::Password::new()
-            .with_prompt(text)
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|_| aborted())
     }
 }
 

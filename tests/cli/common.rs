@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+
+pub use crate::fake_api::*;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -30,14 +32,71 @@ impl Out {
 
 static CLUSTER: RwLock<()> = RwLock::new(());
 
-/// Shared access to the sandbox cluster (read-only tests).
-pub fn read_lock() -> RwLockReadGuard<'static, ()> {
-    CLUSTER.read().unwrap_or_else(|e| e.into_inner())
+/// How to bring up what the sandbox tests need.
+const SANDBOX: &str =
+    "the sandbox cluster (bash sandbox/cluster.sh up; eval \"$(bash sandbox/cluster.sh env)\")";
+
+/// Whether a missing sandbox must fail the tests that need it instead of skipping them: under CI
+/// (`CI` set) or when `PATCTL_REQUIRE_SANDBOX` is set, so they never pass silently where it is expected.
+fn sandbox_required() -> bool {
+    ["CI", "PATCTL_REQUIRE_SANDBOX"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
-/// Exclusive access to the sandbox cluster (tests that change it).
-pub fn write_lock() -> RwLockWriteGuard<'static, ()> {
-    CLUSTER.write().unwrap_or_else(|e| e.into_inner())
+/// Whether a test can run: `present` says whether what it needs (`what`) is there. When it is not,
+/// the test is skipped with one line on stderr (written past libtest's capture so that it shows), or
+/// fails when the sandbox is required ([`sandbox_required`]). Use as `if !needs(…) { return; }`.
+#[track_caller]
+pub fn needs(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string();
+    assert!(
+        !sandbox_required(),
+        "{test} needs {what}, and CI or PATCTL_REQUIRE_SANDBOX says it must be there"
+    );
+    let _ = writeln!(std::io::stderr(), "skipped: {test} needs {what}");
+    false
+}
+
+/// Whether the sandbox is up (its settings are in the environment); see [`needs`].
+#[track_caller]
+pub fn sandbox() -> bool {
+    needs(SANDBOX, std::env::var_os("PATCTL_TEST_CONFIG").is_some())
+}
+
+/// Whether `program` runs here (installed by `sandbox/cluster.sh install`); see [`needs`].
+#[track_caller]
+pub fn installed(program: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    needs(
+        &format!("{program} (bash sandbox/cluster.sh install)"),
+        found,
+    )
+}
+
+/// Shared access to the sandbox cluster (read-only tests); `None` (the test is skipped) when the
+/// sandbox is not up.
+#[track_caller]
+pub fn read_lock() -> Option<RwLockReadGuard<'static, ()>> {
+    sandbox().then(|| CLUSTER.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Exclusive access to the sandbox cluster (tests that change it); `None` (the test is skipped) when
+/// the sandbox is not up.
+#[track_caller]
+pub fn write_lock() -> Option<RwLockWriteGuard<'static, ()>> {
+    sandbox().then(|| CLUSTER.write().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// A sandbox setting from the environment (`eval "$(sandbox/cluster.sh env)"`).
@@ -346,120 +405,6 @@ pub fn patctl_long(args: &[&str], limit: Duration) -> Out {
     let mut full = vec!["-c", c.as_str()];
     full.extend_from_slice(args);
     run(env!("CARGO_BIN_EXE_patctl"), &full, None, &[], limit)
-}
-
-/// What the fake Patroni REST API does with one request.
-#[derive(Debug, Clone, Copy)]
-pub enum Reply {
-    /// Answer with this status and body.
-    Status(u16, &'static str),
-    /// Write these bytes as the whole answer (for garbage).
-    Raw(&'static str),
-    /// Accept and never answer.
-    Hang,
-}
-
-/// A fake Patroni REST API on 127.0.0.1 (for error paths only): answers requests in turn with the
-/// given replies (the last one repeats) and records each request, head and body, as text. Its
-/// threads live until the test process ends.
-pub struct FakeApi {
-    /// The port it listens on.
-    pub port: u16,
-    /// Every request seen, in order.
-    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl FakeApi {
-    /// `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// The requests seen as `METHOD /path body`.
-    pub fn requests(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let (head, body) = r.split_once("\r\n\r\n").unwrap_or((r, ""));
-                let line = head.lines().next().unwrap_or_default();
-                let target = line.rsplit_once(' ').map_or(line, |(t, _)| t);
-                format!("{target} {body}")
-            })
-            .collect()
-    }
-}
-
-/// Start a [`FakeApi`].
-pub fn fake_api(replies: &[Reply]) -> FakeApi {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let replies = replies.to_vec();
-    std::thread::spawn(move || {
-        for (i, conn) in listener.incoming().enumerate() {
-            let Ok(mut conn) = conn else { return };
-            let reply = replies[i.min(replies.len() - 1)];
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let request = read_request(&mut conn);
-                log.lock().unwrap().push(request);
-                let answer = match reply {
-                    Reply::Hang => {
-                        std::thread::sleep(Duration::from_secs(120));
-                        return;
-                    }
-                    Reply::Raw(raw) => raw.to_string(),
-                    Reply::Status(code, body) => format!(
-                        "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    ),
-                };
-                let _ = conn.write_all(answer.as_bytes());
-            });
-        }
-    });
-    FakeApi { port, seen }
-}
-
-/// Read one HTTP request (head, then a Content-Length body) so that the answer never races the
-/// client's upload into a connection reset.
-pub fn read_request(conn: &mut std::net::TcpStream) -> String {
-    use std::io::Read;
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&buf).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return text;
-            }
-        }
-        match conn.read(&mut chunk) {
-            Ok(0) | Err(_) => return String::from_utf8_lossy(&buf).to_string(),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-/// A loopback port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Run the real `patronictl ARGS` (no config added) with stdin.

@@ -46,7 +46,7 @@ fn complete_bash(words: &[&str]) -> Vec<String> {
 
 #[test]
 fn completes_clusters_members_and_candidates_from_the_dcs() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let leader = wait_healthy(Duration::from_secs(60));
     let cfg = config();
     let clusters = complete_bash(&["patctl", "-c", &cfg, "list", ""]);

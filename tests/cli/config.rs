@@ -86,7 +86,7 @@ fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
 
 #[test]
 fn show_config_matches_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     wait_healthy(Duration::from_secs(60));
     let out = assert_same(&["show-config"]);
     out.code(0);
@@ -99,7 +99,7 @@ fn show_config_matches_patronictl() {
 
 #[test]
 fn set_and_pg_match_patronictl_and_reach_patroni() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let args = [
         "edit-config",
@@ -155,7 +155,7 @@ fn set_and_pg_match_patronictl_and_reach_patroni() {
 
 #[test]
 fn written_json_is_byte_for_byte_patronictls() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let args = [
         "edit-config",
@@ -186,7 +186,7 @@ fn written_json_is_byte_for_byte_patronictls() {
 
 #[test]
 fn apply_and_replace() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let patch = "loop_wait: 4\npostgresql:\n  parameters:\n    work_mem: 16MB\n";
     // From stdin without --force: the diff, then the refusal, nothing written (as patronictl).
@@ -239,7 +239,7 @@ fn apply_and_replace() {
 
 #[test]
 fn editor_script_edits_the_config() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let cur = current_config()["loop_wait"].as_i64().unwrap();
     // EDITOR with arguments (patronictl cannot run these); the script logs the file it got.
@@ -287,7 +287,7 @@ fn editor_script_edits_the_config() {
 
 #[test]
 fn concurrent_change_while_editing_is_kept() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let _restore = Restore::new();
     let mut concurrent = current_config();
     concurrent["retry_timeout"] = Value::from(6);
@@ -319,7 +319,7 @@ fn concurrent_change_while_editing_is_kept() {
 
 #[test]
 fn bad_input_changes_nothing() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let unchanged = || assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
 
@@ -426,7 +426,7 @@ fn bad_input_changes_nothing() {
 
 #[test]
 fn pg_parameter_change_shows_pending_restart() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let out = patctl(&["edit-config", "--force", "-p", "max_connections=110"]);
     out.code(0);
@@ -456,7 +456,7 @@ fn pg_parameter_change_shows_pending_restart() {
 
 #[test]
 fn diff_on_a_terminal_is_coloured_and_needs_no_pager() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     wait_healthy(Duration::from_secs(60));
     let cur = current_config()["loop_wait"].as_i64().unwrap();
     let run_tty = |env: &str| {
@@ -500,7 +500,7 @@ fn member_pause_flags() -> Vec<bool> {
 
 #[test]
 fn pause_and_resume() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let _restore = Restore::new();
     let out = patctl(&["pause"]);
     out.code(0);
@@ -556,7 +556,7 @@ fn synthetic_cluster(tag: &str, ports: &[u16]) -> (String, String) {
 
 #[test]
 fn pause_failures() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     // A member that rejects: patronictl's line on stdout, but a non-zero exit.
     let p = fake_api(&[Reply::Status(503, "boom")]).port;
     let (scope, base) = synthetic_cluster("pause503", &[p, p]);

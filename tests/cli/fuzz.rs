@@ -150,7 +150,7 @@ fn dcs_values_never_panic_the_model_or_the_renderers() {
             .map(|_| Node {
                 key: r.pick(KEYS).to_string(),
                 value: value(&mut r),
-                version: r.next() as i64 % 1000,
+                version: patctl::dcs::Version::new(r.next() as i64 % 1000),
                 session: None,
             })
             .collect();

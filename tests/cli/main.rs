@@ -3,8 +3,15 @@
 //! with the real `patronictl` run on the same cluster at the same moment.
 //!
 //! Tests that change the cluster take the cluster lock for writing and leave it healthy.
+//!
+//! Without the sandbox (no `PATCTL_TEST_CONFIG` in the environment) the tests that need it are skipped,
+//! each with a `skipped: <test> needs …` line on stderr (`common::needs`); with `CI` or
+//! `PATCTL_REQUIRE_SANDBOX` set they fail instead, so they never pass silently where the sandbox is
+//! expected. Command logic is tested without any sandbox by the `hermetic` test target.
 
 mod common;
+#[path = "../support/fake_api.rs"]
+mod fake_api;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
@@ -19,4 +26,5 @@ mod list; // list/topology/history: byte-for-byte against patronictl
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
+mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes
 mod zookeeper; // the ZooKeeper back end on its own sandbox (SANDBOX_DCS=zookeeper), against patronictl

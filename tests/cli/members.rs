@@ -132,7 +132,7 @@ fn set_max_connections(v: u32) {
 
 #[test]
 fn prompts_and_refusals_match_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let replica = replicas(&leader)[0].clone();
     let r = replica.as_str();
@@ -182,7 +182,7 @@ fn prompts_and_refusals_match_patronictl() {
 
 #[test]
 fn reload_matches_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let replica = replicas(&leader)[0].clone();
     for args in [
@@ -218,7 +218,7 @@ fn reload_matches_patronictl() {
 
 #[test]
 fn restart_restarts_the_member() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let rs = replicas(&leader);
     let (target, other) = (rs[0].as_str(), rs[1].as_str());
@@ -286,7 +286,7 @@ fn restart_until_clean() {
 
 #[test]
 fn pending_restarts_only_pending_members() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     restart_until_clean();
     let result = std::panic::catch_unwind(|| {
         let leader = wait_healthy(HEALTHY);
@@ -345,7 +345,7 @@ fn pending_restarts_only_pending_members() {
 
 #[test]
 fn scheduled_restart_then_flush() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let target = replicas(&leader)[1].clone();
     let t = target.as_str();
@@ -436,7 +436,7 @@ fn scheduled_restart_then_flush() {
 
 #[test]
 fn flush_scheduled_switchover() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     wait_healthy(HEALTHY);
     let failover = || {
         let raw = etcd_get("/service/demo/failover").unwrap_or_default();
@@ -468,7 +468,7 @@ fn flush_scheduled_switchover() {
 
 #[test]
 fn reinit_wait_returns_when_streaming() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let target = replicas(&leader)[0].clone();
     let t = target.as_str();
@@ -561,7 +561,7 @@ fn patctl_timeout(secs: &str, args: &[&str]) -> Out {
 
 #[test]
 fn rejected_member_fails_the_command() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let ok = fake_api(&[Reply::Status(202, "reload scheduled")]).port;
     let bad = fake_api(&[Reply::Status(503, "boom")]).port;
     with_scratch(
@@ -624,7 +624,7 @@ fn rejected_member_fails_the_command() {
 
 #[test]
 fn unreachable_and_silent_members_are_bounded() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let gone = closed_port();
     let hang = fake_api(&[Reply::Hang]).port;
     let ok = fake_api(&[Reply::Status(200, "restarted")]).port;
@@ -696,7 +696,7 @@ fn unreachable_and_silent_members_are_bounded() {
 
 #[test]
 fn flush_switchover_falls_back_to_dcs() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let (a, b) = (closed_port(), closed_port());
     for tool in ["patctl", "patronictl"] {
         with_scratch(tool, &[("m1", a), ("m2", b)], |scope, base| {

@@ -124,7 +124,7 @@ fn assert_same_piped(args: &[&str], input: &str) -> Out {
 
 #[test]
 fn rejections_match_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let before = failover_key();
     for args in [
@@ -162,7 +162,7 @@ fn rejections_match_patronictl() {
 
 #[test]
 fn piped_answers_match_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let leader = wait_healthy(HEALTHY);
     let before = failover_key();
     let other = if leader == "node2" { "node3" } else { "node2" };
@@ -215,7 +215,7 @@ fn candidates_repr(leader: &str) -> String {
 
 #[test]
 fn switchover_to_node2_and_back() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         let history = history_len();
         // patronictl's conversation up to the confirmation, answered "no" (nothing happens)...
@@ -274,7 +274,7 @@ fn switchover_to_node2_and_back() {
 
 #[test]
 fn failover_to_node3() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         let theirs = patronictl_stdin(&["failover", "--candidate", "node3"], "n\n");
         let ours = patctl(&["failover", "--candidate", "node3", "--force"]);
@@ -295,7 +295,7 @@ fn failover_to_node3() {
 
 #[test]
 fn scheduled_switchover_is_shown_in_list() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         let out = patctl(&[
             "switchover",
@@ -344,7 +344,7 @@ fn scheduled_switchover_is_shown_in_list() {
 
 #[test]
 fn dry_run_reports_nofailover_and_writes_nothing() {
-    let _g = write_lock();
+    let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         tag_member("node3", "{nofailover: true}");
         let result = std::panic::catch_unwind(|| {
@@ -443,7 +443,7 @@ fn with_synthetic(tag: &str, api: &str, f: impl FnOnce(&str, &str) + std::panic:
 
 #[test]
 fn rest_rejection_prints_patronictl_line_and_exits_1() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let body = "candidate name does not match with sync_standby";
     let fake = fake_api(&[Reply::Status(412, body)]);
     let (url, seen) = (fake.url(), fake.seen.clone());
@@ -476,7 +476,7 @@ fn rest_rejection_prints_patronictl_line_and_exits_1() {
 
 #[test]
 fn rest_503_failed_and_unknown() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let url = fake_api(&[
         Reply::Status(503, "Failover failed"),
         Reply::Status(503, "Switchover status unknown"),
@@ -522,7 +522,7 @@ fn rest_503_failed_and_unknown() {
 
 #[test]
 fn hanging_leader_with_wait_times_out_as_unknown() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     let url = fake_api(&[Reply::Hang]).url();
     with_synthetic("swhang", &url, |scope, _| {
         let started = Instant::now();
@@ -552,7 +552,7 @@ fn hanging_leader_with_wait_times_out_as_unknown() {
 
 #[test]
 fn unreachable_leader_falls_back_to_dcs_like_patronictl() {
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     with_synthetic("swdcs", "http://127.0.0.1:1", |scope, base| {
         let key = format!("{base}/failover");
         let args = ["switchover", scope, "--candidate", "pg2", "--force"];
@@ -627,7 +627,7 @@ fn new_flags_are_validated() {
 fn synthetic_prompts_and_checks_match_patronictl() {
     // Cluster states the sandbox does not have: synchronous mode, standby cluster, no leader,
     // paused, only nofailover replicas. Every case stops before a request is sent.
-    let _g = read_lock();
+    let Some(_g) = read_lock() else { return };
     with_synthetic("swprompts", "http://127.0.0.1:1", |scope, base| {
         let config = format!("{base}/config");
         let check = |args: &[&str], input: &str| {

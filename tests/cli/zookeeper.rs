@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use patctl::config::DcsKind;
-use patctl::dcs::zookeeper::{Expect, ZooKeeper};
+use patctl::dcs::{Expect, KeyValue, Version, ZooKeeper};
 use serde_json::Value;
 
 use crate::common::*;
@@ -162,7 +162,9 @@ fn said(stdout: &str) -> Vec<String> {
 
 #[test]
 fn zookeeper_sandbox_matches_patronictl() {
-    let sb = ModeSandbox::up("zk", &[("SANDBOX_DCS", "zookeeper")]);
+    let Some(sb) = ModeSandbox::up("zk", &[("SANDBOX_DCS", "zookeeper")]) else {
+        return;
+    };
     let zk = Zk {
         hosts: sb.var("SANDBOX_ZK_HOSTS").to_string(),
     };
@@ -246,28 +248,34 @@ fn library(sb: &ModeSandbox, zk: &Zk) {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         block_on(async {
             let mut z = ZooKeeper::connect(&dcs).await.unwrap();
-            assert!(z.put_expect(&key, "v1", Expect::Absent).await.unwrap());
+            assert!(z.put(&key, "v1", Expect::Absent).await.unwrap());
             assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)));
-            assert!(!z.put_expect(&key, "lost", Expect::Absent).await.unwrap());
-            assert!(!z.put_expect(&key, "lost", Expect::At(1)).await.unwrap());
+            assert!(!z.put(&key, "lost", Expect::Absent).await.unwrap());
+            assert!(!z
+                .put(&key, "lost", Expect::At(Version::new(1)))
+                .await
+                .unwrap());
             assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)), "nothing written");
             // Version 0 is compared too (patronictl's `version or -1` would write unconditionally).
-            assert!(z.put_expect(&key, "v2", Expect::At(0)).await.unwrap());
+            assert!(z
+                .put(&key, "v2", Expect::At(Version::new(0)))
+                .await
+                .unwrap());
             assert_eq!(zk.get(&key), Some(("v2".to_string(), 1)));
-            assert!(!z.put_expect(&key, "lost", Expect::At(0)).await.unwrap());
+            assert!(!z
+                .put(&key, "lost", Expect::At(Version::new(0)))
+                .await
+                .unwrap());
             let missing = format!("{prefix}failover");
-            assert!(!z.put_expect(&missing, "x", Expect::At(0)).await.unwrap());
+            assert!(!z
+                .put(&missing, "x", Expect::At(Version::new(0)))
+                .await
+                .unwrap());
             assert_eq!(zk.get(&missing), None);
             let member = format!("{prefix}members/m1");
-            assert!(z
-                .put_expect(&member, "{\"a\": 1}", Expect::Any)
-                .await
-                .unwrap());
-            assert!(z
-                .put_expect(&member, "{\"a\": 2}", Expect::Any)
-                .await
-                .unwrap());
-            let nodes = z.read(&prefix).await.unwrap();
+            assert!(z.put(&member, "{\"a\": 1}", Expect::Any).await.unwrap());
+            assert!(z.put(&member, "{\"a\": 2}", Expect::Any).await.unwrap());
+            let nodes = z.read_prefix(&prefix).await.unwrap();
             let kv: Vec<(&str, &str)> = nodes
                 .iter()
                 .map(|n| (n.key.as_str(), n.value.as_str()))
@@ -277,12 +285,12 @@ fn library(sb: &ModeSandbox, zk: &Zk) {
             // The first wait sets the watch up; then nothing changes for a second; then another client's
             // change ends the wait at once.
             assert!(z
-                .wait_change(&prefix, Duration::from_secs(5))
+                .wait_for_change(&prefix, Duration::from_secs(5))
                 .await
                 .unwrap());
             let t0 = Instant::now();
             assert!(!z
-                .wait_change(&prefix, Duration::from_secs(1))
+                .wait_for_change(&prefix, Duration::from_secs(1))
                 .await
                 .unwrap());
             assert!(t0.elapsed() >= Duration::from_secs(1));
@@ -294,15 +302,15 @@ fn library(sb: &ModeSandbox, zk: &Zk) {
             });
             let t0 = Instant::now();
             assert!(z
-                .wait_change(&prefix, Duration::from_secs(30))
+                .wait_for_change(&prefix, Duration::from_secs(30))
                 .await
                 .unwrap());
             assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
             writer.join().unwrap();
 
-            z.delete(&prefix).await.unwrap();
+            z.delete_prefix(&prefix).await.unwrap();
             assert_eq!(zk.get(&root), None);
-            assert!(z.read(&prefix).await.unwrap().is_empty());
+            assert!(z.read_prefix(&prefix).await.unwrap().is_empty());
         })
     }));
     zk.delete(&root);

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use super::{Action, Plan};
 use crate::commands::members_table;
 use crate::context::Context;
-use crate::dcs::Dcs;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::members::Format;
@@ -134,7 +133,6 @@ pub(super) async fn run(
     key_written: bool,
 ) -> Result<()> {
     let ui = ctx.ui;
-    let prefix = ctx.prefix(&plan.name, plan.group);
     let old_leader = plan.cluster.leader_name();
     let mut progress = Progress::new(ui);
     let mut known = key_written;
@@ -173,7 +171,7 @@ pub(super) async fn run(
             // Only to keep the elapsed time on the status line ticking.
             slice = slice.min(Duration::from_secs(1));
         }
-        let changed = watch(ctx, &prefix, slice).await?;
+        let changed = watch(ctx, plan, slice).await?;
         if changed {
             cluster = ctx
                 .cluster(&plan.name, plan.group)
@@ -183,11 +181,11 @@ pub(super) async fn run(
     }
 }
 
-async fn watch(ctx: &mut Context<'_>, prefix: &str, slice: Duration) -> Result<bool> {
+async fn watch(ctx: &mut Context<'_>, plan: &Plan, slice: Duration) -> Result<bool> {
     ctx.dcs()
         .await
         .map_err(lost_dcs)?
-        .wait_for_change(prefix, slice)
+        .wait_for_change(&plan.name, plan.group, slice)
         .await
         .map_err(lost_dcs)
 }
@@ -221,6 +219,7 @@ fn final_table(ctx: &Context, plan: &Plan, cluster: &Cluster) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dcs::Version;
     use crate::model::Node;
 
     fn cluster(leader: Option<&str>, failover: bool, node2: &str) -> Cluster {
@@ -228,13 +227,13 @@ mod tests {
             Node {
                 key: "members/node1".into(),
                 value: r#"{"state":"running","role":"primary"}"#.into(),
-                version: 1,
+                version: Version::new(1),
                 session: None,
             },
             Node {
                 key: "members/node2".into(),
                 value: node2.into(),
-                version: 1,
+                version: Version::new(1),
                 session: None,
             },
         ];
@@ -242,7 +241,7 @@ mod tests {
             nodes.push(Node {
                 key: "leader".into(),
                 value: l.into(),
-                version: 2,
+                version: Version::new(2),
                 session: None,
             });
         }
@@ -250,7 +249,7 @@ mod tests {
             nodes.push(Node {
                 key: "failover".into(),
                 value: r#"{"leader":"node1","member":"node2"}"#.into(),
-                version: 3,
+                version: Version::new(3),
                 session: None,
             });
         }

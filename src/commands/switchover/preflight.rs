@@ -381,7 +381,7 @@ mod tests {
         Node {
             key: format!("members/{name}"),
             value: value.into(),
-            version: 1,
+            version: crate::dcs::Version::new(1),
             session: None,
         }
     }
@@ -401,7 +401,7 @@ mod tests {
             Node {
                 key: "leader".into(),
                 value: "a".into(),
-                version: 1,
+                version: crate::dcs::Version::new(1),
                 session: None,
             },
             member("a", r#"{"state":"running","role":"primary","timeline":2}"#),
@@ -442,13 +442,13 @@ mod tests {
             Node {
                 key: "config".into(),
                 value: r#"{"synchronous_mode":true}"#.into(),
-                version: 1,
+                version: crate::dcs::Version::new(1),
                 session: None,
             },
             Node {
                 key: "sync".into(),
                 value: r#"{"leader":"a","sync_standby":"b"}"#.into(),
-                version: 1,
+                version: crate::dcs::Version::new(1),
                 session: None,
             },
             member("b", r#"{"state":"stopped"}"#),

@@ -12,7 +12,7 @@ use super::{follow, Action, Plan, Request};
 use crate::api::{Failure, FailureKind, Response};
 use crate::commands::members_table;
 use crate::context::Context;
-use crate::dcs::Dcs;
+use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::Cluster;
 use crate::output::members::Format;
@@ -190,9 +190,11 @@ async fn fall_back_to_dcs(
         timestamp(6),
         plan.action.name()
     ));
-    let key = format!("{}failover", ctx.prefix(&plan.name, plan.group));
     let value = pyjson::dumps_compact(&plan.failover_value());
-    ctx.dcs().await?.put(&key, &value, None).await?;
+    ctx.dcs()
+        .await?
+        .set_failover(&plan.name, plan.group, &value, Expect::Any)
+        .await?;
     ctx.ui.out(&members_table(
         ctx,
         &plan.cluster,

@@ -1,0 +1,17 @@
+//! Hermetic command tests: every command runs in-process (`cli::run_command`) against an in-memory
+//! DCS (`dcs::Memory`) and, as the members' REST APIs, the fake REST API of `tests/support`. No
+//! sandbox, no etcd, no Patroni: plain `cargo test` runs them on any machine in seconds.
+//!
+//! They test each command's own logic — prompts, candidate selection, messages, exit codes and what
+//! is written to the DCS. Byte-for-byte equality with patronictl is the sandbox tests' job
+//! (`tests/cli`).
+
+#[path = "../support/fake_api.rs"]
+mod fake_api;
+mod harness;
+
+mod config; // show-config, edit-config (CAS), pause/resume
+mod list; // list, topology, history rendering from a fixture
+mod members; // flush (REST, then the DCS with CAS), restart, reload
+mod remove; // remove: confirmations, what is deleted
+mod switchover; // switchover/failover: prompts, candidates, REST result, DCS fallback

@@ -1,0 +1,213 @@
+//! `switchover` and `failover`: prompts, candidate selection, the REST request to the leader, its
+//! answers, and the DCS fallback when no member can be reached.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+const SWITCHED: Reply = Reply::Status(200, "Successfully switched over to \"node2\"");
+
+fn live(api: &FakeApi) -> World {
+    World::demo([&api.url(), &api.url(), &api.url()])
+}
+
+fn dead() -> World {
+    let dead = dead_api();
+    World::demo([&dead, &dead, &dead])
+}
+
+#[test]
+fn prompts_choose_the_candidate_and_the_leader_is_asked() {
+    let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
+    let w = live(&api);
+    let out = w.run_stdin(&["switchover"], "\nnode2\n\ny\n");
+    out.code(0);
+    assert!(out.stdout.starts_with("Current cluster topology\n"));
+    let prompts =
+        "Primary [node1]: Candidate ['node2', 'node3'] []: When should the switchover take place";
+    assert!(out.stdout.contains(prompts), "{}", out.stdout);
+    assert!(out.stdout.contains(
+        "Are you sure you want to switchover cluster demo, demoting current leader node1? [y/N]: "
+    ));
+    // Answers are not echoed on a pipe, so the result line follows the last prompt.
+    assert!(out.stdout.contains("[y/N]: 20"), "{}", out.stdout);
+    assert!(out
+        .stdout
+        .contains(" Successfully switched over to \"node2\"\n"));
+    assert_eq!(
+        api.requests(),
+        [r#"POST /switchover {"candidate": "node2", "leader": "node1"}"#]
+    );
+    assert_eq!(
+        w.get("failover"),
+        None,
+        "the REST API did it; no failover key"
+    );
+}
+
+#[test]
+fn declining_sends_nothing() {
+    let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
+    let w = live(&api);
+    let out = w.run_stdin(&["switchover", "--candidate", "node2"], "\n\nn\n");
+    out.code(1);
+    assert_eq!(out.stderr, "Error: Aborting switchover\n");
+    assert!(api.requests().is_empty());
+    assert!(w.dcs.writes().is_empty());
+}
+
+#[test]
+fn end_of_input_at_a_prompt_aborts() {
+    let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
+    let out = live(&api).run_stdin(&["switchover"], "\n");
+    out.code(1);
+    assert!(api.requests().is_empty());
+}
+
+#[test]
+fn candidates_leave_out_the_leader_and_nofailover_members() {
+    let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
+    let w = live(&api);
+    let tagged = member(3, &api.url(), false).replace(
+        r#""timeline":1}"#,
+        r#""timeline":1,"tags":{"nofailover":true}}"#,
+    );
+    w.dcs.set(&World::key("members/node3"), &tagged);
+    let out = w.run_stdin(&["switchover"], "\n\n\nn\n");
+    assert!(
+        out.stdout.contains("Candidate ['node2'] []: "),
+        "{}",
+        out.stdout
+    );
+    let out = w.run(&["switchover", "--candidate", "node3", "--force"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Error: Member node3 does not exist in cluster demo or is tagged as nofailover\n"
+    );
+    assert!(api.requests().is_empty());
+}
+
+#[test]
+fn wrong_leader_and_unknown_or_leading_candidates_are_refused() {
+    let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
+    let w = live(&api);
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--leader", "node2", "--candidate", "node3"],
+            "Error: Member node2 is not the leader of cluster demo\n",
+        ),
+        (
+            &["--candidate", "node9"],
+            "Error: Member node9 does not exist in cluster demo or is tagged as nofailover\n",
+        ),
+        (
+            &["--candidate", "node1"],
+            "Error: Member node1 is already the leader of cluster demo\n",
+        ),
+    ];
+    for (args, err) in cases {
+        let mut full = vec!["switchover", "--force"];
+        full.extend_from_slice(args);
+        let out = w.run(&full);
+        out.code(1);
+        assert_eq!(out.stderr, err, "{args:?}");
+    }
+    assert!(api.requests().is_empty());
+}
+
+#[test]
+fn failover_needs_a_candidate() {
+    let out = dead().run(&["failover", "--force"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Error: Failover could be performed only to a specific candidate\n"
+    );
+}
+
+#[test]
+fn a_rejection_prints_patronictls_line_and_exits_1() {
+    let api = fake_api_routes(&[(
+        "POST /switchover",
+        Reply::Status(412, "candidate name does not match with sync_standby"),
+    )]);
+    let w = live(&api);
+    let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
+    out.code(1);
+    assert!(out.stdout.ends_with(
+        "Switchover failed, details: 412, candidate name does not match with sync_standby\n"
+    ));
+    assert_eq!(w.get("failover"), None);
+}
+
+#[test]
+fn failover_is_posted_to_failover() {
+    let api = fake_api_routes(&[(
+        "POST /failover",
+        Reply::Status(200, "Successfully failed over to \"node3\""),
+    )]);
+    let w = live(&api);
+    w.run(&["failover", "--candidate", "node3", "--force"])
+        .code(0);
+    assert_eq!(api.requests(), [r#"POST /failover {"candidate": "node3"}"#]);
+}
+
+#[test]
+fn without_rest_the_failover_key_is_written() {
+    let w = dead();
+    let out = w.run(&["failover", "--candidate", "node3", "--force"]);
+    out.code(5);
+    assert!(out.stderr.contains("WARNING - Failing over to DCS"));
+    assert!(out
+        .stdout_untimed()
+        .contains("Could not failover using Patroni api, falling back to DCS\n"));
+    assert_eq!(w.get("failover").as_deref(), Some(r#"{"member":"node3"}"#));
+    assert!(out.stderr.ends_with(
+        "Error: the failover key is set ({\"member\":\"node3\"}) but the failover is not confirmed yet; check `patctl list` or use --wait\n"
+    ));
+}
+
+#[test]
+fn wait_follows_the_dcs_until_the_candidate_leads() {
+    let w = dead();
+    let dcs = w.dcs.clone();
+    // Patroni's part, played by another thread: node3 takes the leader key once asked to.
+    let patroni = std::thread::spawn(move || {
+        let asked = std::time::Instant::now();
+        while dcs.get(&World::key("failover")).is_none() {
+            assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        dcs.remove(&World::key("failover"));
+        dcs.set(&World::key("members/node1"), &member(1, "http://x", false));
+        dcs.set(&World::key("members/node3"), &member(3, "http://x", true));
+        dcs.set(&World::key("leader"), "node3");
+    });
+    let out = w.run(&[
+        "failover",
+        "--candidate",
+        "node3",
+        "--force",
+        "--wait",
+        "--timeout",
+        "10",
+    ]);
+    patroni.join().unwrap();
+    out.code(0);
+    assert!(
+        out.stdout.contains("| node3  | 127.0.0.1:5435 | Leader "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(w.get("leader").as_deref(), Some("node3"));
+}
+
+#[test]
+fn an_unreachable_dcs_is_exit_3() {
+    let w = dead();
+    w.dcs.set_unreachable(true);
+    let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
+    out.code(3);
+    assert!(out.stderr.starts_with("Error: DCS unreachable"));
+}
