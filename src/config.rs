@@ -649,7 +649,8 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
 
 /// The servers of a `zookeeper:` section as `host:port`, as Patroni hands `hosts` (list or comma string)
 /// to kazoo, which defaults the port to 2181. What patctl cannot do is refused here, by name: TLS
-/// (`use_ssl`), `auth_data`, and a chroot after the host list.
+/// (`use_ssl`), `auth_data`, `set_acls` (patronictl would create `failover` with those ACLs), and a
+/// chroot after the host list.
 fn zookeeper_hosts(section: &Mapping) -> std::result::Result<Vec<String>, String> {
     if truthy(section.get("use_ssl")) {
         return Err("TLS to ZooKeeper (zookeeper.use_ssl) is not supported by patctl".to_string());
@@ -658,6 +659,9 @@ fn zookeeper_hosts(section: &Mapping) -> std::result::Result<Vec<String>, String
         return Err(
             "ZooKeeper authentication (zookeeper.auth_data) is not supported by patctl".to_string(),
         );
+    }
+    if section.contains_key("set_acls") {
+        return Err("ZooKeeper ACLs (zookeeper.set_acls) are not supported by patctl".to_string());
     }
     let joined = match section.get("hosts") {
         Some(Value::Sequence(seq)) => seq
@@ -1050,6 +1054,9 @@ mod tests {
         assert!(dcs_of("zookeeper: {hosts: h, auth_data: {digest: 'u:p'}}")
             .unwrap_err()
             .contains("auth_data"));
+        assert!(dcs_of("zookeeper: {hosts: h, set_acls: {'CN=p': [ALL]}}")
+            .unwrap_err()
+            .contains("set_acls"));
         assert!(dcs_of("zookeeper: {hosts: []}")
             .unwrap_err()
             .contains("no server"));
