@@ -276,8 +276,8 @@ impl ZooKeeper {
     }
 
     /// Run `op` on the session, bounded by the timeout. A read (or an idempotent delete) that loses its
-    /// connection moves to the next server; a write that may have reached ZooKeeper is not repeated and
-    /// ends as "outcome unknown".
+    /// connection, or gets no answer within its share of the timeout, moves to the next server; a write
+    /// that may have reached ZooKeeper is not repeated and ends as "outcome unknown".
     async fn run<T, F, Fut>(&mut self, path: &str, write: bool, op: F) -> Result<T>
     where
         T: Send,
@@ -285,6 +285,7 @@ impl ZooKeeper {
         Fut: Future<Output = std::result::Result<T, zk::Error>> + Send,
     {
         let mut attempts = Attempts::new(self.timeout);
+        let mut left = if write { 1 } else { self.hosts.len() };
         loop {
             let host = self.hosts[self.current].clone();
             let connected = matches!(
@@ -292,7 +293,7 @@ impl ZooKeeper {
                 zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly
             );
             if connected {
-                let Some(budget) = attempts.budget(1) else {
+                let Some(budget) = attempts.budget(left) else {
                     return Err(attempts.into_error(&self.hosts));
                 };
                 let why = match tokio::time::timeout(budget, op(self.client.clone())).await {
@@ -308,6 +309,7 @@ impl ZooKeeper {
             } else {
                 attempts.fail(&host, "session lost");
             }
+            left = left.saturating_sub(1).max(1);
             if !self.reconnect(&mut attempts).await {
                 return Err(attempts.into_error(&self.hosts));
             }
