@@ -50,6 +50,50 @@ fn generated_man_pages_are_current() {
 }
 
 #[test]
+fn man_pages_name_only_shipped_pages_and_say_where_config_comes_from() {
+    let pages = patctl::generate::man_pages();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|(n, _)| n.trim_end_matches(".1").to_string())
+        .collect();
+    for (name, text) in &pages {
+        let text = String::from_utf8_lossy(text);
+        // Every `patctl-x(1)` reference names a page we ship (patctl-help(1) once did not exist).
+        for (i, _) in text.match_indices("(1)") {
+            let word = text[..i]
+                .rsplit(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or("");
+            let word = word
+                .replace("\\fB", "")
+                .replace("\\fR", "")
+                .replace("\\-", "-");
+            if word.starts_with("patctl") {
+                assert!(
+                    names.contains(&word),
+                    "{name} refers to {word}(1), which is not shipped"
+                );
+            }
+        }
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+    }
+    let top = String::from_utf8_lossy(&pages.iter().find(|(n, _)| n == "patctl.1").unwrap().1)
+        .to_string();
+    for section in ["FILES", "ENVIRONMENT", "EXAMPLES"] {
+        assert!(top.contains(&format!(".SH \"{section}\"")), "{section}");
+    }
+    for needle in [
+        "PATRONICTL\\_CONFIG\\_FILE",
+        "DCS\\_URL",
+        "patronictl.yaml",
+        "NO\\_COLOR",
+    ] {
+        let plain = needle.replace("\\_", "_");
+        assert!(top.contains(needle) || top.contains(&plain), "{needle}");
+    }
+}
+
+#[test]
 fn man_pages_render_with_man() {
     // `man -l` renders the page (needs the man-db package; sandbox/cluster.sh install brings it).
     let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("man/patctl-switchover.1");
