@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-fn check(dir: &str, files: Vec<(String, Vec<u8>)>) {
+/// Compare (or with `UPDATE_GENERATED=1` rewrite) the files of `dir` with `files`, exactly.
+pub fn check(dir: &str, files: Vec<(String, Vec<u8>)>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let update = std::env::var_os("UPDATE_GENERATED").is_some();
     if update {
