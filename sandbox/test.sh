@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sandbox/test.sh - the whole test suite on a fresh Debian 12 machine (as root): installs what is
-# missing, checks formatting and lints, runs the unit tests, starts a dedicated sandbox cluster
+# missing, checks formatting and lints, runs the unit and hermetic tests, starts a dedicated sandbox cluster
 # (etcd + 3 Patroni/PostgreSQL nodes on 127.0.0.1, ports apart from the demo's), runs the integration
 # tests against it (comparing with the real patronictl), and stops the sandbox at the end, pass or fail.
 #
@@ -36,6 +36,9 @@ cargo build --quiet --all-targets
 step "unit tests"
 cargo test --quiet --lib
 
+step "hermetic command tests (in-memory DCS, fake REST APIs)"
+cargo test --quiet --test hermetic
+
 step "start the test sandbox in $SANDBOX_DIR"
 cleanup() { bash sandbox/cluster.sh down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -43,9 +46,10 @@ bash sandbox/cluster.sh up
 eval "$(bash sandbox/cluster.sh env)"
 
 step "integration tests against the sandbox"
-# One test at a time: several tests change the cluster (switchover, restart, edit-config).
+# One test at a time: several tests change the cluster (switchover, restart, edit-config). The
+# sandbox is up, so a test that would skip for want of it is a failure here.
 # shellcheck disable=SC2086
-cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
+PATCTL_REQUIRE_SANDBOX=1 cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
 
 step "stop the sandbox"
 cleanup

@@ -24,7 +24,7 @@ use crate::output::{ColorChoice, Ui};
     long_about = "Command-line interface for interacting with Patroni.\n\nA fast, drop-in replacement for patronictl: \
 same commands, flags, config files, prompts and output, with bounded timeouts and honest exit codes."
 )]
-#[command(after_help = EXIT_CODES_HELP)]
+#[command(after_help = EXIT_CODES_HELP, disable_help_subcommand = true)]
 pub struct Cli {
     /// Configuration file (or a directory of YAML files)
     #[arg(
@@ -49,12 +49,18 @@ pub struct Cli {
     #[arg(short = 'k', long = "insecure")]
     pub insecure: bool,
 
-    /// Timeout in seconds for each DCS and REST call
-    #[arg(long = "timeout", env = "PATCTL_TIMEOUT", value_name = "SECONDS", default_value = "5", value_parser = parse_seconds)]
-    pub timeout: Duration,
+    /// Timeout in seconds for each DCS and REST call [default: 5] (accepted before or after the
+    /// command)
+    #[arg(long = "request-timeout", global = true, env = "PATCTL_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = request_seconds)]
+    pub request_timeout: Option<Duration>,
 
-    /// When to use colours
-    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    /// The former name of --request-timeout, before the command only (restart's own --timeout is
+    /// patronictl's and goes to Patroni)
+    #[arg(long = "timeout", hide = true, env = "PATCTL_TIMEOUT", value_name = "SECONDS", value_parser = request_seconds)]
+    pub legacy_timeout: Option<Duration>,
+
+    /// When to use colours (accepted before or after the command)
+    #[arg(long = "color", global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
     /// The command to run.
@@ -66,14 +72,27 @@ const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 failure/rejection/abort, 2 usage or config error, \
 3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown.";
 
-fn parse_seconds(s: &str) -> std::result::Result<Duration, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !(v > 0.0 && v <= 3600.0) {
-        return Err(format!("'{s}' must be between 0 and 3600 seconds"));
+/// The default of `--request-timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A number of seconds greater than 0 and at most `max`, with a message that says what is allowed.
+fn seconds_upto(s: &str, max: u32) -> std::result::Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= f64::from(max) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!(
+            "'{s}' is not a valid number of seconds: give a number greater than 0 and at most {max} (e.g. 5 or 0.5)"
+        )),
     }
-    Ok(Duration::from_secs_f64(v))
+}
+
+/// `--request-timeout`: up to an hour.
+pub fn request_seconds(s: &str) -> std::result::Result<Duration, String> {
+    seconds_upto(s, 3600)
+}
+
+/// Every `--wait-timeout`: up to a day.
+pub fn wait_seconds(s: &str) -> std::result::Result<Duration, String> {
+    seconds_upto(s, 86_400)
 }
 
 /// Every command.
@@ -124,6 +143,13 @@ pub enum Command {
 }
 
 impl Cli {
+    /// The timeout of each DCS and REST call: `--request-timeout`, else the former `--timeout`.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+            .or(self.legacy_timeout)
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT)
+    }
+
     /// The clap command, named after the name patctl was invoked as (`patronictl` through a symlink).
     pub fn command_for(bin: &str) -> clap::Command {
         // click keeps the last value of an option given twice; clap would refuse it.

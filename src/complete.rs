@@ -5,6 +5,7 @@
 //! The DCS is asked with a one-second budget; when it does not answer, there are simply no
 //! candidates (never a hang, never an error on the terminal).
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -16,47 +17,25 @@ use crate::model::Cluster;
 
 const BUDGET: Duration = Duration::from_secs(1);
 
-/// Options whose next word is their value (so that word is not a positional argument).
-const VALUE_OPTIONS: &[&str] = &[
-    "-c",
-    "--config-file",
-    "-d",
-    "--dcs-url",
-    "--dcs",
-    "--timeout",
-    "--color",
-    "--group",
-    "-r",
-    "--role",
-    "--candidate",
-    "--leader",
-    "--primary",
-    "--scheduled",
-    "-m",
-    "--member",
-    "-f",
-    "--format",
-    "-w",
-    "--watch",
-    "--pg-version",
-    "-s",
-    "--set",
-    "-p",
-    "--pg",
-    "--apply",
-    "--replace",
-    "-U",
-    "--username",
-    "--delimiter",
-    "--command",
-    "--dbname",
-    "--file",
-    "--host",
-    "--port",
-    "--restore-command",
-    "--primary-slot-name",
-    "--wait-timeout",
-];
+/// Options whose next word is their value (so that word is not a positional argument), read from
+/// the command tree itself: every option of the top level and of every subcommand that takes a value.
+fn value_options() -> BTreeSet<String> {
+    let mut cmd = crate::command();
+    cmd.build();
+    let mut out = BTreeSet::new();
+    let mut add = |c: &clap::Command| {
+        for a in c.get_arguments().filter(|a| a.get_action().takes_values()) {
+            out.extend(a.get_long().map(|l| format!("--{l}")));
+            out.extend(a.get_short().map(|s| format!("-{s}")));
+            for alias in a.get_all_aliases().unwrap_or_default() {
+                out.insert(format!("--{alias}"));
+            }
+        }
+    };
+    add(&cmd);
+    cmd.get_subcommands().for_each(&mut add);
+    out
+}
 
 /// The words of the command line being completed (after `--`), without the program name.
 fn words() -> Vec<String> {
@@ -90,6 +69,7 @@ fn option_value(words: &[String], names: &[&str]) -> Option<String> {
 fn positionals(words: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut skip_next = false;
+    let value_options = value_options();
     let complete = &words[..words.len().saturating_sub(1)];
     for w in complete {
         if skip_next {
@@ -97,7 +77,7 @@ fn positionals(words: &[String]) -> Vec<String> {
             continue;
         }
         if w.starts_with('-') {
-            skip_next = VALUE_OPTIONS.contains(&w.as_str());
+            skip_next = value_options.contains(w.as_str());
             continue;
         }
         out.push(w.clone());
@@ -150,10 +130,14 @@ fn candidates(names: impl IntoIterator<Item = String>) -> Vec<CompletionCandidat
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
-/// Cluster names: the scopes under the namespace.
+/// Cluster names: the configured scope (even when the DCS does not answer) and the scopes under the
+/// namespace.
 pub fn cluster_names() -> Vec<CompletionCandidate> {
-    let names = with_dcs(async |dcs, _| dcs.scopes().await.ok());
-    candidates(names.unwrap_or_default())
+    let configured = settings(&words()).and_then(|s| s.scope);
+    let found = with_dcs(async |dcs, _| dcs.scopes().await.ok());
+    let mut names: BTreeSet<String> = found.unwrap_or_default().into_iter().collect();
+    names.extend(configured);
+    candidates(names)
 }
 
 fn current_cluster(filter: fn(&Cluster) -> Vec<String>) -> Vec<CompletionCandidate> {
@@ -185,6 +169,17 @@ pub fn switchover_candidates() -> Vec<CompletionCandidate> {
     })
 }
 
+/// Members that `reinit` accepts: every member but the leader (Patroni refuses to reinitialize it).
+pub fn replica_names() -> Vec<CompletionCandidate> {
+    current_cluster(|c| {
+        c.members
+            .iter()
+            .filter(|m| Some(m.name.as_str()) != c.leader_name())
+            .map(|m| m.name.clone())
+            .collect()
+    })
+}
+
 /// The current leader (for `--leader/--primary`).
 pub fn leader_name() -> Vec<CompletionCandidate> {
     current_cluster(|c| c.leader_name().map(String::from).into_iter().collect())
@@ -207,6 +202,9 @@ pub fn add_completers(cmd: clap::Command) -> clap::Command {
                 let completer = match id.as_str() {
                     "cluster_name" | "cluster_names" => {
                         Some(ArgValueCandidates::new(cluster_names))
+                    }
+                    "member_names" if name == "reinit" => {
+                        Some(ArgValueCandidates::new(replica_names))
                     }
                     "member_names" | "member" | "rest" => {
                         Some(ArgValueCandidates::new(member_names))
@@ -247,5 +245,25 @@ mod tests {
             Some("/y")
         );
         assert_eq!(positionals(&words), vec!["demo"]);
+        let words = w("--request-timeout 2 list --color never demo x");
+        assert_eq!(positionals(&words), vec!["demo"]);
+    }
+
+    #[test]
+    fn value_options_come_from_the_tree() {
+        let opts = value_options();
+        for o in [
+            "-c",
+            "--dcs-url",
+            "--dcs",
+            "--request-timeout",
+            "--timeout",
+            "--wait-timeout",
+            "-U",
+            "--format",
+        ] {
+            assert!(opts.contains(o), "{o}");
+        }
+        assert!(!opts.contains("--force") && !opts.contains("--wait"));
     }
 }

@@ -32,6 +32,9 @@ const DCS_MODULES: [&str; 7] = [
     "zookeeper",
 ];
 
+/// The DCS sections patctl can use (the others are refused with a clear message).
+const SUPPORTED_DCS: [&str; 3] = ["etcd", "etcd3", "zookeeper"];
+
 /// Environment variable suffixes Patroni maps into a DCS section (`PATRONI_<DCS>_<SUFFIX>`).
 const DCS_ENV_SUFFIXES: [&str; 19] = [
     "HOST",
@@ -187,7 +190,7 @@ pub struct Sources {
     pub dcs_url: Option<String>,
     /// `-k/--insecure`.
     pub insecure: bool,
-    /// `--timeout` for DCS and REST calls.
+    /// `--request-timeout` for DCS and REST calls.
     pub timeout: Duration,
 }
 
@@ -214,7 +217,8 @@ pub fn load_with_env(sources: &Sources, env: &BTreeMap<String, String>) -> Resul
         .config_file
         .clone()
         .unwrap_or_else(|| default_path.clone());
-    let mut config = if readable(&path) {
+    let read = readable(&path).then_some(path.as_path());
+    let mut config = if read.is_some() {
         load_path(&path)?
     } else if path != default_path {
         return Err(Error::usage(format!(
@@ -238,7 +242,14 @@ pub fn load_with_env(sources: &Sources, env: &BTreeMap<String, String>) -> Resul
             config.insert(k, v);
         }
     }
-    resolve(config, sources)
+    let mut settings = resolve(config, sources)?;
+    if let Err(e) = &mut settings.dcs {
+        if e.starts_with(NO_DCS) {
+            e.push('\n');
+            e.push_str(&looked_in(read, &default_path));
+        }
+    }
+    Ok(settings)
 }
 
 fn readable(path: &Path) -> bool {
@@ -571,6 +582,23 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
+/// patronictl's first line when no DCS section is found.
+const NO_DCS: &str = "Can not find suitable configuration of distributed configuration store";
+
+/// Where the configuration came from, for the "no DCS" error: the file read, or every place looked.
+fn looked_in(read: Option<&Path>, default_path: &Path) -> String {
+    let source = match read {
+        Some(p) => format!("No DCS section in {}", p.display()),
+        None => format!(
+            "No configuration file: -c/--config-file not given, PATRONICTL_CONFIG_FILE not set, {} not found",
+            default_path.display()
+        ),
+    };
+    format!(
+        "{source}; name a configuration file with -c or PATRONICTL_CONFIG_FILE, or the DCS with -d (e.g. -d etcd3://127.0.0.1:2379)"
+    )
+}
+
 fn resolve(raw: Mapping, sources: &Sources) -> Result<Settings> {
     let scope = get_str(&raw, &["scope"]);
     let namespace = get_str(&raw, &["namespace"]).unwrap_or_else(|| "/service/".to_string());
@@ -599,8 +627,8 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
         .find(|m| matches!(raw.get(**m), Some(Value::Mapping(_))))
     else {
         return Err(format!(
-            "Can not find suitable configuration of distributed configuration store\nAvailable implementations: {}",
-            DCS_MODULES.join(", ")
+            "{NO_DCS}\nAvailable implementations: {}",
+            SUPPORTED_DCS.join(", ")
         ));
     };
     let kind = match *module {
@@ -609,7 +637,8 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
         "zookeeper" => DcsKind::Zookeeper,
         other => {
             return Err(format!(
-                "the '{other}' DCS is not supported by patctl (supported: etcd, etcd3, zookeeper)"
+                "the '{other}' DCS is not supported by patctl (supported: {})",
+                SUPPORTED_DCS.join(", ")
             ))
         }
     };

@@ -30,7 +30,7 @@ impl<'a> Context<'a> {
             config_file: cli.config_file.clone(),
             dcs_url: cli.dcs_url.clone(),
             insecure: cli.insecure,
-            timeout: cli.timeout,
+            timeout: cli.request_timeout(),
         };
         let settings = config::load(&sources)?;
         Ok(Context {

@@ -17,6 +17,7 @@ pub mod generate;
 pub mod model;
 pub mod output;
 pub mod time;
+pub mod usage;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -34,9 +35,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
         Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
             Ok(c) => c,
-            Err(e) => return usage_exit(e),
+            Err(e) => return usage_exit(e, &bin, &args),
         },
-        Err(e) => return usage_exit(e),
+        Err(e) => return usage_exit(e, &bin, &args),
     };
     let ui = output::Ui::new(cli.color);
     if let Some(done) = cli::run_offline(&cli, &ui) {
@@ -63,8 +64,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-fn usage_exit(e: clap::Error) -> ExitCode {
-    let _ = e.print();
+fn usage_exit(e: clap::Error, bin: &str, args: &[OsString]) -> ExitCode {
+    match usage::click_message(&e, &mut cli::Cli::command_for(bin), args) {
+        Some(text) => output::Ui::new(output::ColorChoice::Never).err_raw(&text),
+        None => {
+            let _ = e.print();
+        }
+    }
     if e.use_stderr() {
         Exit::Usage.into()
     } else {

@@ -40,7 +40,7 @@ pub struct DemoteArgs {
     #[arg(long = "primary-slot-name", value_name = "TEXT")]
     pub primary_slot_name: Option<String>,
     /// Give up waiting for the demotion after this many seconds (exit 5) (patctl only)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = parse_wait)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Duration,
 }
 
@@ -53,17 +53,8 @@ pub struct PromoteArgs {
     #[arg(long)]
     pub force: bool,
     /// Give up waiting for the promotion after this many seconds (exit 5) (patctl only)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = parse_wait)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Duration,
-}
-
-fn parse_wait(s: &str) -> std::result::Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(Duration::from_secs_f64(v)),
-        _ => Err(format!(
-            "'{s}' must be a number of seconds between 0 and 86400"
-        )),
-    }
 }
 
 /// Run `demote-cluster`.

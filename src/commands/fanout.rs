@@ -1,10 +1,12 @@
 //! Requests to several members at once, on the current-thread runtime: at most [`PARALLEL`] in
-//! flight, results handed over in member order. patronictl asks members one after another; a slow
-//! member then delays every other. Nothing is spawned: the futures are polled on the current task.
+//! flight, results handed over in member order (`futures_util`'s `buffered`). patronictl asks members
+//! one after another; a slow member then delays every other. Nothing is spawned: the futures are
+//! polled on the current task.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
+
+use futures_util::StreamExt;
 
 /// At most this many requests in flight at once.
 pub const PARALLEL: usize = 8;
@@ -15,49 +17,18 @@ pub type Job<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Run the jobs with at most [`PARALLEL`] at a time, handing each result to `ready` in job order as
 /// soon as it and every earlier job have finished.
 pub async fn in_parallel<'a, T>(jobs: Vec<Job<'a, T>>, mut ready: impl FnMut(T)) {
-    let total = jobs.len();
-    let mut running: Vec<Option<Job<'a, T>>> = jobs.into_iter().map(Some).collect();
-    let mut results: Vec<Option<T>> = (0..total).map(|_| None).collect();
-    let (mut started, mut emitted) = (0, 0);
-    std::future::poll_fn(|cx| loop {
-        let in_flight = running[emitted..started]
-            .iter()
-            .filter(|j| j.is_some())
-            .count();
-        started = (started + PARALLEL.saturating_sub(in_flight)).min(total);
-        let mut finished = false;
-        for i in emitted..started {
-            if let Some(job) = running[i].as_mut() {
-                if let Poll::Ready(v) = job.as_mut().poll(cx) {
-                    running[i] = None;
-                    results[i] = Some(v);
-                    finished = true;
-                }
-            }
-        }
-        while let Some(v) = results.get_mut(emitted).and_then(Option::take) {
-            ready(v);
-            emitted += 1;
-        }
-        if emitted == total {
-            return Poll::Ready(());
-        }
-        if !finished {
-            return Poll::Pending;
-        }
-    })
-    .await;
+    let mut results = futures_util::stream::iter(jobs).buffered(PARALLEL);
+    while let Some(v) = results.next().await {
+        ready(v);
+    }
 }
 
 /// Run the futures (at most [`PARALLEL`] at a time) and return their outputs in order.
 pub async fn join_all<'a, F: Future + 'a>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let jobs: Vec<Job<'a, F::Output>> = futures
-        .into_iter()
-        .map(|f| Box::pin(f) as Job<'a, F::Output>)
-        .collect();
-    let mut out = Vec::with_capacity(jobs.len());
-    in_parallel(jobs, |v| out.push(v)).await;
-    out
+    futures_util::stream::iter(futures)
+        .buffered(PARALLEL)
+        .collect()
+        .await
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ pub struct RestartArgs {
     pub force: bool,
     /// patctl: how long to wait for each member's answer to an immediate restart; a member that has
     /// not answered by then is reported as "outcome unknown" (exit 5)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = parse_wait_timeout)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Duration,
 }
 
@@ -81,7 +81,7 @@ pub struct ReinitArgs {
     #[arg(long)]
     pub wait: bool,
     /// patctl: with --wait, give up after this many seconds (exit 5, outcome unknown)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = parse_wait_timeout)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Duration,
 }
 
@@ -120,15 +120,6 @@ pub struct FlushArgs {
     /// Do not ask for confirmation at any point
     #[arg(long)]
     pub force: bool,
-}
-
-fn parse_wait_timeout(s: &str) -> std::result::Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(Duration::from_secs_f64(v)),
-        _ => Err(format!(
-            "'{s}' must be a number of seconds between 0 and 86400"
-        )),
-    }
 }
 
 /// How often `reinit --wait` polls, as patronictl.

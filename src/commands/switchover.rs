@@ -74,24 +74,16 @@ pub struct FailoverArgs {
 #[derive(Debug, Args)]
 pub struct ExtraArgs {
     /// After the request, follow the cluster until the new leader holds the leader key and is
-    /// running; report the elapsed time (exit 5 if not confirmed within --timeout)
+    /// running; report the elapsed time (exit 5 if not confirmed within --wait-timeout)
     #[arg(long, conflicts_with = "dry_run")]
     pub wait: bool,
     /// With --wait: how long to follow the switch, in seconds [default: 2 × max(10, loop_wait) + 30]
-    #[arg(long = "timeout", value_name = "SECONDS", requires = "wait", value_parser = parse_wait_seconds)]
+    #[arg(long = "wait-timeout", alias = "timeout", value_name = "SECONDS", requires = "wait", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Option<Duration>,
     /// Check every member (tags, state, timeline, lag, sync, REST API) and say whether the switch can
     /// go ahead (exit 0) or not (exit 1); nothing is written and nothing is asked
     #[arg(long)]
     pub dry_run: bool,
-}
-
-fn parse_wait_seconds(s: &str) -> std::result::Result<Duration, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 86400.0 => Ok(Duration::from_secs_f64(v)),
-        Ok(_) => Err(format!("'{s}' must be between 0 and 86400 seconds")),
-        Err(_) => Err(format!("'{s}' is not a number of seconds")),
-    }
 }
 
 /// Which of the two commands runs.

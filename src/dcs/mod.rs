@@ -13,7 +13,19 @@
 //!
 //! Adding a back end touches its own file and one registration: implement [`KeyValue`] in
 //! `src/dcs/<name>.rs`, add its `mod` line here and one arm to the `match` in [`connect`] (and the
-//! configuration that selects it). Nothing in `commands/` changes.
+//! configuration that selects it). Nothing in `commands/` changes:
+//!
+//! ```text
+//! // src/dcs/zookeeper.rs
+//! pub struct ZooKeeper { … }
+//! impl ZooKeeper { pub async fn connect(settings: &DcsSettings) -> Result<ZooKeeper> { … } }
+//! #[async_trait]
+//! impl KeyValue for ZooKeeper { /* read_prefix, put, delete_prefix, wait_for_change, describe */ }
+//!
+//! // src/dcs/mod.rs
+//! mod zookeeper;
+//!         DcsKind::ZooKeeper => Box::new(zookeeper::ZooKeeper::connect(settings).await?),
+//! ```
 
 mod etcd2;
 mod etcd3;
@@ -67,7 +79,10 @@ pub enum Expect {
 /// What a DCS back end must offer. Keys are absolute paths (`/service/demo/config`); the layout of
 /// those keys is [`Layout`]'s business, not the back end's. Every call is bounded by the configured
 /// timeout; an unreachable store is [`Exit::Unreachable`], a write whose outcome is unknown
-/// [`Exit::Unknown`].
+/// [`Exit::Unknown`]. A lost compare-and-swap is `Ok(false)`, not an error: [`Dcs`] turns it into
+/// the conflict error that names the key's role. A back end that repeats a write after a broken
+/// connection must tell a repeat that lost against its own first try from a real conflict (see
+/// [`Etcd3`]).
 ///
 /// An `async_trait` so that [`Dcs`] can hold any back end as a `Box<dyn KeyValue>` (native async
 /// trait methods are not dyn-compatible).
@@ -80,7 +95,9 @@ pub trait KeyValue: Send {
     /// Delete every key under `prefix` (which ends in `/`).
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()>;
     /// Wait until something under `prefix` changes or `timeout` passes (a watch, not a poll, where
-    /// the back end can). Returns `true` on a change.
+    /// the back end can). Returns `true` on a change. A back end without a watch may sleep a short
+    /// while and return `true`: callers re-read the cluster after a `true`, and loop until their own
+    /// deadline.
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool>;
     /// What this is connected to, for messages (`etcd v3 at http://127.0.0.1:2379`).
     fn describe(&self) -> String;

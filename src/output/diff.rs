@@ -112,6 +112,19 @@ fn opcodes(a: &[&str], b: &[&str]) -> Vec<DiffOp> {
     ops
 }
 
+/// difflib's `SequenceMatcher(None, a, b).ratio()` over characters: 2 × matches / total length.
+pub(crate) fn char_ratio(a: &str, b: &str) -> f64 {
+    let chars = |s: &str| -> Vec<String> { s.chars().map(String::from).collect() };
+    let (a, b) = (chars(a), chars(b));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    let matches: usize = matching_blocks(&a, &b).iter().map(|m| m.2).sum();
+    match a.len() + b.len() {
+        0 => 1.0,
+        total => 2.0 * matches as f64 / total as f64,
+    }
+}
+
 /// difflib's `get_matching_blocks`: non-adjacent `(i, j, size)` triples, ending with `(len a, len b, 0)`.
 fn matching_blocks(a: &[&str], b: &[&str]) -> Vec<(usize, usize, usize)> {
     let mut b2j: HashMap<&str, Vec<usize>> = HashMap::new();

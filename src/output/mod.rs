@@ -167,7 +167,7 @@ impl Ui {
     }
 
     /// Write text to stderr as is; a closed stderr is ignored.
-    fn err_raw(&self, text: &str) {
+    pub fn err_raw(&self, text: &str) {
         match &self.io {
             Io::Std => {
                 let mut stderr = std::io::stderr().lock();

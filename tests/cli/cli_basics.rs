@@ -106,3 +106,154 @@ fn unreachable_dcs_fails_fast_naming_the_endpoint() {
     assert!(out.stderr.contains("127.0.0.1:1"), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1);
 }
+
+/// patctl started through a symlink named `patronictl`, in a scratch directory.
+fn as_patronictl(args: &[&str]) -> Out {
+    let dir = std::env::temp_dir().join(format!("patctl-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("patronictl");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_patctl"), &link).unwrap();
+    }
+    let out = std::process::Command::new(&link)
+        .args(args)
+        .env_remove("PATRONICTL_CONFIG_FILE")
+        .output()
+        .unwrap();
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn command_line_mistakes_read_as_patronictls() {
+    // Runbooks written for patronictl (seed 001 uses `--master`) get patronictl's words and exit 2.
+    let cases: &[&[&str]] = &[
+        &[
+            "switchover",
+            "--master",
+            "node1",
+            "--candidate",
+            "node2",
+            "--force",
+        ],
+        &["list", "--bogus"],
+        &["list", "-x"],
+        &["bogus"],
+        &["remove"],
+        &["restart", "demo", "--role", "x"],
+        &["list", "demo", "--format"],
+        &["list", "-f", "xml"],
+    ];
+    for args in cases {
+        let ours = as_patronictl(args);
+        let theirs = patronictl_raw(args, &[]);
+        assert_eq!(
+            (ours.stderr.as_str(), ours.stdout.as_str()),
+            (theirs.stderr.as_str(), theirs.stdout.as_str()),
+            "{args:?}"
+        );
+        ours.code(2);
+        theirs.code(2);
+    }
+}
+
+#[test]
+fn patctl_options_are_named_consistently_and_accepted_after_the_command() {
+    // --request-timeout and --color work on either side of the command; the old --timeout still
+    // works before it; --timeout 0 says what is allowed.
+    for args in [
+        &[
+            "--request-timeout",
+            "1",
+            "-d",
+            "etcd3://127.0.0.1:1",
+            "list",
+            "demo",
+        ][..],
+        &[
+            "-d",
+            "etcd3://127.0.0.1:1",
+            "list",
+            "demo",
+            "--request-timeout",
+            "1",
+            "--color",
+            "never",
+        ],
+        &[
+            "--timeout",
+            "1",
+            "-d",
+            "etcd3://127.0.0.1:1",
+            "list",
+            "demo",
+        ],
+    ] {
+        let start = std::time::Instant::now();
+        let out = patctl_raw(args, None, &[]);
+        out.code(3);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(4),
+            "{args:?}"
+        );
+    }
+    // patctl's own global option is offered beside patronictl's suggestion.
+    let out = patctl_raw(&["list", "--timeout", "1"], None, &[]);
+    out.code(2);
+    assert!(
+        out.stderr.ends_with("Error: No such option '--timeout'. (Did you mean one of: '--request-timeout', '--timestamp'?)\n"),
+        "{}",
+        out.stderr
+    );
+    let out = patctl_raw(&["--request-timeout", "0", "list"], None, &[]);
+    out.code(2);
+    assert!(
+        out.stderr.contains(
+            "'0' is not a valid number of seconds: give a number greater than 0 and at most 3600"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = patctl_raw(
+        &["switchover", "--wait", "--wait-timeout", "soon"],
+        None,
+        &[],
+    );
+    out.code(2);
+    assert!(out.stderr.contains("at most 86400"), "{}", out.stderr);
+}
+
+#[test]
+fn no_dcs_names_where_patctl_looked() {
+    let home = std::env::temp_dir().join(format!("patctl-nohome-{}", std::process::id()));
+    let out = patctl_raw(
+        &["pause", "demo"],
+        None,
+        &[("HOME", home.to_str().unwrap()), ("XDG_CONFIG_HOME", "")],
+    );
+    out.code(2);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Error: Can not find suitable configuration of distributed configuration store"
+    );
+    assert!(
+        lines[1].starts_with("Available implementations: etcd, etcd3"),
+        "{}",
+        out.stderr
+    );
+    assert!(!lines[1].contains("consul"), "{}", out.stderr);
+    assert!(
+        lines[2].contains("-c/--config-file not given, PATRONICTL_CONFIG_FILE not set"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[2].contains(".config/patroni/patronictl.yaml not found"),
+        "{}",
+        out.stderr
+    );
+}

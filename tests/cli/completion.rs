@@ -91,3 +91,35 @@ fn a_dead_dcs_gives_no_candidates_quickly() {
         start.elapsed()
     );
 }
+
+#[test]
+fn reinit_offers_replicas_only_and_a_dead_dcs_still_offers_the_configured_scope() {
+    let Some(_g) = read_lock() else { return };
+    let leader = wait_healthy(Duration::from_secs(60));
+    let cfg = config();
+    let mut members = complete_bash(&["patctl", "-c", &cfg, "reinit", "demo", ""]);
+    members.retain(|w| !w.starts_with('-'));
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert!(
+        !members.contains(&leader),
+        "Patroni refuses to reinit the leader: {members:?}"
+    );
+    // The config file names scope `demo`; its DCS is replaced by a dead one.
+    let start = Instant::now();
+    let mut clusters = complete_bash(&[
+        "patctl",
+        "-c",
+        &cfg,
+        "-d",
+        "etcd3://127.0.0.1:1",
+        "restart",
+        "",
+    ]);
+    clusters.retain(|w| !w.starts_with('-'));
+    assert_eq!(clusters, vec!["demo"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}

@@ -4,7 +4,8 @@
 use crate::common::installed;
 use std::path::Path;
 
-fn check(dir: &str, files: Vec<(String, Vec<u8>)>) {
+/// Compare (or with `UPDATE_GENERATED=1` rewrite) the files of `dir` with `files`, exactly.
+pub fn check(dir: &str, files: Vec<(String, Vec<u8>)>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let update = std::env::var_os("UPDATE_GENERATED").is_some();
     if update {
@@ -48,6 +49,50 @@ fn generated_man_pages_are_current() {
     let pages = patctl::generate::man_pages();
     assert!(pages.len() >= 20, "one page per command plus patctl.1");
     check("man", pages);
+}
+
+#[test]
+fn man_pages_name_only_shipped_pages_and_say_where_config_comes_from() {
+    let pages = patctl::generate::man_pages();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|(n, _)| n.trim_end_matches(".1").to_string())
+        .collect();
+    for (name, text) in &pages {
+        let text = String::from_utf8_lossy(text);
+        // Every `patctl-x(1)` reference names a page we ship (patctl-help(1) once did not exist).
+        for (i, _) in text.match_indices("(1)") {
+            let word = text[..i]
+                .rsplit(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or("");
+            let word = word
+                .replace("\\fB", "")
+                .replace("\\fR", "")
+                .replace("\\-", "-");
+            if word.starts_with("patctl") {
+                assert!(
+                    names.contains(&word),
+                    "{name} refers to {word}(1), which is not shipped"
+                );
+            }
+        }
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{name}");
+    }
+    let top = String::from_utf8_lossy(&pages.iter().find(|(n, _)| n == "patctl.1").unwrap().1)
+        .to_string();
+    for section in ["FILES", "ENVIRONMENT", "EXAMPLES"] {
+        assert!(top.contains(&format!(".SH \"{section}\"")), "{section}");
+    }
+    for needle in [
+        "PATRONICTL\\_CONFIG\\_FILE",
+        "DCS\\_URL",
+        "patronictl.yaml",
+        "NO\\_COLOR",
+    ] {
+        let plain = needle.replace("\\_", "_");
+        assert!(top.contains(needle) || top.contains(&plain), "{needle}");
+    }
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
+mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
 mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes

@@ -186,7 +186,7 @@ fn reads(sb: &ModeSandbox, zk: &Zk) {
     );
     for args in [&["list"][..], &["history"]] {
         let t0 = Instant::now();
-        let mut full = vec!["-c", skip.as_str(), "--timeout", "4"];
+        let mut full = vec!["-c", skip.as_str(), "--request-timeout", "4"];
         full.extend_from_slice(args);
         let out = patctl_raw(&full, None, &[]);
         let took = t0.elapsed();
@@ -570,7 +570,7 @@ fn stopped(sb: &ModeSandbox, zk: &Zk) {
         &["switchover", "demo", "--candidate", "node2", "--force"],
         &["pause", "--wait"],
     ] {
-        let mut full = vec!["--timeout", "3"];
+        let mut full = vec!["--request-timeout", "3"];
         full.extend_from_slice(args);
         let t0 = Instant::now();
         let out = sb.patctl(&full);

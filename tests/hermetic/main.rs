@@ -14,4 +14,5 @@ mod config; // show-config, edit-config (CAS), pause/resume
 mod list; // list, topology, history rendering from a fixture
 mod members; // flush (REST, then the DCS with CAS), restart, reload
 mod remove; // remove: confirmations, what is deleted
+mod roles; // demote-cluster, promote-cluster: the PATCH, then waiting in the DCS
 mod switchover; // switchover/failover: prompts, candidates, REST result, DCS fallback

@@ -146,3 +146,55 @@ fn restart_of_the_replicas_only() {
     );
     assert!(out.stdout.contains("Success: restart on member node3\n"));
 }
+
+#[test]
+fn restart_prompts_and_declining_sends_nothing() {
+    let api = fake_api_routes(&[("POST /restart", Reply::Status(200, "restarted"))]);
+    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let out = w.run_stdin(&["restart", "demo", "node2"], "\nn\n");
+    out.code(1);
+    assert!(out
+        .stdout
+        .contains("When should the restart take place (e.g. "));
+    assert!(out
+        .stdout
+        .contains("Are you sure you want to restart members node2? [y/N]: "));
+    assert_eq!(out.stderr, "Error: Aborted restart\n");
+    assert!(api.requests().iter().all(|r| !r.starts_with("POST")));
+}
+
+#[test]
+fn flush_restart_asks_each_member() {
+    let api = fake_api_routes(&[(
+        "DELETE /restart",
+        Reply::Status(200, "scheduled restart deleted"),
+    )]);
+    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let pending = member(2, &api.url(), false).replace(
+        r#""timeline":1}"#,
+        r#""timeline":1,"scheduled_restart":{"schedule":"2030-01-01T12:00:00+00:00"}}"#,
+    );
+    w.dcs.set(&World::key("members/node2"), &pending);
+    let out = w.run(&["flush", "demo", "restart", "--force"]);
+    out.code(0);
+    assert!(out.stdout.ends_with(
+        "No scheduled restart for member node1\nSuccess: flush scheduled restart for member node2\nNo scheduled restart for member node3\n"
+    ));
+    assert_eq!(api.requests(), ["DELETE /restart "]);
+    assert!(w.dcs.writes().is_empty());
+}
+
+#[test]
+fn version_of_each_member() {
+    let api = fake_api_routes(&[(
+        "GET /patroni",
+        Reply::Status(
+            200,
+            r#"{"state":"running","patroni":{"version":"4.1.5","scope":"demo"}}"#,
+        ),
+    )]);
+    let dead = dead_api();
+    let w = World::demo([&api.url(), &api.url(), &dead]);
+    let out = w.run(&["version", "demo"]);
+    assert!(out.stdout.starts_with("patronictl version 4.1.5\n\nnode1: Patroni 4.1.5\nnode2: Patroni 4.1.5\nnode3: failed to get version: "), "{}", out.stdout);
+}

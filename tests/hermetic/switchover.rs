@@ -211,3 +211,98 @@ fn an_unreachable_dcs_is_exit_3() {
     out.code(3);
     assert!(out.stderr.starts_with("Error: DCS unreachable"));
 }
+
+#[test]
+fn a_scheduled_switchover_goes_to_the_leader_or_into_the_dcs() {
+    let api = fake_api_routes(&[(
+        "POST /switchover",
+        Reply::Status(202, "Switchover scheduled"),
+    )]);
+    let args = [
+        "switchover",
+        "--candidate",
+        "node2",
+        "--scheduled",
+        "2030-01-01T12:00+00:00",
+        "--force",
+    ];
+    let w = live(&api);
+    let out = w.run(&args);
+    out.code(0);
+    assert!(out.stdout.contains(" Switchover scheduled\n"));
+    assert_eq!(
+        api.requests(),
+        [
+            r#"POST /switchover {"candidate": "node2", "leader": "node1", "scheduled_at": "2030-01-01T12:00:00+00:00"}"#
+        ]
+    );
+    let w = dead();
+    let out = w.run(&args);
+    out.code(0);
+    let key = r#"{"leader":"node1","member":"node2","scheduled_at":"2030-01-01T12:00:00+00:00"}"#;
+    assert!(out
+        .stderr
+        .ends_with(&format!("Scheduled through the DCS: {key}\n")));
+    assert_eq!(w.get("failover").as_deref(), Some(key));
+}
+
+#[test]
+fn citus_asks_for_the_group_and_writes_into_it() {
+    let dead = dead_api();
+    let w = World::empty_with("citus:\n  group: 0\n  database: citus\n");
+    w.seed_demo("/service/demo/0/", [&dead, &dead, &dead]);
+    w.seed_demo("/service/demo/1/", [&dead, &dead, &dead]);
+    let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Error: For Citus clusters the --group must me specified\n"
+    );
+    let out = w.run_stdin(&["switchover"], "x\n1\n\nnode2\n\ny\n");
+    assert!(out.stdout.contains(
+        "Citus group: Error: 'x' is not a valid integer.\nCitus group: Primary [node1]: "
+    ));
+    assert_eq!(
+        w.dcs.get("/service/demo/1/failover").as_deref(),
+        Some(r#"{"leader":"node1","member":"node2"}"#)
+    );
+    assert_eq!(w.dcs.get("/service/demo/0/failover"), None);
+}
+
+#[test]
+fn dry_run_checks_every_member_and_writes_nothing() {
+    let leader = fake_api_routes(&[(
+        "GET /patroni",
+        Reply::Status(
+            200,
+            r#"{"state":"running","role":"primary","timeline":1,"xlog":{"location":67108960}}"#,
+        ),
+    )]);
+    let replica = fake_api_routes(&[(
+        "GET /patroni",
+        Reply::Status(
+            200,
+            r#"{"state":"running","role":"replica","timeline":1,"replication_state":"streaming","xlog":{"received_location":67108960,"replayed_location":67108960}}"#,
+        ),
+    )]);
+    let dead = dead_api();
+    let w = World::demo([&leader.url(), &replica.url(), &dead]);
+    let out = w.run(&["switchover", "--candidate", "node2", "--dry-run"]);
+    let node = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        node("node1").contains("| FAIL   | is the leader"),
+        "{}",
+        out.stdout
+    );
+    assert!(node("node2").contains("| PASS "), "{}", out.stdout);
+    assert!(node("node3").contains("| FAIL "), "{}", out.stdout);
+    out.code(0);
+    assert!(w.dcs.writes().is_empty());
+    assert!(leader.requests().iter().all(|r| r.starts_with("GET")));
+}
