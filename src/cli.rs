@@ -105,7 +105,7 @@ pub enum Command {
     Dsn(commands::query::DsnArgs),
     /// Edit cluster configuration
     #[command(name = "edit-config")]
-    EditConfig(commands::config::EditConfigArgs),
+    EditConfig(commands::dynamic_config::EditConfigArgs),
     /// Failover to a replica
     Failover(commands::switchover::FailoverArgs),
     /// Discard scheduled events
@@ -133,7 +133,7 @@ pub enum Command {
     Resume(commands::pause::ResumeArgs),
     /// Show cluster configuration
     #[command(name = "show-config")]
-    ShowConfig(commands::config::ShowConfigArgs),
+    ShowConfig(commands::dynamic_config::ShowConfigArgs),
     /// Switchover to a replica
     Switchover(commands::switchover::SwitchoverArgs),
     /// Prints ASCII topology for given cluster
@@ -202,8 +202,8 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
     match command {
         Command::List(a) => commands::list::cmd_list(ctx, a).await,
         Command::Topology(a) => commands::list::cmd_topology(ctx, a).await,
-        Command::ShowConfig(a) => commands::config::cmd_show_config(ctx, a).await,
-        Command::EditConfig(a) => commands::config::cmd_edit_config(ctx, a).await,
+        Command::ShowConfig(a) => commands::dynamic_config::cmd_show_config(ctx, a).await,
+        Command::EditConfig(a) => commands::dynamic_config::cmd_edit_config(ctx, a).await,
         Command::History(a) => commands::history::cmd_history(ctx, a).await,
         Command::Switchover(a) => commands::switchover::cmd_switchover(ctx, a).await,
         Command::Failover(a) => commands::switchover::cmd_failover(ctx, a).await,

@@ -3,7 +3,7 @@
 //! and the `-W`/`-w` watch loop.
 
 pub mod cluster_role;
-pub mod config;
+pub mod dynamic_config;
 pub mod fanout;
 pub mod history;
 pub mod list;
