@@ -8,9 +8,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_yaml::{Mapping, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::py::repr::py_str;
+use crate::py::truth::truthy;
+use crate::py::yaml_load;
+
+/// A YAML mapping as `yaml.safe_load` gives it (keys are strings, as Patroni's config keys are).
+pub type Mapping = Map<String, Value>;
 
 /// The DCS schemes patronictl knows, with their default ports, in patronictl's lookup order.
 const DCS_DEFAULTS: [(&str, u16); 5] = [
@@ -231,7 +237,7 @@ pub fn load_with_env(sources: &Sources, env: &BTreeMap<String, String>) -> Resul
         Mapping::new()
     };
     let env_config = environment_configuration(env)?;
-    patch(&mut config, &env_config);
+    patch_config(&mut config, &env_config);
 
     if let Some(url) = &sources.dcs_url {
         let parsed = parse_dcs_url(url)?;
@@ -276,7 +282,7 @@ fn load_path(path: &Path) -> Result<Mapping> {
         let mut merged = Mapping::new();
         for file in files {
             let doc = load_file(&file)?;
-            patch(&mut merged, &doc);
+            patch_config(&mut merged, &doc);
         }
         Ok(merged)
     } else {
@@ -292,18 +298,18 @@ fn load_file(path: &Path) -> Result<Mapping> {
 
 /// Parse a YAML document that must be a mapping (or empty); errors name the source and line.
 pub fn parse_yaml_mapping(text: &str, source: &str) -> Result<Mapping> {
-    let value: Value = serde_yaml::from_str(text).map_err(|e| {
+    let value = yaml_load::load(text).map_err(|e| {
         let at = e
-            .location()
-            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+            .location
+            .map(|(line, column)| format!(" at line {line} column {column}"))
             .unwrap_or_default();
         Error::usage(format!(
             "malformed YAML in {source}{at}: {}",
-            first_line(&e.to_string())
+            first_line(&e.message)
         ))
     })?;
     match value {
-        Value::Mapping(m) => Ok(m),
+        Value::Object(m) => Ok(m),
         Value::Null => Ok(Mapping::new()),
         _ => Err(Error::usage(format!(
             "malformed config in {source}: the top level must be a mapping"
@@ -315,35 +321,36 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// Patroni's `patch_config`: merge `src` into `dst`; null deletes, mappings merge recursively.
-pub fn patch(dst: &mut Mapping, src: &Mapping) {
-    for (k, v) in src {
-        match v {
+/// Patroni's `utils.patch_config` (patronictl's edit-config uses it too): null deletes, dicts merge recursively, other values are
+/// replaced when their `str()` differs, new keys are appended.
+pub fn patch_config(config: &mut Map<String, Value>, data: &Map<String, Value>) {
+    for (name, value) in data {
+        match value {
             Value::Null => {
-                dst.remove(k);
+                config.shift_remove(name);
             }
-            Value::Mapping(sm) => match dst.get_mut(k) {
-                Some(Value::Mapping(dm)) => patch(dm, sm),
+            Value::Object(sub) => match config.get_mut(name) {
+                Some(Value::Object(cur)) => patch_config(cur, sub),
                 _ => {
-                    let mut fresh = Mapping::new();
-                    patch(&mut fresh, sm);
-                    dst.insert(k.clone(), Value::Mapping(fresh));
+                    config.insert(name.clone(), value.clone());
                 }
             },
-            _ => {
-                dst.insert(k.clone(), v.clone());
-            }
+            _ => match config.get(name) {
+                Some(cur) if py_str(cur) == py_str(value) => {}
+                _ => {
+                    config.insert(name.clone(), value.clone());
+                }
+            },
         }
     }
 }
 
 fn section_mut<'a>(m: &'a mut Mapping, name: &str) -> &'a mut Mapping {
-    let key = Value::from(name);
-    if !matches!(m.get(&key), Some(Value::Mapping(_))) {
-        m.insert(key.clone(), Value::Mapping(Mapping::new()));
+    if !matches!(m.get(name), Some(Value::Object(_))) {
+        m.insert(name.to_string(), Value::Object(Mapping::new()));
     }
-    match m.get_mut(&key) {
-        Some(Value::Mapping(s)) => s,
+    match m.get_mut(name) {
+        Some(Value::Object(s)) => s,
         _ => unreachable!("section was just inserted"),
     }
 }
@@ -358,12 +365,12 @@ fn environment_configuration(env: &BTreeMap<String, String>) -> Result<Mapping> 
     };
     for param in ["NAME", "NAMESPACE", "SCOPE"] {
         if let Some(v) = get(param) {
-            ret.insert(param.to_lowercase().into(), v.into());
+            ret.insert(param.to_lowercase(), v.into());
         }
     }
     for param in ["CACERT", "CERTFILE", "KEYFILE", "KEYFILE_PASSWORD"] {
         if let Some(v) = get(&format!("CTL_{param}")) {
-            section_mut(&mut ret, "ctl").insert(param.to_lowercase().into(), v.into());
+            section_mut(&mut ret, "ctl").insert(param.to_lowercase(), v.into());
         }
     }
     if let Some(v) = get("CTL_INSECURE").and_then(|v| parse_bool_str(&v)) {
@@ -371,19 +378,19 @@ fn environment_configuration(env: &BTreeMap<String, String>) -> Result<Mapping> 
     }
     for param in ["CAFILE", "CERTFILE", "KEYFILE"] {
         if let Some(v) = get(&format!("RESTAPI_{param}")) {
-            section_mut(&mut ret, "restapi").insert(param.to_lowercase().into(), v.into());
+            section_mut(&mut ret, "restapi").insert(param.to_lowercase(), v.into());
         }
     }
     for section in ["CTL", "RESTAPI"] {
         let mut auth = Mapping::new();
         for p in ["USERNAME", "PASSWORD"] {
             if let Some(v) = get(&format!("{section}_{p}")) {
-                auth.insert(p.to_lowercase().into(), v.into());
+                auth.insert(p.to_lowercase(), v.into());
             }
         }
         if !auth.is_empty() {
             section_mut(&mut ret, &section.to_lowercase())
-                .insert("authentication".into(), Value::Mapping(auth));
+                .insert("authentication".into(), Value::Object(auth));
         }
     }
     for (key, value) in env {
@@ -422,15 +429,13 @@ fn environment_configuration(env: &BTreeMap<String, String>) -> Result<Mapping> 
                 _ => value.clone().into(),
             }
         };
-        section_mut(&mut ret, &name.to_lowercase()).insert(suffix.to_lowercase().into(), parsed);
+        section_mut(&mut ret, &name.to_lowercase()).insert(suffix.to_lowercase(), parsed);
     }
     for dcs in ["ETCD", "ETCD3"] {
-        let key = Value::from(dcs.to_lowercase());
-        if ret.contains_key(&key) {
+        if ret.contains_key(&dcs.to_lowercase()) {
             for p in ["USERNAME", "PASSWORD"] {
                 if let Some(v) = get(&format!("{dcs}_{p}")) {
-                    section_mut(&mut ret, &dcs.to_lowercase())
-                        .insert(p.to_lowercase().into(), v.into());
+                    section_mut(&mut ret, &dcs.to_lowercase()).insert(p.to_lowercase(), v.into());
                 }
             }
         }
@@ -444,10 +449,10 @@ fn parse_env_list(value: &str, var: &str) -> Result<Value> {
     } else {
         format!("[{value}]")
     };
-    serde_yaml::from_str(&text).map_err(|e| {
+    yaml_load::load(&text).map_err(|e| {
         Error::usage(format!(
             "malformed list in {var}: {}",
-            first_line(&e.to_string())
+            first_line(&e.message)
         ))
     })
 }
@@ -526,10 +531,10 @@ pub fn parse_dcs_url(url: &str) -> Result<Mapping> {
     let mut section = Mapping::new();
     match scheme.as_str() {
         "zookeeper" => {
-            section.insert("hosts".into(), Value::Sequence(vec![hostport.into()]));
+            section.insert("hosts".into(), Value::Array(vec![hostport.into()]));
         }
         "exhibitor" => {
-            section.insert("hosts".into(), Value::Sequence(vec![host.into()]));
+            section.insert("hosts".into(), Value::Array(vec![host.into()]));
             section.insert(
                 "port".into(),
                 i64::from(port.unwrap_or(default_port)).into(),
@@ -540,7 +545,7 @@ pub fn parse_dcs_url(url: &str) -> Result<Mapping> {
         }
     }
     let mut ret = Mapping::new();
-    ret.insert(scheme.into(), Value::Mapping(section));
+    ret.insert(scheme, Value::Object(section));
     if !path.trim().is_empty() && path.trim() != "/" {
         ret.insert("namespace".into(), path.trim().into());
     }
@@ -553,16 +558,14 @@ fn get<'a>(m: &'a Mapping, path: &[&str]) -> Option<&'a Value> {
     if rest.is_empty() {
         Some(v)
     } else {
-        get(v.as_mapping()?, rest)
+        get(v.as_object()?, rest)
     }
 }
 
 /// A scalar config value as a string (YAML may give a number or bool where a string is meant).
 pub fn scalar_string(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(py_str(v)),
         _ => None,
     }
 }
@@ -571,15 +574,6 @@ fn get_str(m: &Mapping, path: &[&str]) -> Option<String> {
     get(m, path)
         .and_then(scalar_string)
         .filter(|s| !s.is_empty())
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => parse_bool_str(s).unwrap_or(!s.is_empty()),
-        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-        _ => false,
-    }
 }
 
 /// patronictl's first line when no DCS section is found.
@@ -624,7 +618,7 @@ fn resolve(raw: Mapping, sources: &Sources) -> Result<Settings> {
 fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSettings, String> {
     let Some(module) = DCS_MODULES
         .iter()
-        .find(|m| matches!(raw.get(**m), Some(Value::Mapping(_))))
+        .find(|m| matches!(raw.get(**m), Some(Value::Object(_))))
     else {
         return Err(format!(
             "{NO_DCS}\nAvailable implementations: {}",
@@ -642,7 +636,7 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
             ))
         }
     };
-    let Some(Value::Mapping(section)) = raw.get(*module) else {
+    let Some(Value::Object(section)) = raw.get(*module) else {
         unreachable!("checked above")
     };
     if kind == DcsKind::Zookeeper {
@@ -681,7 +675,7 @@ fn resolve_dcs(raw: &Mapping, timeout: Duration) -> std::result::Result<DcsSetti
 /// (`use_ssl`), `auth_data`, `set_acls` (patronictl would create `failover` with those ACLs), and a
 /// chroot after the host list.
 fn zookeeper_hosts(section: &Mapping) -> std::result::Result<Vec<String>, String> {
-    if truthy(section.get("use_ssl")) {
+    if section.get("use_ssl").is_some_and(truthy) {
         return Err("TLS to ZooKeeper (zookeeper.use_ssl) is not supported by patctl".to_string());
     }
     if section.contains_key("auth_data") {
@@ -693,7 +687,7 @@ fn zookeeper_hosts(section: &Mapping) -> std::result::Result<Vec<String>, String
         return Err("ZooKeeper ACLs (zookeeper.set_acls) are not supported by patctl".to_string());
     }
     let joined = match section.get("hosts") {
-        Some(Value::Sequence(seq)) => seq
+        Some(Value::Array(seq)) => seq
             .iter()
             .filter_map(scalar_string)
             .collect::<Vec<_>>()
@@ -754,7 +748,7 @@ fn resolve_etcd_endpoints(
     let mut username = get_str(section, &["username"]);
     let mut password = get_str(section, &["password"]);
     let proxy = get_str(section, &["proxy"]);
-    let use_proxies = proxy.is_some() || truthy(section.get("use_proxies"));
+    let use_proxies = proxy.is_some() || section.get("use_proxies").is_some_and(truthy);
     let mut endpoints = Vec::new();
     if let Some(url) = proxy.or_else(|| get_str(section, &["url"])) {
         let (endpoint, user, pass) = split_url(&url)
@@ -765,7 +759,7 @@ fn resolve_etcd_endpoints(
     } else if let Some(hosts) = section.get("hosts") {
         let default_port = port_key.unwrap_or(2379);
         let list: Vec<String> = match hosts {
-            Value::Sequence(seq) => seq.iter().filter_map(scalar_string).collect(),
+            Value::Array(seq) => seq.iter().filter_map(scalar_string).collect(),
             v => scalar_string(v)
                 .map(|s| s.split(',').map(String::from).collect())
                 .unwrap_or_default(),
@@ -880,7 +874,7 @@ fn split_url(url: &str) -> Option<(String, Option<String>, Option<String>)> {
 fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
     let auth_of = |section: &str| -> Result<Option<(String, String)>> {
         match get(raw, &[section, "authentication"]) {
-            Some(Value::Mapping(a)) => {
+            Some(Value::Object(a)) => {
                 let user = a.get("username").and_then(scalar_string);
                 let pass = a.get("password").and_then(scalar_string);
                 match (user, pass) {
@@ -905,7 +899,7 @@ fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
     };
     Ok(RestSettings {
         auth,
-        insecure: sources.insecure || truthy(get(raw, &["ctl", "insecure"])),
+        insecure: sources.insecure || get(raw, &["ctl", "insecure"]).is_some_and(truthy),
         cacert: get_str(raw, &["ctl", "cacert"])
             .or_else(|| get_str(raw, &["restapi", "cafile"]))
             .map(PathBuf::from),
@@ -1101,7 +1095,7 @@ mod tests {
             let mut env = BTreeMap::new();
             env.insert("PATRONI_ZOOKEEPER_HOSTS".to_string(), value.to_string());
             let mut raw = parse_yaml_mapping("zookeeper: {hosts: old:1}", "test").unwrap();
-            patch(&mut raw, &environment_configuration(&env).unwrap());
+            patch_config(&mut raw, &environment_configuration(&env).unwrap());
             let d = resolve_dcs(&raw, Duration::from_secs(5)).unwrap();
             assert_eq!(d.endpoints, vec!["z1:1", "z2:2"], "{value}");
         }
@@ -1143,7 +1137,26 @@ mod tests {
             "'h1:1','h2:2'".to_string(),
         );
         let m = environment_configuration(&env).unwrap();
-        let hosts = get(&m, &["etcd3", "hosts"]).unwrap().as_sequence().unwrap();
+        let hosts = get(&m, &["etcd3", "hosts"]).unwrap().as_array().unwrap();
         assert_eq!(hosts.len(), 2);
+    }
+
+    #[test]
+    fn patch_config_as_patroni() {
+        use serde_json::json;
+        let mut c = json!({"ttl": 30, "postgresql": {"parameters": {"a": 1}}, "x": 1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        patch_config(
+            &mut c,
+            json!({"ttl": "30", "postgresql": {"parameters": {"b": 2}}, "x": null, "new": 1})
+                .as_object()
+                .unwrap(),
+        );
+        assert_eq!(
+            Value::Object(c),
+            json!({"ttl": 30, "postgresql": {"parameters": {"a": 1, "b": 2}}, "new": 1})
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod generate;
 pub mod model;
 pub mod output;
+pub mod py;
 pub mod time;
 pub mod usage;
 

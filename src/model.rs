@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::dcs::Version;
+use crate::py::truth::truthy;
 
 /// One key read from the DCS, with the version used for compare-and-swap.
 #[derive(Debug, Clone, PartialEq)]
@@ -244,18 +245,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Python truthiness of a JSON value.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// Patroni's `parse_int`: ints, and strings holding an int (a float string is truncated).
 pub fn parse_int(v: &Value) -> Option<i64> {
     match v {
@@ -276,16 +265,10 @@ pub fn parse_int(v: &Value) -> Option<i64> {
 
 /// Patroni's `parse_bool` on a JSON value.
 pub fn parse_bool(v: &Value) -> Option<bool> {
-    let s = match v {
-        Value::Bool(true) => return Some(true),
-        Value::Bool(false) => return Some(false),
-        Value::String(s) => s.to_lowercase(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    match s.as_str() {
-        "on" | "true" | "yes" | "1" => Some(true),
-        "off" | "false" | "no" | "0" => Some(false),
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => crate::config::parse_bool_str(s),
+        Value::Number(n) => crate::config::parse_bool_str(&n.to_string()),
         _ => None,
     }
 }

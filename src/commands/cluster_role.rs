@@ -69,7 +69,7 @@ pub async fn cmd_demote(ctx: &mut Context<'_>, args: DemoteArgs) -> Result<()> {
     }
     let mut standby = Map::new();
     let mut put = |k: &str, v: Value| {
-        if crate::model::truthy(&v) {
+        if crate::py::truth::truthy(&v) {
             standby.insert(k.to_string(), v);
         }
     };
@@ -302,7 +302,7 @@ impl Status {
             if let Some(s) = self.old_leader_state.as_deref().filter(|s| !s.is_empty()) {
                 text.push_str(&format!(
                     ", previous leader state: {}",
-                    crate::output::pyrepr::repr_str(s)
+                    crate::py::repr::repr_str(s)
                 ));
             }
         }

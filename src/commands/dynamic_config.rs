@@ -9,8 +9,8 @@
 //! a restart, and a lost compare-and-swap exits 4.
 
 mod checks;
+mod paths;
 mod pg_params;
-mod yaml;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -20,11 +20,14 @@ use std::process::Command;
 use clap::Args;
 use serde_json::{Map, Value};
 
+use crate::config::patch_config;
 use crate::context::Context;
 use crate::dcs::{self, Expect};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use crate::output::{diff, pyjson, pyyaml};
+use crate::output::diff;
+use crate::py::truth::py_eq;
+use crate::py::{json as pyjson, yaml_dump as pyyaml, yaml_load};
 
 /// `show-config [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -102,7 +105,7 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
     let before = format_config(&current);
     let (after, changed) = compute_change(&args, &name, &before, &current)?;
 
-    if yaml::py_eq(
+    if py_eq(
         &Value::Object(current.clone()),
         &Value::Object(changed.clone()),
     ) {
@@ -180,11 +183,11 @@ fn compute_change(
     let mut touched = false;
     if let Some(f) = &args.replace_filename {
         changed = Map::new();
-        yaml::patch_config(&mut changed, &load_file(f)?);
+        patch_config(&mut changed, &load_file(f)?);
         touched = true;
     }
     if let Some(f) = &args.apply_filename {
-        yaml::patch_config(&mut changed, &load_file(f)?);
+        patch_config(&mut changed, &load_file(f)?);
         touched = true;
     }
     if !args.kvpairs.is_empty() || !args.pgkvpairs.is_empty() {
@@ -202,7 +205,7 @@ fn compute_change(
     }
     let after = invoke_editor(before, name)?;
     let data = as_mapping(
-        yaml::load(&after).map_err(|e| {
+        yaml_load::load(&after).map_err(|e| {
             Error::failure(format!(
                 "The edited configuration is not valid YAML: {e}; nothing written"
             ))
@@ -217,13 +220,13 @@ fn apply_pair(changed: &mut Map<String, Value>, pair: &str) -> Result<()> {
     let Some((key, value)) = pair.split_once('=') else {
         return Err(Error::failure(format!("Invalid parameter setting {pair}")));
     };
-    let value = yaml::load_value(value).map_err(|e| {
+    let value = yaml_load::load(value).map_err(|e| {
         Error::failure(format!(
             "Invalid value for {}: {value:?} is not valid YAML ({e})",
             key.trim()
         ))
     })?;
-    yaml::set_path(changed, key, &value);
+    paths::set_path(changed, key, &value);
     Ok(())
 }
 
@@ -253,7 +256,7 @@ fn load_file(name: &str) -> Result<Map<String, Value>> {
         )
     };
     read.map_err(|e| Error::usage(format!("Cannot read {what}: {e}")))?;
-    let v = yaml::load(&text)
+    let v = yaml_load::load(&text)
         .map_err(|e| Error::failure(format!("{what} is not valid YAML: {e}; nothing written")))?;
     as_mapping(v, &what)
 }

@@ -20,9 +20,10 @@ use crate::api::{Api, Failure, FailureKind, Response};
 use crate::context::Context;
 use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
-use crate::model::{truthy, Cluster, Member};
+use crate::model::{Cluster, Member};
 use crate::output::members::Format;
 use crate::output::Ui;
+use crate::py::truth::truthy;
 
 /// `restart CLUSTER_NAME [MEMBER_NAMES]...`
 #[derive(Debug, Args)]

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use crate::api::FailureKind;
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
-use crate::model::{truthy, Cluster, Member};
+use crate::model::{Cluster, Member};
+use crate::py::truth::truthy;
 
 /// `pause [CLUSTER_NAME]`
 #[derive(Debug, Args)]

@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::output::pyrepr::repr_str;
-use crate::output::{pyjson, pyyaml};
+use crate::py::repr::repr_str;
+use crate::py::{json as pyjson, yaml_dump as pyyaml};
 
 /// A Python object as psycopg2 would build it.
 #[derive(Debug, Clone, PartialEq)]

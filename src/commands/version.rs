@@ -11,7 +11,7 @@ use super::{get_all_members, Role};
 use crate::api::{FailureKind, Response};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
-use crate::output::members::py_str;
+use crate::py::repr::py_str;
 
 /// The patronictl release whose behaviour patctl implements.
 pub const PATRONICTL_VERSION: &str = "4.1.5";
@@ -101,7 +101,7 @@ fn describe(r: Response) -> std::result::Result<String, (FailureKind, String)> {
         Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v != 0) => {
             format!(" PostgreSQL {}", format_pg_version(n.as_i64().unwrap_or(0)))
         }
-        Some(v) if crate::model::truthy(v) => format!(" PostgreSQL {}", py_str(v)),
+        Some(v) if crate::py::truth::truthy(v) => format!(" PostgreSQL {}", py_str(v)),
         _ => String::new(),
     };
     Ok(format!("Patroni {version}{pg}"))

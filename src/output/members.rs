@@ -6,8 +6,11 @@
 use serde_json::{Map, Value};
 
 use super::table::{self, Align};
-use super::{pyjson, pyyaml};
-use crate::model::{format_lsn, truthy, Cluster, Member};
+use crate::model::{format_lsn, Cluster, Member};
+// query.rs imports py_str from here. TODO(lead): drop after the tls merge
+pub use crate::py::repr::py_str;
+use crate::py::truth::truthy;
+use crate::py::{json as pyjson, yaml_dump as pyyaml};
 
 /// Output format of `list`/`topology` and the other table-printing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -158,35 +161,6 @@ fn iso_normalize(s: &str) -> String {
     match s.strip_suffix('Z') {
         Some(base) => format!("{base}+00:00"),
         None => s.to_string(),
-    }
-}
-
-/// Python's `str()` of a JSON value.
-pub fn py_str(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
-        Value::Number(n) if n.is_f64() => pyjson::float_repr(n.as_f64().unwrap_or(0.0)),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        other => py_repr(other),
-    }
-}
-
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::String(s) => super::pyrepr::repr_str(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(m) => {
-            format!(
-                "{{{}}}",
-                m.iter()
-                    .map(|(k, v)| format!("'{k}': {}", py_repr(v)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        other => py_str(other),
     }
 }
 

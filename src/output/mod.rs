@@ -1,6 +1,6 @@
 //! The output layer: the only code that writes to the terminal or reads answers from it.
 //!
-//! Renderers (`members`, `table`, `pyjson`, `pyyaml`) are pure and return text. [`Ui`] writes that text,
+//! Renderers (`members`, `table`, `diff`) are pure and return text (JSON and YAML come from [`crate::py`]). [`Ui`] writes that text,
 //! prints errors as patronictl does (`Error: …` on stderr), and asks questions the way click does
 //! ([`prompt`]): prompts on stdout, whole lines read from stdin (a terminal in its line mode, or a
 //! pipe), Ctrl-C and end of input abort. A [`Ui::scripted`] Ui runs commands in-process for tests.
@@ -9,9 +9,7 @@ pub mod color;
 pub mod diff;
 pub mod members;
 mod prompt;
-pub mod pyjson;
-pub mod pyrepr;
-pub mod pyyaml;
+pub use crate::py::json as pyjson; // TODO(lead): drop after the tls merge
 pub mod table;
 
 use std::io::{IsTerminal, Write};

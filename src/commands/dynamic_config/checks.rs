@@ -10,7 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::pg_params;
-use super::yaml::py_eq;
+use crate::py::truth::py_eq;
 
 /// A numeric reading of a config value the way Patroni's `int()`/`parse_int` would accept it.
 fn number(v: &Value) -> Option<f64> {
@@ -28,7 +28,7 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn show(v: &Value) -> String {
-    crate::output::pyjson::dumps(v)
+    crate::py::json::dumps(v)
 }
 
 /// Settings whose value must be a number, with the smallest acceptable value (`None`: any).

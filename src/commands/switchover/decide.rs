@@ -8,8 +8,8 @@ use chrono::{DateTime, FixedOffset};
 use super::{Action, Plan, Request};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use crate::output::pyrepr::repr_str;
 use crate::output::Ui;
+use crate::py::repr::repr_str;
 use crate::time::{in_one_hour, isoformat, parse_scheduled};
 
 /// patronictl's message (sic: "must me").

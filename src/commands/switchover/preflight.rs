@@ -14,8 +14,9 @@ use super::decide::{candidate_names, check_leader, CITUS_GROUP_REQUIRED};
 use super::{Action, Request};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
-use crate::model::{parse_int, truthy, Cluster, Member};
+use crate::model::{parse_int, Cluster, Member};
 use crate::output::table::{self, Align};
+use crate::py::truth::truthy;
 use crate::time::parse_scheduled;
 
 /// Patroni's default `maximum_lag_on_failover` (1 MiB).

@@ -16,7 +16,8 @@ use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::Cluster;
 use crate::output::members::Format;
-use crate::output::{pyjson, Ui};
+use crate::output::Ui;
+use crate::py::json as pyjson;
 use crate::time::timestamp;
 
 /// How long the POST may take: the server holds an immediate request up to 2 × max(10, loop_wait)

@@ -4,6 +4,9 @@
 
 use serde_json::Value;
 
+// json.dumps writes floats with `float.__repr__`; psycopg2's casts reach it from here too.
+pub use super::repr::float_repr;
+
 /// `json.dumps(value)`.
 pub fn dumps(value: &Value) -> String {
     let mut out = String::new();
@@ -78,43 +81,6 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, scientific outside 1e-4 ≤ |x| < 1e16.
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    let abs = f.abs();
-    if (1e-4..1e16).contains(&abs) {
-        let s = format!("{f}");
-        if s.contains('.') {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        // Rust's `{:e}` gives the shortest digits too, as `1.5e20` / `1e-5`.
-        let s = format!("{f:e}");
-        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,14 +97,5 @@ mod tests {
             dumps_compact(&json!({"a": [1, 2], "b": null})),
             r#"{"a":[1,2],"b":null}"#
         );
-    }
-
-    #[test]
-    fn float_reprs() {
-        assert_eq!(float_repr(1e20), "1e+20");
-        assert_eq!(float_repr(0.9), "0.9");
-        assert_eq!(float_repr(3.0), "3.0");
-        assert_eq!(float_repr(1e-5), "1e-05");
-        assert_eq!(float_repr(1.5e16), "1.5e+16");
     }
 }
