@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::diff;
 use crate::py::truth::py_eq;
-use crate::py::{json as pyjson, yaml_dump as pyyaml, yaml_load};
+use crate::py::{json, yaml_dump, yaml_load};
 
 /// `show-config [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -69,7 +69,7 @@ pub struct EditConfigArgs {
 
 /// The text patronictl's `format_config_for_editing` gives: PyYAML block style, sorted keys.
 fn format_config(data: &Map<String, Value>) -> String {
-    pyyaml::dump(&Value::Object(data.clone()))
+    yaml_dump::dump(&Value::Object(data.clone()))
 }
 
 /// Read the cluster named by the arguments, `--group` defaulting to `citus.group`.
@@ -132,7 +132,7 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
     if !args.force && !ctx.ui.confirm("Apply these changes?")? {
         return Ok(());
     }
-    let value = pyjson::dumps_compact(&Value::Object(changed));
+    let value = json::dumps_compact(&Value::Object(changed));
     let expect = Expect::At(config.version);
     match ctx
         .dcs()

@@ -10,7 +10,7 @@ use crate::model::{format_lsn, Cluster, Member};
 // query.rs imports py_str from here. TODO(lead): drop after the tls merge
 pub use crate::py::repr::py_str;
 use crate::py::truth::truthy;
-use crate::py::{json as pyjson, yaml_dump as pyyaml};
+use crate::py::{json, yaml_dump};
 
 /// Output format of `list`/`topology` and the other table-printing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -482,9 +482,9 @@ pub fn print_output(
                 .collect();
             let list = Value::Array(elements);
             if fmt == Format::Json {
-                pyjson::dumps(&list) + "\n"
+                json::dumps(&list) + "\n"
             } else {
-                pyyaml::dump(&list) + "\n"
+                yaml_dump::dump(&list) + "\n"
             }
         }
         Format::Pretty | Format::Tsv | Format::Topology => {
@@ -496,9 +496,9 @@ pub fn print_output(
                     for r in rows.iter_mut() {
                         if truthy(&r[i]) {
                             let text = if fmt == Format::Pretty {
-                                pyyaml::dump(&r[i])
+                                yaml_dump::dump(&r[i])
                             } else {
-                                pyyaml::dump_flow(&r[i])
+                                yaml_dump::dump_flow(&r[i])
                             };
                             r[i] = Value::String(text.trim().to_string());
                         }

@@ -17,7 +17,7 @@ use crate::error::{Error, Exit, Result};
 use crate::model::Cluster;
 use crate::output::members::Format;
 use crate::output::Ui;
-use crate::py::json as pyjson;
+use crate::py::json;
 use crate::time::timestamp;
 
 /// How long the POST may take: the server holds an immediate request up to 2 × max(10, loop_wait)
@@ -191,7 +191,7 @@ async fn fall_back_to_dcs(
         timestamp(6),
         plan.action.name()
     ));
-    let value = pyjson::dumps_compact(&plan.failover_value());
+    let value = json::dumps_compact(&plan.failover_value());
     ctx.dcs()
         .await?
         .set_failover(&plan.name, plan.group, &value, Expect::Any)
