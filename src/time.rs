@@ -1,6 +1,7 @@
 //! Timestamps as patronictl prints and parses them: `timestamp()` (local time, 5 or 0 fractional
 //! digits), the logging prefix, and `parse_scheduled` for `--scheduled` (ISO 8601 and the common
-//! unambiguous forms dateutil accepts; no timezone means the local one).
+//! unambiguous forms dateutil accepts; no timezone means the local one). Python's own renderings of a
+//! datetime (`isoformat()`, `str()`) are in [`crate::py::datetime`].
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
@@ -16,20 +17,6 @@ pub fn timestamp(precision: usize) -> String {
 /// Python logging's `asctime`: `2024-01-01 10:00:00,123`.
 pub fn log_timestamp() -> String {
     Local::now().format("%Y-%m-%d %H:%M:%S,%3f").to_string()
-}
-
-/// Python's `datetime.isoformat()` of an aware datetime.
-pub fn isoformat(t: &DateTime<FixedOffset>) -> String {
-    if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-    } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
-    }
-}
-
-/// Python's `str(datetime)` of an aware datetime: like isoformat with a space.
-pub fn py_str(t: &DateTime<FixedOffset>) -> String {
-    isoformat(t).replacen('T', " ", 1)
 }
 
 /// patronictl's `parse_scheduled`: `None`, empty or `now` mean immediately.
@@ -90,6 +77,7 @@ pub fn in_one_hour() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::py::datetime::{isoformat, py_str};
 
     #[test]
     fn scheduled_forms() {

@@ -427,7 +427,7 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
         let keep = members[random_index(members.len())];
         members = vec![keep];
     }
-    let at_text = scheduled_at.as_ref().map(crate::time::py_str);
+    let at_text = scheduled_at.as_ref().map(crate::py::datetime::py_str);
     confirm_members_action(
         ui,
         &members,
@@ -452,7 +452,10 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
         if cluster.is_paused() {
             return Err(Error::failure("Can't schedule restart in the paused state"));
         }
-        body.insert("schedule".into(), Value::String(crate::time::isoformat(at)));
+        body.insert(
+            "schedule".into(),
+            Value::String(crate::py::datetime::isoformat(at)),
+        );
     }
     if let Some(t) = &args.timeout {
         body.insert("timeout".into(), Value::String(t.clone()));

@@ -24,7 +24,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Member};
 use crate::output::members::Format;
-use crate::time::isoformat;
+use crate::py::datetime::isoformat;
 use decide::{decide, prompt_group, CITUS_GROUP_REQUIRED};
 use request::execute;
 

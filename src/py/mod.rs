@@ -4,15 +4,16 @@
 //!
 //! - [`repr`]: `repr()`/`str()` of strings, floats and JSON-like values.
 //! - [`truth`]: `bool(x)` and `==` on JSON-like values.
+//! - [`datetime`]: `datetime.isoformat()` and `str(datetime)`.
 //! - [`json`]: `json.dumps` (default and compact separators).
 //! - [`yaml_dump`] (with `yaml_scalar`): `yaml.safe_dump` as patronictl calls it.
 //! - [`yaml_load`]: `yaml.safe_load`, over libyaml's event parser ([`libyaml`]).
 //! - [`resolve`]: PyYAML's YAML 1.1 implicit resolvers and scalar constructors, shared by the
 //!   emitter (when to quote) and the loader (how to type a plain scalar).
 //!
-//! psycopg2's casting of query results stays with `query` (`commands::pyvalue`), and
-//! `str(datetime)`/`isoformat()` with the other timestamp rules in `time`.
+//! psycopg2's casting of query results stays with `query` (`commands::pyvalue`).
 
+pub mod datetime;
 pub mod json;
 pub mod libyaml;
 pub mod repr;

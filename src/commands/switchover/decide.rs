@@ -9,8 +9,9 @@ use super::{Action, Plan, Request};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::output::Ui;
+use crate::py::datetime::isoformat;
 use crate::py::repr::repr_str;
-use crate::time::{in_one_hour, isoformat, parse_scheduled};
+use crate::time::{in_one_hour, parse_scheduled};
 
 /// patronictl's message (sic: "must me").
 pub(super) const CITUS_GROUP_REQUIRED: &str = "For Citus clusters the --group must me specified";
