@@ -1,6 +1,9 @@
 //! Configuration discovery and loading, mirroring patronictl's `load_config`, `parse_dcs` and Patroni's
 //! `Config` (file or directory of YAML files, `PATRONI_CONFIGURATION`, `PATRONI_*` overrides, `-d/--dcs-url`).
 //!
+//! YAML is read by [`crate::py::yaml_load`] with PyYAML's `safe_load` rules (`on` is true, `'on'` a
+//! string), so every value means what it means to Patroni, and [`truthy`] is Python's `bool()`.
+//!
 //! The result is a [`Settings`]: the raw merged YAML (kept for `ctl:`/`restapi:` lookups) plus the
 //! resolved pieces every command needs: scope, namespace, the DCS endpoints and the REST client options.
 

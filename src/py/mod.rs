@@ -6,7 +6,7 @@
 //! - [`truth`]: `bool(x)` and `==` on JSON-like values.
 //! - [`datetime`]: `datetime.isoformat()` and `str(datetime)`.
 //! - [`json`]: `json.dumps` (default and compact separators).
-//! - [`yaml_dump`] (with `yaml_scalar`): `yaml.safe_dump` as patronictl calls it.
+//! - [`yaml_dump`]: `yaml.safe_dump` as patronictl calls it.
 //! - [`yaml_load`]: `yaml.safe_load`, over libyaml's event parser ([`libyaml`]).
 //! - [`resolve`]: PyYAML's YAML 1.1 implicit resolvers and scalar constructors, shared by the
 //!   emitter (when to quote) and the loader (how to type a plain scalar).
