@@ -9,7 +9,10 @@ pub mod color;
 pub mod diff;
 pub mod members;
 mod prompt;
-pub use crate::py::json as pyjson; // TODO(lead): drop after the tls merge
+// Old paths still used on main (api.rs, etcd2.rs, query/pyvalue). TODO(lead): drop after the merge.
+pub use crate::py::json as pyjson;
+pub use crate::py::repr as pyrepr;
+pub use crate::py::yaml_dump as pyyaml;
 pub mod table;
 
 use std::io::{IsTerminal, Write};
