@@ -1,7 +1,8 @@
 //! The Patroni REST API client, mirroring patronictl's `request_patroni` / `PatroniRequest`: the URL is
 //! the member's `api_url` scheme and host plus `/<endpoint>`, the body is `json.dumps` of the data with
 //! no Content-Type, basic auth comes from `ctl.authentication` (else `restapi.authentication`), and TLS
-//! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate and `-k`.
+//! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate (its key decrypted with
+//! `ctl.keyfile_password`) and `-k`, with OpenSSL as Python's `ssl` (see [`crate::tls`]).
 //!
 //! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
 //! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
@@ -15,6 +16,7 @@ use crate::config::RestSettings;
 use crate::error::{Error, Result};
 use crate::model::Member;
 use crate::output::pyjson;
+use crate::tls;
 
 /// An HTTP answer from a member.
 #[derive(Debug, Clone)]
@@ -71,13 +73,14 @@ pub struct Api {
     timeout: Duration,
 }
 
-fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| Error::usage(format!("cannot read {what} {}: {e}", path.display())))
-}
-
 impl Api {
-    /// Build the client (reads CA and client certificate files).
+    /// Build the client (reads the CA file, and the client certificate and key, decrypting the key with
+    /// `ctl.keyfile_password`).
+    ///
+    /// As patronictl's urllib3 pool: the server certificate is always verified (`CERT_REQUIRED`) against
+    /// the CA file when one is given (it replaces the default trust store) or the system's; `-k` with a
+    /// client certificate only skips the host name check (`assert_hostname = False`), `-k` without one
+    /// turns verification off (`CERT_NONE`).
     pub fn new(rest: &RestSettings) -> Result<Api> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(rest.timeout)
@@ -85,37 +88,36 @@ impl Api {
             .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
             .no_proxy();
         if let Some(ca) = &rest.cacert {
-            let pem = read_file(ca, "CA file")?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
-            // As urllib3's ca_certs: the given CA replaces the default trust store.
             b = b.tls_built_in_root_certs(false);
-            for c in certs {
-                b = b.add_root_certificate(c);
+            for c in tls::load_ca(ca, "CA file")? {
+                let pem = c
+                    .to_pem()
+                    .map_err(|e| Error::usage(tls::reason_of_stack(&e)))?;
+                let cert = reqwest::Certificate::from_pem(&pem)
+                    .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
+                b = b.add_root_certificate(cert);
             }
         }
         let has_client_cert = rest.certfile.is_some();
-        if has_client_cert && rest.keyfile_password.is_some() {
-            return Err(Error::usage(
-                "ctl.keyfile_password is set, but patctl cannot use an encrypted private key; decrypt ctl.keyfile (openssl pkey -in KEY -out PLAIN_KEY) and drop keyfile_password",
-            ));
-        }
         if let Some(cert) = &rest.certfile {
-            let mut pem = read_file(cert, "client certificate")?;
-            if let Some(key) = &rest.keyfile {
-                pem.push(b'\n');
-                pem.extend(read_file(key, "client key")?);
-            }
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                Error::usage(format!(
-                    "invalid client certificate {}: {e}",
-                    cert.display()
-                ))
-            })?;
+            let cc = tls::load_client_cert(
+                cert,
+                rest.keyfile.as_deref(),
+                rest.keyfile_password.as_deref(),
+                Some("ctl.keyfile_password"),
+                "client",
+            )?;
+            let id = reqwest::Identity::from_pkcs8_pem(&cc.chain_pem()?, &cc.key_pem()?).map_err(
+                |e| {
+                    Error::usage(format!(
+                        "invalid client certificate {}: {e}",
+                        cert.display()
+                    ))
+                },
+            )?;
             b = b.identity(id);
         }
         if rest.insecure {
-            // patronictl: insecure without a client cert disables verification; with one, only the hostname check.
             b = if has_client_cert {
                 b.danger_accept_invalid_hostnames(true)
             } else {
@@ -186,6 +188,9 @@ impl Api {
 fn classify(e: &reqwest::Error, fail: &impl Fn(FailureKind, String) -> Failure) -> Failure {
     if e.is_timeout() {
         fail(FailureKind::Timeout, "no answer within the timeout".into())
+    } else if let Some(why) = tls::describe(&tls::chain_texts(e)) {
+        // Verification and handshake failures happen before the request is sent.
+        fail(FailureKind::Connect, format!("cannot connect: {why}"))
     } else if e.is_connect() {
         let mut why = String::from("cannot connect");
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);

@@ -17,6 +17,7 @@ pub mod generate;
 pub mod model;
 pub mod output;
 pub mod time;
+pub mod tls;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

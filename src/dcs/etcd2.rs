@@ -16,6 +16,7 @@ use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
+use crate::tls;
 
 /// An etcd v2 client.
 pub struct Etcd2 {
@@ -37,17 +38,9 @@ struct Answer {
     index: Option<u64>,
 }
 
-fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read the etcd {what} {}: {}",
-            path.display(),
-            tidy_reason(&e.to_string())
-        ))
-    })
-}
-
 /// The HTTP client: TLS verified against `cacert` only (when given), with the client certificate.
+/// As python-etcd's urllib3 pool in Patroni, the key cannot be encrypted (Patroni has no password
+/// setting for it).
 fn http_client(settings: &DcsSettings) -> Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(settings.timeout)
@@ -55,25 +48,25 @@ fn http_client(settings: &DcsSettings) -> Result<reqwest::Client> {
         .no_proxy()
         .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &settings.cacert {
-        let certs = reqwest::Certificate::from_pem_bundle(&read_pem(ca, "CA file")?)
-            .map_err(|e| Error::usage(format!("invalid etcd CA file {}: {e}", ca.display())))?;
         b = b.tls_built_in_root_certs(false);
-        for c in certs {
-            b = b.add_root_certificate(c);
+        for c in tls::load_ca(ca, "etcd CA file")? {
+            let pem = c
+                .to_pem()
+                .map_err(|e| Error::usage(tls::reason_of_stack(&e)))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| Error::usage(format!("invalid etcd CA file {}: {e}", ca.display())))?;
+            b = b.add_root_certificate(cert);
         }
     }
     if let Some(cert) = &settings.cert {
-        let mut pem = read_pem(cert, "client certificate")?;
-        if let Some(key) = settings.key.as_ref().filter(|k| *k != cert) {
-            pem.push(b'\n');
-            pem.extend(read_pem(key, "client key")?);
-        }
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            Error::usage(format!(
-                "invalid etcd client certificate or key {}: {e}",
-                cert.display()
-            ))
-        })?;
+        let cc = tls::load_client_cert(cert, settings.key.as_deref(), None, None, "etcd client")?;
+        let id =
+            reqwest::Identity::from_pkcs8_pem(&cc.chain_pem()?, &cc.key_pem()?).map_err(|e| {
+                Error::usage(format!(
+                    "invalid etcd client certificate or key {}: {e}",
+                    cert.display()
+                ))
+            })?;
         b = b.identity(id);
     }
     b.build()
@@ -84,6 +77,8 @@ fn http_client(settings: &DcsSettings) -> Result<reqwest::Client> {
 fn miss_of(e: &reqwest::Error, budget: Duration) -> Miss {
     if e.is_timeout() {
         Miss::MaybeSent(Attempts::no_answer(budget))
+    } else if let Some(why) = tls::describe(&tls::chain_texts(e)) {
+        Miss::NotSent(tidy_reason(&why))
     } else if e.is_connect() {
         Miss::NotSent(root_cause(e))
     } else {

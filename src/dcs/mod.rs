@@ -4,6 +4,7 @@
 //! `failover` with compare-and-swap on the key's version, and deletes the prefix for `remove`. Every
 //! back end here offers exactly those operations, each bounded by the configured timeout.
 
+mod channel;
 mod etcd2;
 mod etcd3;
 
