@@ -44,7 +44,8 @@
 #     in $SANDBOX_DIR/tls/server.{crt,key} is the REST APIs' certificate and their `cafile` (`verify_client:
 #     required`, so clients present that same certificate), and PostgreSQL's (`ssl: on`, `ssl_ca_file`; pg_hba
 #     `hostssl all all 127.0.0.1/32 md5 clientcert=verify-ca`, plain `host` only for replication and rewind;
-#     Patroni itself uses the unix socket). etcd stays plain http. patroni.yml has no `ctl:` section; `env`
+#     Patroni itself uses the unix socket). etcd stays plain http. patroni.yml's `ctl:` has only the client
+#     certificate Patroni needs to call the other members (patronictl's side never reads the file); `env`
 #     prints PATRONI_RESTAPI_CAFILE, PATRONI_CTL_CERTFILE/KEYFILE, PATRONI_CTL_INSECURE=on,
 #     PATRONI_RESTAPI_USERNAME/PASSWORD, PATRONI_ETCD3_HOST (PATRONI_ETCD_HOST with SANDBOX_DCS=etcd),
 #     PATRONI_SCOPE, and PGSSLMODE=verify-full, PGSSLROOTCERT/PGSSLCERT/PGSSLKEY, PGPASSWORD for `query`.
@@ -392,11 +393,16 @@ ctl:
 EOF
         fi
         if [[ $TLS == selfsigned ]]; then
+            # ctl: Patroni's own calls to the other members' REST APIs (switchover candidates) need a
+            # client certificate too; patronictl's side does not read this file in this mode.
             cat <<EOF
   certfile: $TLS_DIR/server.crt
   keyfile: $TLS_DIR/server.key
   cafile: $TLS_DIR/server.crt
   verify_client: required
+ctl:
+  certfile: $TLS_DIR/server.crt
+  keyfile: $TLS_DIR/server.key
 EOF
         fi
         printf '%s:\n  hosts: %s\n' "$DCS" "$ETCD_HOSTS"

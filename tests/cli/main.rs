@@ -19,3 +19,4 @@ mod list; // list/topology/history: byte-for-byte against patronictl
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
+mod tls; // TLS accepted and refused as patronictl does, SANDBOX_TLS=selfsigned (own sandboxes)
