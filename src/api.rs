@@ -9,14 +9,15 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::config::RestSettings;
 use crate::error::{Error, Result};
+use crate::http_client::{self, HttpClient, HttpError, TlsSettings, Verify};
 use crate::model::Member;
 use crate::output::pyjson;
-use crate::tls;
+
+pub use crate::http_client::Method;
 
 /// An HTTP answer from a member.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ impl From<Failure> for Error {
 
 /// A REST client configured from `ctl:`/`restapi:`.
 pub struct Api {
-    http: reqwest::Client,
+    http: HttpClient,
     auth: Option<(String, String)>,
     timeout: Duration,
 }
@@ -82,53 +83,26 @@ impl Api {
     /// client certificate only skips the host name check (`assert_hostname = False`), `-k` without one
     /// turns verification off (`CERT_NONE`).
     pub fn new(rest: &RestSettings) -> Result<Api> {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(rest.timeout)
-            .tcp_nodelay(true)
-            .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        if let Some(ca) = &rest.cacert {
-            b = b.tls_built_in_root_certs(false);
-            for c in tls::load_ca(ca, "CA file")? {
-                let pem = c
-                    .to_pem()
-                    .map_err(|e| Error::usage(tls::reason_of_stack(&e)))?;
-                let cert = reqwest::Certificate::from_pem(&pem)
-                    .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
-                b = b.add_root_certificate(cert);
-            }
+        let client = http_client::client_cert(
+            rest.certfile.as_deref(),
+            rest.keyfile.as_deref(),
+            rest.keyfile_password.as_deref(),
+            Some("ctl.keyfile_password"),
+            "client",
+        )?;
+        let verify = match (rest.insecure, client.is_some()) {
+            (false, _) => Verify::Full,
+            (true, true) => Verify::ChainOnly,
+            (true, false) => Verify::None,
+        };
+        let tls = TlsSettings {
+            ca: None,
+            client,
+            verify,
         }
-        let has_client_cert = rest.certfile.is_some();
-        if let Some(cert) = &rest.certfile {
-            let cc = tls::load_client_cert(
-                cert,
-                rest.keyfile.as_deref(),
-                rest.keyfile_password.as_deref(),
-                Some("ctl.keyfile_password"),
-                "client",
-            )?;
-            let id = reqwest::Identity::from_pkcs8_pem(&cc.chain_pem()?, &cc.key_pem()?).map_err(
-                |e| {
-                    Error::usage(format!(
-                        "invalid client certificate {}: {e}",
-                        cert.display()
-                    ))
-                },
-            )?;
-            b = b.identity(id);
-        }
-        if rest.insecure {
-            b = if has_client_cert {
-                b.danger_accept_invalid_hostnames(true)
-            } else {
-                b.danger_accept_invalid_certs(true)
-            };
-        }
-        let http = b
-            .build()
-            .map_err(|e| Error::usage(format!("cannot set up the REST client: {e}")))?;
+        .with_ca(rest.cacert.as_deref(), "CA file")?;
         Ok(Api {
-            http,
+            http: HttpClient::new(tls),
             auth: rest.auth.clone(),
             timeout: rest.timeout,
         })
@@ -164,49 +138,30 @@ impl Api {
                 message: format!("member {} has no usable api_url", member.name),
             });
         };
-        let mut req = self
-            .http
-            .request(method, &url)
-            .timeout(timeout.unwrap_or(self.timeout));
-        if let Some((u, p)) = &self.auth {
-            req = req.basic_auth(u, Some(p));
-        }
-        if let Some(b) = body {
-            req = req.body(pyjson::dumps(b));
-        }
         let fail = |kind: FailureKind, why: String| Failure {
             kind,
             message: format!("member {} at {url}: {why}", member.name),
         };
-        let resp = req.send().await.map_err(|e| classify(&e, &fail))?;
-        let status = resp.status().as_u16();
-        let body = resp.text().await.map_err(|e| classify(&e, &fail))?;
-        Ok(Response { status, body })
-    }
-}
-
-fn classify(e: &reqwest::Error, fail: &impl Fn(FailureKind, String) -> Failure) -> Failure {
-    if e.is_timeout() {
-        fail(FailureKind::Timeout, "no answer within the timeout".into())
-    } else if let Some(why) = tls::describe(&tls::chain_texts(e)) {
-        // Verification and handshake failures happen before the request is sent.
-        fail(FailureKind::Connect, format!("cannot connect: {why}"))
-    } else if e.is_connect() {
-        let mut why = String::from("cannot connect");
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = src {
-            why = format!("cannot connect: {s}");
-            src = s.source();
+        let body = body.map(pyjson::dumps);
+        let timeout = timeout.unwrap_or(self.timeout);
+        match self
+            .http
+            .send(method, &url, self.auth.as_ref(), &[], body, timeout)
+            .await
+        {
+            Ok(r) => Ok(Response {
+                status: r.status.as_u16(),
+                body: r.body,
+            }),
+            Err(HttpError::Timeout) => Err(fail(
+                FailureKind::Timeout,
+                "no answer within the timeout".into(),
+            )),
+            Err(HttpError::Connect(why)) => {
+                Err(fail(FailureKind::Connect, format!("cannot connect: {why}")))
+            }
+            Err(HttpError::Other(why)) => Err(fail(FailureKind::Other, why)),
         }
-        fail(FailureKind::Connect, why)
-    } else {
-        let mut why = e.to_string();
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = src {
-            why = format!("{why}: {s}");
-            src = s.source();
-        }
-        fail(FailureKind::Other, why)
     }
 }
 

@@ -14,6 +14,7 @@ pub mod context;
 pub mod dcs;
 pub mod error;
 pub mod generate;
+pub mod http_client;
 pub mod model;
 pub mod output;
 pub mod time;

@@ -4,6 +4,7 @@
 //! tokio-postgres does not read), libpq's SSL rules ([`super::pg_ssl`]: `sslmode`, the root, client
 //! and key files, the `prefer`/`allow` second attempt), and failures worded as libpq words them.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -65,9 +66,12 @@ pub(super) async fn connect(
     let mut last: Option<Failed> = None;
     for (i, mode) in attempts.iter().enumerate() {
         config.ssl_mode(*mode);
+        if let Some(t) = &tls {
+            t.used.store(false, Ordering::SeqCst);
+        }
         let attempt = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), async {
             match (&tls, mode) {
-                (Some(t), SslMode::Require) => config
+                (Some(t), SslMode::Require | SslMode::Prefer) => config
                     .connect(t.clone())
                     .await
                     .map(|(c, conn)| (c, tokio::spawn(conn))),
@@ -87,15 +91,17 @@ pub(super) async fn connect(
             // The connection task ends when the client is dropped; its errors surface through the client.
             Ok(Ok((client, _connection))) => return Ok(client),
             Ok(Err(e)) => {
-                // libpq tries the next way (prefer: plain after TLS; allow: TLS after plain) after
-                // any failure but a TCP one.
+                // libpq tries the next way (prefer: plain after a failure over TLS; allow: TLS after
+                // plain) after any failure but a TCP one.
                 let tcp = e.to_string().starts_with("error connecting to server");
+                let over_tls = tls.as_ref().is_some_and(|t| t.used.load(Ordering::SeqCst));
+                let retry = !tcp && (*mode != SslMode::Prefer || over_tls);
                 let mut failed = connect_error(&target, &e);
                 // libpq keeps the messages of every attempt, in order.
                 if let Some(prev) = last.take() {
                     failed.message = prev.message + &failed.message;
                 }
-                if tcp || i + 1 == attempts.len() {
+                if !retry || i + 1 == attempts.len() {
                     return Err(failed);
                 }
                 last = Some(failed);
@@ -255,7 +261,17 @@ fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
         return Failed::new(msg);
     }
     let text = e.to_string();
-    if let Some(why) = tls::describe(&tls::chain_texts(e)) {
+    let texts = tls::chain_texts(e);
+    if texts
+        .iter()
+        .any(|t| t.contains("server does not support TLS"))
+    {
+        return Failed {
+            message: format!("{prefix}server does not support SSL, but SSL was required\n"),
+            exit: Exit::Unreachable,
+        };
+    }
+    if let Some(why) = tls::describe(&texts) {
         return Failed {
             message: format!("{prefix}SSL error: {why}\n"),
             exit: Exit::Unreachable,

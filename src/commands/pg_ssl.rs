@@ -11,11 +11,15 @@
 //! falls back to a plain connection when TLS fails, `allow` tries plain first.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use postgres_openssl::MakeTlsConnector;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_postgres::config::SslMode as PgSslMode;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 
 use crate::tls;
 
@@ -71,13 +75,14 @@ impl SslPlan {
         match self.mode {
             SslMode::Disable => vec![PgSslMode::Disable],
             SslMode::Allow => vec![PgSslMode::Disable, PgSslMode::Require],
-            SslMode::Prefer => vec![PgSslMode::Require, PgSslMode::Disable],
+            // The second attempt only when the server took TLS (see `Tracked`).
+            SslMode::Prefer => vec![PgSslMode::Prefer, PgSslMode::Disable],
             _ => vec![PgSslMode::Require],
         }
     }
 
     /// The OpenSSL connector for the TLS attempts (reads and decrypts the files).
-    pub fn connector(&self) -> Result<MakeTlsConnector, String> {
+    pub fn connector(&self) -> Result<Tracked, String> {
         let setup = |e: openssl::error::ErrorStack| {
             format!("could not set up SSL: {}", tls::reason_of_stack(&e))
         };
@@ -121,7 +126,58 @@ impl SslPlan {
             c.set_verify_hostname(full);
             Ok(())
         });
-        Ok(m)
+        Ok(Tracked {
+            inner: m,
+            used: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+/// The OpenSSL connector for tokio-postgres, noting whether a TLS handshake was started (the server
+/// accepted SSL): libpq's `prefer` tries again without TLS only then.
+#[derive(Clone)]
+pub struct Tracked {
+    inner: MakeTlsConnector,
+    /// Set when a handshake starts.
+    pub used: Arc<AtomicBool>,
+}
+
+impl<S> MakeTlsConnect<S> for Tracked
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Sync + Send + 'static,
+{
+    type Stream = postgres_openssl::TlsStream<S>;
+    type TlsConnect = TrackedConnect;
+    type Error = openssl::error::ErrorStack;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<TrackedConnect, Self::Error> {
+        Ok(TrackedConnect {
+            inner: <MakeTlsConnector as MakeTlsConnect<S>>::make_tls_connect(
+                &mut self.inner,
+                domain,
+            )?,
+            used: self.used.clone(),
+        })
+    }
+}
+
+/// One handshake of [`Tracked`].
+pub struct TrackedConnect {
+    inner: postgres_openssl::TlsConnector,
+    used: Arc<AtomicBool>,
+}
+
+impl<S> TlsConnect<S> for TrackedConnect
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    type Stream = postgres_openssl::TlsStream<S>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = <postgres_openssl::TlsConnector as TlsConnect<S>>::Future;
+
+    fn connect(self, stream: S) -> Self::Future {
+        self.used.store(true, Ordering::SeqCst);
+        self.inner.connect(stream)
     }
 }
 
@@ -232,7 +288,7 @@ mod tests {
         let p = plan(&[], &[]).unwrap();
         assert_eq!(p.mode, SslMode::Prefer);
         assert_eq!(p.verify, Verify::None);
-        assert_eq!(p.attempts(), vec![PgSslMode::Require, PgSslMode::Disable]);
+        assert_eq!(p.attempts(), vec![PgSslMode::Prefer, PgSslMode::Disable]);
         assert_eq!(p.client, None);
         let a = plan(&[("sslmode", "allow")], &[]).unwrap();
         assert_eq!(a.attempts(), vec![PgSslMode::Disable, PgSslMode::Require]);

@@ -12,7 +12,6 @@ use std::time::Duration;
 use etcd_client::{
     Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Txn, TxnOp, WatchOptions,
 };
-use openssl::ssl::SslConnector;
 
 use super::{fail_over_order, root_cause, tidy_reason, Attempts, Dcs, Miss};
 use crate::config::DcsSettings;
@@ -35,7 +34,7 @@ pub struct Etcd3 {
 /// What is needed to open a client to any one endpoint.
 struct Connector {
     user: Option<(String, String)>,
-    tls: SslConnector,
+    tls: super::channel::Tls,
     has_identity: bool,
 }
 
@@ -45,7 +44,7 @@ impl Connector {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             _ => None,
         };
-        let tls = super::channel::connector(settings)?;
+        let tls = super::channel::Tls::new(settings)?;
         Ok(Connector {
             user,
             tls,

@@ -598,8 +598,14 @@ fn https_rest_api(sb: &ModeSandbox) {
         let s = settings(&cfg, insecure);
         block_on(async {
             let api = Api::new(&s.rest).unwrap();
-            api.request(&node1, reqwest::Method::GET, "patroni", None, None)
-                .await
+            api.request(
+                &node1,
+                patctl::http_client::Method::GET,
+                "patroni",
+                None,
+                None,
+            )
+            .await
         })
     };
 
@@ -662,7 +668,7 @@ fn https_rest_api(sb: &ModeSandbox) {
         block_on(async {
             Api::new(&s.rest)
                 .unwrap()
-                .request(&member, reqwest::Method::GET, "", None, None)
+                .request(&member, patctl::http_client::Method::GET, "", None, None)
                 .await
         })
     };
