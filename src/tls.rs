@@ -23,24 +23,6 @@ pub struct ClientCert {
     pub key: PKey<Private>,
 }
 
-impl ClientCert {
-    /// The chain as PEM, leaf first.
-    pub fn chain_pem(&self) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        for c in &self.chain {
-            out.extend(c.to_pem().map_err(|e| Error::usage(reason_of_stack(&e)))?);
-        }
-        Ok(out)
-    }
-
-    /// The key as an unencrypted PKCS#8 PEM.
-    pub fn key_pem(&self) -> Result<Vec<u8>> {
-        self.key
-            .private_key_to_pem_pkcs8()
-            .map_err(|e| Error::usage(reason_of_stack(&e)))
-    }
-}
-
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
         let why = e.to_string();
@@ -178,14 +160,13 @@ pub fn describe(texts: &[String]) -> Option<String> {
                 // Already worded by us: `certificate verify failed: <verify result>`.
                 return Some(t[i..].trim().to_string());
             }
-            // native-tls appends OpenSSL's verify result in parentheses.
+            // Wrappers of OpenSSL append its verify result in parentheses, or after `:: `.
             let detail = t[i..]
                 .rfind('(')
                 .and_then(|open| {
                     let inner = &t[i + open + 1..];
                     inner.find(')').map(|close| inner[..close].to_string())
                 })
-                // postgres-openssl appends it after `: ` instead.
                 .or_else(|| rest.find(":: ").map(|j| rest[j + 3..].trim().to_string()))
                 .filter(|d| !d.is_empty() && !d.starts_with('_'));
             return Some(match detail {
