@@ -9,6 +9,8 @@ pub mod history;
 pub mod list;
 pub mod members;
 pub mod pause;
+mod pg_connect;
+pub mod pg_ssl;
 pub mod pyvalue;
 pub mod query;
 pub mod remove;

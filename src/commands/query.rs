@@ -6,18 +6,17 @@
 //! `pg_is_in_recovery()` for the roles where patronictl does, runs the SQL in autocommit and prints
 //! the last result set through `print_output` (tsv by default). Failures are printed as a row
 //! `[timestamp, 'ERROR, SQLSTATE: …']` exactly as patronictl prints them; unlike patronictl, the
-//! exit code then says that the query did not run (1, or 3 when the server was unreachable).
-//!
-//! The connection is made with `tokio-postgres`; libpq's environment defaults (`PGUSER`,
-//! `PGPASSWORD`, `~/.pgpass`, `PGDATABASE`, …) are applied here since that client does not read them.
+//! exit code then says that the query did not run (1, or 3 when the server was unreachable, 2
+//! when the SSL settings are unusable). The connection itself, with libpq's rules, is in
+//! `pg_connect`.
 
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::Value;
-use tokio_postgres::config::SslMode;
-use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::pg_connect::connect;
 use super::pyvalue::{self, PyVal};
 use super::{get_all_members, Role, Watch};
 use crate::context::Context;
@@ -26,7 +25,7 @@ use crate::model::{Cluster, Member};
 use crate::output::members::{print_output, py_str, Format};
 
 /// patronictl's `connect_timeout` for `query`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `dsn [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -194,10 +193,10 @@ pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
 
 /// The connection parameters given on the command line (patronictl's `connect_parameters`).
 #[derive(Debug, Clone, Default)]
-struct ConnectParams {
-    user: Option<String>,
-    password: Option<String>,
-    dbname: Option<String>,
+pub(super) struct ConnectParams {
+    pub(super) user: Option<String>,
+    pub(super) password: Option<String>,
+    pub(super) dbname: Option<String>,
 }
 
 /// What one round of `query` produced: the rows to print and, when it failed, the exit code.
@@ -229,13 +228,13 @@ impl Outcome {
 }
 
 /// A failed connection or statement: psycopg2's `sqlstate or str(error)`, and our exit code.
-struct Failed {
-    message: String,
-    exit: Exit,
+pub(super) struct Failed {
+    pub(super) message: String,
+    pub(super) exit: Exit,
 }
 
 impl Failed {
-    fn new(message: impl Into<String>) -> Failed {
+    pub(super) fn new(message: impl Into<String>) -> Failed {
         Failed {
             message: message.into(),
             exit: Exit::Failure,
@@ -552,228 +551,6 @@ terminated abnormally\n\tbefore or while processing the request.\n"
     Failed::new(e.to_string())
 }
 
-/// Where a connection goes, for libpq-style messages.
-struct Target {
-    host: String,
-    port: u16,
-}
-
-impl Target {
-    /// libpq's `connection to server at "h", port p failed: ` prefix.
-    fn prefix(&self) -> String {
-        if self.host.starts_with('/') {
-            format!(
-                "connection to server on socket \"{}/.s.PGSQL.{}\" failed: ",
-                self.host, self.port
-            )
-        } else {
-            format!(
-                "connection to server at \"{}\", port {} failed: ",
-                self.host, self.port
-            )
-        }
-    }
-}
-
-/// Connect to the member's PostgreSQL as patronictl's `get_cursor` does (autocommit, bounded).
-async fn connect(member: &Member, params: &ConnectParams) -> std::result::Result<Client, Failed> {
-    let kw = conn_kwargs(member).ok_or_else(|| {
-        Failed::new(format!(
-            "member {} has no connection URL in the DCS",
-            member.name
-        ))
-    })?;
-    let (config, target) = pg_config(&kw, params);
-    let attempt = tokio::time::timeout(
-        CONNECT_TIMEOUT + Duration::from_secs(1),
-        config.connect(NoTls),
-    );
-    match attempt.await {
-        Err(_) => Err(Failed {
-            message: format!("{}timeout expired\n", target.prefix()),
-            exit: Exit::Unreachable,
-        }),
-        Ok(Err(e)) => Err(connect_error(&target, &e)),
-        Ok(Ok((client, connection))) => {
-            tokio::spawn(async move {
-                // Ends when the client is dropped; its errors surface through the client.
-                let _ = connection.await;
-            });
-            Ok(client)
-        }
-    }
-}
-
-/// The connection settings: the member's `conn_kwargs`, the command-line parameters, then libpq's
-/// environment defaults. Like patronictl, the member's own `dbname` is not used.
-fn pg_config(kw: &[(String, Value)], p: &ConnectParams) -> (Config, Target) {
-    let kw_str = |k: &str| {
-        kw.iter()
-            .find(|(ek, _)| ek == k)
-            .filter(|(_, v)| !v.is_null())
-            .map(|(_, v)| py_str(v))
-    };
-    let host = kw_str("host")
-        .or_else(|| env("PGHOST"))
-        .unwrap_or_else(|| "/var/run/postgresql".into());
-    let port = kw_str("port")
-        .or_else(|| env("PGPORT"))
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(5432);
-    let user = p
-        .user
-        .clone()
-        .or_else(|| kw_str("user"))
-        .or_else(|| env("PGUSER"));
-    let dbname = p.dbname.clone().or_else(|| env("PGDATABASE"));
-    let mut config = Config::new();
-    config
-        .host(&host)
-        .port(port)
-        .connect_timeout(CONNECT_TIMEOUT)
-        // A peer that vanishes mid-query is noticed in about 25 s instead of never.
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(10))
-        .keepalives_interval(Duration::from_secs(5))
-        .keepalives_retries(3)
-        .application_name(
-            kw_str("application_name")
-                .or_else(|| env("PGAPPNAME"))
-                .unwrap_or_else(|| "Patroni ctl".into()),
-        );
-    if let Some(u) = &user {
-        config.user(u);
-    }
-    if let Some(d) = &dbname {
-        config.dbname(d);
-    }
-    if let Some(o) = kw_str("options").or_else(|| env("PGOPTIONS")) {
-        config.options(&o);
-    }
-    config.ssl_mode(
-        match kw_str("sslmode").or_else(|| env("PGSSLMODE")).as_deref() {
-            Some("disable") => SslMode::Disable,
-            Some("require" | "verify-ca" | "verify-full") => SslMode::Require,
-            _ => SslMode::Prefer,
-        },
-    );
-    let pgpass = || {
-        let login = user
-            .clone()
-            .or_else(|| env("USER"))
-            .or_else(|| env("LOGNAME"))?;
-        let db = dbname.clone().unwrap_or_else(|| login.clone());
-        pgpass_lookup(&host, port, &db, &login)
-    };
-    let password = p
-        .password
-        .clone()
-        .or_else(|| kw_str("password"))
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(pgpass);
-    if let Some(pw) = password {
-        config.password(pw);
-    }
-    (config, Target { host, port })
-}
-
-/// A libpq environment variable, when set and not empty.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// libpq's password file (`PGPASSFILE`, else `~/.pgpass`): the first matching
-/// `host:port:db:user:password` line; ignored when group or others can read it, as libpq does.
-fn pgpass_lookup(host: &str, port: u16, db: &str, user: &str) -> Option<String> {
-    let path = std::env::var_os("PGPASSFILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
-            return None;
-        }
-    }
-    let text = std::fs::read_to_string(&path).ok()?;
-    let host = if host.starts_with('/') {
-        "localhost"
-    } else {
-        host
-    };
-    let port = port.to_string();
-    let wanted = [host, port.as_str(), db, user];
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let fields = split_pgpass(line);
-            if fields.len() < 5 {
-                return None;
-            }
-            let matches = wanted.iter().zip(&fields).all(|(w, f)| f == "*" || f == w);
-            matches.then(|| fields[4..].join(":"))
-        })
-}
-
-/// Split a `.pgpass` line on unescaped `:` (`\:` and `\\` are escapes).
-fn split_pgpass(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    out.last_mut().expect("never empty").push(n);
-                }
-            }
-            ':' if out.len() < 5 => out.push(String::new()),
-            c => out.last_mut().expect("never empty").push(c),
-        }
-    }
-    out
-}
-
-/// A connection failure worded as libpq words it (psycopg2's `str(error)` has no SQLSTATE then).
-fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
-    let prefix = target.prefix();
-    if let Some(db) = e.as_db_error() {
-        let mut msg = format!("{prefix}{}:  {}\n", db.severity(), db.message());
-        if let Some(d) = db.detail() {
-            msg.push_str(&format!("DETAIL:  {d}\n"));
-        }
-        if let Some(h) = db.hint() {
-            msg.push_str(&format!("HINT:  {h}\n"));
-        }
-        return Failed::new(msg);
-    }
-    let text = e.to_string();
-    if text.contains("password missing") {
-        return Failed::new(format!("{prefix}fe_sendauth: no password supplied\n"));
-    }
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            let why = io.to_string();
-            let why = why.split(" (os error").next().unwrap_or(&why).to_string();
-            let message = if io.kind() == std::io::ErrorKind::TimedOut {
-                format!("{prefix}timeout expired\n")
-            } else {
-                format!("{prefix}{why}\n\tIs the server running on that host and accepting TCP/IP connections?\n")
-            };
-            return Failed {
-                message,
-                exit: Exit::Unreachable,
-            };
-        }
-        src = s.source();
-    }
-    Failed {
-        message: format!("{prefix}{text}\n"),
-        exit: Exit::Unreachable,
-    }
-}
-
 /// patronictl's `print_output(columns, rows, fmt=fmt, delimiter=delimiter)` with no title; an
 /// unknown format prints nothing.
 fn render(fmt: &str, delimiter: &str, columns: Option<&[String]>, rows: &[Vec<PyVal>]) -> String {
@@ -882,6 +659,7 @@ mod tests {
 
     #[test]
     fn blank_queries() {
+        use super::super::pg_connect::split_pgpass;
         assert!(is_blank_query(""));
         assert!(is_blank_query("  ;\n-- c\n/* x */"));
         assert!(!is_blank_query("select 1 -- c"));

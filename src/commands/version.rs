@@ -3,8 +3,8 @@
 //! order; a member that cannot answer gets a `failed to get version` line, as in patronictl, and
 //! patctl then exits non-zero (3 when a member was unreachable, else 1) instead of 0.
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::Value;
 
 use super::{get_all_members, Role};

@@ -27,6 +27,7 @@
 //!         DcsKind::ZooKeeper => Box::new(zookeeper::ZooKeeper::connect(settings).await?),
 //! ```
 
+mod channel;
 mod etcd2;
 mod etcd3;
 pub mod layout;

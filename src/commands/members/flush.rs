@@ -1,8 +1,8 @@
 //! `flush … restart` (`DELETE /restart` per member) and `flush … switchover` (`DELETE /switchover`
 //! on the leader, else the failover key removed with compare-and-swap).
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 
 use super::report::{check_response, emit, transport_report, Report, Tally, Verdict};
 use super::select::{confirm_members_action, get_members, Selection};

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::Value;
 
 use super::report::{check_response, emit, transport_report, Report, Tally, Verdict};

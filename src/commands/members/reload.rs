@@ -1,7 +1,7 @@
 //! `reload`: `POST /reload` to each selected member, in parallel, results in member order.
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::Value;
 
 use super::report::{emit, transport_report, Report, Tally, Verdict};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
+use crate::http_client::Method;
 
 use super::{follow, Action, Plan, Request};
 use crate::api::{Failure, FailureKind, Response};
