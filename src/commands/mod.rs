@@ -9,9 +9,7 @@ pub mod history;
 pub mod list;
 pub mod members;
 pub mod pause;
-mod pg_connect;
-pub mod pg_ssl;
-pub mod pyvalue;
+
 pub mod query;
 pub mod remove;
 pub mod switchover;

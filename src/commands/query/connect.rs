@@ -1,7 +1,7 @@
 //! Connecting to a member's PostgreSQL for `query` as psycopg2 (libpq) does in patronictl's
 //! `get_cursor`: the member's `conn_kwargs` with the command-line user, password and database,
 //! libpq's environment defaults (`PGUSER`, `PGPASSWORD`, `~/.pgpass`, `PGDATABASE`, …, which
-//! tokio-postgres does not read), libpq's SSL rules ([`super::pg_ssl`]: `sslmode`, the root, client
+//! tokio-postgres does not read), libpq's SSL rules ([`super::ssl`]: `sslmode`, the root, client
 //! and key files, the `prefer`/`allow` second attempt), and failures worded as libpq words them.
 
 use std::sync::atomic::Ordering;
@@ -11,8 +11,8 @@ use serde_json::Value;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::pg_ssl;
-use super::query::{conn_kwargs, ConnectParams, Failed, CONNECT_TIMEOUT};
+use super::ssl;
+use super::{conn_kwargs, ConnectParams, Failed, CONNECT_TIMEOUT};
 use crate::error::Exit;
 use crate::model::Member;
 use crate::output::members::py_str;
@@ -59,7 +59,7 @@ pub(super) async fn connect(
     };
     let plan = ssl_plan(&kw).map_err(usage)?;
     let tls = match plan.mode {
-        pg_ssl::SslMode::Disable => None,
+        ssl::SslMode::Disable => None,
         _ => Some(plan.connector().map_err(usage)?),
     };
     let attempts = plan.attempts();
@@ -112,16 +112,16 @@ pub(super) async fn connect(
 }
 
 /// libpq's SSL settings from the member's connection parameters, then libpq's environment.
-fn ssl_plan(kw: &[(String, Value)]) -> std::result::Result<pg_ssl::SslPlan, String> {
+fn ssl_plan(kw: &[(String, Value)]) -> std::result::Result<ssl::SslPlan, String> {
     let get = |k: &str| {
         kw.iter()
             .find(|(ek, _)| ek == k)
             .filter(|(_, v)| !v.is_null())
             .map(|(_, v)| py_str(v))
-            .or_else(|| pg_ssl::env_var(k).and_then(env))
+            .or_else(|| ssl::env_var(k).and_then(env))
     };
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    pg_ssl::resolve(&get, home.as_deref(), &|p| p.is_file())
+    ssl::resolve(&get, home.as_deref(), &|p| p.is_file())
 }
 
 /// The connection settings: the member's `conn_kwargs`, the command-line parameters, then libpq's

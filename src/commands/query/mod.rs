@@ -7,8 +7,17 @@
 //! the last result set through `print_output` (tsv by default). Failures are printed as a row
 //! `[timestamp, 'ERROR, SQLSTATE: …']` exactly as patronictl prints them; unlike patronictl, the
 //! exit code then says that the query did not run (1, or 3 when the server was unreachable, 2
-//! when the SSL settings are unusable). The connection itself, with libpq's rules, is in
-//! `pg_connect`.
+//! when the SSL settings are unusable).
+//!
+//! Beside this file: [`connect`] (the connection with libpq's defaults, pgpass and environment),
+//! [`ssl`] (libpq's `sslmode` rules), [`sql`] (the last statement, blank and `COPY` queries),
+//! [`pyvalue`] (psycopg2's typecasters and Python's `str()`/`repr()` of the values) and [`render`].
+
+mod connect;
+mod pyvalue;
+mod render;
+mod sql;
+pub mod ssl;
 
 use std::time::Duration;
 
@@ -16,13 +25,15 @@ use clap::Args;
 use serde_json::Value;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::pg_connect::connect;
-use super::pyvalue::{self, PyVal};
-use super::{get_all_members, Role, Watch};
+use crate::commands::{get_all_members, Role, Watch};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::{Cluster, Member};
-use crate::output::members::{print_output, py_str, Format};
+use crate::output::members::py_str;
+use connect::connect;
+use pyvalue::PyVal;
+use render::render;
+use sql::{copy_refusal, is_blank_query, last_statement};
 
 /// patronictl's `connect_timeout` for `query`.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -432,109 +443,6 @@ async fn column_types(client: &Client, sql: &str, columns: &[String]) -> Option<
     same.then(|| cols.iter().map(|c| c.type_().oid()).collect())
 }
 
-/// The last non-blank statement of an SQL string, split on `;` outside quotes, quoted identifiers,
-/// dollar quotes and comments.
-fn last_statement(sql: &str) -> Option<&str> {
-    let b = sql.as_bytes();
-    let mut start = 0;
-    let mut last = None;
-    let mut i = 0;
-    let keep = |from: usize, to: usize, last: &mut Option<(usize, usize)>| {
-        if !is_blank_query(&sql[from..to]) {
-            *last = Some((from, to));
-        }
-    };
-    while i < b.len() {
-        match b[i] {
-            b'\'' => {
-                // E'…' strings take backslash escapes; standard strings only double the quote.
-                let escapes = i > 0 && matches!(b[i - 1], b'e' | b'E');
-                i += 1;
-                while i < b.len() {
-                    match b[i] {
-                        b'\\' if escapes => i += 1,
-                        b'\'' if b.get(i + 1) == Some(&b'\'') => i += 1,
-                        b'\'' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'"' => i += sql[i + 1..].find('"').map_or(b.len(), |n| n + 1),
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i += sql[i..].find('\n').unwrap_or(b.len() - i);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < b.len() {
-                    if b[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 1;
-                    } else if b[i..].starts_with(b"*/") {
-                        depth -= 1;
-                        i += 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    i += 1;
-                }
-            }
-            b'$' => {
-                let tag_len = sql[i + 1..]
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .filter(|&n| sql[i + 1 + n..].starts_with('$'))
-                    .filter(|&n| n == 0 || !b[i + 1].is_ascii_digit());
-                if let Some(n) = tag_len {
-                    let tag = &sql[i..i + n + 2];
-                    let body = i + n + 2;
-                    i = sql[body..]
-                        .find(tag)
-                        .map_or(b.len(), |p| body + p + tag.len() - 1);
-                }
-            }
-            b';' => {
-                keep(start, i, &mut last);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    keep(start.min(b.len()), b.len(), &mut last);
-    last.map(|(from, to)| &sql[from..to])
-}
-
-/// Whether PostgreSQL would see no statement at all (only blanks, comments and semicolons).
-fn is_blank_query(sql: &str) -> bool {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else {
-            return rest.is_empty();
-        }
-    }
-}
-
-/// psycopg2 refuses `COPY … TO STDOUT` / `FROM STDIN` in `execute()`.
-fn copy_refusal(sql: &str) -> Option<&'static str> {
-    let lower = sql.trim_start().to_lowercase();
-    if !lower.starts_with("copy") {
-        return None;
-    }
-    if lower.contains("stdout") {
-        Some("can't execute COPY TO: use the copy_to() method instead")
-    } else if lower.contains("stdin") {
-        Some("can't execute COPY FROM: use the copy_from() method instead")
-    } else {
-        None
-    }
-}
-
 /// A statement's error as patronictl shows it: the SQLSTATE, else the client's message.
 fn statement_error(e: &tokio_postgres::Error) -> Failed {
     if let Some(code) = e.code() {
@@ -549,50 +457,6 @@ terminated abnormally\n\tbefore or while processing the request.\n"
         };
     }
     Failed::new(e.to_string())
-}
-
-/// patronictl's `print_output(columns, rows, fmt=fmt, delimiter=delimiter)` with no title; an
-/// unknown format prints nothing.
-fn render(fmt: &str, delimiter: &str, columns: Option<&[String]>, rows: &[Vec<PyVal>]) -> String {
-    let cols = columns.unwrap_or(&[]);
-    match fmt {
-        "json" => {
-            let objects: Vec<String> = rows
-                .iter()
-                .map(|r| pyvalue::json_object(cols.iter().map(String::as_str).zip(r)))
-                .collect();
-            format!("[{}]\n", objects.join(", "))
-        }
-        "yaml" | "yml" => pyvalue::yaml_rows(cols, rows) + "\n",
-        "tsv" => {
-            let mut out = String::new();
-            if !cols.is_empty() {
-                out.push_str(&cols.join(delimiter));
-                out.push('\n');
-            }
-            for r in rows {
-                let cells: Vec<String> = r.iter().map(PyVal::py_str).collect();
-                out.push_str(&cells.join(delimiter));
-                out.push('\n');
-            }
-            out
-        }
-        "pretty" | "topology" => {
-            // prettytable names the columns `Field 1`, `Field 2`… when it is given none.
-            let width = rows.first().map_or(0, Vec::len);
-            let names: Vec<String> = if cols.is_empty() {
-                (1..=width).map(|i| format!("Field {i}")).collect()
-            } else {
-                cols.to_vec()
-            };
-            let cells = rows
-                .iter()
-                .map(|r| r.iter().map(|v| Value::String(v.py_str())).collect())
-                .collect();
-            print_output(&names, cells, &[], Format::Pretty, "")
-        }
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -625,65 +489,5 @@ mod tests {
             Some((Some("host".into()), None, String::new()))
         );
         assert!(conn_kwargs(&Member::from_node("n", None, None, "{}")).is_none());
-    }
-
-    #[test]
-    fn last_statements() {
-        assert_eq!(last_statement("select 1"), Some("select 1"));
-        assert_eq!(last_statement("set x=1; select 2;;  "), Some(" select 2"));
-        assert_eq!(
-            last_statement("select ';' a; select 'b;'"),
-            Some(" select 'b;'")
-        );
-        assert_eq!(last_statement("select E'\\';' a"), Some("select E'\\';' a"));
-        assert_eq!(last_statement("select 'it''s;'"), Some("select 'it''s;'"));
-        assert_eq!(
-            last_statement("select \"a;\" from t"),
-            Some("select \"a;\" from t")
-        );
-        assert_eq!(
-            last_statement("select $f$;$f$, $1; select 2"),
-            Some(" select 2")
-        );
-        assert_eq!(last_statement("select $$a;b$$"), Some("select $$a;b$$"));
-        assert_eq!(
-            last_statement("select 1 -- ;x\n, 2"),
-            Some("select 1 -- ;x\n, 2")
-        );
-        assert_eq!(
-            last_statement("select /* /* ; */ ; */ 1"),
-            Some("select /* /* ; */ ; */ 1")
-        );
-        assert_eq!(last_statement(" ; -- c"), None);
-    }
-
-    #[test]
-    fn blank_queries() {
-        use super::super::pg_connect::split_pgpass;
-        assert!(is_blank_query(""));
-        assert!(is_blank_query("  ;\n-- c\n/* x */"));
-        assert!(!is_blank_query("select 1 -- c"));
-        assert_eq!(
-            split_pgpass(r"h:5432:*:u:pa\:ss:x"),
-            vec!["h", "5432", "*", "u", "pa:ss:x"]
-        );
-    }
-
-    #[test]
-    fn render_formats() {
-        let cols = vec!["a".to_string(), "b".to_string()];
-        let rows = vec![vec![PyVal::Int("1".into()), PyVal::Str("x".into())]];
-        assert_eq!(render("tsv", "\t", Some(&cols), &rows), "a\tb\n1\tx\n");
-        assert_eq!(render("tsv", ",", Some(&cols), &rows), "a,b\n1,x\n");
-        assert_eq!(
-            render("json", "\t", Some(&cols), &rows),
-            "[{\"a\": 1, \"b\": \"x\"}]\n"
-        );
-        assert_eq!(render("json", "\t", None, &rows), "[{}]\n");
-        assert_eq!(render("nope", "\t", Some(&cols), &rows), "");
-        assert_eq!(
-            render("pretty", "\t", Some(&cols), &rows),
-            "+---+---+\n| a | b |\n+---+---+\n| 1 | x |\n+---+---+\n"
-        );
     }
 }
