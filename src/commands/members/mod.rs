@@ -8,8 +8,8 @@
 //! makes the command exit non-zero (1, 3 or 5); `reinit --wait` is bounded by `--wait-timeout` and
 //! shows progress on a terminal.
 //!
-//! One file per command (`restart`, `reload`, `flush`, `reinit`); [`select`] is patronictl's member
-//! selection and confirmation, [`report`] the per-member outcome lines and the exit code they add up to.
+//! One file per command (`restart`, `reload`, `flush`, `reinit`); `select` is patronictl's member
+//! selection and confirmation, `report` the per-member outcome lines and the exit code they add up to.
 
 mod flush;
 mod reinit;
