@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::config::RestSettings;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::http_client::{self, HttpClient, HttpError, TlsSettings, Verify};
 use crate::model::Member;
 use crate::output::pyjson;
@@ -57,12 +57,24 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// The exit code of a request that got no HTTP answer: nothing sent (3), outcome unknown (5),
+    /// anything else (1). The one mapping, for single requests and per-member outcomes alike.
+    pub fn exit(&self) -> Exit {
+        match self.kind {
+            FailureKind::Timeout => Exit::Unknown,
+            FailureKind::Connect => Exit::Unreachable,
+            FailureKind::NoUrl | FailureKind::Other => Exit::Failure,
+        }
+    }
+}
+
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
-        match f.kind {
-            FailureKind::Timeout => Error::unknown(f.message),
-            FailureKind::Connect => Error::unreachable(f.message),
-            FailureKind::NoUrl | FailureKind::Other => Error::failure(f.message),
+        match f.exit() {
+            Exit::Unknown => Error::unknown(f.message),
+            Exit::Unreachable => Error::unreachable(f.message),
+            _ => Error::failure(f.message),
         }
     }
 }

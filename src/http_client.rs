@@ -287,7 +287,7 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn hyper_reason(e: &(dyn std::error::Error + 'static)) -> String {
-    let texts = tls::chain_texts(e);
+    let texts = crate::error::causes(e);
     tls::describe(&texts).unwrap_or_else(|| {
         let last = texts.last().cloned().unwrap_or_default();
         last.split(" (os error").next().unwrap_or(&last).to_string()

@@ -192,17 +192,6 @@ fn openssl_reason(text: &str) -> Option<String> {
         .filter(|r| !r.is_empty())
 }
 
-/// The text of `e` and of every error below it, outermost first.
-pub fn chain_texts(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut out = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        out.push(s.to_string());
-        src = s.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,7 +97,7 @@ pub async fn open(
         ep.connect().await
     };
     result.map_err(|e| {
-        let texts = tls::chain_texts(&e);
+        let texts = crate::error::causes(&e);
         tls::describe(&texts).unwrap_or_else(|| super::root_cause(&e))
     })
 }

@@ -167,13 +167,7 @@ fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
 
 /// Whether a transport failure happened while connecting, so that the request never left.
 fn is_connect_failure(s: &tonic::Status) -> bool {
-    let mut text = s.message().to_lowercase();
-    let mut src = std::error::Error::source(s);
-    while let Some(e) = src {
-        text.push_str(" | ");
-        text.push_str(&e.to_string().to_lowercase());
-        src = e.source();
-    }
+    let text = crate::error::causes(s).join(" | ").to_lowercase();
     [
         "tcp connect error",
         "error trying to connect",

@@ -4,7 +4,7 @@
 use crate::http_client::Method;
 use clap::Args;
 
-use super::report::{check_response, emit, transport_report, Report, Tally, Verdict};
+use super::report::{check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::Api;
 use crate::commands::fanout::{in_parallel, Job};
@@ -76,7 +76,7 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
     if !m.data.get("scheduled_restart").is_some_and(truthy) {
         return Report::new(
             format!("No scheduled restart for member {}", m.name),
-            Verdict::Done,
+            Exit::Success,
         );
     }
     match api.request(m, Method::DELETE, "restart", None, None).await {
@@ -85,7 +85,7 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
             let (line, ok) = check_response(&r, &m.name, action, false);
             Report {
                 lines: line.into_iter().collect(),
-                verdict: if ok { Verdict::Done } else { Verdict::Rejected },
+                verdict: if ok { Exit::Success } else { Exit::Failure },
             }
         }
     }

@@ -7,13 +7,13 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::Value;
 
-use super::report::{check_response, emit, transport_report, Report, Tally, Verdict};
+use super::report::{check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, Response};
 use crate::commands::fanout::{in_parallel, Job};
 use crate::commands::Role;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::model::Member;
 use crate::output::Ui;
 
@@ -170,9 +170,9 @@ async fn reinit_outcome(
             continue;
         }
         tally.add(if started {
-            Verdict::Done
+            Exit::Success
         } else {
-            Verdict::Rejected
+            Exit::Failure
         });
         return Ok(started);
     }
@@ -310,7 +310,7 @@ async fn wait_for_reinit(
                                 "Failed: reinitialize on member {}, state: {}",
                                 w.member.name, w.last
                             ),
-                            Verdict::Rejected,
+                            Exit::Failure,
                         ),
                     );
                 }

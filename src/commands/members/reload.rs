@@ -1,10 +1,11 @@
 //! `reload`: `POST /reload` to each selected member, in parallel, results in member order.
 
+use crate::error::Exit;
 use crate::http_client::Method;
 use clap::Args;
 use serde_json::Value;
 
-use super::report::{emit, transport_report, Report, Tally, Verdict};
+use super::report::{emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::Api;
 use crate::commands::fanout::{in_parallel, Job};
@@ -73,21 +74,21 @@ async fn reload_member(api: &Api, m: &Member, loop_wait: &str) -> Report {
         Ok(r) => match r.status {
             200 => Report::new(
                 format!("No changes to apply on member {}", m.name),
-                Verdict::Done,
+                Exit::Success,
             ),
             202 => Report::new(
                 format!(
                     "Reload request received for member {} and will be processed within {loop_wait} seconds",
                     m.name
                 ),
-                Verdict::Done,
+                Exit::Success,
             ),
             s => Report::new(
                 format!(
                     "Failed: reload for member {}, status code={s}, ({})",
                     m.name, r.body
                 ),
-                Verdict::Rejected,
+                Exit::Failure,
             ),
         },
     }

@@ -5,23 +5,14 @@ use crate::api::{Failure, FailureKind, Response};
 use crate::error::{Error, Exit, Result};
 use crate::output::Ui;
 
-/// How one member's request ended, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Verdict {
-    Done,
-    Rejected,
-    Unreachable,
-    Unknown,
-}
-
 /// The lines one member's request printed, and how it ended.
 pub(super) struct Report {
     pub(super) lines: Vec<String>,
-    pub(super) verdict: Verdict,
+    pub(super) verdict: Exit,
 }
 
 impl Report {
-    pub(super) fn new(line: String, verdict: Verdict) -> Report {
+    pub(super) fn new(line: String, verdict: Exit) -> Report {
         Report {
             lines: vec![line],
             verdict,
@@ -29,47 +20,38 @@ impl Report {
     }
 }
 
-/// Failure kinds seen so far; the exit code is the kind's code when there is one kind, else 1.
+/// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code.
 #[derive(Default)]
 pub(super) struct Tally {
-    pub(super) rejected: bool,
-    pub(super) unreachable: bool,
-    pub(super) unknown: bool,
+    outcomes: Vec<Exit>,
 }
 
 impl Tally {
-    pub(super) fn add(&mut self, v: Verdict) {
-        match v {
-            Verdict::Done => {}
-            Verdict::Rejected => self.rejected = true,
-            Verdict::Unreachable => self.unreachable = true,
-            Verdict::Unknown => self.unknown = true,
-        }
+    pub(super) fn add(&mut self, outcome: Exit) {
+        self.outcomes.push(outcome);
     }
 
     pub(super) fn finish(self) -> Result<()> {
-        match (self.rejected, self.unreachable, self.unknown) {
-            (false, false, false) => Ok(()),
-            (false, true, false) => Err(Error::silent(Exit::Unreachable)),
-            (false, false, true) => Err(Error::silent(Exit::Unknown)),
-            _ => Err(Error::silent(Exit::Failure)),
+        match Exit::combine(self.outcomes) {
+            Exit::Success => Ok(()),
+            code => Err(Error::silent(code)),
         }
     }
 }
 
 /// The `Failed: …` line for a request that got no HTTP answer (patronictl prints a traceback).
 pub(super) fn transport_report(action: &str, member: &str, f: &Failure) -> Report {
-    let (what, verdict) = match f.kind {
-        FailureKind::Connect => ("unreachable ", Verdict::Unreachable),
-        FailureKind::Timeout => ("outcome unknown ", Verdict::Unknown),
-        FailureKind::NoUrl | FailureKind::Other => ("", Verdict::Rejected),
+    let what = match f.kind {
+        FailureKind::Connect => "unreachable ",
+        FailureKind::Timeout => "outcome unknown ",
+        FailureKind::NoUrl | FailureKind::Other => "",
     };
     Report::new(
         format!(
             "Failed: {action} for member {member}, {what}({})",
             f.message
         ),
-        verdict,
+        f.exit(),
     )
 }
 
@@ -109,21 +91,21 @@ mod tests {
 
     #[test]
     fn exit_code_is_the_only_failure_kind() {
-        let code = |vs: &[Verdict]| {
+        let code = |vs: &[Exit]| {
             let mut t = Tally::default();
             vs.iter().for_each(|v| t.add(*v));
             t.finish().err().map(|e| e.exit)
         };
-        assert_eq!(code(&[Verdict::Done]), None);
+        assert_eq!(code(&[Exit::Success]), None);
         assert_eq!(
-            code(&[Verdict::Done, Verdict::Unreachable]),
+            code(&[Exit::Success, Exit::Unreachable]),
             Some(Exit::Unreachable)
         );
-        assert_eq!(code(&[Verdict::Unknown]), Some(Exit::Unknown));
+        assert_eq!(code(&[Exit::Unknown]), Some(Exit::Unknown));
         assert_eq!(
-            code(&[Verdict::Unknown, Verdict::Unreachable]),
+            code(&[Exit::Unknown, Exit::Unreachable]),
             Some(Exit::Failure)
         );
-        assert_eq!(code(&[Verdict::Rejected]), Some(Exit::Failure));
+        assert_eq!(code(&[Exit::Failure]), Some(Exit::Failure));
     }
 }

@@ -7,13 +7,13 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::report::{check_response, emit, transport_report, Report, Tally, Verdict};
+use super::report::{check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, FailureKind};
 use crate::commands::fanout::{in_parallel, Job};
 use crate::commands::Role;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::model::{truthy, Member};
 
 /// `restart CLUSTER_NAME [MEMBER_NAMES]...`
@@ -232,25 +232,25 @@ async fn restart_member(
         Ok(r) => match r.status {
             200 => Report::new(
                 format!("Success: restart on member {}", m.name),
-                Verdict::Done,
+                Exit::Success,
             ),
             202 => Report::new(
                 format!("Success: restart scheduled on member {}", m.name),
-                Verdict::Done,
+                Exit::Success,
             ),
             409 => Report::new(
                 format!(
                     "Failed: another restart is already scheduled on member {}",
                     m.name
                 ),
-                Verdict::Rejected,
+                Exit::Failure,
             ),
             s => Report::new(
                 format!(
                     "Failed: restart for member {}, status code={s}, ({})",
                     m.name, r.body
                 ),
-                Verdict::Rejected,
+                Exit::Failure,
             ),
         },
     };

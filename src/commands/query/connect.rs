@@ -261,7 +261,7 @@ fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
         return Failed::new(msg);
     }
     let text = e.to_string();
-    let texts = tls::chain_texts(e);
+    let texts = crate::error::causes(e);
     if texts
         .iter()
         .any(|t| t.contains("server does not support TLS"))
@@ -280,22 +280,18 @@ fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
     if text.contains("password missing") {
         return Failed::new(format!("{prefix}fe_sendauth: no password supplied\n"));
     }
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            let why = io.to_string();
-            let why = why.split(" (os error").next().unwrap_or(&why).to_string();
-            let message = if io.kind() == std::io::ErrorKind::TimedOut {
-                format!("{prefix}timeout expired\n")
-            } else {
-                format!("{prefix}{why}\n\tIs the server running on that host and accepting TCP/IP connections?\n")
-            };
-            return Failed {
-                message,
-                exit: Exit::Unreachable,
-            };
-        }
-        src = s.source();
+    let io = crate::error::sources(e).find_map(|s| s.downcast_ref::<std::io::Error>());
+    if let Some(io) = io {
+        let why = crate::error::root_cause(io);
+        let message = if io.kind() == std::io::ErrorKind::TimedOut {
+            format!("{prefix}timeout expired\n")
+        } else {
+            format!("{prefix}{why}\n\tIs the server running on that host and accepting TCP/IP connections?\n")
+        };
+        return Failed {
+            message,
+            exit: Exit::Unreachable,
+        };
     }
     Failed {
         message: format!("{prefix}{text}\n"),
