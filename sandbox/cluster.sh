@@ -8,9 +8,9 @@
 #
 # Usage: sandbox/cluster.sh SUBCOMMAND [ARGS]
 #   install          idempotent: apt packages (etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev
-#                    python3-venv curl openssl zookeeper; default-jre-headless only when there is no `java`) if
-#                    missing, venv /opt/patroni-venv with patroni[etcd3,etcd,zookeeper]==4.1.5 + psycopg2-binary,
-#                    symlink /usr/local/bin/patronictl, checks that `cargo` is on PATH
+#                    python3-venv curl openssl libssl-dev pkg-config zookeeper ...; default-jre-headless only when
+#                    there is no `java`) if missing, venv /opt/patroni-venv with patroni[etcd3,etcd,zookeeper]==4.1.5
+#                    + psycopg2-binary, symlink /usr/local/bin/patronictl, checks that `cargo` is on PATH
 #   up               wipe $SANDBOX_DIR, start etcd (or ZooKeeper) + node1..nodeN, wait until 1 leader + N-1 streaming
 #   down             stop Patroni nodes, orphaned postmasters, then etcd / ZooKeeper (keeps data and logs)
 #   status           one line per process (alive/dead); exit 1 if anything is down
@@ -42,6 +42,19 @@
 #     tests. etcd serves https and requires client certificates (--client-cert-auth; peers stay http); the
 #     REST APIs serve https with `verify_client: required`;
 #     patroni.yml gets `<dcs>: {protocol: https, cacert, cert, key}` and `ctl: {cacert, certfile, keyfile}`
+#   SANDBOX_TLS=selfsigned: the common quick set-up, patronictl configured by environment only: one self-signed
+#     certificate (openssl req -x509 ... -subj /CN=batman.patroni -addext subjectAltName=IP:127.0.0.1, so CA:TRUE)
+#     in $SANDBOX_DIR/tls/server.{crt,key} is the REST APIs' certificate and their `cafile` (`verify_client:
+#     required`, so clients present that same certificate), and PostgreSQL's (`ssl: on`, `ssl_ca_file`; pg_hba
+#     `hostssl all all 127.0.0.1/32 md5 clientcert=verify-ca`, plain `host` only for replication and rewind;
+#     Patroni itself uses the unix socket). etcd stays plain http. patroni.yml's `ctl:` has only the client
+#     certificate Patroni needs to call the other members (patronictl's side never reads the file); `env`
+#     prints PATRONI_RESTAPI_CAFILE, PATRONI_CTL_CERTFILE/KEYFILE, PATRONI_CTL_INSECURE=on,
+#     PATRONI_RESTAPI_USERNAME/PASSWORD, PATRONI_ETCD3_HOST (PATRONI_ETCD_HOST with SANDBOX_DCS=etcd),
+#     PATRONI_SCOPE, and PGSSLMODE=verify-full, PGSSLROOTCERT/PGSSLCERT/PGSSLKEY, PGPASSWORD for `query`.
+#     Also made, for negative tests: other.{crt,key} (an unrelated self-signed certificate), expired.{crt,key}
+#     (self-signed, SAN IP:127.0.0.1, expired in 2020), server-enc.key (server.key encrypted with the
+#     password in $SANDBOX_DIR/tls/key-password)
 #   SANDBOX_ETCD_AUTH=1: etcd authentication: user `root` with password `sandbox-etcd-secret` (v3: user add +
 #     auth enable; v2: the v2 auth API, with the guest role's rights revoked); patroni.yml gets
 #     `<dcs>: {username: root, password: ...}`
@@ -68,7 +81,7 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl zsh fish man-db hyperfine time tmux zookeeper)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
 # ZooKeeper from Debian's jars, run by java directly: Debian's zkServer.sh pins /etc and /var/log, and its
 # classpath has no logging backend (slf4j-simple comes with the package's dependencies).
@@ -137,11 +150,14 @@ load_settings() {
     [[ $DCS == etcd3 || $DCS == etcd || $DCS == zookeeper ]] ||
         die "SANDBOX_DCS must be 'etcd3', 'etcd' or 'zookeeper' (got '$DCS')"
     [[ $ETCD_MEMBERS =~ ^[1-9]$ ]] || die "SANDBOX_ETCD_MEMBERS must be 1..9 (got '$ETCD_MEMBERS')"
-    [[ $TLS == 0 || $TLS == 1 ]] || die "SANDBOX_TLS must be 0 or 1 (got '$TLS')"
+    [[ $TLS == 0 || $TLS == 1 || $TLS == selfsigned ]] || die "SANDBOX_TLS must be 0, 1 or selfsigned (got '$TLS')"
     [[ $ETCD_AUTH == 0 || $ETCD_AUTH == 1 ]] || die "SANDBOX_ETCD_AUTH must be 0 or 1 (got '$ETCD_AUTH')"
     ((ETCD_PORT + 2 * ETCD_MEMBERS < 65000)) || die "etcd ports would pass 65000"
     SCHEME=http
     [[ $TLS == 1 ]] && SCHEME=https
+    # the REST APIs' scheme (etcd stays http with SANDBOX_TLS=selfsigned)
+    API_SCHEME=$SCHEME
+    [[ $TLS == selfsigned ]] && API_SCHEME=https
     TLS_DIR="$SANDBOX_DIR/tls"
     ETCD_URL="$SCHEME://127.0.0.1:$ETCD_PORT"
     local k urls=() hosts=()
@@ -167,10 +183,19 @@ etcd_name() { if (($1 == 1)); then printf 'sandbox'; else printf 'sandbox%s' "$1
 etcd_dir() { if (($1 == 1)); then printf '%s/etcd' "$SANDBOX_DIR"; else printf '%s/etcd%s' "$SANDBOX_DIR" "$1"; fi; }
 etcd_pidfile() { if (($1 == 1)); then printf '%s/etcd.pid' "$SANDBOX_DIR"; else printf '%s/etcd%s.pid' "$SANDBOX_DIR" "$1"; fi; }
 
-# curl options for TLS to etcd and to the REST APIs (same CA, client certificate required by both).
+# curl options for TLS to etcd (with SANDBOX_TLS=1 the REST APIs take the same CA and client certificate).
 tls_curl_args() {
     if [[ $TLS == 1 ]]; then
         printf '%s\n' --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/client.crt" --key "$TLS_DIR/client.key"
+    fi
+}
+
+# curl options for TLS to the REST APIs (a client certificate is required in both TLS modes).
+api_curl_args() {
+    if [[ $TLS == selfsigned ]]; then
+        printf '%s\n' --cacert "$TLS_DIR/server.crt" --cert "$TLS_DIR/server.crt" --key "$TLS_DIR/server.key"
+    else
+        tls_curl_args
     fi
 }
 
@@ -395,6 +420,19 @@ ctl:
   keyfile: $TLS_DIR/client.key
 EOF
         fi
+        if [[ $TLS == selfsigned ]]; then
+            # ctl: Patroni's own calls to the other members' REST APIs (switchover candidates) need a
+            # client certificate too; patronictl's side does not read this file in this mode.
+            cat <<EOF
+  certfile: $TLS_DIR/server.crt
+  keyfile: $TLS_DIR/server.key
+  cafile: $TLS_DIR/server.crt
+  verify_client: required
+ctl:
+  certfile: $TLS_DIR/server.crt
+  keyfile: $TLS_DIR/server.key
+EOF
+        fi
         if [[ $DCS == zookeeper ]]; then
             printf 'zookeeper:\n  hosts: [%s]\n' "'$ZK_HOSTS'"
         else
@@ -446,11 +484,28 @@ postgresql:
   parameters:
     unix_socket_directories: '$dir'
     shared_buffers: 16MB
+EOF
+        if [[ $TLS == selfsigned ]]; then
+            cat <<EOF
+    ssl: 'on'
+    ssl_cert_file: $TLS_DIR/server.crt
+    ssl_key_file: $TLS_DIR/server.key
+    ssl_ca_file: $TLS_DIR/server.crt
+  use_unix_socket: true
+  pg_hba:
+  - local all all trust
+  - host replication replicator 127.0.0.1/32 md5
+  - host all rewind_user 127.0.0.1/32 md5
+  - hostssl all all 127.0.0.1/32 md5 clientcert=verify-ca
+EOF
+        else
+            cat <<EOF
   pg_hba:
   - local all all trust
   - host all all 127.0.0.1/32 md5
   - host replication replicator 127.0.0.1/32 md5
 EOF
+        fi
         if [[ -n $tags ]]; then printf 'tags: %s\n' "$tags"; fi
     } >"$dir/patroni.yml"
     chown postgres:postgres "$dir/patroni.yml"
@@ -531,6 +586,40 @@ make_tls() {
     # Patroni runs as postgres and must read the keys; nobody else needs to.
     chown root:postgres "$d"/*.key "$d"/*.crt
     chmod 0640 "$d"/*.key
+    chmod 0644 "$d"/*.crt
+    chmod 0755 "$d"
+}
+
+# make_tls_selfsigned: the reproduction's one self-signed certificate (CA:TRUE, SAN IP:127.0.0.1) for the REST
+# APIs and PostgreSQL, plus an unrelated one, an expired one and an encrypted copy of the key for negative tests.
+make_tls_selfsigned() {
+    local d=$TLS_DIR
+    mkdir -p "$d"
+    log "making a self-signed certificate in $d (openssl)"
+    (
+        cd "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=batman.patroni \
+            -addext subjectAltName=IP:127.0.0.1 -keyout server.key -out server.crt
+        openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=robin.patroni \
+            -addext subjectAltName=IP:127.0.0.1 -keyout other.key -out other.crt
+        # expired: `openssl ca` is the 3.0 tool that takes explicit dates
+        mkdir -p ca-db
+        : >ca-db/index.txt
+        printf '01\n' >ca-db/serial
+        printf '%s\n' '[ca]' 'default_ca = x' '[x]' "dir = $d/ca-db" 'database = $dir/index.txt' \
+            'new_certs_dir = $dir' 'serial = $dir/serial' 'default_md = sha256' 'policy = p' \
+            'copy_extensions = copy' '[p]' 'commonName = supplied' >ca-db/ca.cnf
+        openssl req -new -newkey rsa:2048 -nodes -subj /CN=expired.patroni \
+            -addext subjectAltName=IP:127.0.0.1 -keyout expired.key -out expired.csr
+        openssl ca -batch -config ca-db/ca.cnf -selfsign -keyfile expired.key -in expired.csr \
+            -startdate 20200101000000Z -enddate 20200102000000Z -notext -out expired.crt
+        printf '%s' sandbox-key-pass >key-password
+        openssl pkey -in server.key -aes256 -passout file:key-password -out server-enc.key
+        rm -rf ca-db expired.csr
+    ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "openssl failed"; }
+    # PostgreSQL wants its key owned by its user and private; Patroni (postgres) reads the same files.
+    chown postgres:postgres "$d"/*.key "$d"/*.crt "$d/key-password"
+    chmod 0600 "$d"/*.key
     chmod 0644 "$d"/*.crt
     chmod 0755 "$d"
 }
@@ -659,7 +748,7 @@ cmd_up() {
     done
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing; run '$0 install' first"
     command -v curl >/dev/null 2>&1 || die "curl is missing; run '$0 install' first"
-    if [[ $TLS == 1 ]]; then
+    if [[ $TLS != 0 ]]; then
         command -v openssl >/dev/null 2>&1 || die "openssl is missing; run '$0 install' first"
     fi
 
@@ -700,6 +789,7 @@ cmd_up() {
     : >"$SANDBOX_DIR/$MARKER"
     save_settings
     [[ $TLS == 1 ]] && make_tls
+    [[ $TLS == selfsigned ]] && make_tls_selfsigned
     for ((i = 1; i <= NODES; i++)); do
         mkdir -p "$SANDBOX_DIR/node$i"
         write_patroni_yml "node$i" "${tags[i]}"
@@ -736,14 +826,14 @@ cmd_up() {
     done
 
     local timeout=${SANDBOX_TIMEOUT:-120} summary last="" json tls_args=()
-    mapfile -t tls_args < <(tls_curl_args)
+    mapfile -t tls_args < <(api_curl_args)
     is_uint "$timeout" || die "SANDBOX_TIMEOUT must be an integer"
     deadline=$((SECONDS + timeout))
     log "waiting (up to ${timeout}s) for 1 leader + $((NODES - 1)) streaming replicas"
     while :; do
         json=""
         for ((i = 1; i <= NODES; i++)); do
-            json=$(curl -fsS --max-time 3 "${tls_args[@]}" "$SCHEME://127.0.0.1:$((API_BASE + i))/cluster" 2>/dev/null) && break
+            json=$(curl -fsS --max-time 3 "${tls_args[@]}" "$API_SCHEME://127.0.0.1:$((API_BASE + i))/cluster" 2>/dev/null) && break
         done
         if summary=$(cluster_health "$NODES" "$json"); then
             log "healthy: $summary"
@@ -906,7 +996,7 @@ cmd_status() {
         node="node$i"
         pid=$(read_pid "$SANDBOX_DIR/$node/patroni.pid")
         if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$node")"; then
-            printf '%-6s %-8s alive  pid %s  api %s://127.0.0.1:%s\n' "$node" patroni "$pid" "$SCHEME" $((API_BASE + i))
+            printf '%-6s %-8s alive  pid %s  api %s://127.0.0.1:%s\n' "$node" patroni "$pid" "$API_SCHEME" $((API_BASE + i))
         else
             printf '%-6s %-8s dead\n' "$node" patroni; bad=1
         fi
@@ -947,6 +1037,22 @@ cmd_env() {
         printf 'export SANDBOX_ETCD_PASSWORD=%q ETCDCTL_USER=%q\n' "$ETCD_ROOT_PASSWORD" "root:$ETCD_ROOT_PASSWORD"
     else
         printf 'unset SANDBOX_ETCD_PASSWORD ETCDCTL_USER\n'
+    fi
+    if [[ $TLS == selfsigned ]]; then
+        # the reproduction: patronictl configured by environment only
+        local host_var=PATRONI_ETCD3_HOST
+        [[ $DCS == etcd ]] && host_var=PATRONI_ETCD_HOST
+        printf 'export SANDBOX_TLS_DIR=%q\n' "$TLS_DIR"
+        printf 'export PATRONI_RESTAPI_CAFILE=%q PATRONI_CTL_CERTFILE=%q PATRONI_CTL_KEYFILE=%q PATRONI_CTL_INSECURE=on\n' \
+            "$TLS_DIR/server.crt" "$TLS_DIR/server.crt" "$TLS_DIR/server.key"
+        printf 'export PATRONI_RESTAPI_USERNAME=admin PATRONI_RESTAPI_PASSWORD=admin %s=%q PATRONI_SCOPE=%q\n' \
+            "$host_var" "127.0.0.1:$ETCD_PORT" "$SCOPE"
+        printf 'export PGSSLMODE=verify-full PGSSLROOTCERT=%q PGSSLCERT=%q PGSSLKEY=%q PGPASSWORD=postgres\n' \
+            "$TLS_DIR/server.crt" "$TLS_DIR/server.crt" "$TLS_DIR/server.key"
+    else
+        printf 'unset PATRONI_RESTAPI_CAFILE PATRONI_CTL_CERTFILE PATRONI_CTL_KEYFILE PATRONI_CTL_INSECURE\n'
+        printf 'unset PATRONI_RESTAPI_USERNAME PATRONI_RESTAPI_PASSWORD PATRONI_ETCD3_HOST PATRONI_ETCD_HOST PATRONI_SCOPE\n'
+        printf 'unset PGSSLMODE PGSSLROOTCERT PGSSLCERT PGSSLKEY PGPASSWORD\n'
     fi
 }
 
@@ -997,9 +1103,9 @@ cmd_tag() {
     log "$node: tags: $flow written to $yml"
 
     local code tls_args=()
-    mapfile -t tls_args < <(tls_curl_args)
+    mapfile -t tls_args < <(api_curl_args)
     code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "${tls_args[@]}" -u admin:admin -X POST \
-        "$SCHEME://127.0.0.1:$(api_port "$node")/reload" 2>/dev/null || true)
+        "$API_SCHEME://127.0.0.1:$(api_port "$node")/reload" 2>/dev/null || true)
     if [[ $code == 202 || $code == 200 ]]; then
         log "$node: POST /reload -> $code"
     else

@@ -1,20 +1,23 @@
 //! The Patroni REST API client, mirroring patronictl's `request_patroni` / `PatroniRequest`: the URL is
 //! the member's `api_url` scheme and host plus `/<endpoint>`, the body is `json.dumps` of the data with
 //! no Content-Type, basic auth comes from `ctl.authentication` (else `restapi.authentication`), and TLS
-//! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate and `-k`.
+//! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate (its key decrypted with
+//! `ctl.keyfile_password`) and `-k`, with OpenSSL as Python's `ssl` (see [`crate::tls`]).
 //!
 //! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
 //! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
 
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::config::RestSettings;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
+use crate::http_client::{self, HttpClient, HttpError, TlsSettings, Verify};
 use crate::model::Member;
-use crate::output::pyjson;
+use crate::py::json as pyjson;
+
+pub use crate::http_client::Method;
 
 /// An HTTP answer from a member.
 #[derive(Debug, Clone)]
@@ -54,79 +57,64 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// The exit code of a request that got no HTTP answer: nothing sent (3), outcome unknown (5),
+    /// anything else (1). The one mapping, for single requests and per-member outcomes alike.
+    pub fn exit(&self) -> Exit {
+        match self.kind {
+            FailureKind::Timeout => Exit::Unknown,
+            FailureKind::Connect => Exit::Unreachable,
+            FailureKind::NoUrl | FailureKind::Other => Exit::Failure,
+        }
+    }
+}
+
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
-        match f.kind {
-            FailureKind::Timeout => Error::unknown(f.message),
-            FailureKind::Connect => Error::unreachable(f.message),
-            FailureKind::NoUrl | FailureKind::Other => Error::failure(f.message),
+        match f.exit() {
+            Exit::Unknown => Error::unknown(f.message),
+            Exit::Unreachable => Error::unreachable(f.message),
+            _ => Error::failure(f.message),
         }
     }
 }
 
 /// A REST client configured from `ctl:`/`restapi:`.
 pub struct Api {
-    http: reqwest::Client,
+    http: HttpClient,
     auth: Option<(String, String)>,
     timeout: Duration,
 }
 
-fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| Error::usage(format!("cannot read {what} {}: {e}", path.display())))
-}
-
 impl Api {
-    /// Build the client (reads CA and client certificate files).
+    /// Build the client (reads the CA file, and the client certificate and key, decrypting the key with
+    /// `ctl.keyfile_password`).
+    ///
+    /// As patronictl's urllib3 pool: the server certificate is always verified (`CERT_REQUIRED`) against
+    /// the CA file when one is given (it replaces the default trust store) or the system's; `-k` with a
+    /// client certificate only skips the host name check (`assert_hostname = False`), `-k` without one
+    /// turns verification off (`CERT_NONE`).
     pub fn new(rest: &RestSettings) -> Result<Api> {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(rest.timeout)
-            .tcp_nodelay(true)
-            .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        if let Some(ca) = &rest.cacert {
-            let pem = read_file(ca, "CA file")?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::usage(format!("invalid CA file {}: {e}", ca.display())))?;
-            // As urllib3's ca_certs: the given CA replaces the default trust store.
-            b = b.tls_built_in_root_certs(false);
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
+        let client = http_client::client_cert(
+            rest.certfile.as_deref(),
+            rest.keyfile.as_deref(),
+            rest.keyfile_password.as_deref(),
+            Some("ctl.keyfile_password"),
+            "client",
+        )?;
+        let verify = match (rest.insecure, client.is_some()) {
+            (false, _) => Verify::Full,
+            (true, true) => Verify::ChainOnly,
+            (true, false) => Verify::None,
+        };
+        let tls = TlsSettings {
+            ca: None,
+            client,
+            verify,
         }
-        let has_client_cert = rest.certfile.is_some();
-        if has_client_cert && rest.keyfile_password.is_some() {
-            return Err(Error::usage(
-                "ctl.keyfile_password is set, but patctl cannot use an encrypted private key; decrypt ctl.keyfile (openssl pkey -in KEY -out PLAIN_KEY) and drop keyfile_password",
-            ));
-        }
-        if let Some(cert) = &rest.certfile {
-            let mut pem = read_file(cert, "client certificate")?;
-            if let Some(key) = &rest.keyfile {
-                pem.push(b'\n');
-                pem.extend(read_file(key, "client key")?);
-            }
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                Error::usage(format!(
-                    "invalid client certificate {}: {e}",
-                    cert.display()
-                ))
-            })?;
-            b = b.identity(id);
-        }
-        if rest.insecure {
-            // patronictl: insecure without a client cert disables verification; with one, only the hostname check.
-            b = if has_client_cert {
-                b.danger_accept_invalid_hostnames(true)
-            } else {
-                b.danger_accept_invalid_certs(true)
-            };
-        }
-        let http = b
-            .build()
-            .map_err(|e| Error::usage(format!("cannot set up the REST client: {e}")))?;
+        .with_ca(rest.cacert.as_deref(), "CA file")?;
         Ok(Api {
-            http,
+            http: HttpClient::new(tls),
             auth: rest.auth.clone(),
             timeout: rest.timeout,
         })
@@ -162,46 +150,30 @@ impl Api {
                 message: format!("member {} has no usable api_url", member.name),
             });
         };
-        let mut req = self
-            .http
-            .request(method, &url)
-            .timeout(timeout.unwrap_or(self.timeout));
-        if let Some((u, p)) = &self.auth {
-            req = req.basic_auth(u, Some(p));
-        }
-        if let Some(b) = body {
-            req = req.body(pyjson::dumps(b));
-        }
         let fail = |kind: FailureKind, why: String| Failure {
             kind,
             message: format!("member {} at {url}: {why}", member.name),
         };
-        let resp = req.send().await.map_err(|e| classify(&e, &fail))?;
-        let status = resp.status().as_u16();
-        let body = resp.text().await.map_err(|e| classify(&e, &fail))?;
-        Ok(Response { status, body })
-    }
-}
-
-fn classify(e: &reqwest::Error, fail: &impl Fn(FailureKind, String) -> Failure) -> Failure {
-    if e.is_timeout() {
-        fail(FailureKind::Timeout, "no answer within the timeout".into())
-    } else if e.is_connect() {
-        let mut why = String::from("cannot connect");
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = src {
-            why = format!("cannot connect: {s}");
-            src = s.source();
+        let body = body.map(pyjson::dumps);
+        let timeout = timeout.unwrap_or(self.timeout);
+        match self
+            .http
+            .send(method, &url, self.auth.as_ref(), &[], body, timeout)
+            .await
+        {
+            Ok(r) => Ok(Response {
+                status: r.status.as_u16(),
+                body: r.body,
+            }),
+            Err(HttpError::Timeout) => Err(fail(
+                FailureKind::Timeout,
+                "no answer within the timeout".into(),
+            )),
+            Err(HttpError::Connect(why)) => {
+                Err(fail(FailureKind::Connect, format!("cannot connect: {why}")))
+            }
+            Err(HttpError::Other(why)) => Err(fail(FailureKind::Other, why)),
         }
-        fail(FailureKind::Connect, why)
-    } else {
-        let mut why = e.to_string();
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        while let Some(s) = src {
-            why = format!("{why}: {s}");
-            src = s.source();
-        }
-        fail(FailureKind::Other, why)
     }
 }
 

@@ -143,6 +143,16 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Where the configuration comes from: `-c`, `-d`, `-k` and the request timeout.
+    pub fn sources(&self) -> crate::config::Sources {
+        crate::config::Sources {
+            config_file: self.config_file.clone(),
+            dcs_url: self.dcs_url.clone(),
+            insecure: self.insecure,
+            timeout: self.request_timeout(),
+        }
+    }
+
     /// The timeout of each DCS and REST call: `--request-timeout`, else the former `--timeout`.
     pub fn request_timeout(&self) -> Duration {
         self.request_timeout
@@ -192,7 +202,7 @@ pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
 
 /// Load the configuration and run the command.
 pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
-    let mut ctx = Context::new(&cli, ui)?;
+    let mut ctx = Context::new(&cli.sources(), ui)?;
     run_command(&mut ctx, cli.command).await
 }
 

@@ -6,7 +6,6 @@
 //! e.g. [`Dcs::memory`]) before running a command.
 
 use crate::api::Api;
-use crate::cli::Cli;
 use crate::config::{self, Settings, Sources};
 use crate::dcs::{Dcs, Layout};
 use crate::error::{Error, Result};
@@ -25,14 +24,8 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// Load the configuration named by the command line and environment.
-    pub fn new(cli: &Cli, ui: &'a Ui) -> Result<Context<'a>> {
-        let sources = Sources {
-            config_file: cli.config_file.clone(),
-            dcs_url: cli.dcs_url.clone(),
-            insecure: cli.insecure,
-            timeout: cli.request_timeout(),
-        };
-        let settings = config::load(&sources)?;
+    pub fn new(sources: &Sources, ui: &'a Ui) -> Result<Context<'a>> {
+        let settings = config::load(sources)?;
         Ok(Context {
             settings,
             ui,

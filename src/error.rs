@@ -4,6 +4,11 @@
 //! error. patctl keeps those two, and adds distinct codes where a runbook needs to tell cases apart: the
 //! DCS or a member could not be reached, a compare-and-swap lost against a concurrent change, or the
 //! outcome of a request is unknown (a timeout after the request went out).
+//!
+//! [`Error`] carries the one line to print, an optional hint (what to do next, printed on the line
+//! after), the error it came from (its [`causes`] are walked here and nowhere else), and its kind,
+//! which is the exit code ([`Exit`]); [`Exit::combine`] is the one rule for several outcomes
+//! (one per member) adding up to one code.
 
 use std::fmt;
 use std::process::ExitCode;
@@ -52,6 +57,20 @@ impl Exit {
     pub fn code(self) -> u8 {
         self as u8
     }
+
+    /// The exit code of several outcomes (one per member): success when every one succeeded, the
+    /// failures' code when they all agree, else 1.
+    pub fn combine(outcomes: impl IntoIterator<Item = Exit>) -> Exit {
+        let mut failed: Option<Exit> = None;
+        for e in outcomes.into_iter().filter(|e| *e != Exit::Success) {
+            failed = match failed {
+                None => Some(e),
+                Some(f) if f == e => Some(f),
+                Some(_) => Some(Exit::Failure),
+            };
+        }
+        failed.unwrap_or(Exit::Success)
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -61,64 +80,81 @@ impl From<Exit> for ExitCode {
 }
 
 /// The error a command returns. `message` is printed as `Error: <message>` unless it is empty
-/// (a failure that already printed its own explanation).
+/// (a failure that already printed its own explanation); an abort prints patronictl's `Aborted!`.
 #[derive(Debug)]
 pub struct Error {
     /// Which exit code this error maps to.
     pub exit: Exit,
     /// One line, naming the file, value, member or endpoint at fault.
     pub message: String,
+    /// What to do next, printed after the message (`Hint: …`).
+    pub hint: Option<String>,
+    aborted: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
+
+/// patronictl's message when a prompt is abandoned (Ctrl-C, end of input).
+pub const ABORTED: &str = "Aborted!";
 
 impl Error {
     /// A failure or rejection (exit 1).
     pub fn failure(message: impl Into<String>) -> Self {
-        Error {
-            exit: Exit::Failure,
-            message: message.into(),
-        }
+        Error::new(Exit::Failure, message.into())
     }
     /// A usage or configuration error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Error {
-            exit: Exit::Usage,
-            message: message.into(),
-        }
+        Error::new(Exit::Usage, message.into())
     }
     /// The DCS or a member could not be reached (exit 3).
     pub fn unreachable(message: impl Into<String>) -> Self {
-        Error {
-            exit: Exit::Unreachable,
-            message: message.into(),
-        }
+        Error::new(Exit::Unreachable, message.into())
     }
     /// A concurrent change won a compare-and-swap (exit 4).
     pub fn conflict(message: impl Into<String>) -> Self {
-        Error {
-            exit: Exit::Conflict,
-            message: message.into(),
-        }
+        Error::new(Exit::Conflict, message.into())
     }
     /// The outcome of a request is unknown (exit 5).
     pub fn unknown(message: impl Into<String>) -> Self {
-        Error {
-            exit: Exit::Unknown,
-            message: message.into(),
-        }
+        Error::new(Exit::Unknown, message.into())
     }
-    /// patronictl's `Aborted!` (Ctrl-C or end of input at a prompt).
+    /// patronictl's `Aborted!` (Ctrl-C or end of input at a prompt; exit 1).
     pub fn aborted() -> Self {
         Error {
-            exit: Exit::Failure,
-            message: String::new(),
+            aborted: true,
+            ..Error::new(Exit::Failure, ABORTED.to_string())
         }
     }
-    /// A failure whose explanation was already printed (e.g. `Failed: …` lines).
-    pub fn silent(exit: Exit) -> Self {
+
+    /// Whether this is an abort at a prompt (printed as `Aborted!`, without `Error: `).
+    pub fn is_aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// Add what to do next.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Keep the error this one came from (its causes stay available to [`causes`]).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    fn new(exit: Exit, message: String) -> Self {
         Error {
             exit,
-            message: String::new(),
+            message,
+            hint: None,
+            aborted: false,
+            source: None,
         }
+    }
+
+    /// A failure whose explanation was already printed (e.g. `Failed: …` lines).
+    pub fn silent(exit: Exit) -> Self {
+        Error::new(exit, String::new())
     }
 }
 
@@ -128,7 +164,38 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// `e` and every error below it, outermost first.
+pub fn sources<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |err| err.source())
+}
+
+/// The text of `e` and of every error below it, outermost first (empty texts left out).
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    sources(e)
+        .map(ToString::to_string)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The innermost cause of `e`, the one that says what happened ("Connection refused",
+/// "certificate verify failed"), without the `(os error N)` noise.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let last = causes(e).pop().unwrap_or_default();
+    match last.find(" (os error") {
+        Some(i) => last[..i].to_string(),
+        None => last,
+    }
+}
 
 /// The result type of every command.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -136,6 +203,35 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_combine_into_one_code() {
+        use Exit::*;
+        assert_eq!(Exit::combine([]), Success);
+        assert_eq!(Exit::combine([Success, Success]), Success);
+        assert_eq!(
+            Exit::combine([Success, Unreachable, Unreachable]),
+            Unreachable
+        );
+        assert_eq!(Exit::combine([Unknown]), Unknown);
+        assert_eq!(Exit::combine([Unknown, Unreachable]), Failure);
+        assert_eq!(Exit::combine([Conflict, Success, Failure]), Failure);
+    }
+
+    #[test]
+    fn causes_are_walked_once_here() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
+        let e = Error::unreachable("DCS unreachable").with_source(io);
+        assert_eq!(
+            causes(&e),
+            vec!["DCS unreachable", "Connection refused (os error 111)"]
+        );
+        assert_eq!(root_cause(&e), "Connection refused");
+        assert!(Error::aborted().is_aborted() && !Error::failure("x").is_aborted());
+    }
 
     #[test]
     fn readme_exit_code_table_lists_exactly_these_codes() {

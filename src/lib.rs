@@ -14,10 +14,12 @@ pub mod context;
 pub mod dcs;
 pub mod error;
 pub mod generate;
+pub mod http_client;
 pub mod model;
 pub mod output;
 pub mod py;
 pub mod time;
+pub mod tls;
 pub mod usage;
 
 use std::ffi::OsString;

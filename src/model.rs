@@ -8,8 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::dcs::Version;
-// main's commands/members/{flush,restart}.rs import it from here. TODO(lead): drop after the merge.
-pub use crate::py::truth::truthy;
+use crate::py::truth::truthy;
 
 /// One key read from the DCS, with the version used for compare-and-swap.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,9 +19,6 @@ pub fn log_timestamp() -> String {
     Local::now().format("%Y-%m-%d %H:%M:%S,%3f").to_string()
 }
 
-// main's commands/members/restart.rs uses these paths. TODO(lead): drop after the merge.
-pub use crate::py::datetime::{isoformat, py_str};
-
 /// patronictl's `parse_scheduled`: `None`, empty or `now` mean immediately.
 pub fn parse_scheduled(value: Option<&str>) -> Result<Option<DateTime<FixedOffset>>> {
     let Some(v) = value.map(str::trim) else {
@@ -80,6 +77,7 @@ pub fn in_one_hour() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::py::datetime::{isoformat, py_str};
 
     #[test]
     fn scheduled_forms() {

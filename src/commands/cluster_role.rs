@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::members_table;

@@ -314,14 +314,17 @@ fn temp_file(cluster: &str, contents: &str) -> Result<TempFile> {
     )))
 }
 
-/// The editor command: `$EDITOR` split into words, else `editor` or `vi` from `PATH`.
+/// The editor command: `$EDITOR` (a program, or a command line with shell quoting), else `editor` or
+/// `vi` from `PATH`.
 fn editor_command() -> Result<Vec<String>> {
-    if let Some(words) = std::env::var("EDITOR")
-        .ok()
-        .map(|e| e.split_whitespace().map(String::from).collect::<Vec<_>>())
-        .filter(|w| !w.is_empty())
-    {
-        return Ok(words);
+    if let Ok(value) = std::env::var("EDITOR") {
+        if !value.trim().is_empty() {
+            return diff::command_words(&value).ok_or_else(|| {
+                Error::usage(format!(
+                    "EDITOR={value:?} cannot be split into words: a quote is not closed"
+                ))
+            });
+        }
     }
     ["editor", "vi"]
         .iter()

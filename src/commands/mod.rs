@@ -9,7 +9,7 @@ pub mod history;
 pub mod list;
 pub mod members;
 pub mod pause;
-pub mod pyvalue;
+
 pub mod query;
 pub mod remove;
 pub mod switchover;

@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::api::FailureKind;

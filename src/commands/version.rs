@@ -3,8 +3,8 @@
 //! order; a member that cannot answer gets a `failed to get version` line, as in patronictl, and
 //! patctl then exits non-zero (3 when a member was unreachable, else 1) instead of 0.
 
+use crate::http_client::Method;
 use clap::Args;
-use reqwest::Method;
 use serde_json::Value;
 
 use super::{get_all_members, Role};
@@ -53,27 +53,27 @@ pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()>
             .map(|m| api.request(m, Method::GET, "", None, None)),
     )
     .await;
-    let mut worst: Option<Exit> = None;
+    let mut outcomes = Vec::new();
     for (m, answer) in members.iter().zip(answers) {
         let line = match answer.map_err(|f| (f.kind, f.message)).and_then(describe) {
-            Ok(text) => format!("{}: {text}", m.name),
+            Ok(text) => {
+                outcomes.push(Exit::Success);
+                format!("{}: {text}", m.name)
+            }
             Err((kind, why)) => {
-                let exit = match kind {
+                // A GET changes nothing: no answer in time means unreachable, not "outcome unknown".
+                outcomes.push(match kind {
                     FailureKind::Connect | FailureKind::Timeout => Exit::Unreachable,
                     _ => Exit::Failure,
-                };
-                // Unreachable wins over a plain failure: it is the more specific diagnosis.
-                if worst != Some(Exit::Unreachable) {
-                    worst = Some(exit);
-                }
+                });
                 format!("{}: failed to get version: {why}", m.name)
             }
         };
         ctx.ui.line(&line);
     }
-    match worst {
-        Some(exit) => Err(Error::silent(exit)),
-        None => Ok(()),
+    match Exit::combine(outcomes) {
+        Exit::Success => Ok(()),
+        code => Err(Error::silent(code)),
     }
 }
 

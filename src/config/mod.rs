@@ -82,7 +82,7 @@ pub struct RestSettings {
     pub certfile: Option<PathBuf>,
     /// Client key (`ctl.keyfile`).
     pub keyfile: Option<PathBuf>,
-    /// `ctl.keyfile_password` (encrypted keys are refused when the REST client is built).
+    /// `ctl.keyfile_password`: decrypts an encrypted `ctl.keyfile`.
     pub keyfile_password: Option<String>,
     /// Bound on every REST call.
     pub timeout: Duration,

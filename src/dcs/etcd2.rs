@@ -8,20 +8,20 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use async_trait::async_trait;
 
 use super::etcd3::unsure;
-use super::{fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
+use super::{fail_over_order, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
+use crate::http_client::{self, HttpClient, HttpError, Method, StatusCode, TlsSettings, Verify};
 use crate::model::Node;
 
 /// An etcd v2 client.
 pub struct Etcd2 {
-    http: reqwest::Client,
+    http: HttpClient,
     /// Endpoints in fail-over order; the first one is the one in use.
     order: Vec<String>,
     auth: Option<(String, String)>,
@@ -39,57 +39,32 @@ struct Answer {
     index: Option<u64>,
 }
 
-fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read the etcd {what} {}: {}",
-            path.display(),
-            tidy_reason(&e.to_string())
-        ))
-    })
-}
-
 /// The HTTP client: TLS verified against `cacert` only (when given), with the client certificate.
-fn http_client(settings: &DcsSettings) -> Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(settings.timeout)
-        .tcp_nodelay(true)
-        .no_proxy()
-        .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")));
-    if let Some(ca) = &settings.cacert {
-        let certs = reqwest::Certificate::from_pem_bundle(&read_pem(ca, "CA file")?)
-            .map_err(|e| Error::usage(format!("invalid etcd CA file {}: {e}", ca.display())))?;
-        b = b.tls_built_in_root_certs(false);
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
+/// As python-etcd's urllib3 pool in Patroni, the key cannot be encrypted (Patroni has no password
+/// setting for it).
+fn http_client(settings: &DcsSettings) -> Result<HttpClient> {
+    let client = http_client::client_cert(
+        settings.cert.as_deref(),
+        settings.key.as_deref(),
+        None,
+        None,
+        "etcd client",
+    )?;
+    let tls = TlsSettings {
+        ca: None,
+        client,
+        verify: Verify::Full,
     }
-    if let Some(cert) = &settings.cert {
-        let mut pem = read_pem(cert, "client certificate")?;
-        if let Some(key) = settings.key.as_ref().filter(|k| *k != cert) {
-            pem.push(b'\n');
-            pem.extend(read_pem(key, "client key")?);
-        }
-        let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            Error::usage(format!(
-                "invalid etcd client certificate or key {}: {e}",
-                cert.display()
-            ))
-        })?;
-        b = b.identity(id);
-    }
-    b.build()
-        .map_err(|e| Error::usage(format!("cannot set up the etcd v2 HTTP client: {e}")))
+    .with_ca(settings.cacert.as_deref(), "etcd CA file")?;
+    Ok(HttpClient::new(tls))
 }
 
 /// Sort a transport error: refused or failed before the request left is safe to try elsewhere.
-fn miss_of(e: &reqwest::Error, budget: Duration) -> Miss {
-    if e.is_timeout() {
-        Miss::MaybeSent(Attempts::no_answer(budget))
-    } else if e.is_connect() {
-        Miss::NotSent(root_cause(e))
-    } else {
-        Miss::MaybeSent(root_cause(e))
+fn miss_of(e: HttpError, budget: Duration) -> Miss {
+    match e {
+        HttpError::Timeout => Miss::MaybeSent(Attempts::no_answer(budget)),
+        HttpError::Connect(why) => Miss::NotSent(tidy_reason(&why)),
+        HttpError::Other(why) => Miss::MaybeSent(tidy_reason(&why)),
     }
 }
 
@@ -132,13 +107,20 @@ impl Etcd2 {
 
     /// `GET <ep>/v2/machines`: the comma-separated client URLs of the cluster.
     async fn machines(&self, ep: &str, budget: Duration) -> std::result::Result<Vec<String>, Miss> {
-        let mut req = self.http.get(format!("{ep}/v2/machines")).timeout(budget);
-        if let Some((u, p)) = &self.auth {
-            req = req.basic_auth(u, Some(p));
-        }
-        let resp = req.send().await.map_err(|e| miss_of(&e, budget))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| miss_of(&e, budget))?;
+        let resp = self
+            .http
+            .send(
+                Method::GET,
+                &format!("{ep}/v2/machines"),
+                self.auth.as_ref(),
+                &[],
+                None,
+                budget,
+            )
+            .await
+            .map_err(|e| miss_of(e, budget))?;
+        let status = resp.status;
+        let text = resp.body;
         if status == StatusCode::UNAUTHORIZED {
             return Err(Miss::Fatal(self.auth_error()));
         }
@@ -217,31 +199,44 @@ impl Etcd2 {
         form: Option<&[(&str, String)]>,
         budget: Duration,
     ) -> std::result::Result<Answer, Miss> {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{ep}/v2/keys{path}"))
-            .query(query)
-            .timeout(budget);
-        if let Some((u, p)) = &self.auth {
-            req = req.basic_auth(u, Some(p));
-        }
-        if let Some(f) = form {
-            let body: Vec<String> = f
+        let encode = |pairs: &[(&str, String)]| {
+            pairs
                 .iter()
                 .map(|(k, v)| format!("{k}={}", urlencode(v)))
-                .collect();
-            req = req
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body.join("&"));
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        let mut url = format!("{ep}/v2/keys{path}");
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&encode(query));
         }
-        let resp = req.send().await.map_err(|e| miss_of(&e, budget))?;
-        let status = resp.status();
+        let (headers, body): (&[(&str, &str)], _) = match form {
+            Some(f) => (
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                Some(encode(f)),
+            ),
+            None => (&[], None),
+        };
+        let resp = self
+            .http
+            .send(
+                method.clone(),
+                &url,
+                self.auth.as_ref(),
+                headers,
+                body,
+                budget,
+            )
+            .await
+            .map_err(|e| miss_of(e, budget))?;
+        let status = resp.status;
         let index = resp
-            .headers()
+            .headers
             .get("X-Etcd-Index")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let text = resp.text().await.map_err(|e| miss_of(&e, budget))?;
+        let text = resp.body;
         if status == StatusCode::UNAUTHORIZED {
             return Err(Miss::Fatal(self.auth_error()));
         }

@@ -10,8 +10,7 @@
 use std::time::Duration;
 
 use etcd_client::{
-    Certificate, Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Identity,
-    TlsOptions, Txn, TxnOp, WatchOptions,
+    Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Txn, TxnOp, WatchOptions,
 };
 
 use async_trait::async_trait;
@@ -37,7 +36,7 @@ pub struct Etcd3 {
 /// What is needed to open a client to any one endpoint.
 struct Connector {
     user: Option<(String, String)>,
-    tls: TlsOptions,
+    tls: super::channel::Tls,
     has_identity: bool,
 }
 
@@ -47,18 +46,7 @@ impl Connector {
             (Some(u), Some(p)) => Some((u.clone(), p.clone())),
             _ => None,
         };
-        let mut tls = TlsOptions::new();
-        tls = match &settings.cacert {
-            Some(ca) => tls.ca_certificate(Certificate::from_pem(read_pem(ca, "CA file")?)),
-            None => tls.with_webpki_roots(),
-        };
-        if let Some(cert) = &settings.cert {
-            let key = settings.key.as_ref().unwrap_or(cert);
-            tls = tls.identity(Identity::from_pem(
-                read_pem(cert, "client certificate")?,
-                read_pem(key, "client key")?,
-            ));
-        }
+        let tls = super::channel::Tls::new(settings)?;
         Ok(Connector {
             user,
             tls,
@@ -77,15 +65,16 @@ impl Connector {
         if let Some((u, p)) = &self.user {
             options = options.with_user(u.clone(), p.clone());
         }
-        // Patroni uses TLS only on https endpoints; etcd-client refuses TLS options on http ones.
-        if endpoint.starts_with("https://") {
-            options = options.with_tls(self.tls.clone());
-        }
         let attempt = async {
-            // With a user this authenticates, so it already proves the endpoint answers.
-            let mut client = Client::connect([endpoint], Some(options))
+            // Patroni uses TLS only on https endpoints.
+            let channel = super::channel::open(endpoint, &self.tls, budget)
                 .await
-                .map_err(|e| classify(&e, self.user.as_ref()))?;
+                .map_err(|why| Miss::NotSent(tidy_reason(&why)))?;
+            // With a user this authenticates, so it already proves the endpoint answers.
+            let mut client =
+                Client::from_channel(etcd_client::Channel::Tonic(channel), Some(options))
+                    .await
+                    .map_err(|e| classify(&e, self.user.as_ref()))?;
             let advertised = match client.member_list().await {
                 Ok(resp) => resp
                     .members()
@@ -124,26 +113,17 @@ impl Connector {
     fn client_cert_missing(&self, endpoint: &str, why: &str) -> bool {
         !self.has_identity
             && endpoint.starts_with("https://")
-            && !why.contains("invalid peer certificate")
+            && !why.contains("certificate verify failed")
             && [
                 "closed",
                 "broken pipe",
-                "BadCertificate",
-                "CertificateRequired",
+                "bad certificate",
+                "certificate required",
+                "unexpected eof",
             ]
             .iter()
             .any(|w| why.contains(w))
     }
-}
-
-fn read_pem(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read the etcd {what} {}: {}",
-            path.display(),
-            tidy_reason(&e.to_string())
-        ))
-    })
 }
 
 /// Sort an etcd-client error into "try the next endpoint" or "give up".
@@ -187,13 +167,7 @@ fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
 
 /// Whether a transport failure happened while connecting, so that the request never left.
 fn is_connect_failure(s: &tonic::Status) -> bool {
-    let mut text = s.message().to_lowercase();
-    let mut src = std::error::Error::source(s);
-    while let Some(e) = src {
-        text.push_str(" | ");
-        text.push_str(&e.to_string().to_lowercase());
-        src = e.source();
-    }
+    let text = crate::error::causes(s).join(" | ").to_lowercase();
     [
         "tcp connect error",
         "error trying to connect",

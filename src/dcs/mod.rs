@@ -27,6 +27,7 @@
 //!         DcsKind::ZooKeeper => Box::new(zookeeper::ZooKeeper::connect(settings).await?),
 //! ```
 
+mod channel;
 mod etcd2;
 mod etcd3;
 pub mod layout;
@@ -371,20 +372,7 @@ pub(crate) fn fail_over_order(
 /// The innermost cause of an error, which is the one that says what happened ("Connection refused",
 /// "invalid peer certificate: UnknownIssuer"), with the `(os error N)` noise removed.
 pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !text.is_empty() {
-            last = text;
-        }
-        src = s.source();
-    }
-    let last = match last.find(" (os error") {
-        Some(i) => last[..i].to_string(),
-        None => last,
-    };
-    tidy_reason(&last)
+    tidy_reason(&crate::error::root_cause(e))
 }
 
 /// Lower-case the usual socket messages so that they read well inside a sentence.

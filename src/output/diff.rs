@@ -234,12 +234,25 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| executable(p))
 }
 
+/// A command line from an environment variable (`EDITOR`, `PAGER`): the whole value when it names an
+/// existing file (patronictl runs `$EDITOR` as one program, spaces and all), else its words split as
+/// a POSIX shell would (quotes kept together). `None` when empty or its quotes do not balance.
+pub fn command_words(value: &str) -> Option<Vec<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if std::path::Path::new(value).is_file() {
+        return Some(vec![value.to_string()]);
+    }
+    shell_words::split(value).ok().filter(|w| !w.is_empty())
+}
+
 /// The pager command patronictl's `show_diff` would pick: `$PAGER` (its words, the program on
 /// `PATH`), else `less` (with git's `-FRSX` unless `LESS` is set, as ydiff does), else `more`.
 fn pager_command() -> Option<Vec<String>> {
-    if let Ok(p) = std::env::var("PAGER") {
-        let words: Vec<String> = p.split_whitespace().map(String::from).collect();
-        if words.first().is_some_and(|w| find_program(w).is_some()) {
+    if let Some(words) = std::env::var("PAGER").ok().and_then(|p| command_words(&p)) {
+        if find_program(&words[0]).is_some() {
             return Some(words);
         }
     }
@@ -291,6 +304,20 @@ mod tests {
 
     // Expected texts produced by Python 3.11 `difflib.unified_diff(listify(a), listify(b))` exactly as
     // patronictl 4.1.5's `show_diff` prints them off a terminal.
+    #[test]
+    fn command_words_keep_quotes_together() {
+        assert_eq!(
+            command_words(r#"code --wait "--title=a b""#).unwrap(),
+            vec!["code", "--wait", "--title=a b"]
+        );
+        assert_eq!(
+            command_words("'/opt/my editor/ed' -s").unwrap(),
+            vec!["/opt/my editor/ed", "-s"]
+        );
+        assert!(command_words("  ").is_none());
+        assert!(command_words("vi 'unbalanced").is_none());
+    }
+
     #[test]
     fn change_in_the_middle() {
         let a = "loop_wait: 10\nmaximum_lag_on_failover: 1048576\npostgresql:\n  parameters:\n    max_connections: 100\n  use_pg_rewind: true\nretry_timeout: 10\nttl: 30\n";

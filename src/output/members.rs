@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 
 use super::table::{self, Align};
 use crate::model::{format_lsn, Cluster, Member};
-// query imports py_str from here. TODO(lead): drop after the merge.
-pub use crate::py::repr::py_str;
+use crate::py::repr::py_str;
 use crate::py::truth::truthy;
 use crate::py::{json, yaml_dump};
 

@@ -9,10 +9,6 @@ pub mod color;
 pub mod diff;
 pub mod members;
 mod prompt;
-// Old paths still used on main (api.rs, etcd2.rs, query/pyvalue). TODO(lead): drop after the merge.
-pub use crate::py::json as pyjson;
-pub use crate::py::repr as pyrepr;
-pub use crate::py::yaml_dump as pyyaml;
 pub mod table;
 
 use std::io::{IsTerminal, Write};
@@ -213,14 +209,15 @@ impl Ui {
         ));
     }
 
-    /// Report a command's error: `Error: <message>` on stderr (or `Aborted!`).
+    /// Report a command's error: `Error: <message>` on stderr (or `Aborted!`), then its hint.
     pub fn report(&self, e: &Error) {
-        if !e.message.is_empty() {
-            if e.message == ABORTED {
-                self.err_line(ABORTED);
-            } else {
-                self.err_line(&format!("Error: {}", e.message));
-            }
+        if e.is_aborted() {
+            self.err_line(&e.message);
+        } else if !e.message.is_empty() {
+            self.err_line(&format!("Error: {}", e.message));
+        }
+        if let Some(hint) = &e.hint {
+            self.err_line(&format!("Hint: {hint}"));
         }
     }
 
@@ -228,11 +225,13 @@ impl Ui {
     /// terminal's line mode. Ctrl-C and end of input abort, as click's `Abort`.
     fn read_answer(&self) -> Result<String> {
         match &self.io {
-            Io::Std => prompt::read_line(std::io::stdin().as_raw_fd()).map_err(|_| aborted()),
+            Io::Std => {
+                prompt::read_line(std::io::stdin().as_raw_fd()).map_err(|_| Error::aborted())
+            }
             Io::Scripted(s) => {
                 let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
                 if s.input.is_empty() {
-                    return Err(aborted());
+                    return Err(Error::aborted());
                 }
                 let end = s.input.iter().position(|b| *b == b'\n');
                 let taken: Vec<u8> = match end {
@@ -289,7 +288,7 @@ impl Ui {
                         // click ends the line getpass left open before `Aborted!`.
                         self.out("\n");
                     }
-                    aborted()
+                    Error::aborted()
                 })?,
                 Io::Scripted(_) => {
                     self.err_raw(&format!("Warning: Password input may be echoed.\n{shown}"));
@@ -301,14 +300,6 @@ impl Ui {
             }
         }
     }
-}
-
-/// The message of an abort; [`Ui::report`] prints it without the `Error: ` prefix.
-pub const ABORTED: &str = "Aborted!";
-
-/// patronictl's `Aborted!` (exit 1).
-pub fn aborted() -> Error {
-    Error::failure(ABORTED)
 }
 
 /// Replace terminal control characters (other than newline and tab) by `?`.

@@ -9,6 +9,9 @@ pub use crate::fake_api::*;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+mod mode_sandbox;
+pub use mode_sandbox::*;
+
 /// What a command printed and how it exited.
 #[derive(Debug, Clone)]
 pub struct Out {
@@ -129,7 +132,29 @@ fn run(
     envs: &[(&str, &str)],
     timeout: Duration,
 ) -> Out {
+    run_cmd(Command::new(program), program, args, stdin, envs, timeout)
+}
+
+/// Run `program ARGS` configured by `envs` alone: every inherited `PATRONI_*`, `PG*` and `PATCTL_*`
+/// variable is removed first, so the settings under test are exactly the given ones.
+pub fn run_isolated(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Out {
     let mut cmd = Command::new(program);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PATRONI_") || k.starts_with("PG") || k.starts_with("PATCTL_") {
+            cmd.env_remove(k);
+        }
+    }
+    run_cmd(cmd, program, args, None, envs, Duration::from_secs(90))
+}
+
+fn run_cmd(
+    mut cmd: Command,
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+    envs: &[(&str, &str)],
+    timeout: Duration,
+) -> Out {
     cmd.args(args)
         .env_remove("PATRONICTL_CONFIG_FILE")
         .env_remove("DCS_URL")

@@ -7,7 +7,9 @@ use crate::generated::check;
 /// `patctl ARGS` in a fixed environment (no config found, fixed width, run in a scratch directory
 /// holding `bad.yml`), as one snapshot text.
 fn transcript(args: &[&str]) -> String {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapshots");
+    // Its own directory per thread: tests run in parallel and must not see each other's half-written file.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("snapshots-{:?}", std::thread::current().id()).replace(['(', ')'], ""));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("bad.yml"), "scope: demo\netcd3: [unclosed\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_patctl"))

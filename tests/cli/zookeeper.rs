@@ -13,7 +13,7 @@ use patctl::dcs::{Expect, KeyValue, Version, ZooKeeper};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::dcs::{block_on, scratch_file, settings, with_hosts, Hung, ModeSandbox, READ_COMMANDS};
+use crate::dcs::{block_on, scratch_file, settings, with_hosts, Hung, READ_COMMANDS};
 
 /// kazoo as a command-line tool: `HOSTS get KEY` prints `[value, version]` or `null`; `set`/`create`
 /// KEY VALUE; `keys PATH` prints the leaf znodes under PATH (relative); `delete PATH` is recursive.

@@ -156,7 +156,7 @@ impl World {
             .build()
             .unwrap();
         let result = runtime.block_on(async {
-            let mut ctx = Context::new(&cli, &ui)?;
+            let mut ctx = Context::new(&cli.sources(), &ui)?;
             let layout = Layout::of(&ctx.settings);
             ctx.set_dcs(Dcs::memory(&self.dcs, layout));
             run_command(&mut ctx, cli.command).await

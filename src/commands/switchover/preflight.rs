@@ -7,7 +7,7 @@
 //! membership and tags are judged. The table says PASS or FAIL with the reasons; the exit code says
 //! whether the switch can go ahead (0) or not (1).
 
-use reqwest::Method;
+use crate::http_client::Method;
 use serde_json::Value;
 
 use super::decide::{candidate_names, check_leader, CITUS_GROUP_REQUIRED};

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
+use crate::http_client::Method;
 
 use super::{follow, Action, Plan, Request};
 use crate::api::{Failure, FailureKind, Response};
@@ -122,9 +122,10 @@ async fn unknown(
 ) -> Result<()> {
     let Some((times, key_written)) = follow else {
         return Err(Error::unknown(format!(
-            "{why}: the {} outcome is unknown; check `patctl list` or use --wait",
+            "{why}: the {} outcome is unknown",
             plan.action.name()
-        )));
+        ))
+        .with_hint("check `patctl list`, or run it with --wait to follow the switch to its end"));
     };
     ctx.ui
         .err_line(&format!("{} {why}; following the cluster", timestamp(6)));

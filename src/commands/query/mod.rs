@@ -6,27 +6,37 @@
 //! `pg_is_in_recovery()` for the roles where patronictl does, runs the SQL in autocommit and prints
 //! the last result set through `print_output` (tsv by default). Failures are printed as a row
 //! `[timestamp, 'ERROR, SQLSTATE: …']` exactly as patronictl prints them; unlike patronictl, the
-//! exit code then says that the query did not run (1, or 3 when the server was unreachable).
+//! exit code then says that the query did not run (1, or 3 when the server was unreachable, 2
+//! when the SSL settings are unusable).
 //!
-//! The connection is made with `tokio-postgres`; libpq's environment defaults (`PGUSER`,
-//! `PGPASSWORD`, `~/.pgpass`, `PGDATABASE`, …) are applied here since that client does not read them.
+//! Beside this file: [`connect`] (the connection with libpq's defaults, pgpass and environment),
+//! [`ssl`] (libpq's `sslmode` rules), [`sql`] (the last statement, blank and `COPY` queries),
+//! [`pyvalue`] (psycopg2's typecasters and Python's `str()`/`repr()` of the values) and [`render`].
+
+mod connect;
+mod pyvalue;
+mod render;
+mod sql;
+pub mod ssl;
 
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::Value;
-use tokio_postgres::config::SslMode;
-use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::pyvalue::{self, PyVal};
-use super::{get_all_members, Role, Watch};
+use crate::commands::{get_all_members, Role, Watch};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::{Cluster, Member};
-use crate::output::members::{print_output, py_str, Format};
+use crate::py::repr::py_str;
+use connect::connect;
+use pyvalue::PyVal;
+use render::render;
+use sql::{copy_refusal, is_blank_query, last_statement};
 
 /// patronictl's `connect_timeout` for `query`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `dsn [CLUSTER_NAME]`
 #[derive(Debug, Args)]
@@ -194,10 +204,10 @@ pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
 
 /// The connection parameters given on the command line (patronictl's `connect_parameters`).
 #[derive(Debug, Clone, Default)]
-struct ConnectParams {
-    user: Option<String>,
-    password: Option<String>,
-    dbname: Option<String>,
+pub(super) struct ConnectParams {
+    pub(super) user: Option<String>,
+    pub(super) password: Option<String>,
+    pub(super) dbname: Option<String>,
 }
 
 /// What one round of `query` produced: the rows to print and, when it failed, the exit code.
@@ -229,13 +239,13 @@ impl Outcome {
 }
 
 /// A failed connection or statement: psycopg2's `sqlstate or str(error)`, and our exit code.
-struct Failed {
-    message: String,
-    exit: Exit,
+pub(super) struct Failed {
+    pub(super) message: String,
+    pub(super) exit: Exit,
 }
 
 impl Failed {
-    fn new(message: impl Into<String>) -> Failed {
+    pub(super) fn new(message: impl Into<String>) -> Failed {
         Failed {
             message: message.into(),
             exit: Exit::Failure,
@@ -433,109 +443,6 @@ async fn column_types(client: &Client, sql: &str, columns: &[String]) -> Option<
     same.then(|| cols.iter().map(|c| c.type_().oid()).collect())
 }
 
-/// The last non-blank statement of an SQL string, split on `;` outside quotes, quoted identifiers,
-/// dollar quotes and comments.
-fn last_statement(sql: &str) -> Option<&str> {
-    let b = sql.as_bytes();
-    let mut start = 0;
-    let mut last = None;
-    let mut i = 0;
-    let keep = |from: usize, to: usize, last: &mut Option<(usize, usize)>| {
-        if !is_blank_query(&sql[from..to]) {
-            *last = Some((from, to));
-        }
-    };
-    while i < b.len() {
-        match b[i] {
-            b'\'' => {
-                // E'…' strings take backslash escapes; standard strings only double the quote.
-                let escapes = i > 0 && matches!(b[i - 1], b'e' | b'E');
-                i += 1;
-                while i < b.len() {
-                    match b[i] {
-                        b'\\' if escapes => i += 1,
-                        b'\'' if b.get(i + 1) == Some(&b'\'') => i += 1,
-                        b'\'' => break,
-                        _ => {}
-                    }
-                    i += 1;
-                }
-            }
-            b'"' => i += sql[i + 1..].find('"').map_or(b.len(), |n| n + 1),
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i += sql[i..].find('\n').unwrap_or(b.len() - i);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < b.len() {
-                    if b[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 1;
-                    } else if b[i..].starts_with(b"*/") {
-                        depth -= 1;
-                        i += 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    i += 1;
-                }
-            }
-            b'$' => {
-                let tag_len = sql[i + 1..]
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .filter(|&n| sql[i + 1 + n..].starts_with('$'))
-                    .filter(|&n| n == 0 || !b[i + 1].is_ascii_digit());
-                if let Some(n) = tag_len {
-                    let tag = &sql[i..i + n + 2];
-                    let body = i + n + 2;
-                    i = sql[body..]
-                        .find(tag)
-                        .map_or(b.len(), |p| body + p + tag.len() - 1);
-                }
-            }
-            b';' => {
-                keep(start, i, &mut last);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    keep(start.min(b.len()), b.len(), &mut last);
-    last.map(|(from, to)| &sql[from..to])
-}
-
-/// Whether PostgreSQL would see no statement at all (only blanks, comments and semicolons).
-fn is_blank_query(sql: &str) -> bool {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ';');
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else {
-            return rest.is_empty();
-        }
-    }
-}
-
-/// psycopg2 refuses `COPY … TO STDOUT` / `FROM STDIN` in `execute()`.
-fn copy_refusal(sql: &str) -> Option<&'static str> {
-    let lower = sql.trim_start().to_lowercase();
-    if !lower.starts_with("copy") {
-        return None;
-    }
-    if lower.contains("stdout") {
-        Some("can't execute COPY TO: use the copy_to() method instead")
-    } else if lower.contains("stdin") {
-        Some("can't execute COPY FROM: use the copy_from() method instead")
-    } else {
-        None
-    }
-}
-
 /// A statement's error as patronictl shows it: the SQLSTATE, else the client's message.
 fn statement_error(e: &tokio_postgres::Error) -> Failed {
     if let Some(code) = e.code() {
@@ -550,272 +457,6 @@ terminated abnormally\n\tbefore or while processing the request.\n"
         };
     }
     Failed::new(e.to_string())
-}
-
-/// Where a connection goes, for libpq-style messages.
-struct Target {
-    host: String,
-    port: u16,
-}
-
-impl Target {
-    /// libpq's `connection to server at "h", port p failed: ` prefix.
-    fn prefix(&self) -> String {
-        if self.host.starts_with('/') {
-            format!(
-                "connection to server on socket \"{}/.s.PGSQL.{}\" failed: ",
-                self.host, self.port
-            )
-        } else {
-            format!(
-                "connection to server at \"{}\", port {} failed: ",
-                self.host, self.port
-            )
-        }
-    }
-}
-
-/// Connect to the member's PostgreSQL as patronictl's `get_cursor` does (autocommit, bounded).
-async fn connect(member: &Member, params: &ConnectParams) -> std::result::Result<Client, Failed> {
-    let kw = conn_kwargs(member).ok_or_else(|| {
-        Failed::new(format!(
-            "member {} has no connection URL in the DCS",
-            member.name
-        ))
-    })?;
-    let (config, target) = pg_config(&kw, params);
-    let attempt = tokio::time::timeout(
-        CONNECT_TIMEOUT + Duration::from_secs(1),
-        config.connect(NoTls),
-    );
-    match attempt.await {
-        Err(_) => Err(Failed {
-            message: format!("{}timeout expired\n", target.prefix()),
-            exit: Exit::Unreachable,
-        }),
-        Ok(Err(e)) => Err(connect_error(&target, &e)),
-        Ok(Ok((client, connection))) => {
-            tokio::spawn(async move {
-                // Ends when the client is dropped; its errors surface through the client.
-                let _ = connection.await;
-            });
-            Ok(client)
-        }
-    }
-}
-
-/// The connection settings: the member's `conn_kwargs`, the command-line parameters, then libpq's
-/// environment defaults. Like patronictl, the member's own `dbname` is not used.
-fn pg_config(kw: &[(String, Value)], p: &ConnectParams) -> (Config, Target) {
-    let kw_str = |k: &str| {
-        kw.iter()
-            .find(|(ek, _)| ek == k)
-            .filter(|(_, v)| !v.is_null())
-            .map(|(_, v)| py_str(v))
-    };
-    let host = kw_str("host")
-        .or_else(|| env("PGHOST"))
-        .unwrap_or_else(|| "/var/run/postgresql".into());
-    let port = kw_str("port")
-        .or_else(|| env("PGPORT"))
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(5432);
-    let user = p
-        .user
-        .clone()
-        .or_else(|| kw_str("user"))
-        .or_else(|| env("PGUSER"));
-    let dbname = p.dbname.clone().or_else(|| env("PGDATABASE"));
-    let mut config = Config::new();
-    config
-        .host(&host)
-        .port(port)
-        .connect_timeout(CONNECT_TIMEOUT)
-        // A peer that vanishes mid-query is noticed in about 25 s instead of never.
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(10))
-        .keepalives_interval(Duration::from_secs(5))
-        .keepalives_retries(3)
-        .application_name(
-            kw_str("application_name")
-                .or_else(|| env("PGAPPNAME"))
-                .unwrap_or_else(|| "Patroni ctl".into()),
-        );
-    if let Some(u) = &user {
-        config.user(u);
-    }
-    if let Some(d) = &dbname {
-        config.dbname(d);
-    }
-    if let Some(o) = kw_str("options").or_else(|| env("PGOPTIONS")) {
-        config.options(&o);
-    }
-    config.ssl_mode(
-        match kw_str("sslmode").or_else(|| env("PGSSLMODE")).as_deref() {
-            Some("disable") => SslMode::Disable,
-            Some("require" | "verify-ca" | "verify-full") => SslMode::Require,
-            _ => SslMode::Prefer,
-        },
-    );
-    let pgpass = || {
-        let login = user
-            .clone()
-            .or_else(|| env("USER"))
-            .or_else(|| env("LOGNAME"))?;
-        let db = dbname.clone().unwrap_or_else(|| login.clone());
-        pgpass_lookup(&host, port, &db, &login)
-    };
-    let password = p
-        .password
-        .clone()
-        .or_else(|| kw_str("password"))
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(pgpass);
-    if let Some(pw) = password {
-        config.password(pw);
-    }
-    (config, Target { host, port })
-}
-
-/// A libpq environment variable, when set and not empty.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// libpq's password file (`PGPASSFILE`, else `~/.pgpass`): the first matching
-/// `host:port:db:user:password` line; ignored when group or others can read it, as libpq does.
-fn pgpass_lookup(host: &str, port: u16, db: &str, user: &str) -> Option<String> {
-    let path = std::env::var_os("PGPASSFILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".pgpass")))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 {
-            return None;
-        }
-    }
-    let text = std::fs::read_to_string(&path).ok()?;
-    let host = if host.starts_with('/') {
-        "localhost"
-    } else {
-        host
-    };
-    let port = port.to_string();
-    let wanted = [host, port.as_str(), db, user];
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let fields = split_pgpass(line);
-            if fields.len() < 5 {
-                return None;
-            }
-            let matches = wanted.iter().zip(&fields).all(|(w, f)| f == "*" || f == w);
-            matches.then(|| fields[4..].join(":"))
-        })
-}
-
-/// Split a `.pgpass` line on unescaped `:` (`\:` and `\\` are escapes).
-fn split_pgpass(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    out.last_mut().expect("never empty").push(n);
-                }
-            }
-            ':' if out.len() < 5 => out.push(String::new()),
-            c => out.last_mut().expect("never empty").push(c),
-        }
-    }
-    out
-}
-
-/// A connection failure worded as libpq words it (psycopg2's `str(error)` has no SQLSTATE then).
-fn connect_error(target: &Target, e: &tokio_postgres::Error) -> Failed {
-    let prefix = target.prefix();
-    if let Some(db) = e.as_db_error() {
-        let mut msg = format!("{prefix}{}:  {}\n", db.severity(), db.message());
-        if let Some(d) = db.detail() {
-            msg.push_str(&format!("DETAIL:  {d}\n"));
-        }
-        if let Some(h) = db.hint() {
-            msg.push_str(&format!("HINT:  {h}\n"));
-        }
-        return Failed::new(msg);
-    }
-    let text = e.to_string();
-    if text.contains("password missing") {
-        return Failed::new(format!("{prefix}fe_sendauth: no password supplied\n"));
-    }
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            let why = io.to_string();
-            let why = why.split(" (os error").next().unwrap_or(&why).to_string();
-            let message = if io.kind() == std::io::ErrorKind::TimedOut {
-                format!("{prefix}timeout expired\n")
-            } else {
-                format!("{prefix}{why}\n\tIs the server running on that host and accepting TCP/IP connections?\n")
-            };
-            return Failed {
-                message,
-                exit: Exit::Unreachable,
-            };
-        }
-        src = s.source();
-    }
-    Failed {
-        message: format!("{prefix}{text}\n"),
-        exit: Exit::Unreachable,
-    }
-}
-
-/// patronictl's `print_output(columns, rows, fmt=fmt, delimiter=delimiter)` with no title; an
-/// unknown format prints nothing.
-fn render(fmt: &str, delimiter: &str, columns: Option<&[String]>, rows: &[Vec<PyVal>]) -> String {
-    let cols = columns.unwrap_or(&[]);
-    match fmt {
-        "json" => {
-            let objects: Vec<String> = rows
-                .iter()
-                .map(|r| pyvalue::json_object(cols.iter().map(String::as_str).zip(r)))
-                .collect();
-            format!("[{}]\n", objects.join(", "))
-        }
-        "yaml" | "yml" => pyvalue::yaml_rows(cols, rows) + "\n",
-        "tsv" => {
-            let mut out = String::new();
-            if !cols.is_empty() {
-                out.push_str(&cols.join(delimiter));
-                out.push('\n');
-            }
-            for r in rows {
-                let cells: Vec<String> = r.iter().map(PyVal::py_str).collect();
-                out.push_str(&cells.join(delimiter));
-                out.push('\n');
-            }
-            out
-        }
-        "pretty" | "topology" => {
-            // prettytable names the columns `Field 1`, `Field 2`… when it is given none.
-            let width = rows.first().map_or(0, Vec::len);
-            let names: Vec<String> = if cols.is_empty() {
-                (1..=width).map(|i| format!("Field {i}")).collect()
-            } else {
-                cols.to_vec()
-            };
-            let cells = rows
-                .iter()
-                .map(|r| r.iter().map(|v| Value::String(v.py_str())).collect())
-                .collect();
-            print_output(&names, cells, &[], Format::Pretty, "")
-        }
-        _ => String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -848,64 +489,5 @@ mod tests {
             Some((Some("host".into()), None, String::new()))
         );
         assert!(conn_kwargs(&Member::from_node("n", None, None, "{}")).is_none());
-    }
-
-    #[test]
-    fn last_statements() {
-        assert_eq!(last_statement("select 1"), Some("select 1"));
-        assert_eq!(last_statement("set x=1; select 2;;  "), Some(" select 2"));
-        assert_eq!(
-            last_statement("select ';' a; select 'b;'"),
-            Some(" select 'b;'")
-        );
-        assert_eq!(last_statement("select E'\\';' a"), Some("select E'\\';' a"));
-        assert_eq!(last_statement("select 'it''s;'"), Some("select 'it''s;'"));
-        assert_eq!(
-            last_statement("select \"a;\" from t"),
-            Some("select \"a;\" from t")
-        );
-        assert_eq!(
-            last_statement("select $f$;$f$, $1; select 2"),
-            Some(" select 2")
-        );
-        assert_eq!(last_statement("select $$a;b$$"), Some("select $$a;b$$"));
-        assert_eq!(
-            last_statement("select 1 -- ;x\n, 2"),
-            Some("select 1 -- ;x\n, 2")
-        );
-        assert_eq!(
-            last_statement("select /* /* ; */ ; */ 1"),
-            Some("select /* /* ; */ ; */ 1")
-        );
-        assert_eq!(last_statement(" ; -- c"), None);
-    }
-
-    #[test]
-    fn blank_queries() {
-        assert!(is_blank_query(""));
-        assert!(is_blank_query("  ;\n-- c\n/* x */"));
-        assert!(!is_blank_query("select 1 -- c"));
-        assert_eq!(
-            split_pgpass(r"h:5432:*:u:pa\:ss:x"),
-            vec!["h", "5432", "*", "u", "pa:ss:x"]
-        );
-    }
-
-    #[test]
-    fn render_formats() {
-        let cols = vec!["a".to_string(), "b".to_string()];
-        let rows = vec![vec![PyVal::Int("1".into()), PyVal::Str("x".into())]];
-        assert_eq!(render("tsv", "\t", Some(&cols), &rows), "a\tb\n1\tx\n");
-        assert_eq!(render("tsv", ",", Some(&cols), &rows), "a,b\n1,x\n");
-        assert_eq!(
-            render("json", "\t", Some(&cols), &rows),
-            "[{\"a\": 1, \"b\": \"x\"}]\n"
-        );
-        assert_eq!(render("json", "\t", None, &rows), "[{}]\n");
-        assert_eq!(render("nope", "\t", Some(&cols), &rows), "");
-        assert_eq!(
-            render("pretty", "\t", Some(&cols), &rows),
-            "+---+---+\n| a | b |\n+---+---+\n| 1 | x |\n+---+---+\n"
-        );
     }
 }

@@ -1,0 +1,244 @@
+//! Sandboxes of their own in a given mode (`sandbox/cluster.sh up` with SANDBOX_DCS / SANDBOX_TLS / …),
+//! one at a time, on ports next to the main sandbox's (etcd +10, PostgreSQL and REST +100), stopped at
+//! the end, pass or fail; and a throw-away TLS server (`openssl s_server`).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
+
+static MODE_SANDBOX: Mutex<()> = Mutex::new(());
+
+/// A sandbox of its own, started in one mode and stopped (and removed, when the test passed) on drop.
+pub struct ModeSandbox {
+    pub dir: String,
+    pub env: BTreeMap<String, String>,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
+
+pub fn port_base(name: &str, default: u16) -> u16 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+impl ModeSandbox {
+    /// `None` (the test is skipped) when the main sandbox is not up: a mode sandbox needs its install,
+    /// and takes its ports from the main sandbox's settings.
+    pub fn up(tag: &str, mode: &[(&str, &str)]) -> Option<ModeSandbox> {
+        if !sandbox() {
+            return None;
+        }
+        let guard = MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
+        let main_dir =
+            std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".to_string());
+        let dir = format!("{main_dir}-{tag}");
+        let mut vars: Vec<(String, String)> = vec![
+            ("SANDBOX_DIR".into(), dir.clone()),
+            (
+                "SANDBOX_ETCD_PORT".into(),
+                (port_base("SANDBOX_ETCD_PORT", 2379) + 10).to_string(),
+            ),
+            (
+                "SANDBOX_PG_BASE".into(),
+                (port_base("SANDBOX_PG_BASE", 5432) + 100).to_string(),
+            ),
+            (
+                "SANDBOX_API_BASE".into(),
+                (port_base("SANDBOX_API_BASE", 8008) + 100).to_string(),
+            ),
+            (
+                "SANDBOX_ZK_PORT".into(),
+                (port_base("SANDBOX_ZK_PORT", 2181) + 10).to_string(),
+            ),
+            ("SANDBOX_FORCE".into(), "1".into()),
+            ("SANDBOX_TIMEOUT".into(), "90".into()),
+            ("SANDBOX_NODES".into(), "2".into()),
+        ];
+        vars.extend(mode.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut sb = ModeSandbox {
+            dir,
+            env: BTreeMap::new(),
+            _guard: guard,
+        };
+        let out = sb.script(&vars, &["up"]);
+        assert!(
+            out.status.success(),
+            "sandbox {tag} did not come up:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = sb.script(&vars, &["env"]);
+        for line in String::from_utf8_lossy(&env.stdout).lines() {
+            if let Some(rest) = line.strip_prefix("export ") {
+                for kv in rest.split_whitespace() {
+                    if let Some((k, v)) = kv.split_once('=') {
+                        // printf %q escapes commas; the values hold no real backslashes.
+                        sb.env.insert(k.to_string(), v.replace('\\', ""));
+                    }
+                }
+            }
+        }
+        Some(sb)
+    }
+
+    /// Run sandbox/cluster.sh with only this sandbox's settings (none of the main sandbox's leak in).
+    pub fn script(&self, vars: &[(String, String)], args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new("bash");
+        cmd.arg(SCRIPT).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SANDBOX_") || k.starts_with("ETCDCTL_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("SANDBOX_DIR", &self.dir);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// `cluster.sh ARGS` for this sandbox (it reads its recorded settings).
+    pub fn sh(&self, args: &[&str]) {
+        let out = self.script(&[], args);
+        assert!(
+            out.status.success(),
+            "cluster.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} not in the sandbox env"))
+    }
+
+    /// The `PATRONI_*` and `PG*` settings `cluster.sh env` printed (the ctl side of
+    /// SANDBOX_TLS=selfsigned, configured by environment only).
+    pub fn ctl_env(&self) -> Vec<(String, String)> {
+        self.env
+            .iter()
+            .filter(|(k, _)| k.starts_with("PATRONI_") || k.starts_with("PG"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    pub fn config(&self) -> String {
+        format!("{}/node1/patroni.yml", self.dir)
+    }
+
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.config()).unwrap()
+    }
+
+    pub fn tls(&self, file: &str) -> String {
+        format!("{}/tls/{file}", self.dir)
+    }
+
+    pub fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
+        let mut full = vec!["-c", config];
+        full.extend_from_slice(args);
+        patctl_raw(&full, None, &[])
+    }
+
+    pub fn patctl(&self, args: &[&str]) -> Out {
+        self.patctl_with(&self.config(), args)
+    }
+
+    /// Both tools print the same and exit the same way (a few tries: LSNs move between the runs).
+    #[track_caller]
+    pub fn assert_same(&self, args: &[&str]) -> Out {
+        let cfg = self.config();
+        let mut full = vec!["-c", cfg.as_str()];
+        full.extend_from_slice(args);
+        let mut last = None;
+        for _ in 0..5 {
+            let ours = patctl_raw(&full, None, &[]);
+            let theirs = patronictl_raw(&full, &[]);
+            if ours.stdout == theirs.stdout && ours.code == theirs.code {
+                return ours;
+            }
+            last = Some((ours, theirs));
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let (ours, theirs) = last.unwrap();
+        assert_eq!(
+            ours.stdout, theirs.stdout,
+            "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
+            ours.stderr, theirs.stderr
+        );
+        assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
+        ours
+    }
+
+    /// A cluster read through the given config file answers with the sandbox's members.
+    #[track_caller]
+    pub fn assert_lists_members(&self, config: &str) {
+        let out = self.patctl_with(config, &["list", "-f", "json"]);
+        out.code(0);
+        let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let names: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["Member"].as_str())
+            .collect();
+        assert_eq!(names, vec!["node1", "node2"], "{}", out.stdout);
+    }
+}
+
+impl Drop for ModeSandbox {
+    fn drop(&mut self) {
+        // Keep data and logs of a failed test for a look; remove them otherwise.
+        let sub = if std::thread::panicking() {
+            "down"
+        } else {
+            "clean"
+        };
+        let _ = self.script(&[], &[sub]);
+    }
+}
+
+/// `openssl s_server -www` on a loopback port with a self-signed certificate.
+pub struct SelfSigned {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl SelfSigned {
+    pub fn start(cert: &str, key: &str) -> SelfSigned {
+        let port = closed_port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-cert", cert, "-key", key])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SelfSigned { port, child }
+    }
+}
+
+impl Drop for SelfSigned {
+    fn drop(&mut self) {
+        if let Some(stdin) = self.child.stdin.as_mut() {
+            let _ = stdin.write_all(b"Q\n");
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
