@@ -7,7 +7,6 @@ use super::Watch;
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::members::{self, Format, MembersView};
-use crate::output::{color, sanitize};
 
 /// `list [CLUSTER_NAMES]...`
 #[derive(Debug, Args)]
@@ -104,12 +103,13 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
                 fmt,
                 group: args.group,
                 citus: ctx.is_citus(args.group),
+                color: ctx.ui.color() && matches!(fmt, Format::Pretty | Format::Topology),
             };
             out.push_str(&members::render(&cluster, &view));
         }
         if ctx.ui.color() && matches!(fmt, Format::Pretty | Format::Topology) {
-            // Sanitise before adding our own escape codes.
-            ctx.ui.out_raw(&color::members_table(&sanitize(&out)));
+            // The renderer made the text safe and added only its own escape codes.
+            ctx.ui.out_raw(&out);
         } else {
             ctx.ui.out(&out);
         }

@@ -107,6 +107,7 @@ pub fn members_table(
             fmt,
             group,
             citus: ctx.is_citus(group),
+            color: false,
         },
     )
 }

@@ -44,67 +44,46 @@ fn state_color(state: &str) -> Option<&'static str> {
     }
 }
 
-/// Colour the Role and State cells of a rendered member table (pretty or topology). Cell widths are
-/// unchanged: only escape codes are added around the cell text.
-pub fn members_table(text: &str) -> String {
-    let mut role_col = None;
-    let mut state_col = None;
-    let mut out = String::with_capacity(text.len() + 256);
-    for line in text.split_inclusive('\n') {
-        if !line.starts_with('|') {
-            out.push_str(line);
-            continue;
-        }
-        let cells: Vec<&str> = line.trim_end_matches('\n').split('|').collect();
-        if role_col.is_none() {
-            role_col = cells.iter().position(|c| c.trim() == "Role");
-            state_col = cells.iter().position(|c| c.trim() == "State");
-            out.push_str(line);
-            continue;
-        }
-        let painted: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                let word = cell.trim();
-                let color = if Some(i) == role_col {
-                    role_color(word)
-                } else if Some(i) == state_col {
-                    state_color(word)
-                } else {
-                    None
-                };
-                match color {
-                    Some(c) if !word.is_empty() => cell.replacen(word, &paint(c, word), 1),
-                    _ => cell.to_string(),
-                }
-            })
-            .collect();
-        out.push_str(&painted.join("|"));
-        if line.ends_with('\n') {
-            out.push('\n');
-        }
+/// The colour of a member table's cell: roles and states only (the [`super::table::Paint`] of
+/// `list` and `topology`).
+pub fn member_cell(column: &str, text: &str) -> Option<&'static str> {
+    match column {
+        "Role" => role_color(text),
+        "State" => state_color(text),
+        _ => None,
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::table::{render, render_painted, Align};
 
     #[test]
     fn colours_roles_and_states_only() {
-        let table = "+ Cluster: d (1) +---------+\n| Member | Role   | State   |\n+--------+--------+---------+\n| n1     | Leader | running |\n| n2     | Replica | stopped |\n+--------+--------+---------+\n";
-        let c = members_table(table);
-        assert!(c.contains(&format!("| {GOOD}Leader{RESET} |")));
-        assert!(c.contains(&format!("| {OK}running{RESET} |")));
-        assert!(c.contains(&format!("| {BAD}stopped{RESET} |")));
+        let columns: Vec<String> = ["Member", "Role", "State"].map(String::from).to_vec();
+        let rows: Vec<Vec<String>> = vec![
+            ["n1|x", "Leader", "running"].map(String::from).to_vec(),
+            ["n2", "Replica", "stopped"].map(String::from).to_vec(),
+        ];
+        let align = [Align::Left; 3];
+        let plain = render(" Cluster: d (1) ", &columns, &align, &rows);
+        let c = render_painted(
+            " Cluster: d (1) ",
+            &columns,
+            &align,
+            &rows,
+            Some(&member_cell),
+        );
+        assert!(c.contains(&format!("| {GOOD}Leader{RESET}  |")), "{c}");
+        assert!(c.contains(&format!("| {OK}running{RESET} |")), "{c}");
+        assert!(c.contains(&format!("| {BAD}stopped{RESET} |")), "{c}");
         assert!(c.contains("| Replica |"));
         let stripped = c
             .replace(GOOD, "")
             .replace(OK, "")
             .replace(BAD, "")
             .replace(RESET, "");
-        assert_eq!(stripped, table);
+        assert_eq!(stripped, plain);
     }
 }

@@ -246,6 +246,8 @@ pub struct MembersView<'a> {
     pub group: Option<i64>,
     /// Whether the config describes a Citus cluster.
     pub citus: bool,
+    /// Colour the Role and State cells (the text is then made safe for a terminal here).
+    pub color: bool,
 }
 
 /// Render one cluster exactly as `patronictl list` prints it (including the trailing newline).
@@ -351,7 +353,25 @@ pub fn render(cluster: &Cluster, view: &MembersView) -> String {
         }
     }
     let right = ["Group", "Receive LSN", "Replay LSN", "Lag", "TL"];
-    let mut out = print_output(&column_names, rows, &right, view.fmt, &title);
+    let paint: Option<table::Paint> = view.color.then_some(&super::color::member_cell);
+    let (title, rows) = if view.color {
+        // Coloured text is written raw: what came from the DCS is made harmless first.
+        let rows = rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|v| match v {
+                        Value::String(s) => Value::String(super::sanitize(&s)),
+                        other => other,
+                    })
+                    .collect()
+            })
+            .collect();
+        (super::sanitize(&title), rows)
+    } else {
+        (title, rows)
+    };
+    let mut out = print_output_painted(&column_names, rows, &right, view.fmt, &title, paint);
     if view.fmt.is_table() {
         for (g, cj) in &parsed {
             let (paused, switchover) = (&cj.paused, &cj.switchover);
@@ -373,7 +393,13 @@ pub fn render(cluster: &Cluster, view: &MembersView) -> String {
                 if view.citus && view.group.is_none() {
                     out.push_str(&format!("Citus group: {g}\n"));
                 }
-                out.push_str(&format!(" {}\n", info.join("\n ")));
+                let info = info.join("\n ");
+                let info = if view.color {
+                    super::sanitize(&info)
+                } else {
+                    info
+                };
+                out.push_str(&format!(" {info}\n"));
             }
         }
     }
@@ -460,10 +486,22 @@ fn cell(m: &MemberJson, column: &str, group: i64, view: &MembersView, append_por
 /// `right` names the right-aligned columns of the pretty table.
 pub fn print_output(
     columns: &[String],
+    rows: Vec<Vec<Value>>,
+    right: &[&str],
+    fmt: Format,
+    title: &str,
+) -> String {
+    print_output_painted(columns, rows, right, fmt, title, None)
+}
+
+/// [`print_output`] with coloured cells in the pretty table.
+fn print_output_painted(
+    columns: &[String],
     mut rows: Vec<Vec<Value>>,
     right: &[&str],
     fmt: Format,
     title: &str,
+    paint: Option<table::Paint>,
 ) -> String {
     match fmt {
         Format::Json | Format::Yaml | Format::Yml => {
@@ -537,7 +575,7 @@ pub fn print_output(
                         }
                     })
                     .collect();
-                table::render(title, &columns, &align, &text_rows) + "\n"
+                table::render_painted(title, &columns, &align, &text_rows, paint) + "\n"
             }
         }
     }
@@ -564,6 +602,7 @@ mod tests {
             fmt,
             group: None,
             citus: false,
+            color: false,
         }
     }
 

@@ -21,9 +21,24 @@ pub enum Align {
     Right,
 }
 
+/// The colour of a cell, from its column's name and its text (`None`: plain).
+pub type Paint<'a> = &'a dyn Fn(&str, &str) -> Option<&'static str>;
+
 /// Render a table: `title` is injected into the top border (empty for none). Returns the lines
 /// joined by `\n`, without a trailing newline.
 pub fn render(title: &str, columns: &[String], align: &[Align], rows: &[Vec<String>]) -> String {
+    render_painted(title, columns, align, rows, None)
+}
+
+/// [`render`], with the cells `paint` names wrapped in colour codes once the layout is done (widths
+/// stay those of the plain text, so only escape codes are added).
+pub fn render_painted(
+    title: &str,
+    columns: &[String],
+    align: &[Align],
+    rows: &[Vec<String>],
+    paint: Option<Paint>,
+) -> String {
     let multiline = rows.iter().any(|r| r.iter().any(|c| c.contains('\n')));
     let mut table = Table::new();
     table
@@ -52,12 +67,70 @@ pub fn render(title: &str, columns: &[String], align: &[Align], rows: &[Vec<Stri
         let rule = lines[lines.len() - 1].clone();
         lines.insert(lines.len() - 1, rule);
     }
+    if let Some(paint) = paint {
+        paint_cells(&mut lines, columns, rows, multiline, paint);
+    }
     if !title.is_empty() {
         if let Some(first) = lines.first_mut() {
             *first = inject_title(first, title);
         }
     }
     lines.join("\n")
+}
+
+/// Colour the cells `paint` asks for. The column spans are the `+` of the top border; rows follow
+/// the header, one line each, or (multi-line cells) separated by rules.
+fn paint_cells(
+    lines: &mut [String],
+    columns: &[String],
+    rows: &[Vec<String>],
+    multiline: bool,
+    paint: Paint,
+) {
+    let Some(border) = lines.first() else { return };
+    let edges: Vec<usize> = border
+        .chars()
+        .enumerate()
+        .filter(|(_, c)| *c == '+')
+        .map(|(i, _)| i)
+        .collect();
+    let mut next_row = 0;
+    for line in lines.iter_mut().skip(3) {
+        if line.starts_with('+') {
+            // Rules separate rows only when cells span several lines.
+            next_row += usize::from(multiline);
+            continue;
+        }
+        let row = next_row;
+        next_row += usize::from(!multiline);
+        let Some(cells) = rows.get(row) else { break };
+        let chars: Vec<char> = line.chars().collect();
+        let mut out = String::with_capacity(line.len() + 32);
+        let mut at = 0;
+        for (col, span) in edges.windows(2).enumerate() {
+            let (Some(name), Some(text)) = (columns.get(col), cells.get(col)) else {
+                continue;
+            };
+            let Some(color) = paint(name, text.trim()) else {
+                continue;
+            };
+            let inner = &chars[span[0] + 1..span[1].min(chars.len())];
+            let (Some(first), Some(last)) = (
+                inner.iter().position(|c| *c != ' '),
+                inner.iter().rposition(|c| *c != ' '),
+            ) else {
+                continue;
+            };
+            let (from, to) = (span[0] + 1 + first, span[0] + 1 + last + 1);
+            out.extend(&chars[at..from]);
+            out.push_str(color);
+            out.extend(&chars[from..to]);
+            out.push_str(super::color::RESET);
+            at = to;
+        }
+        out.extend(&chars[at..]);
+        *line = out;
+    }
 }
 
 /// `PatronictlPrettyTable.__build_header`: `line[0] + title[:len(line)-2] + line[1+len(title):]`.

@@ -173,6 +173,7 @@ fn dcs_values_never_panic_the_model_or_the_renderers() {
                 fmt,
                 group: None,
                 citus: mpp,
+                color: false,
             };
             let text = members::render(&cluster, &view);
             assert!(!text.is_empty());
