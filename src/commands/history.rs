@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::output::members::{print_output, Format};
+use crate::output::members::Format;
+use crate::output::print::print_output;
 
 /// `history [CLUSTER_NAME]`
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 pub mod color;
 pub mod diff;
 pub mod members;
+pub mod print;
 mod prompt;
 pub mod table;
 

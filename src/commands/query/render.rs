@@ -4,7 +4,8 @@
 use super::pyvalue::{self, PyVal};
 use serde_json::Value;
 
-use crate::output::members::{print_output, Format};
+use crate::output::members::Format;
+use crate::output::print::print_output;
 
 /// patronictl's `print_output(columns, rows, fmt=fmt, delimiter=delimiter)` with no title; an
 /// unknown format prints nothing.

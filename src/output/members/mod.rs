@@ -1,17 +1,20 @@
 //! The member table of `list` and `topology`, mirroring patronictl's `output_members`,
-//! `print_output`, `topology_sort` and Patroni's `cluster_as_json`: derived roles, LSN/lag columns
+//! `topology_sort` and Patroni's `cluster_as_json` ([`json`]): derived roles, LSN/lag columns
 //! with banker's rounding to MiB, conditional extra columns, `host:port` only when needed, the
-//! title over the top border, and the service-info footer. Pure: a cluster in, text out.
+//! title over the top border, and the service-info footer; printed by [`super::print`]. Pure: a
+//! cluster in, text out.
 
-use serde_json::{Map, Value};
+mod json;
 
-use super::table::{self, Align};
-use crate::model::{format_lsn, Cluster, Member};
+use serde_json::Value;
+
+use super::print::print_output_painted;
+use super::table;
+use crate::model::Cluster;
 use crate::py::repr::py_str;
 use crate::py::truth::truthy;
-use crate::py::{json, yaml_dump};
+use json::{cluster_as_json, topology_sort, ClusterJson, LsnCell, MemberJson};
 
-/// Output format of `list`/`topology` and the other table-printing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// The bordered table.
@@ -35,134 +38,6 @@ impl Format {
     }
 }
 
-/// One member as Patroni's `cluster_as_json` describes it.
-#[derive(Debug, Clone)]
-struct MemberJson {
-    name: String,
-    role: &'static str,
-    state: String,
-    host: Option<String>,
-    port: Option<u16>,
-    timeline: Option<Value>,
-    pending_restart: Option<Value>,
-    pending_restart_reason: Option<Value>,
-    scheduled_restart: Option<Value>,
-    tags: Option<Value>,
-    /// (lsn, lag) for receive, replay and the legacy xlog location; `None` = leader (no cells).
-    lsns: Option<[LsnCell; 3]>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum LsnCell {
-    Unknown,
-    Known(String, i64),
-}
-
-/// A scheduled switchover: (at, from, to).
-type ScheduledSwitchover = (String, Option<String>, Option<String>);
-
-/// `cluster_as_json` of one group: its members, whether it is paused, a scheduled switchover.
-struct ClusterJson {
-    members: Vec<MemberJson>,
-    paused: bool,
-    switchover: Option<ScheduledSwitchover>,
-}
-
-fn cluster_as_json(c: &Cluster) -> ClusterJson {
-    let leader = c.leader_name();
-    let sync_role = if c.is_quorum_commit_mode() {
-        "quorum_standby"
-    } else {
-        "sync_standby"
-    };
-    let standby = c.is_standby_cluster();
-    let sync_mode = c.is_synchronous_mode();
-    let mut out: Vec<MemberJson> = c
-        .members
-        .iter()
-        .map(|m| {
-            let is_leader = Some(m.name.as_str()) == leader;
-            let role = if is_leader {
-                if standby {
-                    "standby_leader"
-                } else {
-                    "leader"
-                }
-            } else if sync_mode && c.sync_matches(&m.name, false) {
-                sync_role
-            } else {
-                "replica"
-            };
-            let repl = if role != "leader" {
-                m.str_field("replication_state").unwrap_or("")
-            } else {
-                ""
-            };
-            let state = if repl.is_empty() {
-                m.str_field("state").unwrap_or("").to_string()
-            } else {
-                repl.to_string()
-            };
-            let (host, port) = match m.host_port() {
-                Some((h, p)) if !h.is_empty() => (Some(h), p),
-                _ => (None, None),
-            };
-            let lsns = (!is_leader).then(|| {
-                ["receive_lsn", "replay_lsn", "xlog_location"]
-                    .map(|k| lsn_cell(m, k, c.optime as i64))
-            });
-            MemberJson {
-                name: m.name.clone(),
-                role,
-                state,
-                host,
-                port,
-                timeline: m.data.get("timeline").cloned(),
-                pending_restart: m.data.get("pending_restart").cloned(),
-                pending_restart_reason: m.data.get("pending_restart_reason").cloned(),
-                scheduled_restart: m.data.get("scheduled_restart").cloned(),
-                tags: m.data.get("tags").cloned(),
-                lsns,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    let switchover = c.scheduled_switchover().map(|f| {
-        (
-            iso_normalize(f.scheduled_at.as_deref().unwrap_or("")),
-            f.leader.clone(),
-            f.candidate.clone(),
-        )
-    });
-    ClusterJson {
-        members: out,
-        paused: c.is_paused(),
-        switchover,
-    }
-}
-
-fn lsn_cell(m: &Member, key: &str, cluster_lsn: i64) -> LsnCell {
-    match m.lsn_field(key) {
-        None | Some(0) => LsnCell::Unknown,
-        Some(lsn) => LsnCell::Known(
-            format_lsn(lsn),
-            if cluster_lsn >= lsn {
-                cluster_lsn - lsn
-            } else {
-                0
-            },
-        ),
-    }
-}
-
-/// `datetime.isoformat()` of a stored timestamp: a trailing `Z` becomes `+00:00`.
-fn iso_normalize(s: &str) -> String {
-    match s.strip_suffix('Z') {
-        Some(base) => format!("{base}+00:00"),
-        None => s.to_string(),
-    }
-}
-
 /// Python 3's `round(bytes / 1024 / 1024)`: round half to even.
 pub fn lag_mib(bytes: i64) -> i64 {
     (bytes as f64 / 1024.0 / 1024.0).round_ties_even() as i64
@@ -179,59 +54,6 @@ fn title_case(role: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Patroni's `topology_sort` + `generate_topology`: leader first, children as `+ name`, deeper levels
-/// indented by two spaces; members in a `replicatefrom` cycle are dropped, as in patronictl.
-fn topology_sort(members: Vec<MemberJson>) -> Vec<MemberJson> {
-    let leader = members.iter().find(|m| m.role.ends_with("leader")).cloned();
-    let replicas: Vec<String> = members
-        .iter()
-        .filter(|m| !m.role.ends_with("leader"))
-        .map(|m| m.name.clone())
-        .collect();
-    let leader_name = leader.as_ref().map(|l| l.name.clone());
-    let mut children: std::collections::HashMap<Option<String>, Vec<MemberJson>> =
-        Default::default();
-    for m in members.iter().filter(|m| !m.role.ends_with("leader")) {
-        let parent = m
-            .tags
-            .as_ref()
-            .and_then(|t| t.get("replicatefrom"))
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty() && *p != m.name && replicas.iter().any(|r| r == p))
-            .map(String::from);
-        let parent = if parent.is_some() {
-            parent
-        } else {
-            leader_name.clone()
-        };
-        children.entry(parent).or_default().push(m.clone());
-    }
-    let mut out = Vec::new();
-    fn walk(
-        level: usize,
-        node_name: Option<String>,
-        node: Option<MemberJson>,
-        children: &std::collections::HashMap<Option<String>, Vec<MemberJson>>,
-        out: &mut Vec<MemberJson>,
-    ) {
-        let kids = children.get(&node_name).cloned().unwrap_or_default();
-        if let Some(mut m) = node {
-            if level > 0 {
-                m.name = format!("{}+ {}", " ".repeat((level - 1) * 2), m.name);
-            }
-            if !m.name.is_empty() {
-                out.push(m);
-            }
-        }
-        for k in kids {
-            let name = Some(k.name.clone());
-            walk(level + 1, name, Some(k), children, out);
-        }
-    }
-    walk(0, leader_name, leader, &children, &mut out);
-    out
 }
 
 /// Everything `output_members` needs besides the cluster.
@@ -478,106 +300,6 @@ fn cell(m: &MemberJson, column: &str, group: i64, view: &MembersView, append_por
         },
         "Tags" => m.tags.clone().filter(truthy).unwrap_or_else(|| s("")),
         _ => s(""),
-    }
-}
-
-/// patronictl's `print_output`: JSON/YAML arrays (empty values dropped when there is a title), TSV,
-/// or the pretty table with the title. Returns the text including the final newline.
-/// `right` names the right-aligned columns of the pretty table.
-pub fn print_output(
-    columns: &[String],
-    rows: Vec<Vec<Value>>,
-    right: &[&str],
-    fmt: Format,
-    title: &str,
-) -> String {
-    print_output_painted(columns, rows, right, fmt, title, None)
-}
-
-/// [`print_output`] with coloured cells in the pretty table.
-fn print_output_painted(
-    columns: &[String],
-    mut rows: Vec<Vec<Value>>,
-    right: &[&str],
-    fmt: Format,
-    title: &str,
-    paint: Option<table::Paint>,
-) -> String {
-    match fmt {
-        Format::Json | Format::Yaml | Format::Yml => {
-            let elements: Vec<Value> = rows
-                .into_iter()
-                .map(|r| {
-                    let mut obj = Map::new();
-                    for (k, v) in columns.iter().zip(r) {
-                        if title.is_empty() || !py_str(&v).is_empty() {
-                            obj.insert(k.clone(), v);
-                        }
-                    }
-                    Value::Object(obj)
-                })
-                .collect();
-            let list = Value::Array(elements);
-            if fmt == Format::Json {
-                json::dumps(&list) + "\n"
-            } else {
-                yaml_dump::dump(&list) + "\n"
-            }
-        }
-        Format::Pretty | Format::Tsv | Format::Topology => {
-            let list_cluster =
-                !title.is_empty() && columns.first().map(String::as_str) == Some("Cluster");
-            let mut columns = columns.to_vec();
-            if list_cluster {
-                if let Some(i) = columns.iter().position(|c| c == "Tags") {
-                    for r in rows.iter_mut() {
-                        if truthy(&r[i]) {
-                            let text = if fmt == Format::Pretty {
-                                yaml_dump::dump(&r[i])
-                            } else {
-                                yaml_dump::dump_flow(&r[i])
-                            };
-                            r[i] = Value::String(text.trim().to_string());
-                        }
-                    }
-                }
-                if fmt != Format::Tsv {
-                    let skip = if title.contains(" (group: ") { 2 } else { 1 };
-                    columns.drain(..skip.min(columns.len()));
-                    for r in rows.iter_mut() {
-                        r.drain(..skip.min(r.len()));
-                    }
-                }
-            }
-            let text_rows: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| r.iter().map(py_str).collect())
-                .collect();
-            if fmt == Format::Tsv {
-                let mut out = String::new();
-                if !columns.is_empty() {
-                    out.push_str(&columns.join("\t"));
-                    out.push('\n');
-                }
-                for r in text_rows {
-                    out.push_str(&r.join("\t"));
-                    out.push('\n');
-                }
-                out
-            } else {
-                let align: Vec<Align> = columns
-                    .iter()
-                    .map(|c| {
-                        if right.contains(&c.as_str()) {
-                            Align::Right
-                        } else {
-                            Align::Left
-                        }
-                    })
-                    .collect();
-                table::render_painted(title, &columns, &align, &text_rows, paint) + "\n"
-            }
-        }
     }
 }
 
