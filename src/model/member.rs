@@ -188,22 +188,14 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Cluster, Node};
-
-    fn node(key: &str, value: &str, version: i64) -> Node {
-        Node {
-            key: key.into(),
-            value: value.into(),
-            version: Version::new(version),
-            session: None,
-        }
-    }
+    use crate::model::tests::{node, OLD3};
+    use crate::model::Cluster;
 
     #[test]
     fn lenient_and_legacy_forms() {
         let c = Cluster::from_nodes(&[
             node("config", "{not json", 3),
-            node("members/old", crate::model::tests::OLD3, 1),
+            node("members/old", OLD3, 1),
             node("members/legacy", "postgres://u:p@10.0.0.9:5433/postgres?application_name=http://10.0.0.9:8008/patroni", 2),
             node("members/broken", "[1,2", 3),
             node("members/a/b", "{}", 4),

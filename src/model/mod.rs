@@ -362,7 +362,7 @@ pub fn format_lsn(lsn: i64) -> String {
 mod tests {
     use super::*;
 
-    fn node(key: &str, value: &str, version: i64) -> Node {
+    pub(super) fn node(key: &str, value: &str, version: i64) -> Node {
         Node {
             key: key.into(),
             value: value.into(),

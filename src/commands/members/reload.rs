@@ -83,13 +83,7 @@ async fn reload_member(api: &Api, m: &Member, loop_wait: &str) -> Report {
                 ),
                 Exit::Success,
             ),
-            s => Report::new(
-                format!(
-                    "Failed: reload for member {}, status code={s}, ({})",
-                    m.name, r.body
-                ),
-                Exit::Failure,
-            ),
+            _ => Report::rejected("reload", &m.name, &r),
         },
     }
 }

@@ -18,6 +18,19 @@ impl Report {
             verdict,
         }
     }
+
+    /// patronictl's line for a status it does not expect: `Failed: <action> for member <name>,
+    /// status code=<status>, (<body>)`.
+    pub(super) fn rejected(action: &str, member: &str, r: &Response) -> Report {
+        Report::new(rejected_line(action, member, r), Exit::Failure)
+    }
+}
+
+fn rejected_line(action: &str, member: &str, r: &Response) -> String {
+    format!(
+        "Failed: {action} for member {member}, status code={}, ({})",
+        r.status, r.body
+    )
 }
 
 /// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code.
@@ -64,11 +77,7 @@ pub(super) fn check_response(
     silent: bool,
 ) -> (Option<String>, bool) {
     if r.status >= 400 {
-        let line = format!(
-            "Failed: {action} for member {member}, status code={}, ({})",
-            r.status, r.body
-        );
-        (Some(line), false)
+        (Some(rejected_line(action, member, r)), false)
     } else {
         (
             (!silent).then(|| format!("Success: {action} for member {member}")),

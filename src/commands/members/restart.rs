@@ -249,13 +249,7 @@ async fn restart_member(
                 ),
                 Exit::Failure,
             ),
-            s => Report::new(
-                format!(
-                    "Failed: restart for member {}, status code={s}, ({})",
-                    m.name, r.body
-                ),
-                Exit::Failure,
-            ),
+            _ => Report::rejected("restart", &m.name, &r),
         },
     };
     lines.append(&mut report.lines);
