@@ -176,14 +176,17 @@ fn classify(e: &reqwest::Error) -> HttpError {
 fn reason(e: &(dyn std::error::Error + 'static)) -> String {
     let mut node: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(n) = node {
-        let inner = n
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn std::error::Error + 'static));
-        for candidate in [Some(n), inner].into_iter().flatten() {
-            if let Some(r) = candidate.downcast_ref::<rustls::Error>() {
+        // An I/O error's `source` skips the error it wraps (io errors nest: hyper's around
+        // tokio-rustls's around rustls's): look inside.
+        let mut inner = Some(n);
+        while let Some(i) = inner {
+            if let Some(r) = i.downcast_ref::<rustls::Error>() {
                 return rustls_reason(r);
             }
+            inner = i
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|x| x as &(dyn std::error::Error + 'static));
         }
         node = n.source();
     }
@@ -273,6 +276,7 @@ mod tests {
         ));
         // Wrapped as tokio-rustls and hyper hand it up.
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refused);
+        let io = std::io::Error::other(io);
         assert_eq!(reason(&io), "certificate verify failed: hostname mismatch");
     }
 
