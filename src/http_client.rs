@@ -118,6 +118,10 @@ impl HttpClient {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(config)
             .no_proxy()
+            // One connection per request, as before and as patronictl's calls go out one by one: a
+            // pooled connection the server has just closed would fail a POST that may then read as
+            // "outcome unknown".
+            .pool_max_idle_per_host(0)
             .tcp_nodelay(true)
             .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
             .build()
