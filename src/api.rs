@@ -2,7 +2,8 @@
 //! the member's `api_url` scheme and host plus `/<endpoint>`, the body is `json.dumps` of the data with
 //! no Content-Type, basic auth comes from `ctl.authentication` (else `restapi.authentication`), and TLS
 //! uses `ctl.cacert`/`restapi.cafile`, the `ctl` client certificate (its key decrypted with
-//! `ctl.keyfile_password`) and `-k`, with OpenSSL as Python's `ssl` (see [`crate::tls`]).
+//! `ctl.keyfile_password`) and `-k`, the certificates checked by OpenSSL as Python's `ssl` does (see
+//! [`crate::http_client`]).
 //!
 //! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
 //! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
@@ -114,7 +115,7 @@ impl Api {
         }
         .with_ca(rest.cacert.as_deref(), "CA file")?;
         Ok(Api {
-            http: HttpClient::new(tls),
+            http: HttpClient::new(tls)?,
             auth: rest.auth.clone(),
             timeout: rest.timeout,
         })

@@ -1,39 +1,26 @@
-//! A small HTTP/1.1 client for the Patroni REST API and etcd v2: one connection per request (as
-//! patronictl's calls go out one by one), TLS through OpenSSL with the verification patronictl's
-//! urllib3 pool sets up, and every request bounded by a timeout.
+//! The HTTP client of the Patroni REST API and etcd v2: reqwest over rustls, with the server
+//! certificate verified by OpenSSL ([`crate::openssl_verify`]) so that the certificates accepted are
+//! patronictl's (urllib3 on Python's `ssl`), and every request bounded by a timeout.
 //!
-//! The OpenSSL context is made on the first `https://` request; the system trust store is loaded only
-//! when no CA file is given (with OpenSSL 3 loading it costs some 25 ms, five times a whole `list`).
-//! Certificate and key files are read and checked when the client is made, so a bad file is a
-//! configuration error before anything is sent.
+//! Making a client reads no trust store: the rustls configuration has no roots, and the OpenSSL store
+//! (the CA file, else the system's) is made on the first verification. Certificate and key files are
+//! read and checked when the client is made, so a bad file is a configuration error before anything
+//! is sent.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::X509;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-pub use http::{HeaderMap, Method, StatusCode};
+pub use crate::openssl_verify::Verify;
+pub use reqwest::header::HeaderMap;
+pub use reqwest::{Method, StatusCode};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::openssl_verify::{OpensslVerifier, VerifyFailure};
 use crate::tls::{self, ClientCert};
-
-/// How the server certificate is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verify {
-    /// Chain and host name (`CERT_REQUIRED` with `check_hostname`).
-    Full,
-    /// Chain only (`assert_hostname = False`: `-k` with a client certificate).
-    ChainOnly,
-    /// Nothing (`CERT_NONE`: `-k` without a client certificate).
-    None,
-}
 
 /// The TLS settings of a client.
 pub struct TlsSettings {
@@ -52,6 +39,17 @@ impl TlsSettings {
             self.ca = Some(tls::load_ca(p, what)?);
         }
         Ok(self)
+    }
+}
+
+/// A client with no TLS material (verification against the system trust store).
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            ca: None,
+            client: None,
+            verify: Verify::Full,
+        }
     }
 }
 
@@ -78,26 +76,57 @@ pub enum HttpError {
 
 /// The client.
 pub struct HttpClient {
-    tls: TlsSettings,
-    ctx: OnceLock<SslContext>,
+    http: reqwest::Client,
+}
+
+/// The rustls configuration: no roots, the OpenSSL verifier, the client certificate (its key as
+/// PKCS#8, decrypted by [`crate::tls`]).
+fn rustls_config(tls: TlsSettings) -> std::result::Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = OpensslVerifier::new(tls.ca, tls.verify, provider.clone());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match tls.client {
+        None => builder.with_no_client_auth(),
+        Some(cc) => {
+            let ossl = |e: openssl::error::ErrorStack| tls::reason_of_stack(&e);
+            let chain = cc
+                .chain
+                .iter()
+                .map(|c| c.to_der().map(CertificateDer::from))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(ossl)?;
+            let key = cc.key.private_key_to_pkcs8().map_err(ossl)?;
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("the client key cannot be used: {e}"))?
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl HttpClient {
-    /// A client with these TLS settings (nothing is connected yet).
-    pub fn new(tls: TlsSettings) -> HttpClient {
-        HttpClient {
-            tls,
-            ctx: OnceLock::new(),
-        }
-    }
-
-    fn context(&self) -> std::result::Result<&SslContext, String> {
-        if let Some(c) = self.ctx.get() {
-            return Ok(c);
-        }
-        let c = build_context(&self.tls, None)
-            .map_err(|e| format!("cannot set up TLS: {}", tls::reason_of_stack(&e)))?;
-        Ok(self.ctx.get_or_init(|| c))
+    /// A client with these TLS settings (nothing is connected yet, no trust store is read).
+    pub fn new(tls: TlsSettings) -> Result<HttpClient> {
+        let config =
+            rustls_config(tls).map_err(|why| Error::usage(format!("cannot set up TLS: {why}")))?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .no_proxy()
+            // One connection per request, as before and as patronictl's calls go out one by one: a
+            // pooled connection the server has just closed would fail a POST that may then read as
+            // "outcome unknown".
+            .pool_max_idle_per_host(0)
+            .tcp_nodelay(true)
+            .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(HttpClient { http })
     }
 
     /// Send one request and read the whole answer, all within `timeout`.
@@ -110,208 +139,99 @@ impl HttpClient {
         body: Option<String>,
         timeout: Duration,
     ) -> std::result::Result<Reply, HttpError> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| HttpError::Connect(format!("invalid URL: {e}")))?;
-        let https = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            _ => return Err(HttpError::Connect("not an http(s) URL".into())),
-        };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| HttpError::Connect("no host in the URL".into()))?
-            .clone();
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
-        let mut req = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(http::header::HOST, authority.as_str())
-            .header(
-                http::header::USER_AGENT,
-                concat!("patctl/", env!("CARGO_PKG_VERSION")),
-            );
+        let mut req = self.http.request(method, url).timeout(timeout);
         if let Some((u, p)) = auth {
-            req = req.header(
-                http::header::AUTHORIZATION,
-                format!("Basic {}", base64(format!("{u}:{p}").as_bytes())),
-            );
+            req = req.basic_auth(u, Some(p));
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let req = req
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| HttpError::Connect(format!("invalid request: {e}")))?;
-        let exchange = async {
-            let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-                .await
-                .map_err(|e| HttpError::Connect(io_reason(&e)))?;
-            let _ = tcp.set_nodelay(true);
-            if https {
-                let ctx = self.context().map_err(HttpError::Connect)?;
-                let stream = handshake(ctx, &host, self.tls.verify, tcp)
-                    .await
-                    .map_err(HttpError::Connect)?;
-                exchange(stream, req).await
-            } else {
-                exchange(tcp, req).await
-            }
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(HttpError::Timeout),
+        if let Some(b) = body {
+            req = req.body(b);
         }
+        let resp = req.send().await.map_err(|e| classify(&e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.map_err(|e| classify(&e))?;
+        Ok(Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
     }
 }
 
-/// HTTP/1.1 over an open connection: send the request, read the answer.
-async fn exchange<T>(
-    io: T,
-    req: http::Request<Full<Bytes>>,
-) -> std::result::Result<Reply, HttpError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| HttpError::Connect(hyper_reason(&e)))?;
-    // Ends with the answer (or when `sender` is dropped).
-    tokio::spawn(conn);
-    let resp = sender
-        .send_request(req)
-        .await
-        .map_err(|e| HttpError::Other(hyper_reason(&e)))?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| HttpError::Other(hyper_reason(&e)))?
-        .to_bytes();
-    Ok(Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    })
-}
-
-/// The OpenSSL client context for these settings, offering the `alpn` protocols when given.
-pub(crate) fn build_context(
-    s: &TlsSettings,
-    alpn: Option<&[u8]>,
-) -> std::result::Result<SslContext, openssl::error::ErrorStack> {
-    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    if let Some(p) = alpn {
-        b.set_alpn_protos(p)?;
-    }
-    if s.verify == Verify::None {
-        b.set_verify(SslVerifyMode::NONE);
+/// Sort a reqwest error: no answer in time, no connection (TCP or TLS: nothing was sent), or a failure
+/// after the request may have left.
+fn classify(e: &reqwest::Error) -> HttpError {
+    if e.is_timeout() {
+        HttpError::Timeout
+    } else if e.is_builder() {
+        HttpError::Connect(format!("invalid URL: {}", reason(e)))
+    } else if e.is_connect() {
+        HttpError::Connect(reason(e))
     } else {
-        b.set_verify(SslVerifyMode::PEER);
-        match &s.ca {
-            Some(certs) => {
-                let mut store = X509StoreBuilder::new()?;
-                for c in certs {
-                    store.add_cert(c.clone())?;
-                }
-                b.set_cert_store(store.build());
+        HttpError::Other(reason(e))
+    }
+}
+
+/// The one-line reason of a failure: OpenSSL's wording for TLS (a refused certificate as Python's
+/// `ssl` says it, a TLS alert as OpenSSL names it), else the innermost error without its `os error`.
+fn reason(e: &(dyn std::error::Error + 'static)) -> String {
+    for n in crate::error::sources(e) {
+        // An I/O error's `source` skips the error it wraps (io errors nest: hyper's around
+        // tokio-rustls's around rustls's): look inside.
+        let mut inner = Some(n);
+        while let Some(i) = inner {
+            if let Some(r) = i.downcast_ref::<rustls::Error>() {
+                return rustls_reason(r);
             }
-            None => b.set_default_verify_paths()?,
+            inner = i
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|x| x as &(dyn std::error::Error + 'static));
         }
     }
-    if let Some(cc) = &s.client {
-        b.set_certificate(&cc.chain[0])?;
-        for extra in cc.chain.iter().skip(1) {
-            b.add_extra_chain_cert(extra.clone())?;
-        }
-        b.set_private_key(&cc.key)?;
-    }
-    Ok(b.build())
+    tls::describe(&crate::error::causes(e)).unwrap_or_else(|| crate::error::root_cause(e))
 }
 
-/// The TLS handshake for `host` (SNI for names; with `Verify::Full` the certificate is checked against
-/// the name or IP address, as Python's `ssl` with `check_hostname`); the error is OpenSSL's reason on
-/// one line.
-pub(crate) async fn handshake(
-    ctx: &SslContext,
-    host: &str,
-    verify: Verify,
-    tcp: tokio::net::TcpStream,
-) -> std::result::Result<tokio_openssl::SslStream<tokio::net::TcpStream>, String> {
-    let setup = |e: openssl::error::ErrorStack| tls::reason_of_stack(&e);
-    let mut ssl = Ssl::new(ctx).map_err(setup)?;
-    let ip = host.parse::<std::net::IpAddr>().ok();
-    if verify == Verify::Full {
-        let param = ssl.param_mut();
-        param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
-        match ip {
-            Some(ip) => param.set_ip(ip).map_err(setup)?,
-            None => param.set_host(host).map_err(setup)?,
-        }
-    }
-    if ip.is_none() {
-        ssl.set_hostname(host).map_err(setup)?;
-    }
-    let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(setup)?;
-    if let Err(e) = std::pin::Pin::new(&mut stream).connect().await {
-        let verify = stream.ssl().verify_result();
-        if verify != openssl::x509::X509VerifyResult::OK {
-            return Err(format!(
-                "certificate verify failed: {}",
-                verify.error_string()
-            ));
-        }
-        let texts = vec![e.to_string()];
-        return Err(tls::describe(&texts).unwrap_or_else(|| match e.io_error() {
-            Some(io) => io_reason(io),
-            None => e.to_string(),
-        }));
-    }
-    Ok(stream)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    let why = e.to_string();
-    why.split(" (os error").next().unwrap_or(&why).to_string()
-}
-
-fn hyper_reason(e: &(dyn std::error::Error + 'static)) -> String {
-    let texts = crate::error::causes(e);
-    tls::describe(&texts).unwrap_or_else(|| {
-        let last = texts.last().cloned().unwrap_or_default();
-        last.split(" (os error").next().unwrap_or(&last).to_string()
-    })
-}
-
-/// Standard base64 with padding, for the basic-auth header.
-fn base64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
+/// A rustls error as OpenSSL (so Python's `ssl`) would word the same failure.
+fn rustls_reason(e: &rustls::Error) -> String {
+    use rustls::{AlertDescription as A, CertificateError, InvalidMessage};
+    match e {
+        rustls::Error::InvalidCertificate(CertificateError::Other(o)) => {
+            match o.0.downcast_ref::<VerifyFailure>() {
+                Some(f) => f.0.clone(),
+                None => format!("certificate verify failed: {o}"),
             }
         }
+        rustls::Error::General(why) => why.clone(),
+        rustls::Error::AlertReceived(alert) => {
+            let name = match alert {
+                A::CertificateRequired => "tlsv13 alert certificate required",
+                A::BadCertificate => "sslv3 alert bad certificate",
+                A::CertificateExpired => "sslv3 alert certificate expired",
+                A::CertificateUnknown => "sslv3 alert certificate unknown",
+                A::CertificateRevoked => "sslv3 alert certificate revoked",
+                A::HandshakeFailure => "sslv3 alert handshake failure",
+                A::UnknownCA => "tlsv1 alert unknown ca",
+                A::AccessDenied => "tlsv1 alert access denied",
+                A::DecryptError => "tlsv1 alert decrypt error",
+                A::ProtocolVersion => "tlsv1 alert protocol version",
+                A::InternalError => "tlsv1 alert internal error",
+                A::UnrecognisedName => "tlsv1 unrecognized name",
+                A::NoApplicationProtocol => "tlsv1 alert no application protocol",
+                _ => return e.to_string(),
+            };
+            name.to_string()
+        }
+        // A plain-text answer to the ClientHello (not a TLS port).
+        rustls::Error::InvalidMessage(InvalidMessage::InvalidContentType)
+        | rustls::Error::InvalidMessage(InvalidMessage::UnknownProtocolVersion) => {
+            "wrong version number".to_string()
+        }
+        e => e.to_string(),
     }
-    out
 }
 
 /// A client certificate setting read into a [`ClientCert`], as a configuration error when it fails.
@@ -328,26 +248,40 @@ pub fn client_cert(
     }
 }
 
-/// A client with no TLS material (verification against the system trust store).
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            ca: None,
-            client: None,
-            verify: Verify::Full,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn base64_as_python() {
-        assert_eq!(base64(b"admin:admin"), "YWRtaW46YWRtaW4=");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b"abc"), "YWJj");
-        assert_eq!(base64(b""), "");
+    fn rustls_errors_read_as_openssl() {
+        use rustls::{AlertDescription, InvalidMessage};
+        assert_eq!(
+            rustls_reason(&rustls::Error::AlertReceived(
+                AlertDescription::CertificateRequired
+            )),
+            "tlsv13 alert certificate required"
+        );
+        assert_eq!(
+            rustls_reason(&rustls::Error::InvalidMessage(
+                InvalidMessage::InvalidContentType
+            )),
+            "wrong version number"
+        );
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
+            rustls::OtherError(Arc::new(VerifyFailure(
+                "certificate verify failed: hostname mismatch".into(),
+            ))),
+        ));
+        // Wrapped as tokio-rustls and hyper hand it up.
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refused);
+        let io = std::io::Error::other(io);
+        assert_eq!(reason(&io), "certificate verify failed: hostname mismatch");
+    }
+
+    #[test]
+    fn plain_http_client_reads_no_trust_store() {
+        // No CA file: the system store would be read on the first verification only.
+        let c = HttpClient::new(TlsSettings::default());
+        assert!(c.is_ok());
     }
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod generate;
 pub mod http_client;
 pub mod model;
+pub mod openssl_verify;
 pub mod output;
 pub mod py;
 pub mod time;

@@ -56,7 +56,7 @@ fn http_client(settings: &DcsSettings) -> Result<HttpClient> {
         verify: Verify::Full,
     }
     .with_ca(settings.cacert.as_deref(), "etcd CA file")?;
-    Ok(HttpClient::new(tls))
+    HttpClient::new(tls)
 }
 
 /// Sort a transport error: refused or failed before the request left is safe to try elsewhere.
