@@ -76,15 +76,6 @@ fn replaced(text: &str, from: &str, to: &str) -> String {
     text.replace(from, to)
 }
 
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A listener that accepts connections and never answers: a hung etcd member.
 pub(crate) struct Hung {
     /// The port it accepts connections on.

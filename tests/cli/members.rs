@@ -43,19 +43,14 @@ fn sorted_member_prompt(s: &str) -> String {
 /// Both tools with the same piped answers; retried like `both` so moving LSNs do not make it flaky.
 #[track_caller]
 fn assert_same_piped(args: &[&str], input: &str) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_stdin(args, input);
-        let theirs = patronictl_stdin(args, input);
-        let same = without_example_time(&ours.stdout) == without_example_time(&theirs.stdout)
-            && ours.code == theirs.code;
-        if same {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.on_sandbox(args, Some(input)),
+        |ours, theirs| {
+            without_example_time(&ours.stdout) == without_example_time(&theirs.stdout)
+                && ours.code == theirs.code
+        },
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(
         without_example_time(&ours.stdout),
         without_example_time(&theirs.stdout),

@@ -98,20 +98,15 @@ fn mask_lsns(line: &str) -> String {
 /// since a member key may change between the two runs).
 #[track_caller]
 fn assert_same_piped(args: &[&str], input: &str) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_stdin(args, input);
-        let theirs = patronictl_stdin(args, input);
-        if normalize(&ours.stdout) == normalize(&theirs.stdout)
-            && ours.stderr == theirs.stderr
-            && ours.code == theirs.code
-        {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.on_sandbox(args, Some(input)),
+        |ours, theirs| {
+            normalize(&ours.stdout) == normalize(&theirs.stdout)
+                && ours.stderr == theirs.stderr
+                && ours.code == theirs.code
+        },
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(
         normalize(&ours.stdout),
         normalize(&theirs.stdout),

@@ -158,24 +158,7 @@ impl ModeSandbox {
         let cfg = self.config();
         let mut full = vec!["-c", cfg.as_str()];
         full.extend_from_slice(args);
-        let mut last = None;
-        for _ in 0..5 {
-            let ours = patctl_raw(&full, None, &[]);
-            let theirs = patronictl_raw(&full, &[]);
-            if ours.stdout == theirs.stdout && ours.code == theirs.code {
-                return ours;
-            }
-            last = Some((ours, theirs));
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        let (ours, theirs) = last.unwrap();
-        assert_eq!(
-            ours.stdout, theirs.stdout,
-            "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
-            ours.stderr, theirs.stderr
-        );
-        assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
-        ours
+        assert_same_run(args, |tool| tool.run(&full, None, &[]))
     }
 
     /// A cluster read through the given config file answers with the sandbox's members.

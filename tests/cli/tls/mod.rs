@@ -71,17 +71,13 @@ impl Tls {
     /// Both tools print the same and exit 0 (a few tries: LSNs move between the runs).
     #[track_caller]
     fn assert_same(&self, args: &[&str], set: &[(&str, &str)]) -> Out {
-        let mut last = None;
-        for _ in 0..5 {
-            let ours = self.patctl_with(args, set, &[]);
-            let theirs = self.patronictl_with(args, set, &[]);
-            if ours.stdout == theirs.stdout && ours.code == 0 && theirs.code == 0 {
-                return ours;
-            }
-            last = Some((ours, theirs));
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        let (ours, theirs) = last.unwrap();
+        let (ours, theirs) = match until_same(
+            |tool| self.run(&tool.bin(), args, set, &[]),
+            |ours, theirs| ours.stdout == theirs.stdout && ours.code == 0 && theirs.code == 0,
+        ) {
+            Ok((ours, _)) => return ours,
+            Err(last) => last,
+        };
         panic!(
             "patctl {args:?} differs from patronictl\n--- patctl ({}):\n{}{}\n--- patronictl ({}):\n{}{}",
             ours.code, ours.stdout, ours.stderr, theirs.code, theirs.stdout, theirs.stderr
