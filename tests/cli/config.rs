@@ -74,6 +74,16 @@ fn write_script(name: &str, body: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// `patctl edit-config --force` with the shell script `body` (written as `name`) as the editor.
+fn edit_config_force_with(name: &str, body: &str) -> Out {
+    let editor = format!("sh {}", write_script(name, body));
+    patctl_env(
+        &["edit-config", "--force"],
+        None,
+        &[("EDITOR", editor.as_str())],
+    )
+}
+
 /// Poll (bounded) until `check` holds.
 #[track_caller]
 fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
@@ -324,13 +334,7 @@ fn bad_input_changes_nothing() {
     let unchanged = || assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
 
     // Malformed YAML from the editor, from a file, in a -s value.
-    let script = write_script("break.sh", "#!/bin/sh\nprintf 'ttl: [20\\n' >> \"$1\"\n");
-    let editor = format!("sh {script}");
-    let out = patctl_env(
-        &["edit-config", "--force"],
-        None,
-        &[("EDITOR", editor.as_str())],
-    );
+    let out = edit_config_force_with("break.sh", "#!/bin/sh\nprintf 'ttl: [20\\n' >> \"$1\"\n");
     out.code(1);
     assert!(
         out.stderr
@@ -357,13 +361,7 @@ fn bad_input_changes_nothing() {
         out.stderr
     );
     // An empty editor buffer would be `null` for patronictl (written!): refused.
-    let script = write_script("empty.sh", "#!/bin/sh\n: > \"$1\"\n");
-    let editor = format!("sh {script}");
-    let out = patctl_env(
-        &["edit-config", "--force"],
-        None,
-        &[("EDITOR", editor.as_str())],
-    );
+    let out = edit_config_force_with("empty.sh", "#!/bin/sh\n: > \"$1\"\n");
     out.code(1);
     assert_eq!(
         out.stderr,
