@@ -327,6 +327,15 @@ pub fn assert_same_run(args: &[&str], run: impl Fn(Tool) -> Out) -> Out {
     ours
 }
 
+/// The lines of `stdout` from the first one starting with "Success" on (what a `--wait` printed after
+/// the action).
+pub fn lines_from_success(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Success"))
+        .collect()
+}
+
 /// `etcdctl` (v3 API) against the sandbox etcd.
 pub fn etcdctl(args: &[&str]) -> Out {
     let url = etcd_url();

@@ -471,11 +471,7 @@ fn reinit_wait_returns_when_streaming() {
     let started = Instant::now();
     let out = patctl(&["reinit", "demo", t, "--force", "--wait"]);
     out.code(0);
-    let tail: Vec<&str> = out
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("Success"))
-        .collect();
+    let tail = lines_from_success(&out.stdout);
     assert_eq!(
         tail,
         [

@@ -469,11 +469,7 @@ fn members(sb: &ModeSandbox, zk: &Zk) {
 
     let out = sb.patctl(&["reinit", "demo", replica, "--force", "--wait"]);
     out.code(0);
-    let tail: Vec<&str> = out
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("Success"))
-        .collect();
+    let tail = lines_from_success(&out.stdout);
     assert_eq!(
         tail,
         [
