@@ -68,6 +68,14 @@ impl Tls {
         self.run(&patronictl_bin(), args, set, unset)
     }
 
+    /// Both tools, once each, with `set` applied and the `unset` variables removed.
+    fn both_with(&self, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> (Out, Out) {
+        (
+            self.patctl_with(args, set, unset),
+            self.patronictl_with(args, set, unset),
+        )
+    }
+
     /// Both tools print the same and exit 0 (a few tries: LSNs move between the runs).
     #[track_caller]
     fn assert_same(&self, args: &[&str], set: &[(&str, &str)]) -> Out {
@@ -334,8 +342,7 @@ fn query_over_tls(t: &Tls) {
     ];
     for (set, code) in cases {
         let args = ["query", "-U", "postgres", "-c", "select 1"];
-        let ours = t.patctl_with(&args, set, &[]);
-        let theirs = t.patronictl_with(&args, set, &[]);
+        let (ours, theirs) = t.both_with(&args, set, &[]);
         ours.code(code);
         assert_eq!(
             error_row(&ours.stdout),
@@ -351,8 +358,7 @@ fn query_over_tls(t: &Tls) {
         ("PGSSLMODE", "require"),
         ("PGSSLROOTCERT", &*t.tls("other.crt")),
     ];
-    let ours = t.patctl_with(&args, &set, &[]);
-    let theirs = t.patronictl_with(&args, &set, &[]);
+    let (ours, theirs) = t.both_with(&args, &set, &[]);
     ours.code(3);
     assert!(
         ours.stdout
@@ -375,8 +381,7 @@ fn query_over_tls(t: &Tls) {
     let args = ["query", "tlsq", "-U", "postgres", "-c", "select 1"];
     let out = t.assert_same(&args, &[("PGSSLMODE", "verify-ca")]);
     assert_eq!(out.stdout, "?column?\n1\n");
-    let ours = t.patctl_with(&args, &[], &[]);
-    let theirs = t.patronictl_with(&args, &[], &[]);
+    let (ours, theirs) = t.both_with(&args, &[], &[]);
     ours.code(3);
     assert!(ours.stdout.contains("hostname mismatch"), "{}", ours.stdout);
     assert!(
