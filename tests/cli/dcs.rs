@@ -339,9 +339,14 @@ fn bare_dcs_url_means_etcd_v2_as_in_patronictl() {
     // On a v3-only etcd, `-d host:port` (no scheme) speaks v2 and finds no v2 API: a clear error
     // naming the endpoint, where patronictl would retry forever.
     let Some(_g) = read_lock() else { return };
-    // (-d cannot say https: this needs a plain etcd v3 main sandbox, the default one.)
-    if std::env::var("SANDBOX_DCS").as_deref() != Ok("etcd3") || !etcd_url().starts_with("http://")
-    {
+    // (-d cannot say https: this needs a plain etcd v3 main sandbox, the default one.) Skipped with a
+    // line on stderr, and failed where the sandbox is required, when the main sandbox is another mode.
+    let plain_etcd3 =
+        std::env::var("SANDBOX_DCS").as_deref() == Ok("etcd3") && etcd_url().starts_with("http://");
+    if !needs(
+        "the main sandbox in its default mode (SANDBOX_DCS=etcd3 over http)",
+        plain_etcd3,
+    ) {
         return;
     }
     let hostport = etcd_url().trim_start_matches("http://").to_string();
