@@ -437,6 +437,20 @@ pub fn wait_healthy(timeout: Duration) -> String {
     }
 }
 
+/// Run `test`, then `cleanup` whether or not it panicked (set-up undone, scratch keys removed); a
+/// panic in `test` goes on after the clean-up. Returns what `test` returned.
+pub fn finally<T>(test: impl FnOnce() -> T, cleanup: impl FnOnce()) -> T {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(test));
+    cleanup();
+    result.unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// Run `test`, then delete every key under `base` (a scratch cluster's `/service/<scope>`), even when
+/// it panicked.
+pub fn with_prefix_removed<T>(base: &str, test: impl FnOnce() -> T) -> T {
+    finally(test, || etcd_del_prefix(&format!("{base}/")))
+}
+
 /// A scope name unique to this test process, for synthetic clusters written straight into etcd.
 pub fn scratch_scope(tag: &str) -> String {
     format!("patctl-test-{tag}-{}", std::process::id())

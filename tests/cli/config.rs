@@ -558,23 +558,24 @@ fn pause_failures() {
     // A member that rejects: patronictl's line on stdout, but a non-zero exit.
     let p = fake_api(&[Reply::Status(503, "boom")]).port;
     let (scope, base) = synthetic_cluster("pause503", &[p, p]);
-    let result = std::panic::catch_unwind(|| {
-        let ours = patctl(&["pause", &scope]);
-        let theirs = patronictl(&["pause", &scope]);
-        assert_eq!(
-            ours.stdout,
-            "Failed: pause cluster management status code=503, (boom)\n"
-        );
-        assert_eq!(
-            (ours.stdout.as_str(), theirs.code),
-            (theirs.stdout.as_str(), 0)
-        );
-        ours.code(1);
-    });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            let ours = patctl(&["pause", &scope]);
+            let theirs = patronictl(&["pause", &scope]);
+            assert_eq!(
+                ours.stdout,
+                "Failed: pause cluster management status code=503, (boom)\n"
+            );
+            assert_eq!(
+                (ours.stdout.as_str(), theirs.code),
+                (theirs.stdout.as_str(), 0)
+            );
+            ours.code(1);
+        },
+        || {
+            etcd_del_prefix(&format!("{base}/"));
+        },
+    );
 
     // Nobody listening: exit 3, patronictl's error line.
     let closed = TcpListener::bind("127.0.0.1:0")
@@ -583,44 +584,46 @@ fn pause_failures() {
         .unwrap()
         .port();
     let (scope, base) = synthetic_cluster("pausedown", &[closed, closed]);
-    let result = std::panic::catch_unwind(|| {
-        let ours = patctl(&["resume", &scope]);
-        assert_eq!(ours.stderr, "Error: Cluster is not paused\n");
-        let ours = patctl(&["pause", &scope]);
-        ours.code(3);
-        assert!(
-            ours.stderr
-                .ends_with("Error: Can not find accessible cluster member\n"),
-            "{}",
-            ours.stderr
-        );
-        assert!(ours.stderr.contains("Member m2 is not accessible"));
-        let theirs = patronictl(&["pause", &scope]);
-        assert!(theirs
-            .stderr
-            .ends_with("Error: Can not find accessible cluster member\n"));
-    });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            let ours = patctl(&["resume", &scope]);
+            assert_eq!(ours.stderr, "Error: Cluster is not paused\n");
+            let ours = patctl(&["pause", &scope]);
+            ours.code(3);
+            assert!(
+                ours.stderr
+                    .ends_with("Error: Can not find accessible cluster member\n"),
+                "{}",
+                ours.stderr
+            );
+            assert!(ours.stderr.contains("Member m2 is not accessible"));
+            let theirs = patronictl(&["pause", &scope]);
+            assert!(theirs
+                .stderr
+                .ends_with("Error: Can not find accessible cluster member\n"));
+        },
+        || {
+            etcd_del_prefix(&format!("{base}/"));
+        },
+    );
 
     // A member that never answers: bounded by --timeout, outcome unknown (exit 5).
     let hang = fake_api(&[Reply::Hang]).port;
     let (scope, base) = synthetic_cluster("pausehang", &[hang]);
-    let result = std::panic::catch_unwind(|| {
-        let start = Instant::now();
-        let ours = patctl(&["--timeout", "1", "pause", &scope]);
-        ours.code(5);
-        assert!(start.elapsed() < Duration::from_secs(10));
-        assert!(
-            ours.stderr.contains("may have been applied"),
-            "{}",
-            ours.stderr
-        );
-    });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            let start = Instant::now();
+            let ours = patctl(&["--timeout", "1", "pause", &scope]);
+            ours.code(5);
+            assert!(start.elapsed() < Duration::from_secs(10));
+            assert!(
+                ours.stderr.contains("may have been applied"),
+                "{}",
+                ours.stderr
+            );
+        },
+        || {
+            etcd_del_prefix(&format!("{base}/"));
+        },
+    );
 }

@@ -309,31 +309,32 @@ fn scheduled_switchover_is_shown_in_list() {
                 .unwrap();
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
-        let result = std::panic::catch_unwind(|| {
-            out.code(0);
-            assert!(
-                normalize(&out.stdout).contains("\nTIMESTAMP Switchover scheduled\n"),
-                "{}",
-                out.stdout
-            );
-            let v: serde_json::Value = serde_json::from_str(key.as_deref().unwrap()).unwrap();
-            assert_eq!(v["leader"], "node1");
-            assert_eq!(v["member"], "node2");
-            assert_eq!(v["scheduled_at"], "2030-01-01T10:00:00+00:00");
-            let list = assert_same(&["list"]);
-            assert!(
-                list.stdout.ends_with(
-                    " Switchover scheduled at: 2030-01-01T10:00:00+00:00\n                    from: node1\n                      to: node2\n"
-                ),
-                "{}",
-                list.stdout
-            );
-            assert_eq!(leader_key().as_deref(), Some("node1"));
-        });
-        assert_eq!(cleanup(), "scheduled switchover deleted");
-        if let Err(e) = result {
-            std::panic::resume_unwind(e);
-        }
+        finally(
+            || {
+                out.code(0);
+                assert!(
+                    normalize(&out.stdout).contains("\nTIMESTAMP Switchover scheduled\n"),
+                    "{}",
+                    out.stdout
+                );
+                let v: serde_json::Value = serde_json::from_str(key.as_deref().unwrap()).unwrap();
+                assert_eq!(v["leader"], "node1");
+                assert_eq!(v["member"], "node2");
+                assert_eq!(v["scheduled_at"], "2030-01-01T10:00:00+00:00");
+                let list = assert_same(&["list"]);
+                assert!(
+                    list.stdout.ends_with(
+                        " Switchover scheduled at: 2030-01-01T10:00:00+00:00\n                    from: node1\n                      to: node2\n"
+                    ),
+                    "{}",
+                    list.stdout
+                );
+                assert_eq!(leader_key().as_deref(), Some("node1"));
+            },
+            || {
+                assert_eq!(cleanup(), "scheduled switchover deleted");
+            },
+        );
     });
 }
 
@@ -342,59 +343,60 @@ fn dry_run_reports_nofailover_and_writes_nothing() {
     let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         tag_member("node3", "{nofailover: true}");
-        let result = std::panic::catch_unwind(|| {
-            let failover = failover_key();
-            let row = |out: &Out, node: &str| -> String {
-                out.stdout
-                    .lines()
-                    .find(|l| l.starts_with(&format!("| {node} ")))
-                    .unwrap_or_else(|| panic!("no row for {node}:\n{}", out.stdout))
-                    .to_string()
-            };
-            let no = patctl(&["switchover", "--candidate", "node3", "--dry-run"]);
-            no.code(1);
-            let r = row(&no, "node3");
-            assert!(
-                r.contains("| FAIL ") && r.contains("tagged nofailover"),
-                "{r}"
-            );
-            assert!(row(&no, "node1").contains("is the leader"));
-            assert!(no
-                .stdout
-                .ends_with("Switchover can not go ahead (dry run: nothing was written)\n"));
+        finally(
+            || {
+                let failover = failover_key();
+                let row = |out: &Out, node: &str| -> String {
+                    out.stdout
+                        .lines()
+                        .find(|l| l.starts_with(&format!("| {node} ")))
+                        .unwrap_or_else(|| panic!("no row for {node}:\n{}", out.stdout))
+                        .to_string()
+                };
+                let no = patctl(&["switchover", "--candidate", "node3", "--dry-run"]);
+                no.code(1);
+                let r = row(&no, "node3");
+                assert!(
+                    r.contains("| FAIL ") && r.contains("tagged nofailover"),
+                    "{r}"
+                );
+                assert!(row(&no, "node1").contains("is the leader"));
+                assert!(no
+                    .stdout
+                    .ends_with("Switchover can not go ahead (dry run: nothing was written)\n"));
 
-            let yes = patctl(&["switchover", "--candidate", "node2", "--dry-run"]);
-            yes.code(0);
-            let r = row(&yes, "node2");
-            assert!(r.contains("| PASS ") && r.contains("streaming"), "{r}");
-            assert!(yes
-                .stdout
-                .ends_with("Switchover can go ahead (dry run: nothing was written)\n"));
+                let yes = patctl(&["switchover", "--candidate", "node2", "--dry-run"]);
+                yes.code(0);
+                let r = row(&yes, "node2");
+                assert!(r.contains("| PASS ") && r.contains("streaming"), "{r}");
+                assert!(yes
+                    .stdout
+                    .ends_with("Switchover can go ahead (dry run: nothing was written)\n"));
 
-            patctl(&["failover", "--candidate", "node3", "--dry-run"]).code(1);
-            let wrong = patctl(&["switchover", "--leader", "node2", "--dry-run"]);
-            wrong.code(1);
-            assert!(wrong
-                .stdout
-                .contains("Blocked: Member node2 is not the leader of cluster demo\n"));
-            let paused_sched = patctl(&[
-                "switchover",
-                "--scheduled",
-                "2001-01-01T00:00Z",
-                "--dry-run",
-            ]);
-            paused_sched.code(1);
-            assert!(paused_sched
-                .stdout
-                .contains("Blocked: Cannot schedule switchover in the past"));
+                patctl(&["failover", "--candidate", "node3", "--dry-run"]).code(1);
+                let wrong = patctl(&["switchover", "--leader", "node2", "--dry-run"]);
+                wrong.code(1);
+                assert!(wrong
+                    .stdout
+                    .contains("Blocked: Member node2 is not the leader of cluster demo\n"));
+                let paused_sched = patctl(&[
+                    "switchover",
+                    "--scheduled",
+                    "2001-01-01T00:00Z",
+                    "--dry-run",
+                ]);
+                paused_sched.code(1);
+                assert!(paused_sched
+                    .stdout
+                    .contains("Blocked: Cannot schedule switchover in the past"));
 
-            assert_eq!(failover_key(), failover, "--dry-run wrote the failover key");
-            assert_eq!(leader_key().as_deref(), Some("node1"));
-        });
-        tag_member("node3", "{}");
-        if let Err(e) = result {
-            std::panic::resume_unwind(e);
-        }
+                assert_eq!(failover_key(), failover, "--dry-run wrote the failover key");
+                assert_eq!(leader_key().as_deref(), Some("node1"));
+            },
+            || {
+                tag_member("node3", "{}");
+            },
+        );
     });
 }
 
