@@ -54,11 +54,7 @@ fn scratch_cluster(tag: &str, pg_port: u16, api_port: u16, leader: bool) -> (Str
 
 /// Run `f`, then always delete the scratch prefix.
 fn with_scratch(base: &str, f: impl FnOnce() + std::panic::UnwindSafe) {
-    let result = std::panic::catch_unwind(f);
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    with_prefix_removed(base, f);
 }
 
 #[test]

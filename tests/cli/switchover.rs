@@ -36,11 +36,7 @@ fn ensure_leader(node: &str) {
 /// Run `f` on a healthy cluster led by node1 and leave it that way, even when `f` fails.
 fn on_cluster(f: impl FnOnce() + std::panic::UnwindSafe) {
     ensure_leader("node1");
-    let result = std::panic::catch_unwind(f);
-    ensure_leader("node1");
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(f, || ensure_leader("node1"));
 }
 
 /// Replace what legitimately differs between two runs: the example time in the schedule prompt,
@@ -428,14 +424,7 @@ fn synthetic(tag: &str, api: &str) -> (String, String) {
 /// Run `f` with a scratch cluster and remove it afterwards.
 fn with_synthetic(tag: &str, api: &str, f: impl FnOnce(&str, &str) + std::panic::UnwindSafe) {
     let (scope, base) = synthetic(tag, api);
-    let result = {
-        let (s, b) = (scope.clone(), base.clone());
-        std::panic::catch_unwind(move || f(&s, &b))
-    };
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    with_prefix_removed(&base, || f(&scope, &base));
 }
 
 #[test]
