@@ -2,7 +2,6 @@
 //! real patronictl, changes checked in etcd and through Patroni's own `GET /config`, the member keys
 //! and `list`. Every test that writes restores the original config key, even when it fails.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -558,72 +557,53 @@ fn pause_failures() {
     // A member that rejects: patronictl's line on stdout, but a non-zero exit.
     let p = fake_api(&[Reply::Status(503, "boom")]).port;
     let (scope, base) = synthetic_cluster("pause503", &[p, p]);
-    finally(
-        || {
-            let ours = patctl(&["pause", &scope]);
-            let theirs = patronictl(&["pause", &scope]);
-            assert_eq!(
-                ours.stdout,
-                "Failed: pause cluster management status code=503, (boom)\n"
-            );
-            assert_eq!(
-                (ours.stdout.as_str(), theirs.code),
-                (theirs.stdout.as_str(), 0)
-            );
-            ours.code(1);
-        },
-        || {
-            etcd_del_prefix(&format!("{base}/"));
-        },
-    );
+    with_prefix_removed(&base, || {
+        let ours = patctl(&["pause", &scope]);
+        let theirs = patronictl(&["pause", &scope]);
+        assert_eq!(
+            ours.stdout,
+            "Failed: pause cluster management status code=503, (boom)\n"
+        );
+        assert_eq!(
+            (ours.stdout.as_str(), theirs.code),
+            (theirs.stdout.as_str(), 0)
+        );
+        ours.code(1);
+    });
 
     // Nobody listening: exit 3, patronictl's error line.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let (scope, base) = synthetic_cluster("pausedown", &[closed, closed]);
-    finally(
-        || {
-            let ours = patctl(&["resume", &scope]);
-            assert_eq!(ours.stderr, "Error: Cluster is not paused\n");
-            let ours = patctl(&["pause", &scope]);
-            ours.code(3);
-            assert!(
-                ours.stderr
-                    .ends_with("Error: Can not find accessible cluster member\n"),
-                "{}",
-                ours.stderr
-            );
-            assert!(ours.stderr.contains("Member m2 is not accessible"));
-            let theirs = patronictl(&["pause", &scope]);
-            assert!(theirs
-                .stderr
-                .ends_with("Error: Can not find accessible cluster member\n"));
-        },
-        || {
-            etcd_del_prefix(&format!("{base}/"));
-        },
-    );
+    with_prefix_removed(&base, || {
+        let ours = patctl(&["resume", &scope]);
+        assert_eq!(ours.stderr, "Error: Cluster is not paused\n");
+        let ours = patctl(&["pause", &scope]);
+        ours.code(3);
+        assert!(
+            ours.stderr
+                .ends_with("Error: Can not find accessible cluster member\n"),
+            "{}",
+            ours.stderr
+        );
+        assert!(ours.stderr.contains("Member m2 is not accessible"));
+        let theirs = patronictl(&["pause", &scope]);
+        assert!(theirs
+            .stderr
+            .ends_with("Error: Can not find accessible cluster member\n"));
+    });
 
     // A member that never answers: bounded by --timeout, outcome unknown (exit 5).
     let hang = fake_api(&[Reply::Hang]).port;
     let (scope, base) = synthetic_cluster("pausehang", &[hang]);
-    finally(
-        || {
-            let start = Instant::now();
-            let ours = patctl(&["--timeout", "1", "pause", &scope]);
-            ours.code(5);
-            assert!(start.elapsed() < Duration::from_secs(10));
-            assert!(
-                ours.stderr.contains("may have been applied"),
-                "{}",
-                ours.stderr
-            );
-        },
-        || {
-            etcd_del_prefix(&format!("{base}/"));
-        },
-    );
+    with_prefix_removed(&base, || {
+        let start = Instant::now();
+        let ours = patctl(&["--timeout", "1", "pause", &scope]);
+        ours.code(5);
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(
+            ours.stderr.contains("may have been applied"),
+            "{}",
+            ours.stderr
+        );
+    });
 }

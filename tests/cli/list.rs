@@ -153,25 +153,20 @@ fn synthetic_members_match_patronictl() {
         r#"{"conn_url":"postgres://10.0.0.10:5432/postgres","api_url":"http://10.0.0.10:8008/patroni","state":"running","role":"master","version":"3.3.1","xlog_location":1572864,"timeline":5}"#,
     );
     etcd_put(&format!("{base}/members/broken"), "{not json");
-    finally(
-        || {
-            for args in [
-                &["list", scope.as_str()][..],
-                &["list", "-e", scope.as_str()],
-                &["list", "-f", "json", scope.as_str()],
-                &["list", "-e", "-f", "yaml", scope.as_str()],
-                &["list", "-e", "-f", "tsv", scope.as_str()],
-                &["topology", scope.as_str()],
-                &["history", scope.as_str()],
-                &["history", "-f", "yaml", scope.as_str()],
-            ] {
-                assert_same(args);
-            }
-        },
-        || {
-            etcd_del_prefix(&format!("{base}/"));
-        },
-    );
+    with_prefix_removed(&base, || {
+        for args in [
+            &["list", scope.as_str()][..],
+            &["list", "-e", scope.as_str()],
+            &["list", "-f", "json", scope.as_str()],
+            &["list", "-e", "-f", "yaml", scope.as_str()],
+            &["list", "-e", "-f", "tsv", scope.as_str()],
+            &["topology", scope.as_str()],
+            &["history", scope.as_str()],
+            &["history", "-f", "yaml", scope.as_str()],
+        ] {
+            assert_same(args);
+        }
+    });
 }
 
 #[test]

@@ -112,27 +112,22 @@ fn control_characters_from_the_dcs_are_neutralised_on_a_terminal() {
         &format!("{base}/members/evil\x1b]0;pwned\x07"),
         r#"{"conn_url":"postgres://10.0.0.1:5432/postgres","state":"running\u001b[2J"}"#,
     );
-    finally(
-        || {
-            let tty = on_tty(
-                &format!("{} -c {} list {scope}", bin(), config()),
-                &[("NO_COLOR", "1")],
-            );
-            assert!(!tty.contains('\x1b') && !tty.contains('\x07'), "{tty:?}");
-            assert!(tty.contains("evil?]0;pwned?"), "{tty}");
-            // Piped, the bytes pass through as patronictl passes them (its column widths for strings with
-            // escape sequences follow wcwidth's terminal emulation, which patctl does not reproduce).
-            let piped = patctl(&["list", &scope]);
-            assert!(
-                piped.stdout.contains("evil\x1b]0;pwned\x07"),
-                "{:?}",
-                piped.stdout
-            );
-        },
-        || {
-            etcd_del_prefix(&format!("{base}/"));
-        },
-    );
+    with_prefix_removed(&base, || {
+        let tty = on_tty(
+            &format!("{} -c {} list {scope}", bin(), config()),
+            &[("NO_COLOR", "1")],
+        );
+        assert!(!tty.contains('\x1b') && !tty.contains('\x07'), "{tty:?}");
+        assert!(tty.contains("evil?]0;pwned?"), "{tty}");
+        // Piped, the bytes pass through as patronictl passes them (its column widths for strings with
+        // escape sequences follow wcwidth's terminal emulation, which patctl does not reproduce).
+        let piped = patctl(&["list", &scope]);
+        assert!(
+            piped.stdout.contains("evil\x1b]0;pwned\x07"),
+            "{:?}",
+            piped.stdout
+        );
+    });
 }
 
 #[test]
