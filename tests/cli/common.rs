@@ -437,6 +437,20 @@ pub fn wait_healthy(timeout: Duration) -> String {
     }
 }
 
+/// Poll (bounded, every 300 ms) until `check` holds; fails naming `what` when it does not within
+/// `timeout`.
+#[track_caller]
+pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what} (not within {timeout:?})"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// Run `test`, then `cleanup` whether or not it panicked (set-up undone, scratch keys removed); a
 /// panic in `test` goes on after the clean-up. Returns what `test` returned.
 pub fn finally<T>(test: impl FnOnce() -> T, cleanup: impl FnOnce()) -> T {

@@ -83,16 +83,6 @@ fn edit_config_force_with(name: &str, body: &str) -> Out {
     )
 }
 
-/// Poll (bounded) until `check` holds.
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "{what}: not within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
 #[test]
 fn show_config_matches_patronictl() {
     let Some(_g) = read_lock() else { return };

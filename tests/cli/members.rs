@@ -91,16 +91,6 @@ fn member_key(name: &str) -> Value {
     serde_json::from_str(&raw).unwrap_or(Value::Null)
 }
 
-/// Poll (bounded) until `check` holds.
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 /// Member names with the pending-restart flag, per `patctl list -e -f json`.
 fn pending_members() -> Vec<String> {
     let out = patctl(&["list", "-e", "-f", "json"]);
