@@ -70,41 +70,19 @@ impl Zk {
 /// Wait (bounded) until the sandbox has a running leader and every other member streams; its name.
 #[track_caller]
 fn healthy(sb: &ModeSandbox, nodes: usize) -> String {
-    let start = Instant::now();
-    loop {
-        let out = sb.patctl(&["list", "-f", "json"]);
-        let rows: Vec<Value> = serde_json::from_str(&out.stdout).unwrap_or_default();
-        let leader = rows
-            .iter()
-            .find(|r| r["Role"] == "Leader" && r["State"] == "running");
-        let streaming = rows.iter().filter(|r| r["State"] == "streaming").count();
-        if let (Some(l), true) = (leader, rows.len() == nodes && streaming == nodes - 1) {
-            return l["Member"].as_str().unwrap().to_string();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "not healthy: {}{}",
-            out.stdout,
-            out.stderr
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_listed_healthy(nodes, Duration::from_secs(120), || {
+        sb.patctl(&["list", "-f", "json"])
+    })
 }
 
 /// Both tools, same arguments (no config added), same stdout and exit code (a few tries: LSNs move).
 #[track_caller]
 fn same_raw(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_raw(args, None, envs);
-        let theirs = patronictl_raw(args, envs);
-        if ours.stdout == theirs.stdout && ours.code == theirs.code {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.run(args, None, envs),
+        |ours, theirs| ours.stdout == theirs.stdout && ours.code == theirs.code,
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(ours.stdout, theirs.stdout, "{args:?}\n{}", ours.stderr);
     assert_eq!(ours.code, theirs.code, "{args:?}");
     ours

@@ -177,6 +177,31 @@ impl ModeSandbox {
     }
 }
 
+/// Wait (bounded by `timeout`) until `list_json` (`list -f json` through patctl) shows `nodes` members,
+/// one leader running and every other member streaming; returns the leader's name.
+#[track_caller]
+pub fn wait_listed_healthy(nodes: usize, timeout: Duration, list_json: impl Fn() -> Out) -> String {
+    let start = Instant::now();
+    loop {
+        let out = list_json();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap_or_default();
+        let leader = rows
+            .iter()
+            .find(|r| r["Role"] == "Leader" && r["State"] == "running");
+        let streaming = rows.iter().filter(|r| r["State"] == "streaming").count();
+        if let (Some(l), true) = (leader, rows.len() == nodes && streaming == nodes - 1) {
+            return l["Member"].as_str().unwrap().to_string();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "the cluster did not become healthy within {timeout:?}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 impl Drop for ModeSandbox {
     fn drop(&mut self) {
         // Keep data and logs of a failed test for a look; remove them otherwise.

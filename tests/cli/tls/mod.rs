@@ -10,7 +10,7 @@
 //! certificate, or at `openssl s_server` with an expired certificate.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -137,30 +137,9 @@ impl Tls {
 
     /// Wait until one leader runs and the other member streams; returns the leader's name.
     fn wait_healthy(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let out = self.patctl(&["list", "-f", "json"]);
-            if let Ok(serde_json::Value::Array(rows)) = serde_json::from_str(&out.stdout) {
-                let leader = rows
-                    .iter()
-                    .find(|r| r["Role"] == "Leader" && r["State"] == "running");
-                let streaming = rows
-                    .iter()
-                    .filter(|r| r["Role"] == "Replica" && r["State"] == "streaming")
-                    .count();
-                if let (Some(l), 1) = (leader, streaming) {
-                    if rows.len() == 2 {
-                        return l["Member"].as_str().unwrap().to_string();
-                    }
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the cluster did not become healthy: {}",
-                out.stdout
-            );
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        wait_listed_healthy(2, Duration::from_secs(90), || {
+            self.patctl(&["list", "-f", "json"])
+        })
     }
 }
 
