@@ -203,6 +203,13 @@ fn run_cmd(
     }
 }
 
+/// `f(["-c", config, ARGS…])`.
+pub fn with_config<T>(config: &str, args: &[&str], f: impl FnOnce(&[&str]) -> T) -> T {
+    let mut full = vec!["-c", config];
+    full.extend_from_slice(args);
+    f(&full)
+}
+
 /// Run patctl with the given arguments (no config added).
 pub fn patctl_raw(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
     Tool::Patctl.run(args, stdin, envs)
@@ -235,10 +242,7 @@ pub fn patronictl_stdin(args: &[&str], stdin: &str) -> Out {
 
 /// Run `patctl -c <sandbox config> ARGS` with stdin (`None`: /dev/null) and extra environment.
 pub fn patctl_env(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    Tool::Patctl.run(&full, stdin, envs)
+    with_config(&config(), args, |full| Tool::Patctl.run(full, stdin, envs))
 }
 
 /// Run the real `patronictl ARGS` (no config added), bounded like [`patronictl`].
@@ -269,10 +273,7 @@ impl Tool {
 
     /// Run `TOOL -c <sandbox config> ARGS` with stdin (`None`: /dev/null).
     pub fn on_sandbox(self, args: &[&str], stdin: Option<&str>) -> Out {
-        let c = config();
-        let mut full = vec!["-c", c.as_str()];
-        full.extend_from_slice(args);
-        self.run(&full, stdin, &[])
+        with_config(&config(), args, |full| self.run(full, stdin, &[]))
     }
 }
 
@@ -491,10 +492,9 @@ pub fn tag_member(node: &str, tags: &str) {
 
 /// Run `patctl -c <sandbox config> ARGS`, allowed to take up to `limit` (for long waits).
 pub fn patctl_long(args: &[&str], limit: Duration) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    run(env!("CARGO_BIN_EXE_patctl"), &full, None, &[], limit)
+    with_config(&config(), args, |full| {
+        run(env!("CARGO_BIN_EXE_patctl"), full, None, &[], limit)
+    })
 }
 
 /// Run the real `patronictl ARGS` (no config added) with stdin.

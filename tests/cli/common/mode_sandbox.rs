@@ -143,9 +143,7 @@ impl ModeSandbox {
     }
 
     pub fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
-        let mut full = vec!["-c", config];
-        full.extend_from_slice(args);
-        patctl_raw(&full, None, &[])
+        with_config(config, args, |full| patctl_raw(full, None, &[]))
     }
 
     pub fn patctl(&self, args: &[&str]) -> Out {
@@ -156,9 +154,9 @@ impl ModeSandbox {
     #[track_caller]
     pub fn assert_same(&self, args: &[&str]) -> Out {
         let cfg = self.config();
-        let mut full = vec!["-c", cfg.as_str()];
-        full.extend_from_slice(args);
-        assert_same_run(args, |tool| tool.run(&full, None, &[]))
+        assert_same_run(args, |tool| {
+            with_config(&cfg, args, |full| tool.run(full, None, &[]))
+        })
     }
 
     /// A cluster read through the given config file answers with the sandbox's members.
