@@ -2,42 +2,11 @@
 //! compared with the real patronictl; error paths use scratch scopes and tiny fake servers.
 
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 
 const PG_ENV: &[(&str, &str)] = &[("PGPASSWORD", "postgres")];
-
-/// Run a program with extra environment, bounded (patronictl hangs on some errors).
-fn run_env(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .env_remove("PATRONICTL_CONFIG_FILE")
-        .env_remove("DCS_URL")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("{program} {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
 
 /// `query ARGS` with the sandbox superuser, through patctl and patronictl.
 fn query_both(args: &[&str]) -> (Out, Out) {
@@ -45,8 +14,8 @@ fn query_both(args: &[&str]) -> (Out, Out) {
     let mut full = vec!["-c", c.as_str(), "query", "-U", "postgres"];
     full.extend_from_slice(args);
     (
-        run_env(env!("CARGO_BIN_EXE_patctl"), &full, PG_ENV),
-        run_env(&patronictl_bin(), &full, PG_ENV),
+        Tool::Patctl.run(&full, None, PG_ENV),
+        Tool::Patronictl.run(&full, None, PG_ENV),
     )
 }
 
@@ -85,11 +54,7 @@ fn scratch_cluster(tag: &str, pg_port: u16, api_port: u16, leader: bool) -> (Str
 
 /// Run `f`, then always delete the scratch prefix.
 fn with_scratch(base: &str, f: impl FnOnce() + std::panic::UnwindSafe) {
-    let result = std::panic::catch_unwind(f);
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    with_prefix_removed(base, f);
 }
 
 #[test]
@@ -304,12 +269,8 @@ fn query_errors_are_rows_with_an_honest_exit_code() {
         "-c",
         "select 1",
     ];
-    let ours = run_env(
-        env!("CARGO_BIN_EXE_patctl"),
-        &args,
-        &[("PGPASSWORD", "wrong")],
-    );
-    let theirs = run_env(&patronictl_bin(), &args, &[("PGPASSWORD", "wrong")]);
+    let ours = Tool::Patctl.run(&args, None, &[("PGPASSWORD", "wrong")]);
+    let theirs = Tool::Patronictl.run(&args, None, &[("PGPASSWORD", "wrong")]);
     ours.code(1);
     assert!(ours
         .stdout
@@ -367,7 +328,7 @@ fn query_to_an_unreachable_member_is_bounded() {
                 "-c",
                 "select 1",
             ];
-            (run_env(env!("CARGO_BIN_EXE_patctl"), &args, PG_ENV), ())
+            (Tool::Patctl.run(&args, None, PG_ENV), ())
         };
         assert!(started.elapsed() < Duration::from_secs(10));
         ours.code(3);

@@ -203,31 +203,26 @@ fn run_cmd(
     }
 }
 
+/// `f(["-c", config, ARGS…])`.
+pub fn with_config<T>(config: &str, args: &[&str], f: impl FnOnce(&[&str]) -> T) -> T {
+    let mut full = vec!["-c", config];
+    full.extend_from_slice(args);
+    f(&full)
+}
+
 /// Run patctl with the given arguments (no config added).
 pub fn patctl_raw(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
-    run(
-        env!("CARGO_BIN_EXE_patctl"),
-        args,
-        stdin,
-        envs,
-        Duration::from_secs(60),
-    )
+    Tool::Patctl.run(args, stdin, envs)
 }
 
 /// Run `patctl -c <sandbox config> ARGS`.
 pub fn patctl(args: &[&str]) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    patctl_raw(&full, None, &[])
+    Tool::Patctl.on_sandbox(args, None)
 }
 
 /// Run `patctl -c <sandbox config> ARGS` with stdin.
 pub fn patctl_stdin(args: &[&str], stdin: &str) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    patctl_raw(&full, Some(stdin), &[])
+    Tool::Patctl.on_sandbox(args, Some(stdin))
 }
 
 /// Path of the real patronictl.
@@ -237,59 +232,93 @@ pub fn patronictl_bin() -> String {
 
 /// Run the real `patronictl -c <sandbox config> ARGS` (bounded: it hangs forever when etcd is down).
 pub fn patronictl(args: &[&str]) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    run(&patronictl_bin(), &full, None, &[], Duration::from_secs(60))
+    Tool::Patronictl.on_sandbox(args, None)
 }
 
 /// Run the real `patronictl -c <sandbox config> ARGS` with stdin.
 pub fn patronictl_stdin(args: &[&str], stdin: &str) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    run(
-        &patronictl_bin(),
-        &full,
-        Some(stdin),
-        &[],
-        Duration::from_secs(60),
-    )
+    Tool::Patronictl.on_sandbox(args, Some(stdin))
 }
 
 /// Run `patctl -c <sandbox config> ARGS` with stdin (`None`: /dev/null) and extra environment.
 pub fn patctl_env(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    patctl_raw(&full, stdin, envs)
+    with_config(&config(), args, |full| Tool::Patctl.run(full, stdin, envs))
 }
 
 /// Run the real `patronictl ARGS` (no config added), bounded like [`patronictl`].
 pub fn patronictl_raw(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    run(&patronictl_bin(), args, None, envs, Duration::from_secs(60))
+    Tool::Patronictl.run(args, None, envs)
 }
 
-/// Run both tools with the same arguments; retry a few times so a member key refreshed between the two
-/// runs (LSNs move) does not make the comparison flaky. Returns (patctl, patronictl) of the last try.
-pub fn both(args: &[&str]) -> (Out, Out) {
+/// One of the two tools under comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Patctl,
+    Patronictl,
+}
+
+impl Tool {
+    /// The program to run.
+    pub fn bin(self) -> String {
+        match self {
+            Tool::Patctl => env!("CARGO_BIN_EXE_patctl").to_string(),
+            Tool::Patronictl => patronictl_bin(),
+        }
+    }
+
+    /// Run this tool with exactly `args` (no config added), bounded like [`patronictl`].
+    pub fn run(self, args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
+        run(&self.bin(), args, stdin, envs, Duration::from_secs(60))
+    }
+
+    /// Run `TOOL -c <sandbox config> ARGS` with stdin (`None`: /dev/null).
+    pub fn on_sandbox(self, args: &[&str], stdin: Option<&str>) -> Out {
+        with_config(&config(), args, |full| self.run(full, stdin, &[]))
+    }
+}
+
+/// Run both tools (`run(Tool::Patctl)`, then `run(Tool::Patronictl)`) until `same` holds for their
+/// outputs, a few tries 300 ms apart so a member key refreshed between the two runs (LSNs move) does
+/// not make a comparison flaky. `Ok((patctl, patronictl))` when they agreed, `Err` with the last try.
+pub fn until_same(
+    run: impl Fn(Tool) -> Out,
+    same: impl Fn(&Out, &Out) -> bool,
+) -> Result<(Out, Out), (Out, Out)> {
     let mut last = None;
     for _ in 0..5 {
-        let ours = patctl(args);
-        let theirs = patronictl(args);
-        if ours.stdout == theirs.stdout && ours.code == theirs.code {
-            return (ours, theirs);
+        let ours = run(Tool::Patctl);
+        let theirs = run(Tool::Patronictl);
+        if same(&ours, &theirs) {
+            return Ok((ours, theirs));
         }
         last = Some((ours, theirs));
         std::thread::sleep(Duration::from_millis(300));
     }
-    last.unwrap()
+    Err(last.unwrap())
+}
+
+/// Same stdout and exit code.
+fn same_stdout_and_code(ours: &Out, theirs: &Out) -> bool {
+    ours.stdout == theirs.stdout && ours.code == theirs.code
+}
+
+/// Run both tools with the same arguments; retried ([`until_same`]). Returns (patctl, patronictl) of
+/// the last try.
+pub fn both(args: &[&str]) -> (Out, Out) {
+    until_same(|tool| tool.on_sandbox(args, None), same_stdout_and_code).unwrap_or_else(|last| last)
 }
 
 /// Assert that both tools print the same stdout and exit the same way.
 #[track_caller]
 pub fn assert_same(args: &[&str]) -> Out {
-    let (ours, theirs) = both(args);
+    assert_same_run(args, |tool| tool.on_sandbox(args, None))
+}
+
+/// [`assert_same`] with the tools run by `run` (`args` names the command in the messages): both print
+/// the same stdout and exit the same way, retried ([`until_same`]).
+#[track_caller]
+pub fn assert_same_run(args: &[&str], run: impl Fn(Tool) -> Out) -> Out {
+    let (ours, theirs) = until_same(run, same_stdout_and_code).unwrap_or_else(|last| last);
     assert_eq!(
         ours.stdout, theirs.stdout,
         "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
@@ -297,6 +326,15 @@ pub fn assert_same(args: &[&str]) -> Out {
     );
     assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
     ours
+}
+
+/// The lines of `stdout` from the first one starting with "Success" on (what a `--wait` printed after
+/// the action).
+pub fn lines_from_success(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Success"))
+        .collect()
 }
 
 /// `etcdctl` (v3 API) against the sandbox etcd.
@@ -400,6 +438,34 @@ pub fn wait_healthy(timeout: Duration) -> String {
     }
 }
 
+/// Poll (bounded, every 300 ms) until `check` holds; fails naming `what` when it does not within
+/// `timeout`.
+#[track_caller]
+pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what} (not within {timeout:?})"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Run `test`, then `cleanup` whether or not it panicked (set-up undone, scratch keys removed); a
+/// panic in `test` goes on after the clean-up. Returns what `test` returned.
+pub fn finally<T>(test: impl FnOnce() -> T, cleanup: impl FnOnce()) -> T {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(test));
+    cleanup();
+    result.unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// Run `test`, then delete every key under `base` (a scratch cluster's `/service/<scope>`), even when
+/// it panicked.
+pub fn with_prefix_removed<T>(base: &str, test: impl FnOnce() -> T) -> T {
+    finally(test, || etcd_del_prefix(&format!("{base}/")))
+}
+
 /// A scope name unique to this test process, for synthetic clusters written straight into etcd.
 pub fn scratch_scope(tag: &str) -> String {
     format!("patctl-test-{tag}-{}", std::process::id())
@@ -426,21 +492,14 @@ pub fn tag_member(node: &str, tags: &str) {
 
 /// Run `patctl -c <sandbox config> ARGS`, allowed to take up to `limit` (for long waits).
 pub fn patctl_long(args: &[&str], limit: Duration) -> Out {
-    let c = config();
-    let mut full = vec!["-c", c.as_str()];
-    full.extend_from_slice(args);
-    run(env!("CARGO_BIN_EXE_patctl"), &full, None, &[], limit)
+    with_config(&config(), args, |full| {
+        run(env!("CARGO_BIN_EXE_patctl"), full, None, &[], limit)
+    })
 }
 
 /// Run the real `patronictl ARGS` (no config added) with stdin.
 pub fn patronictl_raw_stdin(args: &[&str], stdin: &str) -> Out {
-    run(
-        &patronictl_bin(),
-        args,
-        Some(stdin),
-        &[],
-        Duration::from_secs(60),
-    )
+    Tool::Patronictl.run(args, Some(stdin), &[])
 }
 
 /// A small deterministic generator (xorshift64*) for the property tests: fixed seeds, the same

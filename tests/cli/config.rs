@@ -2,7 +2,6 @@
 //! real patronictl, changes checked in etcd and through Patroni's own `GET /config`, the member keys
 //! and `list`. Every test that writes restores the original config key, even when it fails.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -74,14 +73,14 @@ fn write_script(name: &str, body: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Poll (bounded) until `check` holds.
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "{what}: not within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
+/// `patctl edit-config --force` with the shell script `body` (written as `name`) as the editor.
+fn edit_config_force_with(name: &str, body: &str) -> Out {
+    let editor = format!("sh {}", write_script(name, body));
+    patctl_env(
+        &["edit-config", "--force"],
+        None,
+        &[("EDITOR", editor.as_str())],
+    )
 }
 
 #[test]
@@ -324,13 +323,7 @@ fn bad_input_changes_nothing() {
     let unchanged = || assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
 
     // Malformed YAML from the editor, from a file, in a -s value.
-    let script = write_script("break.sh", "#!/bin/sh\nprintf 'ttl: [20\\n' >> \"$1\"\n");
-    let editor = format!("sh {script}");
-    let out = patctl_env(
-        &["edit-config", "--force"],
-        None,
-        &[("EDITOR", editor.as_str())],
-    );
+    let out = edit_config_force_with("break.sh", "#!/bin/sh\nprintf 'ttl: [20\\n' >> \"$1\"\n");
     out.code(1);
     assert!(
         out.stderr
@@ -357,13 +350,7 @@ fn bad_input_changes_nothing() {
         out.stderr
     );
     // An empty editor buffer would be `null` for patronictl (written!): refused.
-    let script = write_script("empty.sh", "#!/bin/sh\n: > \"$1\"\n");
-    let editor = format!("sh {script}");
-    let out = patctl_env(
-        &["edit-config", "--force"],
-        None,
-        &[("EDITOR", editor.as_str())],
-    );
+    let out = edit_config_force_with("empty.sh", "#!/bin/sh\n: > \"$1\"\n");
     out.code(1);
     assert_eq!(
         out.stderr,
@@ -560,7 +547,7 @@ fn pause_failures() {
     // A member that rejects: patronictl's line on stdout, but a non-zero exit.
     let p = fake_api(&[Reply::Status(503, "boom")]).port;
     let (scope, base) = synthetic_cluster("pause503", &[p, p]);
-    let result = std::panic::catch_unwind(|| {
+    with_prefix_removed(&base, || {
         let ours = patctl(&["pause", &scope]);
         let theirs = patronictl(&["pause", &scope]);
         assert_eq!(
@@ -573,19 +560,11 @@ fn pause_failures() {
         );
         ours.code(1);
     });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 
     // Nobody listening: exit 3, patronictl's error line.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let (scope, base) = synthetic_cluster("pausedown", &[closed, closed]);
-    let result = std::panic::catch_unwind(|| {
+    with_prefix_removed(&base, || {
         let ours = patctl(&["resume", &scope]);
         assert_eq!(ours.stderr, "Error: Cluster is not paused\n");
         let ours = patctl(&["pause", &scope]);
@@ -602,15 +581,11 @@ fn pause_failures() {
             .stderr
             .ends_with("Error: Can not find accessible cluster member\n"));
     });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 
     // A member that never answers: bounded by --timeout, outcome unknown (exit 5).
     let hang = fake_api(&[Reply::Hang]).port;
     let (scope, base) = synthetic_cluster("pausehang", &[hang]);
-    let result = std::panic::catch_unwind(|| {
+    with_prefix_removed(&base, || {
         let start = Instant::now();
         let ours = patctl(&["--timeout", "1", "pause", &scope]);
         ours.code(5);
@@ -621,8 +596,4 @@ fn pause_failures() {
             ours.stderr
         );
     });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 }

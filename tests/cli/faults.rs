@@ -164,48 +164,49 @@ fn a_frozen_member_fails_fast_and_leaves_the_others_alone() {
         .unwrap()
         .to_string();
     signal_patroni(&frozen, "-STOP");
-    let result = std::panic::catch_unwind(|| {
-        // list reads only the DCS: it still answers at once.
-        let start = Instant::now();
-        patctl(&["list"]).code(0);
-        assert!(start.elapsed() < Duration::from_secs(3));
-        // A restart aimed at the frozen member is not sent and fails within the timeout.
-        let start = Instant::now();
-        let out = patctl(&["--timeout", "2", "restart", "demo", &frozen, "--force"]);
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{:?}",
-            start.elapsed()
-        );
-        assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
-        assert!(
-            out.stdout
-                .contains(&format!("Failed: restart for member {frozen}, unreachable")),
-            "{}",
-            out.stdout
-        );
-        assert!(out.stdout.contains("restart not sent"), "{}", out.stdout);
-        // A reload of every member still reaches the others.
-        let out = patctl(&["--timeout", "2", "reload", "demo", "--force"]);
-        assert_eq!(
-            out.code, 5,
-            "only the frozen member failed, outcome unknown: {}{}",
-            out.stdout, out.stderr
-        );
-        assert_eq!(
-            out.stdout
-                .matches("Reload request received for member")
-                .count(),
-            2,
-            "{}",
-            out.stdout
-        );
-    });
-    signal_patroni(&frozen, "-CONT");
-    wait_healthy(Duration::from_secs(90));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            // list reads only the DCS: it still answers at once.
+            let start = Instant::now();
+            patctl(&["list"]).code(0);
+            assert!(start.elapsed() < Duration::from_secs(3));
+            // A restart aimed at the frozen member is not sent and fails within the timeout.
+            let start = Instant::now();
+            let out = patctl(&["--timeout", "2", "restart", "demo", &frozen, "--force"]);
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{:?}",
+                start.elapsed()
+            );
+            assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+            assert!(
+                out.stdout
+                    .contains(&format!("Failed: restart for member {frozen}, unreachable")),
+                "{}",
+                out.stdout
+            );
+            assert!(out.stdout.contains("restart not sent"), "{}", out.stdout);
+            // A reload of every member still reaches the others.
+            let out = patctl(&["--timeout", "2", "reload", "demo", "--force"]);
+            assert_eq!(
+                out.code, 5,
+                "only the frozen member failed, outcome unknown: {}{}",
+                out.stdout, out.stderr
+            );
+            assert_eq!(
+                out.stdout
+                    .matches("Reload request received for member")
+                    .count(),
+                2,
+                "{}",
+                out.stdout
+            );
+        },
+        || {
+            signal_patroni(&frozen, "-CONT");
+            wait_healthy(Duration::from_secs(90));
+        },
+    );
 }
 
 #[test]

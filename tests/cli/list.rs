@@ -77,33 +77,34 @@ fn tagged_members_match_patronictl() {
         tagged,
         &format!("{{nofailover: true, replicatefrom: {upstream}}}"),
     );
-    let result = std::panic::catch_unwind(|| {
-        for args in [
-            &["list"][..],
-            &["list", "-e"],
-            &["topology"],
-            &["list", "-f", "json"],
-            &["list", "-f", "yaml"],
-            &["list", "-f", "tsv"],
-        ] {
-            let out = assert_same(args);
+    finally(
+        || {
+            for args in [
+                &["list"][..],
+                &["list", "-e"],
+                &["topology"],
+                &["list", "-f", "json"],
+                &["list", "-f", "yaml"],
+                &["list", "-f", "tsv"],
+            ] {
+                let out = assert_same(args);
+                assert!(
+                    out.stdout.contains("nofailover"),
+                    "{args:?}: {}",
+                    out.stdout
+                );
+            }
+            let topo = patctl(&["topology"]);
             assert!(
-                out.stdout.contains("nofailover"),
-                "{args:?}: {}",
-                out.stdout
+                topo.stdout.contains(&format!("|   + {tagged} ")),
+                "{}",
+                topo.stdout
             );
-        }
-        let topo = patctl(&["topology"]);
-        assert!(
-            topo.stdout.contains(&format!("|   + {tagged} ")),
-            "{}",
-            topo.stdout
-        );
-    });
-    tag_member(tagged, "{}");
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+        },
+        || {
+            tag_member(tagged, "{}");
+        },
+    );
 }
 
 #[test]
@@ -152,7 +153,7 @@ fn synthetic_members_match_patronictl() {
         r#"{"conn_url":"postgres://10.0.0.10:5432/postgres","api_url":"http://10.0.0.10:8008/patroni","state":"running","role":"master","version":"3.3.1","xlog_location":1572864,"timeline":5}"#,
     );
     etcd_put(&format!("{base}/members/broken"), "{not json");
-    let result = std::panic::catch_unwind(|| {
+    with_prefix_removed(&base, || {
         for args in [
             &["list", scope.as_str()][..],
             &["list", "-e", scope.as_str()],
@@ -166,10 +167,6 @@ fn synthetic_members_match_patronictl() {
             assert_same(args);
         }
     });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 }
 
 #[test]

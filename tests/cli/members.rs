@@ -43,19 +43,14 @@ fn sorted_member_prompt(s: &str) -> String {
 /// Both tools with the same piped answers; retried like `both` so moving LSNs do not make it flaky.
 #[track_caller]
 fn assert_same_piped(args: &[&str], input: &str) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_stdin(args, input);
-        let theirs = patronictl_stdin(args, input);
-        let same = without_example_time(&ours.stdout) == without_example_time(&theirs.stdout)
-            && ours.code == theirs.code;
-        if same {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.on_sandbox(args, Some(input)),
+        |ours, theirs| {
+            without_example_time(&ours.stdout) == without_example_time(&theirs.stdout)
+                && ours.code == theirs.code
+        },
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(
         without_example_time(&ours.stdout),
         without_example_time(&theirs.stdout),
@@ -94,16 +89,6 @@ fn replicas(leader: &str) -> Vec<String> {
 fn member_key(name: &str) -> Value {
     let raw = etcd_get(&format!("/service/demo/members/{name}")).unwrap_or_default();
     serde_json::from_str(&raw).unwrap_or(Value::Null)
-}
-
-/// Poll (bounded) until `check` holds.
-#[track_caller]
-fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// Member names with the pending-restart flag, per `patctl list -e -f json`.
@@ -288,59 +273,60 @@ fn restart_until_clean() {
 fn pending_restarts_only_pending_members() {
     let Some(_g) = write_lock() else { return };
     restart_until_clean();
-    let result = std::panic::catch_unwind(|| {
-        let leader = wait_healthy(HEALTHY);
-        let rs = replicas(&leader);
-        set_max_connections(150);
-        wait_until("all members pending", HEALTHY, || {
-            pending_members().len() == 3
-        });
-        // Restart one replica first: afterwards only the other two are pending.
-        patctl(&["restart", "demo", rs[0].as_str(), "--force"]).code(0);
-        wait_until("the restarted member not pending", HEALTHY, || {
-            pending_members().len() == 2
-        });
-        let pending = pending_members();
-        assert!(!pending.contains(&rs[0]), "{pending:?}");
-        let before: Vec<String> = ["node1", "node2", "node3"]
-            .iter()
-            .map(|n| start_time(n))
-            .collect();
-        let out = patctl(&["restart", "demo", "--pending", "--force"]);
-        out.code(0);
-        let results: Vec<&str> = out
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("Success") || l.starts_with("Failed"))
-            .collect();
-        let expected: Vec<String> = pending
-            .iter()
-            .map(|m| format!("Success: restart on member {m}"))
-            .collect();
-        assert_eq!(results, expected, "{}", out.stdout);
-        for (i, n) in ["node1", "node2", "node3"].iter().enumerate() {
-            let restarted = start_time(n) != before[i];
-            assert_eq!(restarted, pending.contains(&n.to_string()), "{n}");
-        }
-        wait_until("no member pending", HEALTHY, || {
-            pending_members().is_empty()
-        });
-        // Nothing pending: --pending restarts nobody.
-        let out = patctl(&["restart", "demo", "--pending", "--force"]);
-        out.code(0);
-        assert!(!out.stdout.contains("restart on member"), "{}", out.stdout);
-    });
-    // Leave the cluster as found: max_connections 100, nothing pending, healthy.
-    set_max_connections(100);
-    let _ = std::panic::catch_unwind(|| {
-        wait_until("members pending after restore", HEALTHY, || {
-            pending_members().len() == 3
-        })
-    });
-    restart_until_clean();
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            let leader = wait_healthy(HEALTHY);
+            let rs = replicas(&leader);
+            set_max_connections(150);
+            wait_until("all members pending", HEALTHY, || {
+                pending_members().len() == 3
+            });
+            // Restart one replica first: afterwards only the other two are pending.
+            patctl(&["restart", "demo", rs[0].as_str(), "--force"]).code(0);
+            wait_until("the restarted member not pending", HEALTHY, || {
+                pending_members().len() == 2
+            });
+            let pending = pending_members();
+            assert!(!pending.contains(&rs[0]), "{pending:?}");
+            let before: Vec<String> = ["node1", "node2", "node3"]
+                .iter()
+                .map(|n| start_time(n))
+                .collect();
+            let out = patctl(&["restart", "demo", "--pending", "--force"]);
+            out.code(0);
+            let results: Vec<&str> = out
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with("Success") || l.starts_with("Failed"))
+                .collect();
+            let expected: Vec<String> = pending
+                .iter()
+                .map(|m| format!("Success: restart on member {m}"))
+                .collect();
+            assert_eq!(results, expected, "{}", out.stdout);
+            for (i, n) in ["node1", "node2", "node3"].iter().enumerate() {
+                let restarted = start_time(n) != before[i];
+                assert_eq!(restarted, pending.contains(&n.to_string()), "{n}");
+            }
+            wait_until("no member pending", HEALTHY, || {
+                pending_members().is_empty()
+            });
+            // Nothing pending: --pending restarts nobody.
+            let out = patctl(&["restart", "demo", "--pending", "--force"]);
+            out.code(0);
+            assert!(!out.stdout.contains("restart on member"), "{}", out.stdout);
+        },
+        || {
+            // Leave the cluster as found: max_connections 100, nothing pending, healthy.
+            set_max_connections(100);
+            let _ = std::panic::catch_unwind(|| {
+                wait_until("members pending after restore", HEALTHY, || {
+                    pending_members().len() == 3
+                })
+            });
+            restart_until_clean();
+        },
+    );
 }
 
 #[test]
@@ -349,89 +335,90 @@ fn scheduled_restart_then_flush() {
     let leader = wait_healthy(HEALTHY);
     let target = replicas(&leader)[1].clone();
     let t = target.as_str();
-    let result = std::panic::catch_unwind(|| {
-        let at = "2030-01-01T12:00:00+00:00";
-        let out = patctl(&["restart", "demo", t, "--force", "--scheduled", at]);
-        out.code(0);
-        assert!(out
-            .stdout
-            .ends_with(&format!("Success: restart scheduled on member {t}\n")));
-        wait_until("scheduled_restart in the member key", HEALTHY, || {
-            member_key(t)["scheduled_restart"]["schedule"] == at
-        });
-        let list = patctl(&["list", "-e"]);
-        assert!(
-            list.stdout.contains(&format!("| {at} |")),
-            "{}",
-            list.stdout
-        );
+    finally(
+        || {
+            let at = "2030-01-01T12:00:00+00:00";
+            let out = patctl(&["restart", "demo", t, "--force", "--scheduled", at]);
+            out.code(0);
+            assert!(out
+                .stdout
+                .ends_with(&format!("Success: restart scheduled on member {t}\n")));
+            wait_until("scheduled_restart in the member key", HEALTHY, || {
+                member_key(t)["scheduled_restart"]["schedule"] == at
+            });
+            let list = patctl(&["list", "-e"]);
+            assert!(
+                list.stdout.contains(&format!("| {at} |")),
+                "{}",
+                list.stdout
+            );
 
-        // A second schedule is rejected by Patroni: same lines as patronictl, but exit 1, not 0.
-        let again = [
-            "restart",
-            "demo",
-            t,
-            "--scheduled",
-            "2031-01-01T12:00:00+00:00",
-        ];
-        let ours = patctl_stdin(&again, "y\n\n");
-        let theirs = patronictl_stdin(&again, "y\n\n");
-        assert_eq!(ours.stdout, theirs.stdout);
-        assert!(ours.stdout.ends_with(&format!(
-            "Failed: another restart is already scheduled on member {t}\n"
-        )));
-        assert_eq!((ours.code, theirs.code), (1, 0));
+            // A second schedule is rejected by Patroni: same lines as patronictl, but exit 1, not 0.
+            let again = [
+                "restart",
+                "demo",
+                t,
+                "--scheduled",
+                "2031-01-01T12:00:00+00:00",
+            ];
+            let ours = patctl_stdin(&again, "y\n\n");
+            let theirs = patronictl_stdin(&again, "y\n\n");
+            assert_eq!(ours.stdout, theirs.stdout);
+            assert!(ours.stdout.ends_with(&format!(
+                "Failed: another restart is already scheduled on member {t}\n"
+            )));
+            assert_eq!((ours.code, theirs.code), (1, 0));
 
-        // With --force the old schedule is dropped first, then replaced.
-        let later = "2031-01-01T12:00:00+00:00";
-        patctl(&["restart", "demo", t, "--force", "--scheduled", later]).code(0);
-        wait_until("the new schedule in the member key", HEALTHY, || {
-            member_key(t)["scheduled_restart"]["schedule"] == later
-        });
+            // With --force the old schedule is dropped first, then replaced.
+            let later = "2031-01-01T12:00:00+00:00";
+            patctl(&["restart", "demo", t, "--force", "--scheduled", later]).code(0);
+            wait_until("the new schedule in the member key", HEALTHY, || {
+                member_key(t)["scheduled_restart"]["schedule"] == later
+            });
 
-        let out = patctl(&["flush", "demo", "restart", "--force"]);
-        out.code(0);
-        assert!(
-            out.stdout.contains(&format!("| {later} |")),
-            "{}",
-            out.stdout
-        );
-        let results: Vec<String> = out
-            .stdout
-            .lines()
-            .filter(|l| !l.starts_with(['+', '|']))
-            .map(String::from)
-            .collect();
-        let expected: Vec<String> = ["node1", "node2", "node3"]
-            .iter()
-            .map(|n| {
-                if *n == t {
-                    format!("Success: flush scheduled restart for member {n}")
-                } else {
-                    format!("No scheduled restart for member {n}")
-                }
-            })
-            .collect();
-        assert_eq!(results, expected);
-        wait_until(
-            "scheduled_restart gone from the member key",
-            HEALTHY,
-            || member_key(t).get("scheduled_restart").is_none(),
-        );
-        // Nothing left to flush for that member.
-        let out = patctl(&["flush", "demo", t, "restart", "--force"]);
-        out.code(0);
-        assert!(out
-            .stdout
-            .ends_with(&format!("No scheduled restart for member {t}\n")));
-    });
-    if member_key(t).get("scheduled_restart").is_some() {
-        let _ = patronictl(&["flush", "demo", t, "restart", "--force"]);
-    }
-    wait_healthy(HEALTHY);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+            let out = patctl(&["flush", "demo", "restart", "--force"]);
+            out.code(0);
+            assert!(
+                out.stdout.contains(&format!("| {later} |")),
+                "{}",
+                out.stdout
+            );
+            let results: Vec<String> = out
+                .stdout
+                .lines()
+                .filter(|l| !l.starts_with(['+', '|']))
+                .map(String::from)
+                .collect();
+            let expected: Vec<String> = ["node1", "node2", "node3"]
+                .iter()
+                .map(|n| {
+                    if *n == t {
+                        format!("Success: flush scheduled restart for member {n}")
+                    } else {
+                        format!("No scheduled restart for member {n}")
+                    }
+                })
+                .collect();
+            assert_eq!(results, expected);
+            wait_until(
+                "scheduled_restart gone from the member key",
+                HEALTHY,
+                || member_key(t).get("scheduled_restart").is_none(),
+            );
+            // Nothing left to flush for that member.
+            let out = patctl(&["flush", "demo", t, "restart", "--force"]);
+            out.code(0);
+            assert!(out
+                .stdout
+                .ends_with(&format!("No scheduled restart for member {t}\n")));
+        },
+        || {
+            if member_key(t).get("scheduled_restart").is_some() {
+                let _ = patronictl(&["flush", "demo", t, "restart", "--force"]);
+            }
+            wait_healthy(HEALTHY);
+        },
+    );
 }
 
 #[test]
@@ -442,28 +429,29 @@ fn flush_scheduled_switchover() {
         let raw = etcd_get("/service/demo/failover").unwrap_or_default();
         serde_json::from_str::<Value>(&raw).unwrap_or(Value::Null)
     };
-    let result = std::panic::catch_unwind(|| {
-        patronictl(&[
-            "switchover",
-            "--scheduled",
-            "2030-01-01T12:00:00+00:00",
-            "--force",
-        ])
-        .code(0);
-        assert_eq!(failover()["scheduled_at"], "2030-01-01T12:00:00+00:00");
-        let out = patctl(&["flush", "demo", "switchover"]);
-        out.code(0);
-        assert_eq!(out.stdout, "Success: scheduled switchover deleted\n");
-        assert!(failover().get("scheduled_at").is_none(), "{}", failover());
-        let out = assert_same(&["flush", "demo", "switchover"]);
-        assert_eq!(out.stdout, "No pending scheduled switchover\n");
-    });
-    if failover().get("scheduled_at").is_some() {
-        let _ = patronictl(&["flush", "demo", "switchover"]);
-    }
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(
+        || {
+            patronictl(&[
+                "switchover",
+                "--scheduled",
+                "2030-01-01T12:00:00+00:00",
+                "--force",
+            ])
+            .code(0);
+            assert_eq!(failover()["scheduled_at"], "2030-01-01T12:00:00+00:00");
+            let out = patctl(&["flush", "demo", "switchover"]);
+            out.code(0);
+            assert_eq!(out.stdout, "Success: scheduled switchover deleted\n");
+            assert!(failover().get("scheduled_at").is_none(), "{}", failover());
+            let out = assert_same(&["flush", "demo", "switchover"]);
+            assert_eq!(out.stdout, "No pending scheduled switchover\n");
+        },
+        || {
+            if failover().get("scheduled_at").is_some() {
+                let _ = patronictl(&["flush", "demo", "switchover"]);
+            }
+        },
+    );
 }
 
 #[test]
@@ -476,11 +464,7 @@ fn reinit_wait_returns_when_streaming() {
     let started = Instant::now();
     let out = patctl(&["reinit", "demo", t, "--force", "--wait"]);
     out.code(0);
-    let tail: Vec<&str> = out
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("Success"))
-        .collect();
+    let tail = lines_from_success(&out.stdout);
     assert_eq!(
         tail,
         [
@@ -545,11 +529,7 @@ fn scratch_cluster(tag: &str, members: &[(&str, u16)]) -> (String, String) {
 
 fn with_scratch(tag: &str, members: &[(&str, u16)], test: impl FnOnce(&str, &str)) {
     let (scope, base) = scratch_cluster(tag, members);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&scope, &base)));
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    with_prefix_removed(&base, || test(&scope, &base));
 }
 
 fn patctl_timeout(secs: &str, args: &[&str]) -> Out {

@@ -36,11 +36,7 @@ fn ensure_leader(node: &str) {
 /// Run `f` on a healthy cluster led by node1 and leave it that way, even when `f` fails.
 fn on_cluster(f: impl FnOnce() + std::panic::UnwindSafe) {
     ensure_leader("node1");
-    let result = std::panic::catch_unwind(f);
-    ensure_leader("node1");
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    finally(f, || ensure_leader("node1"));
 }
 
 /// Replace what legitimately differs between two runs: the example time in the schedule prompt,
@@ -98,20 +94,15 @@ fn mask_lsns(line: &str) -> String {
 /// since a member key may change between the two runs).
 #[track_caller]
 fn assert_same_piped(args: &[&str], input: &str) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_stdin(args, input);
-        let theirs = patronictl_stdin(args, input);
-        if normalize(&ours.stdout) == normalize(&theirs.stdout)
-            && ours.stderr == theirs.stderr
-            && ours.code == theirs.code
-        {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.on_sandbox(args, Some(input)),
+        |ours, theirs| {
+            normalize(&ours.stdout) == normalize(&theirs.stdout)
+                && ours.stderr == theirs.stderr
+                && ours.code == theirs.code
+        },
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(
         normalize(&ours.stdout),
         normalize(&theirs.stdout),
@@ -314,31 +305,32 @@ fn scheduled_switchover_is_shown_in_list() {
                 .unwrap();
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
-        let result = std::panic::catch_unwind(|| {
-            out.code(0);
-            assert!(
-                normalize(&out.stdout).contains("\nTIMESTAMP Switchover scheduled\n"),
-                "{}",
-                out.stdout
-            );
-            let v: serde_json::Value = serde_json::from_str(key.as_deref().unwrap()).unwrap();
-            assert_eq!(v["leader"], "node1");
-            assert_eq!(v["member"], "node2");
-            assert_eq!(v["scheduled_at"], "2030-01-01T10:00:00+00:00");
-            let list = assert_same(&["list"]);
-            assert!(
-                list.stdout.ends_with(
-                    " Switchover scheduled at: 2030-01-01T10:00:00+00:00\n                    from: node1\n                      to: node2\n"
-                ),
-                "{}",
-                list.stdout
-            );
-            assert_eq!(leader_key().as_deref(), Some("node1"));
-        });
-        assert_eq!(cleanup(), "scheduled switchover deleted");
-        if let Err(e) = result {
-            std::panic::resume_unwind(e);
-        }
+        finally(
+            || {
+                out.code(0);
+                assert!(
+                    normalize(&out.stdout).contains("\nTIMESTAMP Switchover scheduled\n"),
+                    "{}",
+                    out.stdout
+                );
+                let v: serde_json::Value = serde_json::from_str(key.as_deref().unwrap()).unwrap();
+                assert_eq!(v["leader"], "node1");
+                assert_eq!(v["member"], "node2");
+                assert_eq!(v["scheduled_at"], "2030-01-01T10:00:00+00:00");
+                let list = assert_same(&["list"]);
+                assert!(
+                    list.stdout.ends_with(
+                        " Switchover scheduled at: 2030-01-01T10:00:00+00:00\n                    from: node1\n                      to: node2\n"
+                    ),
+                    "{}",
+                    list.stdout
+                );
+                assert_eq!(leader_key().as_deref(), Some("node1"));
+            },
+            || {
+                assert_eq!(cleanup(), "scheduled switchover deleted");
+            },
+        );
     });
 }
 
@@ -347,59 +339,60 @@ fn dry_run_reports_nofailover_and_writes_nothing() {
     let Some(_g) = write_lock() else { return };
     on_cluster(|| {
         tag_member("node3", "{nofailover: true}");
-        let result = std::panic::catch_unwind(|| {
-            let failover = failover_key();
-            let row = |out: &Out, node: &str| -> String {
-                out.stdout
-                    .lines()
-                    .find(|l| l.starts_with(&format!("| {node} ")))
-                    .unwrap_or_else(|| panic!("no row for {node}:\n{}", out.stdout))
-                    .to_string()
-            };
-            let no = patctl(&["switchover", "--candidate", "node3", "--dry-run"]);
-            no.code(1);
-            let r = row(&no, "node3");
-            assert!(
-                r.contains("| FAIL ") && r.contains("tagged nofailover"),
-                "{r}"
-            );
-            assert!(row(&no, "node1").contains("is the leader"));
-            assert!(no
-                .stdout
-                .ends_with("Switchover can not go ahead (dry run: nothing was written)\n"));
+        finally(
+            || {
+                let failover = failover_key();
+                let row = |out: &Out, node: &str| -> String {
+                    out.stdout
+                        .lines()
+                        .find(|l| l.starts_with(&format!("| {node} ")))
+                        .unwrap_or_else(|| panic!("no row for {node}:\n{}", out.stdout))
+                        .to_string()
+                };
+                let no = patctl(&["switchover", "--candidate", "node3", "--dry-run"]);
+                no.code(1);
+                let r = row(&no, "node3");
+                assert!(
+                    r.contains("| FAIL ") && r.contains("tagged nofailover"),
+                    "{r}"
+                );
+                assert!(row(&no, "node1").contains("is the leader"));
+                assert!(no
+                    .stdout
+                    .ends_with("Switchover can not go ahead (dry run: nothing was written)\n"));
 
-            let yes = patctl(&["switchover", "--candidate", "node2", "--dry-run"]);
-            yes.code(0);
-            let r = row(&yes, "node2");
-            assert!(r.contains("| PASS ") && r.contains("streaming"), "{r}");
-            assert!(yes
-                .stdout
-                .ends_with("Switchover can go ahead (dry run: nothing was written)\n"));
+                let yes = patctl(&["switchover", "--candidate", "node2", "--dry-run"]);
+                yes.code(0);
+                let r = row(&yes, "node2");
+                assert!(r.contains("| PASS ") && r.contains("streaming"), "{r}");
+                assert!(yes
+                    .stdout
+                    .ends_with("Switchover can go ahead (dry run: nothing was written)\n"));
 
-            patctl(&["failover", "--candidate", "node3", "--dry-run"]).code(1);
-            let wrong = patctl(&["switchover", "--leader", "node2", "--dry-run"]);
-            wrong.code(1);
-            assert!(wrong
-                .stdout
-                .contains("Blocked: Member node2 is not the leader of cluster demo\n"));
-            let paused_sched = patctl(&[
-                "switchover",
-                "--scheduled",
-                "2001-01-01T00:00Z",
-                "--dry-run",
-            ]);
-            paused_sched.code(1);
-            assert!(paused_sched
-                .stdout
-                .contains("Blocked: Cannot schedule switchover in the past"));
+                patctl(&["failover", "--candidate", "node3", "--dry-run"]).code(1);
+                let wrong = patctl(&["switchover", "--leader", "node2", "--dry-run"]);
+                wrong.code(1);
+                assert!(wrong
+                    .stdout
+                    .contains("Blocked: Member node2 is not the leader of cluster demo\n"));
+                let paused_sched = patctl(&[
+                    "switchover",
+                    "--scheduled",
+                    "2001-01-01T00:00Z",
+                    "--dry-run",
+                ]);
+                paused_sched.code(1);
+                assert!(paused_sched
+                    .stdout
+                    .contains("Blocked: Cannot schedule switchover in the past"));
 
-            assert_eq!(failover_key(), failover, "--dry-run wrote the failover key");
-            assert_eq!(leader_key().as_deref(), Some("node1"));
-        });
-        tag_member("node3", "{}");
-        if let Err(e) = result {
-            std::panic::resume_unwind(e);
-        }
+                assert_eq!(failover_key(), failover, "--dry-run wrote the failover key");
+                assert_eq!(leader_key().as_deref(), Some("node1"));
+            },
+            || {
+                tag_member("node3", "{}");
+            },
+        );
     });
 }
 
@@ -431,14 +424,7 @@ fn synthetic(tag: &str, api: &str) -> (String, String) {
 /// Run `f` with a scratch cluster and remove it afterwards.
 fn with_synthetic(tag: &str, api: &str, f: impl FnOnce(&str, &str) + std::panic::UnwindSafe) {
     let (scope, base) = synthetic(tag, api);
-    let result = {
-        let (s, b) = (scope.clone(), base.clone());
-        std::panic::catch_unwind(move || f(&s, &b))
-    };
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    with_prefix_removed(&base, || f(&scope, &base));
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn control_characters_from_the_dcs_are_neutralised_on_a_terminal() {
         &format!("{base}/members/evil\x1b]0;pwned\x07"),
         r#"{"conn_url":"postgres://10.0.0.1:5432/postgres","state":"running\u001b[2J"}"#,
     );
-    let result = std::panic::catch_unwind(|| {
+    with_prefix_removed(&base, || {
         let tty = on_tty(
             &format!("{} -c {} list {scope}", bin(), config()),
             &[("NO_COLOR", "1")],
@@ -128,10 +128,6 @@ fn control_characters_from_the_dcs_are_neutralised_on_a_terminal() {
             piped.stdout
         );
     });
-    etcd_del_prefix(&format!("{base}/"));
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
 }
 
 #[test]

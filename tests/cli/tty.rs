@@ -289,20 +289,26 @@ fn start_times() -> Vec<String> {
         .collect()
 }
 
+/// `patctl -c <sandbox config> ARGS | head -c 1` under `pipefail`: patctl's stdout closes after the
+/// first byte; the exit status is patctl's.
+fn patctl_into_closed_pipe(args: &str) -> std::process::Output {
+    Command::new("bash")
+        .args(["-o", "pipefail", "-c"])
+        .arg(format!(
+            "{} -c {} {args} | head -c 1 >/dev/null",
+            env!("CARGO_BIN_EXE_patctl"),
+            config()
+        ))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_closed_stdout_never_cuts_a_restart_or_switchover_short() {
     let Some(_g) = write_lock() else { return };
     wait_healthy(Duration::from_secs(60));
     let before = start_times();
-    let out = Command::new("bash")
-        .args(["-o", "pipefail", "-c"])
-        .arg(format!(
-            "{} -c {} restart demo --force | head -c 1 >/dev/null",
-            env!("CARGO_BIN_EXE_patctl"),
-            config()
-        ))
-        .output()
-        .unwrap();
+    let out = patctl_into_closed_pipe("restart demo --force");
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -322,15 +328,7 @@ fn a_closed_stdout_never_cuts_a_restart_or_switchover_short() {
         .into_iter()
         .find(|n| *n != leader)
         .unwrap();
-    let out = Command::new("bash")
-        .args(["-o", "pipefail", "-c"])
-        .arg(format!(
-            "{} -c {} switchover demo --candidate {candidate} --force | head -c 1 >/dev/null",
-            env!("CARGO_BIN_EXE_patctl"),
-            config()
-        ))
-        .output()
-        .unwrap();
+    let out = patctl_into_closed_pipe(&format!("switchover demo --candidate {candidate} --force"));
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -344,17 +342,7 @@ fn a_closed_stdout_never_cuts_a_restart_or_switchover_short() {
 fn a_closed_stdout_never_cuts_a_reload_or_edit_config_short() {
     let Some(_g) = write_lock() else { return };
     wait_healthy(Duration::from_secs(60));
-    let run = |args: &str| {
-        Command::new("bash")
-            .args(["-o", "pipefail", "-c"])
-            .arg(format!(
-                "{} -c {} {args} | head -c 1 >/dev/null",
-                env!("CARGO_BIN_EXE_patctl"),
-                config()
-            ))
-            .output()
-            .unwrap()
-    };
+    let run = patctl_into_closed_pipe;
     let out = run("reload demo --force");
     assert_eq!(
         out.status.code(),

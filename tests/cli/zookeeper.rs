@@ -70,41 +70,19 @@ impl Zk {
 /// Wait (bounded) until the sandbox has a running leader and every other member streams; its name.
 #[track_caller]
 fn healthy(sb: &ModeSandbox, nodes: usize) -> String {
-    let start = Instant::now();
-    loop {
-        let out = sb.patctl(&["list", "-f", "json"]);
-        let rows: Vec<Value> = serde_json::from_str(&out.stdout).unwrap_or_default();
-        let leader = rows
-            .iter()
-            .find(|r| r["Role"] == "Leader" && r["State"] == "running");
-        let streaming = rows.iter().filter(|r| r["State"] == "streaming").count();
-        if let (Some(l), true) = (leader, rows.len() == nodes && streaming == nodes - 1) {
-            return l["Member"].as_str().unwrap().to_string();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "not healthy: {}{}",
-            out.stdout,
-            out.stderr
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    wait_listed_healthy(nodes, Duration::from_secs(120), || {
+        sb.patctl(&["list", "-f", "json"])
+    })
 }
 
 /// Both tools, same arguments (no config added), same stdout and exit code (a few tries: LSNs move).
 #[track_caller]
 fn same_raw(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut last = None;
-    for _ in 0..5 {
-        let ours = patctl_raw(args, None, envs);
-        let theirs = patronictl_raw(args, envs);
-        if ours.stdout == theirs.stdout && ours.code == theirs.code {
-            return ours;
-        }
-        last = Some((ours, theirs));
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let (ours, theirs) = last.unwrap();
+    let (ours, theirs) = until_same(
+        |tool| tool.run(args, None, envs),
+        |ours, theirs| ours.stdout == theirs.stdout && ours.code == theirs.code,
+    )
+    .unwrap_or_else(|last| last);
     assert_eq!(ours.stdout, theirs.stdout, "{args:?}\n{}", ours.stderr);
     assert_eq!(ours.code, theirs.code, "{args:?}");
     ours
@@ -207,78 +185,79 @@ fn library(sb: &ModeSandbox, zk: &Zk) {
     let prefix = format!("/service/{}/", scratch_scope("zkcas"));
     let root = prefix.trim_end_matches('/').to_string();
     let key = format!("{prefix}config");
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        block_on(async {
-            let mut z = ZooKeeper::connect(&dcs).await.unwrap();
-            assert!(z.put(&key, "v1", Expect::Absent).await.unwrap());
-            assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)));
-            assert!(!z.put(&key, "lost", Expect::Absent).await.unwrap());
-            assert!(!z
-                .put(&key, "lost", Expect::At(Version::new(1)))
-                .await
-                .unwrap());
-            assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)), "nothing written");
-            // Version 0 is compared too (patronictl's `version or -1` would write unconditionally).
-            assert!(z
-                .put(&key, "v2", Expect::At(Version::new(0)))
-                .await
-                .unwrap());
-            assert_eq!(zk.get(&key), Some(("v2".to_string(), 1)));
-            assert!(!z
-                .put(&key, "lost", Expect::At(Version::new(0)))
-                .await
-                .unwrap());
-            let missing = format!("{prefix}failover");
-            assert!(!z
-                .put(&missing, "x", Expect::At(Version::new(0)))
-                .await
-                .unwrap());
-            assert_eq!(zk.get(&missing), None);
-            let member = format!("{prefix}members/m1");
-            assert!(z.put(&member, "{\"a\": 1}", Expect::Any).await.unwrap());
-            assert!(z.put(&member, "{\"a\": 2}", Expect::Any).await.unwrap());
-            let nodes = z.read_prefix(&prefix).await.unwrap();
-            let kv: Vec<(&str, &str)> = nodes
-                .iter()
-                .map(|n| (n.key.as_str(), n.value.as_str()))
-                .collect();
-            assert_eq!(kv, [("config", "v2"), ("members/m1", "{\"a\": 2}")]);
+    finally(
+        || {
+            block_on(async {
+                let mut z = ZooKeeper::connect(&dcs).await.unwrap();
+                assert!(z.put(&key, "v1", Expect::Absent).await.unwrap());
+                assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)));
+                assert!(!z.put(&key, "lost", Expect::Absent).await.unwrap());
+                assert!(!z
+                    .put(&key, "lost", Expect::At(Version::new(1)))
+                    .await
+                    .unwrap());
+                assert_eq!(zk.get(&key), Some(("v1".to_string(), 0)), "nothing written");
+                // Version 0 is compared too (patronictl's `version or -1` would write unconditionally).
+                assert!(z
+                    .put(&key, "v2", Expect::At(Version::new(0)))
+                    .await
+                    .unwrap());
+                assert_eq!(zk.get(&key), Some(("v2".to_string(), 1)));
+                assert!(!z
+                    .put(&key, "lost", Expect::At(Version::new(0)))
+                    .await
+                    .unwrap());
+                let missing = format!("{prefix}failover");
+                assert!(!z
+                    .put(&missing, "x", Expect::At(Version::new(0)))
+                    .await
+                    .unwrap());
+                assert_eq!(zk.get(&missing), None);
+                let member = format!("{prefix}members/m1");
+                assert!(z.put(&member, "{\"a\": 1}", Expect::Any).await.unwrap());
+                assert!(z.put(&member, "{\"a\": 2}", Expect::Any).await.unwrap());
+                let nodes = z.read_prefix(&prefix).await.unwrap();
+                let kv: Vec<(&str, &str)> = nodes
+                    .iter()
+                    .map(|n| (n.key.as_str(), n.value.as_str()))
+                    .collect();
+                assert_eq!(kv, [("config", "v2"), ("members/m1", "{\"a\": 2}")]);
 
-            // The first wait sets the watch up; then nothing changes for a second; then another client's
-            // change ends the wait at once.
-            assert!(z
-                .wait_for_change(&prefix, Duration::from_secs(5))
-                .await
-                .unwrap());
-            let t0 = Instant::now();
-            assert!(!z
-                .wait_for_change(&prefix, Duration::from_secs(1))
-                .await
-                .unwrap());
-            assert!(t0.elapsed() >= Duration::from_secs(1));
-            let hosts = zk.hosts.clone();
-            let k = key.clone();
-            let writer = std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(300));
-                Zk { hosts }.set(&k, "v3");
-            });
-            let t0 = Instant::now();
-            assert!(z
-                .wait_for_change(&prefix, Duration::from_secs(30))
-                .await
-                .unwrap());
-            assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
-            writer.join().unwrap();
+                // The first wait sets the watch up; then nothing changes for a second; then another client's
+                // change ends the wait at once.
+                assert!(z
+                    .wait_for_change(&prefix, Duration::from_secs(5))
+                    .await
+                    .unwrap());
+                let t0 = Instant::now();
+                assert!(!z
+                    .wait_for_change(&prefix, Duration::from_secs(1))
+                    .await
+                    .unwrap());
+                assert!(t0.elapsed() >= Duration::from_secs(1));
+                let hosts = zk.hosts.clone();
+                let k = key.clone();
+                let writer = std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    Zk { hosts }.set(&k, "v3");
+                });
+                let t0 = Instant::now();
+                assert!(z
+                    .wait_for_change(&prefix, Duration::from_secs(30))
+                    .await
+                    .unwrap());
+                assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+                writer.join().unwrap();
 
-            z.delete_prefix(&prefix).await.unwrap();
-            assert_eq!(zk.get(&root), None);
-            assert!(z.read_prefix(&prefix).await.unwrap().is_empty());
-        })
-    }));
-    zk.delete(&root);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+                z.delete_prefix(&prefix).await.unwrap();
+                assert_eq!(zk.get(&root), None);
+                assert!(z.read_prefix(&prefix).await.unwrap().is_empty());
+            })
+        },
+        || {
+            zk.delete(&root);
+        },
+    );
 }
 
 /// `edit-config`: the same diff as patronictl's, and a concurrent change wins (exit 4, nothing lost).
@@ -469,11 +448,7 @@ fn members(sb: &ModeSandbox, zk: &Zk) {
 
     let out = sb.patctl(&["reinit", "demo", replica, "--force", "--wait"]);
     out.code(0);
-    let tail: Vec<&str> = out
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("Success"))
-        .collect();
+    let tail = lines_from_success(&out.stdout);
     assert_eq!(
         tail,
         [
@@ -526,35 +501,36 @@ fn remove(sb: &ModeSandbox, zk: &Zk) {
         );
     };
     let demo = zk.keys("/service/demo");
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        make();
-        let before = zk.keys(&base);
-        assert_eq!(before, ["config", "initialize", "leader", "members/m1"]);
-        for input in ["wrong\n".to_string(), format!("{scope}\nyes\n")] {
-            let ours = patctl_raw(&["-c", &cfg, "remove", &scope], Some(&input), &[]);
+    finally(
+        || {
+            make();
+            let before = zk.keys(&base);
+            assert_eq!(before, ["config", "initialize", "leader", "members/m1"]);
+            for input in ["wrong\n".to_string(), format!("{scope}\nyes\n")] {
+                let ours = patctl_raw(&["-c", &cfg, "remove", &scope], Some(&input), &[]);
+                let theirs = patronictl_raw_stdin(&["-c", &cfg, "remove", &scope], &input);
+                ours.code(1);
+                assert_eq!(
+                    (&ours.stdout, &ours.stderr),
+                    (&theirs.stdout, &theirs.stderr)
+                );
+                assert_eq!(zk.keys(&base), before);
+            }
+            let input = format!("{scope}\nYes I am aware\nm1\n");
             let theirs = patronictl_raw_stdin(&["-c", &cfg, "remove", &scope], &input);
-            ours.code(1);
-            assert_eq!(
-                (&ours.stdout, &ours.stderr),
-                (&theirs.stdout, &theirs.stderr)
-            );
-            assert_eq!(zk.keys(&base), before);
-        }
-        let input = format!("{scope}\nYes I am aware\nm1\n");
-        let theirs = patronictl_raw_stdin(&["-c", &cfg, "remove", &scope], &input);
-        theirs.code(0);
-        assert_eq!(zk.get(&base), None);
-        make();
-        let ours = patctl_raw(&["-c", &cfg, "remove", &scope], Some(&input), &[]);
-        ours.code(0);
-        assert_eq!(ours.stdout, theirs.stdout);
-        assert_eq!(zk.get(&base), None);
-        assert_eq!(zk.keys("/service/demo"), demo);
-    }));
-    zk.delete(&base);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+            theirs.code(0);
+            assert_eq!(zk.get(&base), None);
+            make();
+            let ours = patctl_raw(&["-c", &cfg, "remove", &scope], Some(&input), &[]);
+            ours.code(0);
+            assert_eq!(ours.stdout, theirs.stdout);
+            assert_eq!(zk.get(&base), None);
+            assert_eq!(zk.keys("/service/demo"), demo);
+        },
+        || {
+            zk.delete(&base);
+        },
+    );
 }
 
 /// ZooKeeper stopped: reads and writes fail within the timeout, naming the server (exit 3).

@@ -4,14 +4,9 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-fn dead() -> World {
-    let dead = dead_api();
-    World::demo([&dead, &dead, &dead])
-}
-
 #[test]
 fn show_config_prints_sorted_block_yaml() {
-    let out = dead().run(&["show-config"]);
+    let out = World::demo_unreachable().run(&["show-config"]);
     out.code(0);
     assert_eq!(
         out.stdout,
@@ -21,7 +16,7 @@ fn show_config_prints_sorted_block_yaml() {
 
 #[test]
 fn edit_config_set_writes_once_with_the_version_read() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run(&["edit-config", "-s", "loop_wait=5", "--force"]);
     out.code(0);
     assert!(
@@ -38,7 +33,7 @@ fn edit_config_set_writes_once_with_the_version_read() {
 
 #[test]
 fn edit_config_pg_parameter() {
-    let w = dead();
+    let w = World::demo_unreachable();
     w.run(&["edit-config", "-p", "work_mem=8MB", "--force"])
         .code(0);
     let written: serde_json::Value = serde_json::from_str(&w.get("config").unwrap()).unwrap();
@@ -48,7 +43,7 @@ fn edit_config_pg_parameter() {
 
 #[test]
 fn a_concurrent_change_wins_and_nothing_is_lost() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let theirs = r#"{"ttl":30,"loop_wait":10,"retry_timeout":6}"#;
     w.dcs.race_next_write(&World::key("config"), Some(theirs));
     let out = w.run(&["edit-config", "-s", "loop_wait=5", "--force"]);
@@ -63,7 +58,7 @@ fn a_concurrent_change_wins_and_nothing_is_lost() {
 
 #[test]
 fn a_deleted_config_key_also_loses() {
-    let w = dead();
+    let w = World::demo_unreachable();
     w.dcs.race_next_write(&World::key("config"), None);
     w.run(&["edit-config", "-s", "ttl=40", "--force"]).code(4);
     assert_eq!(w.get("config"), None, "not re-created");
@@ -71,7 +66,7 @@ fn a_deleted_config_key_also_loses() {
 
 #[test]
 fn declining_the_confirmation_writes_nothing() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run_stdin(&["edit-config", "-s", "ttl=40"], "n\n");
     out.code(0);
     assert!(out.stdout.contains("Apply these changes? [y/N]: "));
@@ -83,7 +78,7 @@ fn declining_the_confirmation_writes_nothing() {
 
 #[test]
 fn no_change_and_no_config_key() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run(&["edit-config", "-s", "ttl=30", "--force"]);
     out.code(0);
     assert_eq!(out.stdout, "Not changed\n");
@@ -99,21 +94,17 @@ fn no_change_and_no_config_key() {
 
 #[test]
 fn invalid_values_are_refused_unless_forced() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run_stdin(&["edit-config", "-s", "loop_wait=0"], "y\n");
     out.code(1);
     assert!(out.stderr.contains("loop_wait"), "{}", out.stderr);
     assert!(w.dcs.writes().is_empty());
 }
 
-fn pausable(api: &FakeApi) -> World {
-    World::demo([&api.url(), &api.url(), &api.url()])
-}
-
 #[test]
 fn pause_patches_the_leader() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = pausable(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run(&["pause"]);
     out.code(0);
     assert_eq!(out.stdout, "Success: cluster management is paused\n");
@@ -124,7 +115,7 @@ fn pause_patches_the_leader() {
 #[test]
 fn resume_removes_the_pause_and_refuses_when_not_paused() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = pausable(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run(&["resume"]);
     out.code(1);
     assert_eq!(out.stderr, "Error: Cluster is not paused\n");
@@ -166,7 +157,7 @@ fn pause_falls_through_to_the_next_member_and_reports_a_rejection() {
 #[test]
 fn pause_wait_returns_when_every_member_shows_it() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = pausable(&api);
+    let w = World::demo_served_by(&api);
     let dcs = w.dcs.clone();
     let url = api.url();
     // The members' part: each publishes `"pause": true` once asked.

@@ -106,6 +106,18 @@ impl World {
         w
     }
 
+    /// The demo cluster with every member's REST API served by `api`.
+    pub fn demo_served_by(api: &FakeApi) -> World {
+        let url = api.url();
+        World::demo([&url, &url, &url])
+    }
+
+    /// The demo cluster with no member's REST API reachable (closed ports).
+    pub fn demo_unreachable() -> World {
+        let dead = dead_api();
+        World::demo([&dead, &dead, &dead])
+    }
+
     /// Write the demo cluster's keys under `dir`.
     pub fn seed_demo(&self, dir: &str, apis: [&str; 3]) {
         let put = |k: &str, v: &str| self.dcs.set(&format!("{dir}{k}"), v);

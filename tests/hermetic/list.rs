@@ -3,11 +3,6 @@
 
 use crate::harness::*;
 
-fn world() -> World {
-    let dead = dead_api();
-    World::demo([&dead, &dead, &dead])
-}
-
 const LIST: &str = "\
 + Cluster: demo (7712032472125471084) ----------+----+-------------+-----+------------+-----+
 | Member | Host           | Role    | State     | TL | Receive LSN | Lag | Replay LSN | Lag |
@@ -20,22 +15,22 @@ const LIST: &str = "\
 
 #[test]
 fn list_renders_the_cluster() {
-    let out = world().run(&["list"]);
+    let out = World::demo_unreachable().run(&["list"]);
     out.code(0);
     assert_eq!(out.stdout, LIST);
-    let out = world().run(&["list", "demo"]);
+    let out = World::demo_unreachable().run(&["list", "demo"]);
     assert_eq!(out.stdout, LIST);
 }
 
 #[test]
 fn list_json_and_tsv() {
-    let out = world().run(&["list", "-f", "json"]);
+    let out = World::demo_unreachable().run(&["list", "-f", "json"]);
     out.code(0);
     let rows: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 3);
     assert_eq!(rows[0]["Role"], "Leader");
     assert_eq!(rows[1]["Receive LSN"], "0/4000060");
-    let out = world().run(&["list", "-f", "tsv"]);
+    let out = World::demo_unreachable().run(&["list", "-f", "tsv"]);
     assert_eq!(out.stdout.lines().count(), 4);
     assert!(out
         .stdout
@@ -44,7 +39,7 @@ fn list_json_and_tsv() {
 
 #[test]
 fn topology_nests_replicas_under_the_leader() {
-    let w = world();
+    let w = World::demo_unreachable();
     let cascading = member(3, "http://x", false).replace(
         r#""timeline":1}"#,
         r#""timeline":1,"tags":{"replicatefrom":"node2"}}"#,
@@ -66,7 +61,7 @@ fn topology_nests_replicas_under_the_leader() {
 
 #[test]
 fn history_table() {
-    let out = world().run(&["history"]);
+    let out = World::demo_unreachable().run(&["history"]);
     out.code(0);
     assert_eq!(
         out.stdout,
@@ -82,7 +77,7 @@ fn history_table() {
 
 #[test]
 fn a_paused_cluster_and_a_scheduled_switchover_are_shown() {
-    let w = world();
+    let w = World::demo_unreachable();
     w.dcs.set(&World::key("config"), r#"{"pause":true}"#);
     w.dcs.set(
         &World::key("failover"),

@@ -28,8 +28,7 @@ fn flush_asks_the_leader_first() {
 
 #[test]
 fn flush_without_a_schedule_does_nothing() {
-    let dead = dead_api();
-    let w = World::demo([&dead, &dead, &dead]);
+    let w = World::demo_unreachable();
     let out = w.run(&["flush", "demo", "switchover", "--force"]);
     out.code(0);
     assert_eq!(out.stdout, "No pending scheduled switchover\n");
@@ -150,7 +149,7 @@ fn restart_of_the_replicas_only() {
 #[test]
 fn restart_prompts_and_declining_sends_nothing() {
     let api = fake_api_routes(&[("POST /restart", Reply::Status(200, "restarted"))]);
-    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let w = World::demo_served_by(&api);
     let out = w.run_stdin(&["restart", "demo", "node2"], "\nn\n");
     out.code(1);
     assert!(out
@@ -169,7 +168,7 @@ fn flush_restart_asks_each_member() {
         "DELETE /restart",
         Reply::Status(200, "scheduled restart deleted"),
     )]);
-    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let w = World::demo_served_by(&api);
     let pending = member(2, &api.url(), false).replace(
         r#""timeline":1}"#,
         r#""timeline":1,"scheduled_restart":{"schedule":"2030-01-01T12:00:00+00:00"}}"#,

@@ -3,8 +3,7 @@
 use crate::harness::*;
 
 fn world() -> World {
-    let dead = dead_api();
-    let w = World::demo([&dead, &dead, &dead]);
+    let w = World::demo_unreachable();
     w.dcs.set("/service/other/leader", "x");
     w
 }

@@ -7,7 +7,7 @@ use crate::harness::*;
 
 fn patched(role: &'static str, config: &'static str) -> (FakeApi, World) {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let w = World::demo_served_by(&api);
     let dcs = w.dcs.clone();
     let url = api.url();
     // Patroni's part: the config changes and the leader publishes its new role a moment after the
@@ -51,7 +51,7 @@ fn demote_patches_the_leader_and_waits_for_the_standby_leader() {
 #[test]
 fn promote_refuses_a_primary_cluster_and_demote_needs_a_source() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let w = World::demo_served_by(&api);
     let out = w.run(&["promote-cluster", "--force"]);
     out.code(1);
     assert_eq!(
@@ -70,7 +70,7 @@ fn promote_refuses_a_primary_cluster_and_demote_needs_a_source() {
 #[test]
 fn declining_the_demotion_sends_nothing() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
-    let w = World::demo([&api.url(), &api.url(), &api.url()]);
+    let w = World::demo_served_by(&api);
     let out = w.run_stdin(&["demote-cluster", "--host", "h"], "n\n");
     out.code(1);
     assert!(out

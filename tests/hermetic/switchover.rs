@@ -7,19 +7,10 @@ use crate::harness::*;
 
 const SWITCHED: Reply = Reply::Status(200, "Successfully switched over to \"node2\"");
 
-fn live(api: &FakeApi) -> World {
-    World::demo([&api.url(), &api.url(), &api.url()])
-}
-
-fn dead() -> World {
-    let dead = dead_api();
-    World::demo([&dead, &dead, &dead])
-}
-
 #[test]
 fn prompts_choose_the_candidate_and_the_leader_is_asked() {
     let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run_stdin(&["switchover"], "\nnode2\n\ny\n");
     out.code(0);
     assert!(out.stdout.starts_with("Current cluster topology\n"));
@@ -48,7 +39,7 @@ fn prompts_choose_the_candidate_and_the_leader_is_asked() {
 #[test]
 fn declining_sends_nothing() {
     let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run_stdin(&["switchover", "--candidate", "node2"], "\n\nn\n");
     out.code(1);
     assert_eq!(out.stderr, "Error: Aborting switchover\n");
@@ -59,7 +50,7 @@ fn declining_sends_nothing() {
 #[test]
 fn end_of_input_at_a_prompt_aborts() {
     let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
-    let out = live(&api).run_stdin(&["switchover"], "\n");
+    let out = World::demo_served_by(&api).run_stdin(&["switchover"], "\n");
     out.code(1);
     assert!(api.requests().is_empty());
 }
@@ -67,7 +58,7 @@ fn end_of_input_at_a_prompt_aborts() {
 #[test]
 fn candidates_leave_out_the_leader_and_nofailover_members() {
     let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let tagged = member(3, &api.url(), false).replace(
         r#""timeline":1}"#,
         r#""timeline":1,"tags":{"nofailover":true}}"#,
@@ -91,7 +82,7 @@ fn candidates_leave_out_the_leader_and_nofailover_members() {
 #[test]
 fn wrong_leader_and_unknown_or_leading_candidates_are_refused() {
     let api = fake_api_routes(&[("POST /switchover", SWITCHED)]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let cases: [(&[&str], &str); 3] = [
         (
             &["--leader", "node2", "--candidate", "node3"],
@@ -118,7 +109,7 @@ fn wrong_leader_and_unknown_or_leading_candidates_are_refused() {
 
 #[test]
 fn failover_needs_a_candidate() {
-    let out = dead().run(&["failover", "--force"]);
+    let out = World::demo_unreachable().run(&["failover", "--force"]);
     out.code(1);
     assert_eq!(
         out.stderr,
@@ -132,7 +123,7 @@ fn a_rejection_prints_patronictls_line_and_exits_1() {
         "POST /switchover",
         Reply::Status(412, "candidate name does not match with sync_standby"),
     )]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
     out.code(1);
     assert!(out.stdout.ends_with(
@@ -147,7 +138,7 @@ fn failover_is_posted_to_failover() {
         "POST /failover",
         Reply::Status(200, "Successfully failed over to \"node3\""),
     )]);
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     w.run(&["failover", "--candidate", "node3", "--force"])
         .code(0);
     assert_eq!(api.requests(), [r#"POST /failover {"candidate": "node3"}"#]);
@@ -155,7 +146,7 @@ fn failover_is_posted_to_failover() {
 
 #[test]
 fn without_rest_the_failover_key_is_written() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run(&["failover", "--candidate", "node3", "--force"]);
     out.code(5);
     assert!(out.stderr.contains("WARNING - Failing over to DCS"));
@@ -170,7 +161,7 @@ fn without_rest_the_failover_key_is_written() {
 
 #[test]
 fn wait_follows_the_dcs_until_the_candidate_leads() {
-    let w = dead();
+    let w = World::demo_unreachable();
     let dcs = w.dcs.clone();
     // Patroni's part, played by another thread: node3 takes the leader key once asked to.
     let patroni = std::thread::spawn(move || {
@@ -205,7 +196,7 @@ fn wait_follows_the_dcs_until_the_candidate_leads() {
 
 #[test]
 fn an_unreachable_dcs_is_exit_3() {
-    let w = dead();
+    let w = World::demo_unreachable();
     w.dcs.set_unreachable(true);
     let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
     out.code(3);
@@ -226,7 +217,7 @@ fn a_scheduled_switchover_goes_to_the_leader_or_into_the_dcs() {
         "2030-01-01T12:00+00:00",
         "--force",
     ];
-    let w = live(&api);
+    let w = World::demo_served_by(&api);
     let out = w.run(&args);
     out.code(0);
     assert!(out.stdout.contains(" Switchover scheduled\n"));
@@ -236,7 +227,7 @@ fn a_scheduled_switchover_goes_to_the_leader_or_into_the_dcs() {
             r#"POST /switchover {"candidate": "node2", "leader": "node1", "scheduled_at": "2030-01-01T12:00:00+00:00"}"#
         ]
     );
-    let w = dead();
+    let w = World::demo_unreachable();
     let out = w.run(&args);
     out.code(0);
     let key = r#"{"leader":"node1","member":"node2","scheduled_at":"2030-01-01T12:00:00+00:00"}"#;

@@ -143,9 +143,7 @@ impl ModeSandbox {
     }
 
     pub fn patctl_with(&self, config: &str, args: &[&str]) -> Out {
-        let mut full = vec!["-c", config];
-        full.extend_from_slice(args);
-        patctl_raw(&full, None, &[])
+        with_config(config, args, |full| patctl_raw(full, None, &[]))
     }
 
     pub fn patctl(&self, args: &[&str]) -> Out {
@@ -156,26 +154,9 @@ impl ModeSandbox {
     #[track_caller]
     pub fn assert_same(&self, args: &[&str]) -> Out {
         let cfg = self.config();
-        let mut full = vec!["-c", cfg.as_str()];
-        full.extend_from_slice(args);
-        let mut last = None;
-        for _ in 0..5 {
-            let ours = patctl_raw(&full, None, &[]);
-            let theirs = patronictl_raw(&full, &[]);
-            if ours.stdout == theirs.stdout && ours.code == theirs.code {
-                return ours;
-            }
-            last = Some((ours, theirs));
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        let (ours, theirs) = last.unwrap();
-        assert_eq!(
-            ours.stdout, theirs.stdout,
-            "patctl {args:?} differs from patronictl\n--- patctl stderr:\n{}\n--- patronictl stderr:\n{}",
-            ours.stderr, theirs.stderr
-        );
-        assert_eq!(ours.code, theirs.code, "exit codes differ for {args:?}");
-        ours
+        assert_same_run(args, |tool| {
+            with_config(&cfg, args, |full| tool.run(full, None, &[]))
+        })
     }
 
     /// A cluster read through the given config file answers with the sandbox's members.
@@ -191,6 +172,31 @@ impl ModeSandbox {
             .filter_map(|r| r["Member"].as_str())
             .collect();
         assert_eq!(names, vec!["node1", "node2"], "{}", out.stdout);
+    }
+}
+
+/// Wait (bounded by `timeout`) until `list_json` (`list -f json` through patctl) shows `nodes` members,
+/// one leader running and every other member streaming; returns the leader's name.
+#[track_caller]
+pub fn wait_listed_healthy(nodes: usize, timeout: Duration, list_json: impl Fn() -> Out) -> String {
+    let start = Instant::now();
+    loop {
+        let out = list_json();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap_or_default();
+        let leader = rows
+            .iter()
+            .find(|r| r["Role"] == "Leader" && r["State"] == "running");
+        let streaming = rows.iter().filter(|r| r["State"] == "streaming").count();
+        if let (Some(l), true) = (leader, rows.len() == nodes && streaming == nodes - 1) {
+            return l["Member"].as_str().unwrap().to_string();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "the cluster did not become healthy within {timeout:?}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

@@ -10,7 +10,7 @@
 //! certificate, or at `openssl s_server` with an expired certificate.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -68,20 +68,24 @@ impl Tls {
         self.run(&patronictl_bin(), args, set, unset)
     }
 
+    /// Both tools, once each, with `set` applied and the `unset` variables removed.
+    fn both_with(&self, args: &[&str], set: &[(&str, &str)], unset: &[&str]) -> (Out, Out) {
+        (
+            self.patctl_with(args, set, unset),
+            self.patronictl_with(args, set, unset),
+        )
+    }
+
     /// Both tools print the same and exit 0 (a few tries: LSNs move between the runs).
     #[track_caller]
     fn assert_same(&self, args: &[&str], set: &[(&str, &str)]) -> Out {
-        let mut last = None;
-        for _ in 0..5 {
-            let ours = self.patctl_with(args, set, &[]);
-            let theirs = self.patronictl_with(args, set, &[]);
-            if ours.stdout == theirs.stdout && ours.code == 0 && theirs.code == 0 {
-                return ours;
-            }
-            last = Some((ours, theirs));
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        let (ours, theirs) = last.unwrap();
+        let (ours, theirs) = match until_same(
+            |tool| self.run(&tool.bin(), args, set, &[]),
+            |ours, theirs| ours.stdout == theirs.stdout && ours.code == 0 && theirs.code == 0,
+        ) {
+            Ok((ours, _)) => return ours,
+            Err(last) => last,
+        };
         panic!(
             "patctl {args:?} differs from patronictl\n--- patctl ({}):\n{}{}\n--- patronictl ({}):\n{}{}",
             ours.code, ours.stdout, ours.stderr, theirs.code, theirs.stdout, theirs.stderr
@@ -133,30 +137,9 @@ impl Tls {
 
     /// Wait until one leader runs and the other member streams; returns the leader's name.
     fn wait_healthy(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let out = self.patctl(&["list", "-f", "json"]);
-            if let Ok(serde_json::Value::Array(rows)) = serde_json::from_str(&out.stdout) {
-                let leader = rows
-                    .iter()
-                    .find(|r| r["Role"] == "Leader" && r["State"] == "running");
-                let streaming = rows
-                    .iter()
-                    .filter(|r| r["Role"] == "Replica" && r["State"] == "streaming")
-                    .count();
-                if let (Some(l), 1) = (leader, streaming) {
-                    if rows.len() == 2 {
-                        return l["Member"].as_str().unwrap().to_string();
-                    }
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the cluster did not become healthy: {}",
-                out.stdout
-            );
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        wait_listed_healthy(2, Duration::from_secs(90), || {
+            self.patctl(&["list", "-f", "json"])
+        })
     }
 }
 
@@ -338,8 +321,7 @@ fn query_over_tls(t: &Tls) {
     ];
     for (set, code) in cases {
         let args = ["query", "-U", "postgres", "-c", "select 1"];
-        let ours = t.patctl_with(&args, set, &[]);
-        let theirs = t.patronictl_with(&args, set, &[]);
+        let (ours, theirs) = t.both_with(&args, set, &[]);
         ours.code(code);
         assert_eq!(
             error_row(&ours.stdout),
@@ -355,8 +337,7 @@ fn query_over_tls(t: &Tls) {
         ("PGSSLMODE", "require"),
         ("PGSSLROOTCERT", &*t.tls("other.crt")),
     ];
-    let ours = t.patctl_with(&args, &set, &[]);
-    let theirs = t.patronictl_with(&args, &set, &[]);
+    let (ours, theirs) = t.both_with(&args, &set, &[]);
     ours.code(3);
     assert!(
         ours.stdout
@@ -379,8 +360,7 @@ fn query_over_tls(t: &Tls) {
     let args = ["query", "tlsq", "-U", "postgres", "-c", "select 1"];
     let out = t.assert_same(&args, &[("PGSSLMODE", "verify-ca")]);
     assert_eq!(out.stdout, "?column?\n1\n");
-    let ours = t.patctl_with(&args, &[], &[]);
-    let theirs = t.patronictl_with(&args, &[], &[]);
+    let (ours, theirs) = t.both_with(&args, &[], &[]);
     ours.code(3);
     assert!(ours.stdout.contains("hostname mismatch"), "{}", ours.stdout);
     assert!(

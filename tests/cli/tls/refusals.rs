@@ -15,8 +15,7 @@ fn selfsigned_refusals_like_patronictl() {
     // An unknown CA: both refuse; patctl's pause says why on one line and exits 3.
     let other = t.tls("other.crt");
     let set = [("PATRONI_RESTAPI_CAFILE", other.as_str())];
-    let ours = t.patctl_with(&["version", "demo"], &set, &[]);
-    let theirs = t.patronictl_with(&["version", "demo"], &set, &[]);
+    let (ours, theirs) = t.both_with(&["version", "demo"], &set, &[]);
     assert!(
         ours.stdout
             .contains("certificate verify failed: self-signed certificate"),
@@ -57,8 +56,7 @@ fn selfsigned_refusals_like_patronictl() {
         &format!("postgres://127.0.0.1:{}/postgres", t.pg_port(1)),
     );
     let unset = ["PATRONI_CTL_INSECURE"];
-    let ours = t.patctl_with(&["version", "tlsx"], &[], &unset);
-    let theirs = t.patronictl_with(&["version", "tlsx"], &[], &unset);
+    let (ours, theirs) = t.both_with(&["version", "tlsx"], &[], &unset);
     assert!(
         ours.stdout
             .contains("certificate verify failed: hostname mismatch"),
@@ -72,8 +70,7 @@ fn selfsigned_refusals_like_patronictl() {
     );
     for args in [&["version", "tlsx"][..], &["-k", "version", "tlsx"]] {
         let unset: &[&str] = if args[0] == "-k" { &unset } else { &[] };
-        let ours = t.patctl_with(args, &[], unset);
-        let theirs = t.patronictl_with(args, &[], unset);
+        let (ours, theirs) = t.both_with(args, &[], unset);
         ours.code(0);
         assert!(
             ours.stdout.contains(ok),
@@ -104,8 +101,7 @@ fn selfsigned_refusals_like_patronictl() {
         (&["-k", "version", "tlsy"], &[]),
         (&["version", "tlsy"], &no_cert),
     ] {
-        let ours = t.patctl_with(args, &set, unset);
-        let theirs = t.patronictl_with(args, &set, unset);
+        let (ours, theirs) = t.both_with(args, &set, unset);
         assert!(
             ours.stdout
                 .contains("certificate verify failed: certificate has expired"),
@@ -118,8 +114,7 @@ fn selfsigned_refusals_like_patronictl() {
             theirs.stdout
         );
     }
-    let ours = t.patctl_with(&["-k", "version", "tlsy"], &set, &no_cert);
-    let theirs = t.patronictl_with(&["-k", "version", "tlsy"], &set, &no_cert);
+    let (ours, theirs) = t.both_with(&["-k", "version", "tlsy"], &set, &no_cert);
     assert!(
         !ours.stdout.contains("certificate verify failed") && ours.stdout.contains("node1: "),
         "{}",
