@@ -22,7 +22,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
-use crate::http_client::{self, TlsSettings, Verify};
+use crate::http_client::{TlsSettings, Verify};
 use crate::tls;
 
 /// The TLS side of the endpoints: an OpenSSL context made from the DCS settings when first needed.
@@ -56,19 +56,7 @@ impl Tls {
 
 /// Build the OpenSSL context for `https://` endpoints from the DCS settings.
 fn context(settings: &DcsSettings) -> Result<SslContext> {
-    let client = http_client::client_cert(
-        settings.cert.as_deref(),
-        settings.key.as_deref(),
-        None,
-        None,
-        "etcd client",
-    )?;
-    let tls = TlsSettings {
-        ca: None,
-        client,
-        verify: Verify::Full,
-    }
-    .with_ca(settings.cacert.as_deref(), "etcd CA file")?;
+    let tls = super::etcd_tls(settings)?;
     // etcd serves gRPC over TLS only to clients that ask for HTTP/2 by ALPN.
     build_context(&tls, Some(b"\x02h2")).map_err(|e| {
         Error::usage(format!(

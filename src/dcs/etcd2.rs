@@ -16,7 +16,7 @@ use super::etcd3::unsure;
 use super::{fail_over_order, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
-use crate::http_client::{self, HttpClient, HttpError, Method, StatusCode, TlsSettings, Verify};
+use crate::http_client::{HttpClient, HttpError, Method, StatusCode};
 use crate::model::Node;
 
 /// An etcd v2 client.
@@ -43,20 +43,7 @@ struct Answer {
 /// As python-etcd's urllib3 pool in Patroni, the key cannot be encrypted (Patroni has no password
 /// setting for it).
 fn http_client(settings: &DcsSettings) -> Result<HttpClient> {
-    let client = http_client::client_cert(
-        settings.cert.as_deref(),
-        settings.key.as_deref(),
-        None,
-        None,
-        "etcd client",
-    )?;
-    let tls = TlsSettings {
-        ca: None,
-        client,
-        verify: Verify::Full,
-    }
-    .with_ca(settings.cacert.as_deref(), "etcd CA file")?;
-    HttpClient::new(tls)
+    HttpClient::new(super::etcd_tls(settings)?)
 }
 
 /// Sort a transport error: refused or failed before the request left is safe to try elsewhere.

@@ -269,6 +269,25 @@ pub fn is_conflict(e: &Error) -> bool {
     e.exit == Exit::Conflict
 }
 
+/// The TLS settings of both etcd back ends (v2 over HTTP, v3 over gRPC): verified against `cacert`
+/// only when it is given, with the client certificate (whose key cannot be encrypted: Patroni has no
+/// password setting for it).
+pub(crate) fn etcd_tls(settings: &DcsSettings) -> Result<crate::http_client::TlsSettings> {
+    let client = crate::http_client::client_cert(
+        settings.cert.as_deref(),
+        settings.key.as_deref(),
+        None,
+        None,
+        "etcd client",
+    )?;
+    crate::http_client::TlsSettings {
+        ca: None,
+        client,
+        verify: crate::http_client::Verify::Full,
+    }
+    .with_ca(settings.cacert.as_deref(), "etcd CA file")
+}
+
 /// How one try at one endpoint went wrong, for the fail-over loops of both back ends.
 pub(crate) enum Miss {
     /// Nothing reached the server (connection refused, TLS handshake failed): safe to try the next one.
