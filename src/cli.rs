@@ -63,6 +63,17 @@ pub struct Cli {
     #[arg(long = "color", global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Machine output: one versioned envelope (apiVersion, kind, metadata, data or error) on stdout,
+    /// human text on stderr, never a prompt (accepted before or after the command)
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub output: Option<crate::output::machine::Machine>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,

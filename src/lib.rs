@@ -36,14 +36,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if std::env::var_os("COMPLETE").is_some() {
         clap_complete::CompleteEnv::with_factory(|| complete::add_completers(command())).complete();
     }
-    let cli = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
+    let (cli, command_name) = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
         Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
-            Ok(c) => c,
+            Ok(c) => (c, m.subcommand_name().unwrap_or_default().to_string()),
             Err(e) => return usage_exit(e, &bin, &args),
         },
         Err(e) => return usage_exit(e, &bin, &args),
     };
-    let ui = output::Ui::new(cli.color);
+    let ui = output::Ui::new(cli.color).with_machine(cli.output, &command_name);
     if let Some(done) = cli::run_offline(&cli, &ui) {
         return done.into();
     }
@@ -59,6 +59,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let result = runtime.block_on(cli::dispatch(cli, &ui));
     runtime.shutdown_background();
+    ui.finish_machine(&result);
     match result {
         Ok(()) => Exit::Success.into(),
         Err(e) => {

@@ -7,6 +7,7 @@
 
 pub mod color;
 pub mod diff;
+pub mod machine;
 pub mod members;
 pub mod print;
 mod prompt;
@@ -52,6 +53,16 @@ pub struct Ui {
     color: bool,
     io: Io,
     stdout_closed: AtomicBool,
+    machine: Option<MachineMode>,
+}
+
+/// `-o json|yaml`: the format, the command reported on, and what it collected for the envelope.
+struct MachineMode {
+    format: machine::Machine,
+    command: String,
+    warnings: Mutex<Vec<String>>,
+    partial: Mutex<Option<serde_json::Value>>,
+    emitted: AtomicBool,
 }
 
 impl Ui {
@@ -76,6 +87,7 @@ impl Ui {
             color,
             io: Io::Std,
             stdout_closed: AtomicBool::new(false),
+            machine: None,
         }
     }
 
@@ -91,6 +103,7 @@ impl Ui {
                 ..Script::default()
             })),
             stdout_closed: AtomicBool::new(false),
+            machine: None,
         }
     }
 
@@ -101,6 +114,71 @@ impl Ui {
             Io::Scripted(s) => {
                 let s = s.lock().unwrap_or_else(|e| e.into_inner());
                 (s.stdout.clone(), s.stderr.clone())
+            }
+        }
+    }
+
+    /// Switch to machine output (`-o json|yaml`) for `command`: from now on stdout carries only the
+    /// envelope, human text goes to stderr, prompts fail, warnings are collected.
+    pub fn with_machine(mut self, format: Option<machine::Machine>, command: &str) -> Ui {
+        if format.is_some() {
+            self.stdout_tty = false;
+            self.color = false;
+        }
+        self.machine = format.map(|format| MachineMode {
+            format,
+            command: command.to_string(),
+            warnings: Mutex::new(Vec::new()),
+            partial: Mutex::new(None),
+            emitted: AtomicBool::new(false),
+        });
+        self
+    }
+
+    /// The machine format, when `-o` was given.
+    pub fn machine(&self) -> Option<machine::Machine> {
+        self.machine.as_ref().map(|m| m.format)
+    }
+
+    /// Print the success envelope of the command with `data` (machine mode only; a no-op otherwise).
+    pub fn emit(&self, data: serde_json::Value) {
+        let Some(m) = &self.machine else { return };
+        if m.emitted.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let warnings = m.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let env = machine::success(machine::kind_of(&m.command), &m.command, &warnings, data);
+        self.write_stdout(&machine::render(&env, m.format));
+    }
+
+    /// What the command did so far, reported as `data` beside `error` if it then fails (e.g. each
+    /// member's outcome, the wait stages reached).
+    pub fn set_partial(&self, data: serde_json::Value) {
+        if let Some(m) = &self.machine {
+            *m.partial.lock().unwrap_or_else(|e| e.into_inner()) = Some(data);
+        }
+    }
+
+    /// At the end of a command in machine mode: the failure envelope for `result`'s error, or an
+    /// empty success envelope if the command emitted none.
+    pub fn finish_machine(&self, result: &Result<()>) {
+        let Some(m) = &self.machine else { return };
+        match result {
+            Ok(()) => self.emit(serde_json::json!({})),
+            Err(e) => {
+                if m.emitted.swap(true, Ordering::Relaxed) {
+                    return;
+                }
+                let warnings = m.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let partial = m.partial.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let env = machine::failure(
+                    machine::kind_of(&m.command),
+                    &m.command,
+                    &warnings,
+                    e,
+                    partial,
+                );
+                self.write_stdout(&machine::render(&env, m.format));
             }
         }
     }
@@ -136,6 +214,15 @@ impl Ui {
     /// pipe is remembered and later text dropped: the command goes on and keeps its own exit code,
     /// so a `restart … | head -1` still restarts every member.
     pub fn out_raw(&self, text: &str) {
+        if self.machine.is_some() {
+            // stdout is the envelope's alone; the human text stays readable on stderr.
+            self.err_raw(text);
+            return;
+        }
+        self.write_stdout(text);
+    }
+
+    fn write_stdout(&self, text: &str) {
         if self.stdout_closed() {
             return;
         }
@@ -204,6 +291,12 @@ impl Ui {
 
     /// A warning in patronictl's logging format.
     pub fn warning(&self, text: &str) {
+        if let Some(m) = &self.machine {
+            m.warnings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(text.to_string());
+        }
         self.err_line(&format!(
             "{} - WARNING - {text}",
             crate::time::log_timestamp()
@@ -220,6 +313,18 @@ impl Ui {
         if let Some(hint) = &e.hint {
             self.err_line(&format!("Hint: {hint}"));
         }
+    }
+
+    /// Machine output never asks: a command that would prompt fails with a usage error (exit 2).
+    fn refuse_prompt_in_machine_mode(&self, text: &str) -> Result<()> {
+        if self.machine.is_none() {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "the command would ask \"{}\", and machine output (-o) never prompts",
+            text.trim_end_matches(['?', ' '])
+        ))
+        .with_hint("give every value on the command line (--force, --candidate, --scheduled, …)"))
     }
 
     /// One line of input (without its newline): a scripted answer, or a line read from stdin in the
@@ -248,6 +353,7 @@ impl Ui {
     /// click's `prompt(text, default=…)`: `text [default]: `; an empty answer gives the default, and
     /// without one the question is asked again.
     pub fn prompt(&self, text: &str, default: Option<&str>) -> Result<String> {
+        self.refuse_prompt_in_machine_mode(text)?;
         let shown = match default {
             Some(d) => format!("{text} [{d}]: "),
             None => format!("{text}: "),
@@ -266,6 +372,7 @@ impl Ui {
 
     /// click's `confirm(text)`: `text [y/N]: `; `y`/`yes` or `n`/`no` (any case), empty means no.
     pub fn confirm(&self, text: &str) -> Result<bool> {
+        self.refuse_prompt_in_machine_mode(text)?;
         loop {
             self.out(&format!("{text} [y/N]: "));
             let answer = self.read_answer()?.to_lowercase();
@@ -281,6 +388,7 @@ impl Ui {
     /// click's `prompt(text, hide_input=True)`: Python's getpass, from the terminal with echo off, else
     /// from stdin after a warning on stderr. An empty answer asks again.
     pub fn password(&self, text: &str) -> Result<String> {
+        self.refuse_prompt_in_machine_mode(text)?;
         let shown = format!("{text}: ");
         loop {
             let answer = match &self.io {
