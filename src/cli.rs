@@ -81,7 +81,8 @@ pub struct Cli {
 
 const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 failure/rejection/abort, 2 usage or config error, \
-3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown.";
+3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown, \
+6-8 --wait stage not reached (new leader, former leader rejoined, replicas streaming), 9 unhealthy cluster (--all).";
 
 /// The default of `--request-timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);

@@ -28,11 +28,20 @@ pub enum Exit {
     Conflict = 4,
     /// A request went out but its outcome is unknown (timeout while waiting); check the cluster.
     Unknown = 5,
+    /// `--wait`: the new leader did not run as primary on a new timeline within `--wait-timeout`.
+    WaitLeader = 6,
+    /// `--wait`: the former leader did not rejoin and stream from the new one within `--wait-timeout`.
+    WaitRejoin = 7,
+    /// `--wait`: a replica did not stream within the lag limit (or a restarted member did not come
+    /// back) within `--wait-timeout`.
+    WaitReplicas = 8,
+    /// `list --all`/`topology --all`: a cluster shown is unhealthy.
+    Unhealthy = 9,
 }
 
 impl Exit {
     /// All codes with a one-line meaning, in order (the README's table must list exactly these).
-    pub const ALL: [(Exit, &'static str); 6] = [
+    pub const ALL: [(Exit, &'static str); 10] = [
         (Exit::Success, "success"),
         (
             Exit::Failure,
@@ -50,6 +59,22 @@ impl Exit {
         (
             Exit::Unknown,
             "outcome unknown (request sent, result not confirmed in time)",
+        ),
+        (
+            Exit::WaitLeader,
+            "--wait: the new leader was not running as primary on a new timeline in time",
+        ),
+        (
+            Exit::WaitRejoin,
+            "--wait: the former leader had not rejoined and streamed from the new leader in time",
+        ),
+        (
+            Exit::WaitReplicas,
+            "--wait: a replica was not streaming within the lag limit (or a restarted member not back) in time",
+        ),
+        (
+            Exit::Unhealthy,
+            "list/topology --all: a cluster shown is unhealthy",
         ),
     ];
 

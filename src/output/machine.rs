@@ -112,6 +112,8 @@ pub fn category(e: &Error) -> &'static str {
         Exit::Unreachable => "unreachable",
         Exit::Conflict => "conflict",
         Exit::Unknown => "unknown",
+        Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas => "wait-timeout",
+        Exit::Unhealthy => "unhealthy",
     }
 }
 
@@ -121,7 +123,14 @@ pub fn category(e: &Error) -> &'static str {
 pub fn retry_safe(e: &Error) -> bool {
     match e.exit {
         Exit::Unreachable | Exit::Conflict => true,
-        Exit::Success | Exit::Failure | Exit::Usage | Exit::Unknown => false,
+        Exit::Success
+        | Exit::Failure
+        | Exit::Usage
+        | Exit::Unknown
+        | Exit::WaitLeader
+        | Exit::WaitRejoin
+        | Exit::WaitReplicas
+        | Exit::Unhealthy => false,
     }
 }
 
