@@ -159,6 +159,16 @@ impl Ui {
         }
     }
 
+    /// Report `data` as the command's result: the success envelope when `result` is `Ok`, else the
+    /// partial `data` beside the error (machine mode only). Returns `result` for the caller to pass on.
+    pub fn emit_result(&self, result: Result<()>, data: serde_json::Value) -> Result<()> {
+        match &result {
+            Ok(()) => self.emit(data),
+            Err(_) => self.set_partial(data),
+        }
+        result
+    }
+
     /// At the end of a command in machine mode: the failure envelope for `result`'s error, or an
     /// empty success envelope if the command emitted none.
     pub fn finish_machine(&self, result: &Result<()>) {
