@@ -1,0 +1,169 @@
+//! Machine output (`-o json|yaml`) of the real binary: one envelope on stdout and nothing else,
+//! valid against `schemas/<Kind>.schema.json`, and on the sandbox the same facts patronictl shows
+//! for the same cluster (history, show-config, version, dsn, query, reload, pause/resume).
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::schema::{assert_valid, parse_json, untimed};
+
+/// `patctl -o json ARGS` on the sandbox: the exit code checked, the envelope validated.
+#[track_caller]
+fn envelope(kind: &str, args: &[&str], code: i32) -> Value {
+    let out = patctl(&[&["-o", "json"][..], args].concat());
+    out.code(code);
+    let env = parse_json(&out.stdout);
+    assert_valid(kind, &env);
+    env
+}
+
+#[test]
+fn without_a_dcs_the_envelope_says_unreachable_in_json_and_yaml() {
+    let dcs = format!("etcd3://127.0.0.1:{}", closed_port());
+    let args = [
+        "-d",
+        dcs.as_str(),
+        "--request-timeout",
+        "1",
+        "history",
+        "demo",
+    ];
+    let out = patctl_raw(&[&["-o", "json"][..], &args].concat(), None, &[]);
+    out.code(3);
+    let env = parse_json(&out.stdout);
+    assert_valid("History", &env);
+    assert_eq!(env["error"]["category"], "unreachable");
+    assert_eq!(env["error"]["retrySafe"], true);
+    assert!(out.stderr.starts_with("Error: "), "{}", out.stderr);
+    let yaml = patctl_raw(&[&["-o", "yaml"][..], &args].concat(), None, &[]);
+    yaml.code(3);
+    let from_yaml = patctl::py::yaml_load::load(&yaml.stdout).unwrap();
+    assert_eq!(untimed(&from_yaml)["error"]["category"], "unreachable");
+    assert_valid("History", &from_yaml);
+}
+
+#[test]
+fn offline_version_emits_an_envelope() {
+    let out = patctl_raw(&["version", "-o", "json"], None, &[]);
+    out.code(0);
+    let env = parse_json(&out.stdout);
+    assert_valid("Version", &env);
+    assert_eq!(env["data"]["ctlVersion"], "4.1.5");
+    assert_eq!(out.stderr, "patronictl version 4.1.5\n");
+}
+
+#[test]
+fn history_matches_patronictl() {
+    let Some(_g) = read_lock() else { return };
+    let env = envelope("History", &["history"], 0);
+    let theirs = patronictl(&["history", "-f", "json"]);
+    theirs.code(0);
+    let theirs: Vec<Value> = serde_json::from_str(&theirs.stdout).unwrap();
+    let ours = env["data"]["entries"].as_array().unwrap();
+    assert_eq!(ours.len(), theirs.len());
+    assert!(!ours.is_empty(), "the sandbox has a history");
+    for (o, t) in ours.iter().zip(&theirs) {
+        assert_eq!(o["timeline"], t["TL"]);
+        assert_eq!(o["lsn"], t["LSN"]);
+        assert_eq!(o["reason"], t["Reason"]);
+        assert_eq!(o["newLeader"], t["New Leader"]);
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        if !t["Timestamp"].is_null() {
+            assert_eq!(at(&o["timestamp"]), at(&t["Timestamp"]));
+        }
+    }
+}
+
+#[test]
+fn show_config_is_what_patronictl_shows() {
+    let Some(_g) = read_lock() else { return };
+    let (env, theirs) = {
+        let env = envelope("ClusterConfig", &["show-config"], 0);
+        (env, patronictl(&["show-config"]))
+    };
+    theirs.code(0);
+    let theirs = patctl::py::yaml_load::load(&theirs.stdout).unwrap();
+    assert_eq!(env["data"]["config"], theirs);
+    let yaml = patctl(&["-o", "yaml", "show-config"]);
+    let from_yaml = patctl::py::yaml_load::load(&yaml.stdout).unwrap();
+    assert_eq!(untimed(&from_yaml)["data"], env["data"]);
+}
+
+#[test]
+fn version_and_dsn_match_patronictl() {
+    let Some(_g) = read_lock() else { return };
+    let scope = env("SANDBOX_SCOPE");
+    let env_v = envelope("Version", &["version", &scope], 0);
+    let theirs = patronictl(&["version", &scope]);
+    for m in env_v["data"]["members"].as_array().unwrap() {
+        let line = format!(
+            "{}: Patroni {} PostgreSQL {}",
+            m["member"].as_str().unwrap(),
+            m["patroniVersion"].as_str().unwrap(),
+            m["postgresVersion"].as_str().unwrap()
+        );
+        assert!(
+            theirs.stdout.contains(&line),
+            "{line} not in\n{}",
+            theirs.stdout
+        );
+    }
+    let env_d = envelope("Dsn", &["dsn"], 0);
+    assert_eq!(
+        env_d["data"]["dsn"].as_str().unwrap(),
+        patronictl(&["dsn"]).stdout.trim_end()
+    );
+}
+
+#[test]
+fn query_rows_match_patronictl() {
+    let Some(_g) = read_lock() else { return };
+    let sql = "select 1 as one, 'x' as two, null as three, 2.5::float8 as four";
+    let env = envelope("QueryResult", &["query", "-c", sql], 0);
+    assert_eq!(
+        env["data"]["columns"],
+        json!(["one", "two", "three", "four"])
+    );
+    let theirs = patronictl(&["query", "-c", sql, "--format", "json"]);
+    theirs.code(0);
+    let theirs: Vec<Value> = serde_json::from_str(&theirs.stdout).unwrap();
+    assert_eq!(env["data"]["rows"], json!([[1, "x", null, 2.5]]));
+    assert_eq!(
+        theirs,
+        vec![json!({"one": 1, "two": "x", "three": null, "four": 2.5})]
+    );
+}
+
+#[test]
+fn reload_reports_what_patronictl_prints_per_member() {
+    let Some(_g) = write_lock() else { return };
+    let scope = env("SANDBOX_SCOPE");
+    let env = envelope("Reload", &["reload", &scope, "--force"], 0);
+    let theirs = patronictl(&["reload", &scope, "--force"]);
+    let members = env["data"]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    for m in members {
+        assert_eq!(m["outcome"], "succeeded");
+        assert_eq!(m["httpStatus"], 200);
+        let line = m["message"].as_str().unwrap();
+        assert!(
+            theirs.stdout.contains(line),
+            "{line} not in\n{}",
+            theirs.stdout
+        );
+    }
+}
+
+#[test]
+fn pause_and_resume_with_wait() {
+    let Some(_g) = write_lock() else { return };
+    let env = envelope("Pause", &["pause", "--wait"], 0);
+    assert_eq!(env["data"]["members"][0]["outcome"], "succeeded");
+    assert_eq!(env["data"]["wait"]["pending"], json!([]));
+    let shown = patronictl(&["show-config"]);
+    assert!(shown.stdout.contains("pause: true"), "{}", shown.stdout);
+    let env = envelope("Resume", &["resume", "--wait"], 0);
+    assert_eq!(env["data"]["wait"]["pending"], json!([]));
+    let again = envelope("Resume", &["resume"], 1);
+    assert_eq!(again["error"]["message"], "Cluster is not paused");
+}
