@@ -13,6 +13,11 @@
 //! goes to stderr instead ([`super::Ui::out`]), no prompt is ever shown (a command that would ask
 //! fails with exit 2, see [`super::Ui::confirm`]), and warnings are collected into `metadata`.
 //! The schema of each kind is committed under `schemas/`.
+//!
+//! Writes report each member's outcome in one shape ([`member_outcome`]: `succeeded`, `failed` or
+//! `unknown`, with Patroni's status and answer); a command reports its data with
+//! [`super::Ui::emit`], or [`super::Ui::emit_result`] when it may fail after doing something, so
+//! that what it did stays beside the error ([`failure`], which then says whether a retry is safe).
 
 use serde_json::{json, Map, Value};
 
