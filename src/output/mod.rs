@@ -334,7 +334,7 @@ impl Ui {
             "the command would ask \"{}\", and machine output (-o) never prompts",
             text.trim_end_matches(['?', ' '])
         ))
-        .with_hint("give every value on the command line (--force, --candidate, --scheduled, …)"))
+        .with_hint("give every value on the command line (--force, member names, --candidate, --scheduled; remove: --confirm-cluster, --yes-i-am-aware, --confirm-leader)"))
     }
 
     /// One line of input (without its newline): a scripted answer, or a line read from stdin in the

@@ -196,3 +196,25 @@ fn pause_and_resume_with_wait() {
     let again = envelope("Resume", &["resume"], 1);
     assert_eq!(again["error"]["message"], "Cluster is not paused");
 }
+
+#[test]
+fn a_command_that_would_prompt_refuses_and_changes_nothing() {
+    let Some(_g) = read_lock() else { return };
+    let scope = env("SANDBOX_SCOPE");
+    let out = patctl_stdin(&["-o", "json", "remove", &scope], &format!("{scope}\n"));
+    out.code(2);
+    let env = parse_json(&out.stdout);
+    assert_valid("Remove", &env);
+    assert_eq!(env["error"]["category"], "usage");
+    assert!(!out.stdout.contains("to remove: "), "no prompt on stdout");
+    assert!(out.stderr.contains("| node1 "), "the table goes to stderr");
+    let listed = patronictl(&["list", "-f", "json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&listed.stdout)
+            .unwrap()
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "the cluster is still there"
+    );
+}
