@@ -176,12 +176,10 @@ impl Cli {
     pub fn command_for(bin: &str) -> clap::Command {
         // click keeps the last value of an option given twice; clap would refuse it.
         let mut cmd = <Cli as clap::CommandFactory>::command().args_override_self(true);
-        let names: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        for name in names {
-            cmd = cmd.mut_subcommand(name, |s| s.args_override_self(true));
+        // In place: `mut_subcommand` moves every later subcommand (large structs) on each call,
+        // which was a tenth of a whole `list` run.
+        for sub in cmd.get_subcommands_mut() {
+            *sub = std::mem::take(sub).args_override_self(true);
         }
         if bin == "patronictl" {
             cmd.name("patronictl").bin_name("patronictl")
