@@ -162,7 +162,13 @@ impl World {
             Ok(c) => c,
             Err(e) => panic!("bad arguments {args:?}: {e}"),
         };
-        let ui = Ui::scripted(stdin);
+        // `-o json|yaml` as patctl's `run` sets it up: the envelope on stdout, human text on stderr.
+        let name = <Cli as clap::CommandFactory>::command()
+            .try_get_matches_from(&argv)
+            .ok()
+            .and_then(|m| m.subcommand_name().map(String::from))
+            .unwrap_or_default();
+        let ui = Ui::scripted(stdin).with_machine(cli.output, &name);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -174,6 +180,7 @@ impl World {
             run_command(&mut ctx, cli.command).await
         });
         runtime.shutdown_background();
+        ui.finish_machine(&result);
         let code = match &result {
             Ok(()) => 0,
             Err(e) => {
