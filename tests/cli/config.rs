@@ -443,7 +443,7 @@ fn bad_input_changes_nothing() {
 
 /// `python3 -m jsonschema`-style check of an envelope against its committed schema (skipped with a
 /// line when Python's jsonschema module is missing; the keys are asserted by the caller anyway).
-fn assert_schema_valid(kind: &str, envelope: &str) {
+pub(crate) fn assert_schema_valid(kind: &str, envelope: &str) {
     use std::io::Write;
     let schema = format!("{}/schemas/{kind}.schema.json", env!("CARGO_MANIFEST_DIR"));
     let check = "import json,sys,jsonschema\ns=json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(json.loads(sys.stdin.read()))";
