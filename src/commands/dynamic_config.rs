@@ -129,11 +129,11 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
     let effects = if checks::changed_params(&current, &changed).is_empty() {
         None
     } else {
-        let (major, warnings) = server::cluster_major(ctx, &cluster).await;
+        let (major, exact, warnings) = server::cluster_major(ctx, &cluster).await;
         for w in warnings {
             ctx.ui.warning(&w);
         }
-        Some(checks::param_effects(&current, &changed, major))
+        Some(checks::param_effects(&current, &changed, major, exact))
     };
     ctx.ui
         .set_partial(report::data(&name, &changes, effects.as_ref(), false));
@@ -145,7 +145,7 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
         }
     }
     if !args.skip_checks {
-        check_values(ctx, &current, &changed, effects.as_ref().map(|e| e.major))?;
+        check_values(ctx, &current, &changed, effects.as_ref())?;
     }
     let stdin_used = args.apply_filename.as_deref() == Some("-")
         || args.replace_filename.as_deref() == Some("-");
@@ -187,11 +187,11 @@ fn check_values(
     ctx: &Context<'_>,
     current: &Map<String, Value>,
     changed: &Map<String, Value>,
-    major: Option<u32>,
+    effects: Option<&checks::ParamEffects>,
 ) -> Result<()> {
     let mut errors = checks::invalid_values(current, changed);
-    if let Some(major) = major {
-        errors.extend(checks::invalid_params(current, changed, major));
+    if let Some(fx) = effects {
+        errors.extend(checks::invalid_params(current, changed, fx.major, fx.exact));
     }
     if !errors.is_empty() {
         return Err(Error::failure(format!(

@@ -194,11 +194,21 @@ fn unknown_major_falls_back_with_a_warning() {
     out.code(0);
     assert!(
         out.stderr.contains(
-            " - WARNING - no member reported its PostgreSQL version: parameters checked against PostgreSQL 17\n"
+            " - WARNING - no member reported its PostgreSQL version: parameters checked against PostgreSQL 17 (unknown names not refused)\n"
         ),
         "{}",
         out.stderr
     );
+    // The cluster may run another major: a name 17 lacks (14 has it) is not refused, a value still is.
+    w.run(&[
+        "edit-config",
+        "-p",
+        "stats_temp_directory=/run/pg",
+        "--force",
+    ])
+    .code(0);
+    w.run(&["edit-config", "-p", "work_mem=lots", "--force"])
+        .code(1);
     // No parameter changed: no member is asked, no warning.
     let out = w.run(&["edit-config", "-s", "ttl=40", "--force"]);
     out.code(0);

@@ -171,6 +171,8 @@ pub fn changed_params(current: &Map<String, Value>, changed: &Map<String, Value>
 pub struct ParamEffects {
     /// The PostgreSQL major the parameters were looked up for.
     pub major: u32,
+    /// Whether that is the cluster's own major (else a fallback: unknown names are not refused).
+    pub exact: bool,
     /// postmaster-context parameters: the members need a restart.
     pub restart: Vec<String>,
     /// Every other settable context: applied when Patroni reloads PostgreSQL.
@@ -189,9 +191,11 @@ pub fn param_effects(
     current: &Map<String, Value>,
     changed: &Map<String, Value>,
     major: u32,
+    exact: bool,
 ) -> ParamEffects {
     let mut fx = ParamEffects {
         major,
+        exact,
         ..ParamEffects::default()
     };
     for name in changed_params(current, changed) {
@@ -210,11 +214,13 @@ pub fn param_effects(
 /// Refusals for the PostgreSQL parameters that `changed` sets differently from `current`, checked
 /// against PostgreSQL `major` as Patroni checks them before writing `postgresql.conf`: the type,
 /// unit and range of the value, names PostgreSQL does not know (a name with a dot belongs to an
-/// extension and is not checked), read-only and recovery parameters.
+/// extension and is not checked; unknown names are refused only when `exact`, `major` being the
+/// cluster's own), read-only and recovery parameters.
 pub fn invalid_params(
     current: &Map<String, Value>,
     changed: &Map<String, Value>,
     major: u32,
+    exact: bool,
 ) -> Vec<String> {
     let after = parameters(changed);
     let mut out = Vec::new();
@@ -224,7 +230,7 @@ pub fn invalid_params(
         };
         match pg_params::lookup(major, &name) {
             Some(p) => out.extend(pg_params::check(p, &name, value, major)),
-            None if name.contains('.') => {}
+            None if name.contains('.') || !exact => {}
             None => out.push(format!(
                 "{name} is not a PostgreSQL {major} parameter (Patroni would drop it)"
             )),
@@ -274,15 +280,15 @@ mod tests {
         let new = map(
             json!({"postgresql": {"parameters": {"max_connections": "200", "work_mem": "8MB", "x.y": 1, "hot_standby": true, "Shared_Buffers": "1GB", "block_size": 1, "nosuch": 1}}}),
         );
-        let fx = param_effects(&cur, &new, 15);
+        let fx = param_effects(&cur, &new, 15, true);
         assert_eq!(fx.restart, vec!["Shared_Buffers", "max_connections"]);
         assert_eq!(fx.reload, vec!["work_mem"]);
         assert_eq!(fx.read_only, vec!["block_size"]);
         assert_eq!(fx.unknown, vec!["nosuch"]);
         assert_eq!(fx.lines()[1], "Applied on reload: work_mem");
-        assert!(param_effects(&cur, &cur, 15).lines().is_empty());
+        assert!(param_effects(&cur, &cur, 15, true).lines().is_empty());
         assert_eq!(
-            invalid_params(&cur, &new, 15),
+            invalid_params(&cur, &new, 15, true),
             vec![
                 "block_size is read-only in PostgreSQL (fixed when it was built or initialised)",
                 "nosuch is not a PostgreSQL 15 parameter (Patroni would drop it)"
@@ -291,19 +297,20 @@ mod tests {
         // Per major: reserved_connections exists from 16 on.
         let rc = map(json!({"postgresql": {"parameters": {"reserved_connections": 3}}}));
         let none = Map::new();
-        assert_eq!(invalid_params(&none, &rc, 16), Vec::<String>::new());
+        assert_eq!(invalid_params(&none, &rc, 16, true), Vec::<String>::new());
         assert_eq!(
-            param_effects(&none, &rc, 16).restart,
+            param_effects(&none, &rc, 16, true).restart,
             vec!["reserved_connections"]
         );
-        assert_eq!(invalid_params(&none, &rc, 15).len(), 1);
+        assert_eq!(invalid_params(&none, &rc, 15, true).len(), 1);
+        assert_eq!(invalid_params(&none, &rc, 15, false), Vec::<String>::new());
         // Unchanged values are not re-checked; removed ones are not checked.
         let bad = map(
             json!({"postgresql": {"parameters": {"work_mem": "lots", "max_connections": 100}}}),
         );
-        assert_eq!(invalid_params(&bad, &bad, 15), Vec::<String>::new());
-        assert_eq!(invalid_params(&bad, &cur, 15), Vec::<String>::new());
-        assert_eq!(invalid_params(&cur, &bad, 15).len(), 1);
+        assert_eq!(invalid_params(&bad, &bad, 15, true), Vec::<String>::new());
+        assert_eq!(invalid_params(&bad, &cur, 15, true), Vec::<String>::new());
+        assert_eq!(invalid_params(&cur, &bad, 15, true).len(), 1);
     }
 
     #[test]

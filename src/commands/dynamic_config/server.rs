@@ -22,9 +22,9 @@ pub fn major_of(server_version: i64) -> Option<u32> {
     }
 }
 
-/// The major to check against and the warnings to show (none when the members agree on a major
-/// the table covers).
-pub async fn cluster_major(ctx: &mut Context<'_>, cluster: &Cluster) -> (u32, Vec<String>) {
+/// The major to check against, whether it is the cluster's own (a major the table covers, reported
+/// by a member), and the warnings to show.
+pub async fn cluster_major(ctx: &mut Context<'_>, cluster: &Cluster) -> (u32, bool, Vec<String>) {
     let mut members: Vec<_> = cluster
         .members
         .iter()
@@ -58,15 +58,18 @@ pub async fn cluster_major(ctx: &mut Context<'_>, cluster: &Cluster) -> (u32, Ve
     choose(&majors)
 }
 
-/// The major from the members' answers (leader first), with what to warn about.
-pub fn choose(majors: &[(String, u32)]) -> (u32, Vec<String>) {
+/// The major from the members' answers (leader first), whether it is exact, and what to warn
+/// about. When it is not, names the table does not know are not refused (they may be the
+/// cluster's own major's).
+pub fn choose(majors: &[(String, u32)]) -> (u32, bool, Vec<String>) {
     let mut warnings = Vec::new();
     let Some((first_name, first)) = majors.first() else {
         let d = pg_params::DEFAULT_MAJOR;
         return (
             d,
+            false,
             vec![format!(
-                "no member reported its PostgreSQL version: parameters checked against PostgreSQL {d}"
+                "no member reported its PostgreSQL version: parameters checked against PostgreSQL {d} (unknown names not refused)"
             )],
         );
     };
@@ -86,12 +89,12 @@ pub fn choose(majors: &[(String, u32)]) -> (u32, Vec<String>) {
     let used = (*first).clamp(*range.start(), *range.end());
     if used != *first {
         warnings.push(format!(
-            "patctl knows the parameters of PostgreSQL {} to {}: PostgreSQL {first}'s are checked as PostgreSQL {used}'s",
+            "patctl knows the parameters of PostgreSQL {} to {}: PostgreSQL {first}'s are checked as PostgreSQL {used}'s (unknown names not refused)",
             range.start(),
             range.end()
         ));
     }
-    (used, warnings)
+    (used, used == *first, warnings)
 }
 
 #[cfg(test)]
@@ -104,16 +107,19 @@ mod tests {
         assert_eq!(major_of(170002), Some(17));
         assert_eq!(major_of(90624), Some(9));
         assert_eq!(major_of(0), None);
-        assert_eq!(choose(&[("a".into(), 16), ("b".into(), 16)]), (16, vec![]));
-        let (m, w) = choose(&[]);
-        assert_eq!(m, pg_params::DEFAULT_MAJOR);
+        assert_eq!(
+            choose(&[("a".into(), 16), ("b".into(), 16)]),
+            (16, true, vec![])
+        );
+        let (m, exact, w) = choose(&[]);
+        assert_eq!((m, exact), (pg_params::DEFAULT_MAJOR, false));
         assert!(w[0].starts_with("no member reported"), "{w:?}");
-        let (m, w) = choose(&[("node1".into(), 16), ("node2".into(), 17)]);
-        assert_eq!(m, 16);
+        let (m, exact, w) = choose(&[("node1".into(), 16), ("node2".into(), 17)]);
+        assert_eq!((m, exact), (16, true));
         assert!(w[0].contains("node2 runs PostgreSQL 17"), "{w:?}");
-        let (m, w) = choose(&[("node1".into(), 12)]);
-        assert_eq!((m, w.len()), (13, 1));
-        let (m, _) = choose(&[("node1".into(), 18)]);
-        assert_eq!(m, 17);
+        let (m, exact, w) = choose(&[("node1".into(), 12)]);
+        assert_eq!((m, exact, w.len()), (13, false, 1));
+        let (m, exact, _) = choose(&[("node1".into(), 18)]);
+        assert_eq!((m, exact), (17, false));
     }
 }
