@@ -74,6 +74,10 @@ pub struct Cli {
     )]
     pub output: Option<crate::output::machine::Machine>,
 
+    /// Use this named context of patctl's contexts file (also PATCTL_CONTEXT; see `context list`)
+    #[arg(long = "context", value_name = "NAME")]
+    pub context: Option<String>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -152,6 +156,9 @@ pub enum Command {
     Topology(commands::list::TopologyArgs),
     /// Output version of patronictl command or a running Patroni instance
     Version(commands::version::VersionArgs),
+    /// patctl's named contexts: list them, choose the current one, show one
+    #[command(disable_help_subcommand = true)]
+    Context(commands::context::ContextArgs),
 }
 
 impl Cli {
@@ -163,6 +170,11 @@ impl Cli {
             insecure: self.insecure,
             timeout: self.request_timeout(),
         }
+    }
+
+    /// Whether the request timeout was given (flag or variable), so a context's does not apply.
+    pub fn timeout_given(&self) -> bool {
+        self.request_timeout.is_some() || self.legacy_timeout.is_some()
     }
 
     /// The timeout of each DCS and REST call: `--request-timeout`, else the former `--timeout`.
@@ -211,9 +223,23 @@ pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
     }
 }
 
-/// Load the configuration and run the command.
+/// Load the configuration (through the chosen context, if any) and run the command.
 pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
-    let mut ctx = Context::new(&cli.sources(), ui)?;
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    if let Command::Context(args) = &cli.command {
+        // Only the contexts file: no cluster configuration needed.
+        return commands::context::cmd_context(ui, args, cli.context.as_deref(), &env);
+    }
+    let (sources, chosen) = crate::config::contexts::resolve(
+        &cli.sources(),
+        cli.timeout_given(),
+        cli.context.as_deref(),
+        &env,
+    )?;
+    let mut ctx = Context::new(&sources, ui)?;
+    if let Some(c) = &chosen {
+        c.apply(&mut ctx.settings);
+    }
     run_command(&mut ctx, cli.command).await
 }
 
@@ -240,5 +266,9 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
         Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,
+        Command::Context(a) => {
+            let env = std::env::vars().collect();
+            commands::context::cmd_context(ctx.ui, &a, None, &env)
+        }
     }
 }

@@ -251,6 +251,9 @@ pub fn kind_of(command: &str) -> &'static str {
         "remove" => "Remove",
         "demote-cluster" => "DemoteCluster",
         "promote-cluster" => "PromoteCluster",
+        "context list" => "ContextList",
+        "context show" => "Context",
+        "context use" => "ContextUse",
         _ => "Result",
     }
 }

@@ -19,6 +19,7 @@ mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
+mod contexts; // named contexts: --context, PATCTL_CONTEXT, context list/use/show
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
 mod faults; // DCS down, members frozen or answering garbage: bounded, one-line errors
 mod formats; // PyYAML and json.dumps compatibility against Python itself
