@@ -113,6 +113,8 @@ pub enum Command {
     /// Demote cluster to a standby cluster
     #[command(name = "demote-cluster")]
     DemoteCluster(commands::cluster_role::DemoteArgs),
+    /// Check the DCS, the members' REST APIs and the configuration (patctl)
+    Doctor(commands::doctor::DoctorArgs),
     /// Generate a dsn for the provided member, defaults to a dsn of the leader
     Dsn(commands::query::DsnArgs),
     /// Edit cluster configuration
@@ -236,6 +238,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Reload(a) => commands::members::cmd_reload(ctx, a).await,
         Command::Flush(a) => commands::members::cmd_flush(ctx, a).await,
         Command::Remove(a) => commands::remove::cmd_remove(ctx, a).await,
+        Command::Doctor(a) => commands::doctor::cmd_doctor(ctx, a).await,
         Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
         Command::Query(a) => commands::query::cmd_query(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,

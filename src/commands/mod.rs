@@ -3,6 +3,7 @@
 //! and the `-W`/`-w` watch loop.
 
 pub mod cluster_role;
+pub mod doctor;
 pub mod dynamic_config;
 pub mod fanout;
 pub mod history;

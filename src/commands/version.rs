@@ -133,6 +133,7 @@ mod tests {
             describe(Response {
                 status: 200,
                 body: body.into(),
+                date: None,
             })
         };
         assert_eq!(
