@@ -78,8 +78,14 @@ pub fn findings(
     for (i, s) in statuses.iter().enumerate() {
         let ep = s.endpoint.as_str();
         let f = |st, check: &str, msg: String| Finding::new(st, Area::Dcs, ep, check, msg);
+        // A certificate is read even from an endpoint that does not answer as a DCS.
+        let cert = match certs.get(i) {
+            Some(Some(cert)) => cert_findings(Area::Dcs, ep, cert, now, false),
+            _ => Vec::new(),
+        };
         if let Err(why) = &s.reachable {
             out.push(f(Status::Fail, "reachable", why.clone()));
+            out.extend(cert);
             continue;
         }
         let ms = s.elapsed.as_secs_f64() * 1000.0;
@@ -160,9 +166,7 @@ pub fn findings(
             Auth::Refused(why) => f(Status::Fail, "auth", why.clone()),
             Auth::Unchecked(why) => f(Status::Skip, "auth", why.clone()),
         });
-        if let Some(Some(cert)) = certs.get(i) {
-            out.extend(cert_findings(Area::Dcs, ep, cert, now, false));
-        }
+        out.extend(cert);
     }
     out.extend(cluster_finding(statuses));
     out
