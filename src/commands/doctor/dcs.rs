@@ -78,9 +78,12 @@ pub fn findings(
     for (i, s) in statuses.iter().enumerate() {
         let ep = s.endpoint.as_str();
         let f = |st, check: &str, msg: String| Finding::new(st, Area::Dcs, ep, check, msg);
-        // A certificate is read even from an endpoint that does not answer as a DCS.
+        // A certificate is read even from an endpoint that does not answer as a DCS; when neither
+        // answered, the reachable line says it all.
         let cert = match certs.get(i) {
-            Some(Some(cert)) => cert_findings(Area::Dcs, ep, cert, now, false),
+            Some(Some(cert)) if cert.is_ok() || s.reachable.is_ok() => {
+                cert_findings(Area::Dcs, ep, cert, now, false)
+            }
             _ => Vec::new(),
         };
         if let Err(why) = &s.reachable {

@@ -160,8 +160,11 @@ pub fn findings(probes: &[Probe], now: DateTime<Utc>, setup: ClientSetup) -> Vec
             out.push(f(Status::Skip, "tls", format!("plain HTTP ({url})")));
         }
         out.push(auth_finding(&p.auth, setup, https, f));
-        if let Some(cert) = &p.cert {
-            out.extend(cert_findings(Area::Rest, name, cert, now, insecure));
+        match &p.cert {
+            // When neither answered, the reachable line says it all.
+            Some(Err(_)) if p.status.is_err() => {}
+            Some(cert) => out.extend(cert_findings(Area::Rest, name, cert, now, insecure)),
+            None => {}
         }
         let Ok(r) = &p.status else { continue };
         let body = r.json();
