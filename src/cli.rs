@@ -114,6 +114,14 @@ pub enum Command {
     #[command(name = "demote-cluster")]
     DemoteCluster(commands::cluster_role::DemoteArgs),
     /// Check the DCS, the members' REST APIs and the configuration (patctl)
+    ///
+    /// Every configured DCS endpoint: reachable, version, part of a quorum, leader, authentication,
+    /// and for https the certificate's expiry and host name. Every member's REST API: reachable, TLS,
+    /// authentication, certificate, Patroni and PostgreSQL versions, clock difference from this
+    /// machine. The dynamic configuration: loop_wait + 2*retry_timeout <= ttl and Patroni's minimums,
+    /// maximum_lag_on_failover. One PASS/WARN/FAIL/SKIP line per finding; all checks run at once,
+    /// bounded by --request-timeout. Exit 1 when a check FAILs (WARN alone exits 0); -o json gives
+    /// the DoctorReport kind.
     Doctor(commands::doctor::DoctorArgs),
     /// Generate a dsn for the provided member, defaults to a dsn of the leader
     Dsn(commands::query::DsnArgs),
