@@ -107,3 +107,20 @@ fn patroni_timeout_rule_and_missing_lag_limit() {
         "{text}"
     );
 }
+
+#[test]
+fn a_rest_client_that_cannot_be_made_is_a_finding() {
+    let w = World::empty_with("ctl:\n  certfile: /nonexistent/client.crt\n");
+    w.seed_demo("/service/demo/", [&dead_api(), &dead_api(), &dead_api()]);
+    let out = w.run(&["--request-timeout", "1", "doctor"]);
+    out.code(1);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains(" client ") && l.contains("configuration"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.starts_with("FAIL  rest"), "{line}");
+    assert!(line.contains("/nonexistent/client.crt"), "{line}");
+    // The configuration is still checked.
+    assert!(out.stdout.contains("PASS  config"), "{}", out.stdout);
+}

@@ -145,7 +145,8 @@ pub async fn cmd_doctor(ctx: &mut Context<'_>, args: DoctorArgs) -> Result<()> {
     let timeout = dcs_settings.timeout.max(ctx.settings.rest.timeout);
     let deadline = started + timeout;
     let probe_key = Layout::of(&ctx.settings).namespace_dir();
-    let api = Api::new(&ctx.settings.rest)?;
+    // A REST client that cannot be made (a bad certificate file) is a finding, not the end.
+    let api = Api::new(&ctx.settings.rest);
     let setup = rest::ClientSetup {
         insecure: ctx.settings.rest.insecure,
         credentials: ctx.settings.rest.auth.is_some(),
@@ -197,7 +198,16 @@ pub async fn cmd_doctor(ctx: &mut Context<'_>, args: DoctorArgs) -> Result<()> {
         let budget = deadline
             .saturating_duration_since(tokio::time::Instant::now())
             .max(Duration::from_secs(1));
-        let mut out = rest::check(&api, &members, budget, setup).await;
+        let mut out = match &api {
+            Ok(api) => rest::check(api, &members, budget, setup).await,
+            Err(e) => vec![Finding::new(
+                Status::Fail,
+                Area::Rest,
+                "client",
+                "configuration",
+                e.message.clone(),
+            )],
+        };
         out.extend(config::check(cluster.config.as_ref(), &name));
         out
     };
