@@ -217,13 +217,17 @@ fn expiring_and_wrong_host_certificates_of_a_dcs_endpoint() {
     std::fs::create_dir_all(&dir).unwrap();
     let (soon_crt, soon_key) = certificate(&dir, "soon", "IP:127.0.0.1", "3");
     let (other_crt, other_key) = certificate(&dir, "other", "DNS:db.example.com", "400");
+    // The CA file trusts neither server, so the DCS client's handshakes fail at once:
+    // `openssl s_server` serves one connection at a time, and one left open would make the
+    // certificate probe wait.
+    let (unrelated_crt, _) = certificate(&dir, "unrelated", "DNS:unrelated.example.com", "30");
     let soon = SelfSigned::start(&soon_crt, &soon_key);
     let other = SelfSigned::start(&other_crt, &other_key);
     let config = dir.join("patroni.yml");
     std::fs::write(
         &config,
         format!(
-            "scope: demo\netcd3:\n  hosts: 127.0.0.1:{},127.0.0.1:{}\n  protocol: https\n  cacert: {soon_crt}\n",
+            "scope: demo\netcd3:\n  hosts: 127.0.0.1:{},127.0.0.1:{}\n  protocol: https\n  cacert: {unrelated_crt}\n",
             soon.port, other.port
         ),
     )
@@ -243,8 +247,13 @@ fn expiring_and_wrong_host_certificates_of_a_dcs_endpoint() {
     let all = findings(&out);
     let soon_ep = format!("https://127.0.0.1:{}", soon.port);
     let other_ep = format!("https://127.0.0.1:{}", other.port);
-    // Not etcd: unreachable as a DCS, but its certificate is read all the same.
-    assert_eq!(finding(&all, &soon_ep, "reachable").0, "FAIL");
+    // Not trusted: unreachable as a DCS, but its certificate is read all the same.
+    let refused = finding(&all, &soon_ep, "reachable");
+    assert_eq!(refused.0, "FAIL");
+    assert!(
+        refused.4.contains("certificate verify failed"),
+        "{refused:?}"
+    );
     let cert = finding(&all, &soon_ep, "certificate");
     assert_eq!(cert.0, "WARN", "{cert:?}");
     assert!(
