@@ -5,13 +5,16 @@ For each command both tools run alternately (after one warm-up each); we report 
 min and max, peak RSS, and the ratio patronictl/patctl of the medians. Then a scale run: synthetic
 clusters of 10, 100 and 1,000 members written under scratch scopes of the sandbox etcd, and 100
 scopes in one namespace, timed with patctl only (patronictl is shown for the 1,000-member case).
+Last, `doctor` (patctl only): on the healthy sandbox (target: at most 1 s) and with one replica's
+Patroni frozen by SIGSTOP (target: at most the request timeout + 1 s; SIGCONT afterwards, always).
 
-Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH]
+Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH] [--doctor-only]
 Only loopback addresses are used; the scratch scopes are deleted at the end.
 """
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -75,11 +78,45 @@ def write_cluster(scope, members):
         etcdctl("txn", stdin="\n" + ops + "\n\n")
 
 
+def bench_doctor(patctl, runs):
+    """`doctor` on the healthy sandbox, then with a replica's Patroni frozen (SIGSTOP, SIGCONT after)."""
+    timeout = 2
+    print("\n`doctor` (patctl only):\n")
+    print("| case | median ms (min–max) | target ms | exit |")
+    print("| --- | --- | --- | --- |")
+    walls, codes = [], set()
+    run_once(patctl + ["doctor"])
+    for _ in range(runs):
+        wall, _, code = run_once(patctl + ["doctor"])
+        walls.append(wall)
+        codes.add(code)
+    print(f"| healthy, 3 members | {fmt_ms(statistics.median(walls))} ({fmt_ms(min(walls))}–{fmt_ms(max(walls))}) "
+          f"| 1000 | {', '.join(map(str, sorted(codes)))} |")
+    listed = json.loads(subprocess.run(patctl + ["list", "-f", "json"], capture_output=True, text=True,
+                                       check=True).stdout)
+    replica = next(m["Member"] for m in listed if m["Role"] != "Leader")
+    with open(os.path.join(os.environ["SANDBOX_DIR"], replica, "patroni.pid")) as f:
+        pid = int(f.read().strip())
+    walls, codes = [], set()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for _ in range(max(3, runs // 4)):
+            wall, _, code = run_once(patctl + ["--request-timeout", str(timeout), "doctor"])
+            walls.append(wall)
+            codes.add(code)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    print(f"| {replica} frozen, `--request-timeout {timeout}` | {fmt_ms(statistics.median(walls))} "
+          f"({fmt_ms(min(walls))}–{fmt_ms(max(walls))}) | {(timeout + 1) * 1000} | "
+          f"{', '.join(map(str, sorted(codes)))} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
+    ap.add_argument("--doctor-only", action="store_true", help="only the `doctor` figures")
     args = ap.parse_args()
     cfg = os.environ.get("PATCTL_TEST_CONFIG")
     if not cfg:
@@ -87,6 +124,9 @@ def main():
     patctl = [os.path.abspath(args.patctl), "-c", cfg]
     patronictl = [args.patronictl, "-c", cfg]
 
+    if args.doctor_only:
+        bench_doctor(patctl, args.runs)
+        return
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores; {args.runs} alternating runs after 1 warm-up\n")
     print("| command | patctl median ms (min–max) | patctl peak RSS MiB | patronictl median ms (min–max) "
@@ -130,6 +170,7 @@ def main():
     finally:
         for s in scopes:
             etcdctl("del", "--prefix", f"/service/{s}/")
+    bench_doctor(patctl, args.runs)
 
 
 if __name__ == "__main__":

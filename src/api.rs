@@ -27,6 +27,8 @@ pub struct Response {
     pub status: u16,
     /// The body as text.
     pub body: String,
+    /// The `Date` header (the member's clock, to the second), when sent.
+    pub date: Option<String>,
 }
 
 impl Response {
@@ -164,6 +166,11 @@ impl Api {
         {
             Ok(r) => Ok(Response {
                 status: r.status.as_u16(),
+                date: r
+                    .headers
+                    .get(reqwest::header::DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from),
                 body: r.body,
             }),
             Err(HttpError::Timeout) => Err(fail(

@@ -117,6 +117,16 @@ pub enum Command {
     /// Demote cluster to a standby cluster
     #[command(name = "demote-cluster")]
     DemoteCluster(commands::cluster_role::DemoteArgs),
+    /// Check the DCS, the members' REST APIs and the configuration (patctl)
+    ///
+    /// Every configured DCS endpoint: reachable, version, part of a quorum, leader, authentication,
+    /// and for https the certificate's expiry and host name. Every member's REST API: reachable, TLS,
+    /// authentication, certificate, Patroni and PostgreSQL versions, clock difference from this
+    /// machine. The dynamic configuration: loop_wait + 2*retry_timeout <= ttl and Patroni's minimums,
+    /// maximum_lag_on_failover. One PASS/WARN/FAIL/SKIP line per finding; all checks run at once,
+    /// bounded by --request-timeout. Exit 1 when a check FAILs (WARN alone exits 0); -o json gives
+    /// the DoctorReport kind.
+    Doctor(commands::doctor::DoctorArgs),
     /// Generate a dsn for the provided member, defaults to a dsn of the leader
     Dsn(commands::query::DsnArgs),
     /// Edit cluster configuration
@@ -261,6 +271,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Reload(a) => commands::members::cmd_reload(ctx, a).await,
         Command::Flush(a) => commands::members::cmd_flush(ctx, a).await,
         Command::Remove(a) => commands::remove::cmd_remove(ctx, a).await,
+        Command::Doctor(a) => commands::doctor::cmd_doctor(ctx, a).await,
         Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
         Command::Query(a) => commands::query::cmd_query(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,

@@ -4,6 +4,7 @@
 
 pub mod cluster_role;
 pub mod context;
+pub mod doctor;
 pub mod dynamic_config;
 pub mod fanout;
 pub mod history;

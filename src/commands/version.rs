@@ -173,6 +173,7 @@ mod tests {
             describe(Response {
                 status: 200,
                 body: body.into(),
+                date: None,
             })
         };
         assert_eq!(

@@ -32,6 +32,7 @@ mod etcd2;
 mod etcd3;
 pub mod layout;
 pub mod memory;
+pub mod status;
 pub mod zookeeper;
 
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
 pub use layout::Layout;
 pub use memory::Memory;
+pub use status::{endpoint_statuses, Auth, EndpointStatus};
 pub use zookeeper::ZooKeeper;
 
 /// The version of a key as read, for compare-and-swap: etcd v3 `mod_revision`, etcd v2

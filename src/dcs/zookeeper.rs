@@ -376,6 +376,70 @@ impl KeyValue for ZooKeeper {
     }
 }
 
+/// Every configured server's status (`doctor`), from the `srvr` four-letter word: the version and the
+/// mode (`leader`, `follower`, `standalone`; a server outside a quorum answers that it is not serving
+/// requests). ZooKeeper tells no leader name nor member list there, and patctl has no ZooKeeper
+/// authentication to check.
+pub(super) async fn statuses(
+    settings: &DcsSettings,
+    budget: Duration,
+) -> Vec<super::status::EndpointStatus> {
+    super::status::each(&settings.endpoints, budget, |host| async move {
+        server_status(host).await
+    })
+    .await
+}
+
+async fn server_status(host: &str) -> super::status::EndpointStatus {
+    use super::status::{Auth, EndpointStatus};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = async {
+        let mut tcp = tokio::net::TcpStream::connect(host)
+            .await
+            .map_err(|e| root_cause(&e))?;
+        tcp.write_all(b"srvr").await.map_err(|e| root_cause(&e))?;
+        let mut text = String::new();
+        tcp.read_to_string(&mut text)
+            .await
+            .map_err(|e| root_cause(&e))?;
+        Ok::<_, String>(text)
+    };
+    let text = match answer.await {
+        Ok(t) => t,
+        Err(why) => return EndpointStatus::unreachable(host, why, Duration::ZERO),
+    };
+    let mut s = EndpointStatus::new(host);
+    s.auth = Auth::Unchecked("patctl has no ZooKeeper authentication".into());
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    if let Some(v) = field("Zookeeper version:") {
+        let v = v.split(['-', ',']).next().unwrap_or(&v).to_string();
+        s.version = Some(format!("ZooKeeper {v}"));
+    }
+    match field("Mode:") {
+        Some(mode) => {
+            s.quorum = Some(true);
+            s.is_leader = Some(mode == "leader" || mode == "standalone");
+            if s.is_leader == Some(true) {
+                s.leader = Some(host.to_string());
+            }
+            s.quorum_note = format!("mode {mode}");
+        }
+        None if text.contains("not currently serving requests") => {
+            s.quorum = Some(false);
+            s.quorum_note = "not serving requests".into();
+        }
+        None if text.trim().is_empty() => {
+            s.quorum_note = "srvr is not allowed (4lw.commands.whitelist)".into();
+        }
+        None => s.quorum_note = "unexpected srvr answer".into(),
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -238,6 +238,7 @@ pub fn kind_of(command: &str) -> &'static str {
         "show-config" => "ClusterConfig",
         "edit-config" => "ConfigEdit",
         "version" => "Version",
+        "doctor" => "DoctorReport",
         "dsn" => "Dsn",
         "query" => "QueryResult",
         "switchover" => "Switchover",

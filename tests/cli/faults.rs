@@ -140,7 +140,7 @@ fn members_answering_garbage_5xx_or_nothing_never_hang_patctl() {
 }
 
 /// Send a signal to a sandbox node's Patroni by its PID file.
-fn signal_patroni(node: &str, signal: &str) {
+pub(crate) fn signal_patroni(node: &str, signal: &str) {
     let pid_file = format!("{}/{node}/patroni.pid", env("SANDBOX_DIR"));
     let pid = std::fs::read_to_string(&pid_file)
         .unwrap()

@@ -21,6 +21,7 @@ mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
 mod contexts; // named contexts: --context, PATCTL_CONTEXT, context list/use/show
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
+mod doctor; // doctor: healthy sandbox, a frozen member, a stopped etcd member, expiring certificates
 mod faults; // DCS down, members frozen or answering garbage: bounded, one-line errors
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input

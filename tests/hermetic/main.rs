@@ -13,6 +13,7 @@ mod harness;
 mod schema;
 
 mod config; // show-config, edit-config (CAS), pause/resume
+mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
 mod list; // list, topology, history rendering from a fixture
 mod machine; // -o json|yaml of the reads, error envelopes, the schema files
 mod machine_writes; // -o json|yaml of the writes: each member's outcome, the wait stages

@@ -1,0 +1,138 @@
+//! Per-endpoint health of the DCS, for `doctor`: each configured endpoint asked on its own (not through
+//! the fail-over client the other commands use), all at once, each within the timeout.
+//!
+//! What each back end can tell:
+//! - etcd v3: the maintenance `Status` call (server version, raft leader and term, alarms) and the
+//!   member list; authentication as the client does it, then one count-only read of the namespace.
+//! - etcd v2: `GET /version`, `/v2/stats/self` (this member's state and its leader), `/v2/members`,
+//!   and one read of the namespace for authentication.
+//! - ZooKeeper: the `srvr` four-letter word (the only one ZooKeeper 3.5+ allows by default): version
+//!   and mode (`leader`, `follower`, `standalone`); no leader name, member list or authentication.
+//!
+//! Certificates of `https://` endpoints are read by [`crate::peer_cert`], not here.
+
+use std::time::Duration;
+
+use crate::config::{DcsKind, DcsSettings};
+
+/// What authenticating at one endpoint showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// The configured user was accepted and could read.
+    Accepted(String),
+    /// No user is configured and anonymous reads work.
+    Anonymous,
+    /// The endpoint refused the credentials (or their absence): the reason.
+    Refused(String),
+    /// Could not be checked: why.
+    Unchecked(String),
+}
+
+/// The health of one DCS endpoint as it reports it.
+#[derive(Debug, Clone)]
+pub struct EndpointStatus {
+    /// The endpoint as configured (`http://127.0.0.1:2379`, `127.0.0.1:2181`).
+    pub endpoint: String,
+    /// How long the probe took.
+    pub elapsed: Duration,
+    /// `Err(reason)` when the endpoint did not answer at all.
+    pub reachable: std::result::Result<(), String>,
+    /// The server's version (`etcd 3.4.23`, `ZooKeeper 3.8.0`).
+    pub version: Option<String>,
+    /// This member's name in its cluster.
+    pub name: Option<String>,
+    /// The name (or id) of the member this endpoint follows as leader, when it knows one.
+    pub leader: Option<String>,
+    /// Whether this endpoint is the leader.
+    pub is_leader: Option<bool>,
+    /// Whether this endpoint is part of a working quorum (`None`: cannot tell).
+    pub quorum: Option<bool>,
+    /// How the quorum was judged (`raft term 4`, `mode: follower`).
+    pub quorum_note: String,
+    /// The names of the cluster's members, as this endpoint lists them (empty: unknown).
+    pub members: Vec<String>,
+    /// Alarms or errors the server reports about itself (etcd `NOSPACE`, …).
+    pub errors: Vec<String>,
+    /// Authentication.
+    pub auth: Auth,
+}
+
+impl EndpointStatus {
+    /// A status with nothing known yet but the endpoint.
+    pub fn new(endpoint: &str) -> EndpointStatus {
+        EndpointStatus {
+            endpoint: endpoint.to_string(),
+            elapsed: Duration::ZERO,
+            reachable: Ok(()),
+            version: None,
+            name: None,
+            leader: None,
+            is_leader: None,
+            quorum: None,
+            quorum_note: String::new(),
+            members: Vec::new(),
+            errors: Vec::new(),
+            auth: Auth::Unchecked("not checked".into()),
+        }
+    }
+
+    /// An endpoint that did not answer.
+    pub fn unreachable(
+        endpoint: &str,
+        why: impl Into<String>,
+        elapsed: Duration,
+    ) -> EndpointStatus {
+        EndpointStatus {
+            elapsed,
+            reachable: Err(why.into()),
+            auth: Auth::Unchecked("not reachable".into()),
+            ..EndpointStatus::new(endpoint)
+        }
+    }
+}
+
+/// Ask every configured endpoint for its status, all at once, each within `budget`. `probe_key` is a
+/// key to read for the authentication check (the namespace, from [`super::Layout::namespace_dir`]).
+/// Returned in the configured order.
+pub async fn endpoint_statuses(
+    settings: &DcsSettings,
+    probe_key: &str,
+    budget: Duration,
+) -> Vec<EndpointStatus> {
+    match settings.kind {
+        DcsKind::Etcd3 => super::etcd3::statuses(settings, probe_key, budget).await,
+        DcsKind::Etcd2 => super::etcd2::statuses(settings, probe_key, budget).await,
+        DcsKind::Zookeeper => super::zookeeper::statuses(settings, budget).await,
+    }
+}
+
+/// Run `probe` on every endpoint at once, each bounded by `budget` (a probe that runs out becomes an
+/// unreachable status), results in the endpoints' order.
+pub(super) async fn each<'a, F, Fut>(
+    endpoints: &'a [String],
+    budget: Duration,
+    probe: F,
+) -> Vec<EndpointStatus>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: std::future::Future<Output = EndpointStatus> + 'a,
+{
+    let jobs = endpoints.iter().map(|ep| {
+        let fut = probe(ep.as_str());
+        async move {
+            let started = tokio::time::Instant::now();
+            match tokio::time::timeout(budget, fut).await {
+                Ok(mut s) => {
+                    s.elapsed = started.elapsed();
+                    s
+                }
+                Err(_) => EndpointStatus::unreachable(
+                    ep,
+                    super::Attempts::no_answer(budget),
+                    started.elapsed(),
+                ),
+            }
+        }
+    });
+    futures_util::future::join_all(jobs).await
+}

@@ -1,0 +1,277 @@
+//! `doctor` on real servers: the main sandbox as it is and with one Patroni frozen (SIGSTOP), a
+//! three-member etcd with TLS and authentication (a mode sandbox) with one member stopped, and TLS
+//! servers (`openssl s_server`) whose certificates expire in a few days or name another host.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// The findings of a `doctor -o json` run: (status, area, target, check, message).
+fn findings(out: &Out) -> Vec<(String, String, String, String, String)> {
+    let v: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr));
+    assert_eq!(v["kind"], "DoctorReport", "{v}");
+    v["data"]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings: {v}"))
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (
+                s("status"),
+                s("area"),
+                s("target"),
+                s("check"),
+                s("message"),
+            )
+        })
+        .collect()
+}
+
+/// The one finding for `target`/`check`.
+#[track_caller]
+fn finding<'a>(
+    all: &'a [(String, String, String, String, String)],
+    target: &str,
+    check: &str,
+) -> &'a (String, String, String, String, String) {
+    all.iter()
+        .find(|f| f.2 == target && f.3 == check)
+        .unwrap_or_else(|| panic!("no {target}/{check} finding in {all:#?}"))
+}
+
+#[test]
+fn the_sandbox_is_healthy_and_checked_within_a_second() {
+    let Some(_g) = read_lock() else { return };
+    wait_healthy(Duration::from_secs(60));
+    let start = Instant::now();
+    let out = patctl(&["doctor"]);
+    let took = start.elapsed();
+    out.code(0);
+    assert!(took < Duration::from_secs(3), "doctor took {took:?}");
+    let text = &out.stdout;
+    for node in ["node1", "node2", "node3"] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!(" {node} ")) && l.contains("reachable"))
+            .unwrap_or_else(|| panic!("no reachable line for {node}:\n{text}"));
+        assert!(line.starts_with("PASS  rest"), "{line}");
+        assert!(
+            text.lines().any(|l| l.contains(&format!(" {node} "))
+                && l.contains("versions")
+                && l.contains("Patroni 4.1.5, PostgreSQL 15.")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("PASS  dcs") && l.contains("version") && l.contains("etcd 3.")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("PASS  config") && l.contains("loop_wait + 2*retry_timeout = ")),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("FAIL")), "{text}");
+    assert!(text.lines().last().unwrap().contains(" 0 FAIL"), "{text}");
+
+    let json = patctl(&["doctor", "-o", "json"]);
+    json.code(0);
+    let all = findings(&json);
+    assert!(all.iter().all(|f| f.0 != "FAIL"), "{all:#?}");
+    assert_eq!(finding(&all, "node1", "clock").0, "PASS");
+}
+
+#[test]
+fn a_frozen_patroni_fails_its_member_within_the_timeout() {
+    let Some(_g) = write_lock() else { return };
+    let leader = wait_healthy(Duration::from_secs(90));
+    let frozen = ["node1", "node2", "node3"]
+        .into_iter()
+        .find(|n| *n != leader)
+        .unwrap()
+        .to_string();
+    crate::faults::signal_patroni(&frozen, "-STOP");
+    finally(
+        || {
+            let start = Instant::now();
+            let out = patctl(&["--request-timeout", "2", "doctor", "-o", "json"]);
+            let took = start.elapsed();
+            assert!(took < Duration::from_secs(3), "doctor took {took:?}");
+            out.code(1);
+            let all = findings(&out);
+            let f = finding(&all, &frozen, "reachable");
+            assert_eq!(f.0, "FAIL", "{f:?}");
+            assert!(f.4.contains("no answer within the timeout"), "{f:?}");
+            assert_eq!(finding(&all, &leader, "reachable").0, "PASS");
+            assert_eq!(finding(&all, &leader, "auth").0, "PASS");
+            let failed: Vec<_> = all.iter().filter(|f| f.0 == "FAIL").collect();
+            assert_eq!(failed.len(), 1, "{failed:#?}");
+            let v: Value = serde_json::from_str(&out.stdout).unwrap();
+            assert_eq!(v["error"]["message"], "1 check failed");
+            assert_eq!(v["data"]["summary"]["fail"], 1);
+        },
+        || {
+            crate::faults::signal_patroni(&frozen, "-CONT");
+            wait_healthy(Duration::from_secs(90));
+        },
+    );
+}
+
+#[test]
+fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum() {
+    let Some(sb) = ModeSandbox::up(
+        "doctor",
+        &[
+            ("SANDBOX_DCS", "etcd3"),
+            ("SANDBOX_ETCD_MEMBERS", "3"),
+            ("SANDBOX_TLS", "1"),
+            ("SANDBOX_ETCD_AUTH", "1"),
+        ],
+    ) else {
+        return;
+    };
+    let endpoints: Vec<String> = sb
+        .var("SANDBOX_ETCD_ENDPOINTS")
+        .split(',')
+        .map(String::from)
+        .collect();
+    assert_eq!(endpoints.len(), 3);
+    let out = sb.patctl(&["doctor", "-o", "json"]);
+    let all = findings(&out);
+    // The sandbox's certificates are made for 30 days: a WARN, not a FAIL.
+    out.code(0);
+    for ep in &endpoints {
+        assert_eq!(finding(&all, ep, "reachable").0, "PASS", "{all:#?}");
+        assert_eq!(finding(&all, ep, "auth").4, "user 'root' accepted");
+        assert_eq!(finding(&all, ep, "hostname").0, "PASS");
+        let cert = finding(&all, ep, "certificate");
+        assert_eq!(cert.0, "WARN", "{cert:?}");
+        assert!(cert.4.contains(" days left; "), "{cert:?}");
+        let q = finding(&all, ep, "quorum");
+        assert!(q.4.contains("3 members"), "{q:?}");
+    }
+    assert_eq!(
+        finding(&all, "cluster", "members").4,
+        "all 3 members answered"
+    );
+    assert_eq!(finding(&all, "node1", "tls").0, "PASS");
+    assert_eq!(finding(&all, "node1", "auth").0, "PASS");
+    assert_eq!(finding(&all, "node2", "certificate").0, "WARN");
+
+    sb.sh(&["etcd-stop", "2"]);
+    let start = Instant::now();
+    let out = sb.patctl(&["doctor", "-o", "json"]);
+    assert!(
+        start.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        start.elapsed()
+    );
+    out.code(1);
+    let all = findings(&out);
+    let down = finding(&all, &endpoints[1], "reachable");
+    assert_eq!(down.0, "FAIL", "{down:?}");
+    assert!(down.4.contains("connection refused"), "{down:?}");
+    assert_eq!(finding(&all, &endpoints[0], "quorum").0, "PASS");
+    let members = finding(&all, "cluster", "members");
+    assert_eq!(
+        (members.0.as_str(), members.4.as_str()),
+        ("WARN", "2 of 3 members answered; the quorum (2) holds")
+    );
+    // The members are still read and asked through the other two.
+    assert_eq!(finding(&all, "node1", "reachable").0, "PASS");
+    let failed: Vec<_> = all.iter().filter(|f| f.0 == "FAIL").collect();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+}
+
+/// A self-signed certificate for `san` valid for `days` days, written to `dir`.
+fn certificate(dir: &std::path::Path, name: &str, san: &str, days: &str) -> (String, String) {
+    let cert = dir.join(format!("{name}.crt")).display().to_string();
+    let key = dir.join(format!("{name}.key")).display().to_string();
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", days,
+        ])
+        .args(["-subj", &format!("/CN={name}"), "-addext"])
+        .arg(format!("subjectAltName={san}"))
+        .args(["-keyout", &key, "-out", &cert])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    (cert, key)
+}
+
+#[test]
+fn expiring_and_wrong_host_certificates_of_a_dcs_endpoint() {
+    if !needs("openssl", installed("openssl")) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("patctl-doctor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (soon_crt, soon_key) = certificate(&dir, "soon", "IP:127.0.0.1", "3");
+    let (other_crt, other_key) = certificate(&dir, "other", "DNS:db.example.com", "400");
+    // The CA file trusts neither server, so the DCS client's handshakes fail at once:
+    // `openssl s_server` serves one connection at a time, and one left open would make the
+    // certificate probe wait.
+    let (unrelated_crt, _) = certificate(&dir, "unrelated", "DNS:unrelated.example.com", "30");
+    let soon = SelfSigned::start(&soon_crt, &soon_key);
+    let other = SelfSigned::start(&other_crt, &other_key);
+    let config = dir.join("patroni.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "scope: demo\netcd3:\n  hosts: 127.0.0.1:{},127.0.0.1:{}\n  protocol: https\n  cacert: {unrelated_crt}\n",
+            soon.port, other.port
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let out = patctl(&[
+        "-c",
+        &config,
+        "--request-timeout",
+        "2",
+        "doctor",
+        "-o",
+        "json",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    out.code(1);
+    let all = findings(&out);
+    let soon_ep = format!("https://127.0.0.1:{}", soon.port);
+    let other_ep = format!("https://127.0.0.1:{}", other.port);
+    // Not trusted: unreachable as a DCS, but its certificate is read all the same.
+    let refused = finding(&all, &soon_ep, "reachable");
+    assert_eq!(refused.0, "FAIL");
+    assert!(
+        refused.4.contains("certificate verify failed"),
+        "{refused:?}"
+    );
+    let cert = finding(&all, &soon_ep, "certificate");
+    assert_eq!(cert.0, "WARN", "{cert:?}");
+    assert!(
+        cert.4.contains("(2 days left; CN=soon)") || cert.4.contains("(3 days left; CN=soon)"),
+        "{cert:?}"
+    );
+    assert_eq!(finding(&all, &soon_ep, "hostname").0, "PASS");
+    let cert = finding(&all, &other_ep, "certificate");
+    assert_eq!(cert.0, "PASS", "{cert:?}");
+    let host = finding(&all, &other_ep, "hostname");
+    assert_eq!(
+        (host.0.as_str(), host.4.as_str()),
+        (
+            "FAIL",
+            "the certificate does not name this host (it names: db.example.com)"
+        )
+    );
+    // The cluster cannot be read: one FAIL for it, and no member is asked.
+    assert_eq!(finding(&all, "demo", "cluster").0, "FAIL");
+    assert!(all.iter().all(|f| f.1 != "rest"), "{all:#?}");
+}
