@@ -118,15 +118,17 @@ impl World {
         World::demo([&dead, &dead, &dead])
     }
 
-    /// Write the demo cluster's keys under `dir`.
+    /// Write the demo cluster's keys under `dir` (leader and members on a lease, as Patroni writes
+    /// them).
     pub fn seed_demo(&self, dir: &str, apis: [&str; 3]) {
         let put = |k: &str, v: &str| self.dcs.set(&format!("{dir}{k}"), v);
+        let leased = |k: &str, v: &str| self.dcs.set_leased(&format!("{dir}{k}"), v, 7);
         put(
             "config",
             r#"{"ttl":30,"loop_wait":10,"retry_timeout":10,"maximum_lag_on_failover":1048576,"postgresql":{"parameters":{"max_connections":100}}}"#,
         );
         put("initialize", "7712032472125471084");
-        put("leader", "node1");
+        leased("leader", "node1");
         put("status", r#"{"optime":67108960}"#);
         put(
             "history",
@@ -134,7 +136,7 @@ impl World {
         );
         for (i, api) in apis.iter().enumerate() {
             let n = i + 1;
-            put(&format!("members/node{n}"), &member(n, api, n == 1));
+            leased(&format!("members/node{n}"), &member(n, api, n == 1));
         }
     }
 
@@ -162,7 +164,13 @@ impl World {
             Ok(c) => c,
             Err(e) => panic!("bad arguments {args:?}: {e}"),
         };
-        let ui = Ui::scripted(stdin);
+        // The command name, as `patctl::run` takes it for the machine envelope (`-o json`).
+        let command = <Cli as clap::CommandFactory>::command()
+            .try_get_matches_from(&argv)
+            .ok()
+            .and_then(|m| m.subcommand_name().map(String::from))
+            .unwrap_or_default();
+        let ui = Ui::scripted(stdin).with_machine(cli.output, &command);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -174,6 +182,7 @@ impl World {
             run_command(&mut ctx, cli.command).await
         });
         runtime.shutdown_background();
+        ui.finish_machine(&result);
         let code = match &result {
             Ok(()) => 0,
             Err(e) => {

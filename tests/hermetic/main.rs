@@ -12,6 +12,7 @@ mod harness;
 
 mod config; // show-config, edit-config (CAS), pause/resume
 mod list; // list, topology, history rendering from a fixture
+mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data
 mod members; // flush (REST, then the DCS with CAS), restart, reload
 mod remove; // remove: confirmations, what is deleted
 mod roles; // demote-cluster, promote-cluster: the PATCH, then waiting in the DCS
