@@ -172,8 +172,14 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
             }
             break;
         }
+        // On a terminal each health line follows its table; otherwise (a pipe, a file) the text goes
+        // out in one write per stream: thousands of clusters stay cheap.
+        let interleave = ctx.ui.err_is_tty();
+        let mut text = String::new();
+        let mut lines = String::new();
         if args.ts {
-            ctx.ui.out(&format!("{}\n", crate::time::timestamp(0)));
+            text.push_str(&crate::time::timestamp(0));
+            text.push('\n');
         }
         for s in &shown {
             let view = MembersView {
@@ -184,16 +190,20 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
                 citus,
                 color: painted,
             };
-            let text = members::render(&s.cluster, &view);
-            if painted {
-                // The renderer made the text safe and added only its own escape codes.
-                ctx.ui.out_raw(&text);
-            } else {
-                ctx.ui.out(&text);
-            }
+            text.push_str(&members::render(&s.cluster, &view));
             if args.all.all {
-                ctx.ui.err_line(&health_line(&label(s), &s.health));
+                lines.push_str(&health_line(&label(s), &s.health));
+                lines.push('\n');
             }
+            if interleave {
+                write_out(ctx, &mut text, painted);
+                ctx.ui
+                    .err_raw(&crate::output::sanitize(&std::mem::take(&mut lines)));
+            }
+        }
+        write_out(ctx, &mut text, painted);
+        if !lines.is_empty() {
+            ctx.ui.err_raw(&crate::output::sanitize(&lines));
         }
         if args.all.all && shown.is_empty() {
             ctx.ui.err_line("No clusters to show");
@@ -213,6 +223,20 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
         if n == 1 { "" } else { "s" },
         if n == 1 { "is" } else { "are" },
     )))
+}
+
+/// Write what has been rendered so far to stdout and empty the buffer.
+fn write_out(ctx: &Context<'_>, text: &mut String, painted: bool) {
+    if text.is_empty() {
+        return;
+    }
+    if painted {
+        // The renderer made the text safe and added only its own escape codes.
+        ctx.ui.out_raw(text);
+    } else {
+        ctx.ui.out(text);
+    }
+    text.clear();
 }
 
 /// Read one round: with `--all` one prefix read per namespace, filtered; else one read per name.

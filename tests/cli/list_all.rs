@@ -47,7 +47,10 @@ fn write_cluster(ns: &str, scope: &str, lease: &str, leader: bool, paused: bool)
         leased("leader", "pg1");
     }
     for (i, name) in ["pg1", "pg2", "pg3"].iter().enumerate() {
-        leased(&format!("members/{name}"), &member_json(7001 + i as u16, i == 0));
+        leased(
+            &format!("members/{name}"),
+            &member_json(7001 + i as u16, i == 0),
+        );
     }
 }
 
@@ -78,10 +81,22 @@ fn all_over_synthetic_clusters_matches_patronictl_by_name() {
                 tool.run(&full, None, &[])
             };
             for (ours, theirs) in [
-                (&["list", "--all"][..], &["list", "alpha", "beta", "gamma"][..]),
-                (&["list", "--all", "-f", "json"], &["list", "-f", "json", "alpha", "beta", "gamma"]),
-                (&["list", "--all", "-f", "tsv", "-e"], &["list", "-f", "tsv", "-e", "alpha", "beta", "gamma"]),
-                (&["topology", "--all"], &["topology", "alpha", "beta", "gamma"]),
+                (
+                    &["list", "--all"][..],
+                    &["list", "alpha", "beta", "gamma"][..],
+                ),
+                (
+                    &["list", "--all", "-f", "json"],
+                    &["list", "-f", "json", "alpha", "beta", "gamma"],
+                ),
+                (
+                    &["list", "--all", "-f", "tsv", "-e"],
+                    &["list", "-f", "tsv", "-e", "alpha", "beta", "gamma"],
+                ),
+                (
+                    &["topology", "--all"],
+                    &["topology", "alpha", "beta", "gamma"],
+                ),
                 (&["list", "--all", "--unhealthy"], &["list", "beta"]),
             ] {
                 let p = run(Tool::Patronictl, theirs);
@@ -136,7 +151,14 @@ fn all_reads_several_namespaces_and_sees_stale_keys() {
             // A member key written without a lease never expires: stale.
             etcd_put(&format!("{ns}delta/members/pg9"), &member_json(7009, false));
             let ns_arg = ns.trim_matches('/');
-            let o = patctl(&["list", "--all", "--namespace", "service", "--namespace", ns_arg]);
+            let o = patctl(&[
+                "list",
+                "--all",
+                "--namespace",
+                "service",
+                "--namespace",
+                ns_arg,
+            ]);
             o.code(9);
             let want_demo =
                 format!("/service/demo: healthy; leader {leader} running, 2/2 replicas streaming, worst lag 0 bytes");
