@@ -213,3 +213,30 @@ fn flags_that_need_all_and_watching_in_machine_mode() {
     out.code(2);
     assert_eq!(json(&out)["error"]["category"], "usage");
 }
+
+#[test]
+fn citus_clusters_are_read_with_their_groups() {
+    let w = World::empty_with("citus:\n  group: 0\n  database: citus\n");
+    let dead = dead_api();
+    w.seed_demo("/service/demo/0/", [&dead, &dead, &dead]);
+    w.seed_demo("/service/demo/1/", [&dead, &dead, &dead]);
+    w.dcs.remove("/service/demo/1/leader");
+    let out = w.run(&["list", "--all"]);
+    out.code(9);
+    assert_eq!(out.stdout, w.run(&["list", "demo"]).stdout);
+    assert!(
+        out.stderr.starts_with(
+            "demo: UNHEALTHY (group 1: no leader; group 1: node1 primary without the leader key); "
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = w.run(&["-o", "json", "list", "--all"]);
+    let groups: Vec<i64> = json(&out)["data"]["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["group"].as_i64().unwrap())
+        .collect();
+    assert_eq!(groups, [0, 0, 0, 1, 1, 1]);
+}
