@@ -5,11 +5,15 @@ For each command both tools run alternately (after one warm-up each); we report 
 min and max, peak RSS, and the ratio patronictl/patctl of the medians. Then a scale run: synthetic
 clusters of 10, 100 and 1,000 members written under scratch scopes of the sandbox etcd, and 100
 scopes in one namespace, timed with patctl only (patronictl is shown for the 1,000-member case).
-Last, `doctor` (patctl only): on the healthy sandbox (target: at most 1 s) and with one replica's
+Then `doctor` (patctl only): on the healthy sandbox (target: at most 1 s) and with one replica's
 Patroni frozen by SIGSTOP (target: at most the request timeout + 1 s; SIGCONT afterwards, always).
+Last the fleet case: 1,000 clusters of 3 members in a namespace of their own (member keys on a lease,
+as Patroni writes them), `patctl list --all` against patronictl listing the 1,000 names in one
+invocation (issue 15: at most 100 ms, at least 50x faster).
 
-Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH] [--doctor-only]
-Only loopback addresses are used; the scratch scopes are deleted at the end.
+Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH]
+       [--only compare|scale|doctor|fleet]
+Only loopback addresses are used; the scratch scopes and the fleet namespace are deleted at the end.
 """
 import argparse
 import json
@@ -111,12 +115,71 @@ def bench_doctor(patctl, runs):
           f"{', '.join(map(str, sorted(codes)))} |")
 
 
+FLEET_NS = "patctl-bench-fleet"
+
+
+def write_fleet(clusters):
+    """`clusters` healthy 3-member clusters under /FLEET_NS/, leader and member keys on one lease."""
+    lease = etcdctl("lease", "grant", "900").stdout.split()[1]
+    ops = []
+    for c in range(clusters):
+        base = f"/{FLEET_NS}/c{c:04d}"
+        optime = 50331968 + c * 4096
+        ops += [(base + "/initialize", str(7334869384651563031 + c), None),
+                (base + "/config", json.dumps({"ttl": 30, "loop_wait": 10, "retry_timeout": 10,
+                                               "maximum_lag_on_failover": 1048576,
+                                               "postgresql": {"use_pg_rewind": True, "use_slots": True,
+                                                              "parameters": {"max_connections": 100}}},
+                                              separators=(",", ":")), None),
+                (base + "/status", json.dumps({"optime": optime, "slots": {"pg2": optime, "pg3": optime},
+                                               "retain_slots": ["pg1", "pg2", "pg3"]}, separators=(",", ":")), None),
+                (base + "/history", json.dumps([[1, 25165984, "no recovery target specified",
+                                                 "2026-11-25T09:06:12.571482+00:00", "pg1"]], separators=(",", ":")), None),
+                (base + "/leader", "pg1", lease)]
+        for i in range(3):
+            host = f"10.{c // 250}.{c % 250}.{i + 1}"
+            data = {"conn_url": f"postgres://{host}:5432/postgres", "api_url": f"http://{host}:8008/patroni",
+                    "state": "running", "role": "primary" if i == 0 else "replica", "version": "4.1.5",
+                    "xlog_location": optime, "timeline": 1}
+            if i:
+                data.update(receive_lsn=optime, replay_lsn=optime - 1024 * i, replication_state="streaming")
+            ops.append((f"{base}/members/pg{i + 1}", json.dumps(data, separators=(",", ":")), lease))
+    for chunk in range(0, len(ops), 100):
+        lines = "".join(f"put{' --lease=' + l if l else ''} {k} {json.dumps(v)}\n" for k, v, l in ops[chunk:chunk + 100])
+        etcdctl("txn", stdin="\n" + lines + "\n\n")
+
+
+def fleet(args, runs):
+    """The fleet case: `list --all` over 1,000 clusters against patronictl given the 1,000 names."""
+    url = "etcd3://" + os.environ["SANDBOX_ETCD_URL"].split("://", 1)[1] + "/" + FLEET_NS
+    names = [f"c{c:04d}" for c in range(1000)]
+    try:
+        write_fleet(len(names))
+        ours = [os.path.abspath(args.patctl), "-d", url]
+        theirs = [args.patronictl, "-d", url]
+        r = measure([("patctl", ours)], ["list", "--all"], runs)
+        walls, rss = r["patctl"]
+        t = measure([("patronictl", theirs)], ["list", *names], 3)
+        twalls, trss = t["patronictl"]
+        ratio = statistics.median(twalls) / statistics.median(walls)
+        print("\nfleet: 1,000 clusters x 3 members in one namespace (leased keys)\n")
+        print("| command | median ms (min–max) | peak RSS MiB |")
+        print("| --- | --- | --- |")
+        print(f"| `patctl list --all` ({runs} runs) | {fmt_ms(statistics.median(walls))} "
+              f"({fmt_ms(min(walls))}–{fmt_ms(max(walls))}) | {max(rss) / 1024:.1f} |")
+        print(f"| `patronictl list <1,000 names>` (3 runs) | {fmt_ms(statistics.median(twalls))} "
+              f"({fmt_ms(min(twalls))}–{fmt_ms(max(twalls))}) | {max(trss) / 1024:.1f} |")
+        print(f"\nratio {ratio:.0f}× (issue 15: patctl ≤ 100 ms and ≥ 50×)")
+    finally:
+        etcdctl("del", "--prefix", f"/{FLEET_NS}/")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--doctor-only", action="store_true", help="only the `doctor` figures")
+    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet"])
     args = ap.parse_args()
     cfg = os.environ.get("PATCTL_TEST_CONFIG")
     if not cfg:
@@ -124,11 +187,19 @@ def main():
     patctl = [os.path.abspath(args.patctl), "-c", cfg]
     patronictl = [args.patronictl, "-c", cfg]
 
-    if args.doctor_only:
-        bench_doctor(patctl, args.runs)
-        return
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores; {args.runs} alternating runs after 1 warm-up\n")
+    if args.only in (None, "compare"):
+        compare(args, patctl, patronictl)
+    if args.only in (None, "scale"):
+        scale(args, patctl, patronictl)
+    if args.only in (None, "doctor"):
+        bench_doctor(patctl, args.runs)
+    if args.only in (None, "fleet"):
+        fleet(args, args.runs)
+
+
+def compare(args, patctl, patronictl):
     print("| command | patctl median ms (min–max) | patctl peak RSS MiB | patronictl median ms (min–max) "
           "| patronictl peak RSS MiB | ratio |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -142,6 +213,8 @@ def main():
     r = measure([("patctl", [patctl[0]])], ["--help"], args.runs)
     print(f"\n`patctl --help`: median {fmt_ms(statistics.median(r['patctl'][0]))} ms")
 
+
+def scale(args, patctl, patronictl):
     print("\nscale (patctl only, synthetic members in scratch scopes):\n")
     print("| members | `list` ms | `topology` ms | `list -f json` ms | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- |")
@@ -170,7 +243,6 @@ def main():
     finally:
         for s in scopes:
             etcdctl("del", "--prefix", f"/service/{s}/")
-    bench_doctor(patctl, args.runs)
 
 
 if __name__ == "__main__":

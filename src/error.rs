@@ -142,6 +142,10 @@ impl Error {
     pub fn unknown(message: impl Into<String>) -> Self {
         Error::new(Exit::Unknown, message.into())
     }
+    /// A cluster shown by `list`/`topology --all` is unhealthy (exit 9).
+    pub fn unhealthy(message: impl Into<String>) -> Self {
+        Error::new(Exit::Unhealthy, message.into())
+    }
     /// patronictl's `Aborted!` (Ctrl-C or end of input at a prompt; exit 1).
     pub fn aborted() -> Self {
         Error {

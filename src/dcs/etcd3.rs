@@ -20,6 +20,10 @@ use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
 
+/// The largest range read answer accepted (etcd's own default request limit is far lower; this only
+/// lifts the client's 4 MiB default for reads of a whole namespace).
+const MAX_READ_BYTES: usize = 512 * 1024 * 1024;
+
 /// A connected etcd v3 client, talking to one member at a time.
 pub struct Etcd3 {
     client: Client,
@@ -322,8 +326,12 @@ impl Etcd3 {
 impl KeyValue for Etcd3 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let resp = self
-            .call("range read", false, move |mut c: Client| async move {
-                c.get(prefix, Some(GetOptions::new().with_prefix())).await
+            .call("range read", false, move |c: Client| async move {
+                // A whole namespace (`list --all`) can exceed tonic's default 4 MiB answer limit.
+                c.kv_client()
+                    .max_decoding_message_size(MAX_READ_BYTES)
+                    .get(prefix, Some(GetOptions::new().with_prefix()))
+                    .await
             })
             .await?;
         Ok(resp

@@ -40,11 +40,14 @@ struct State {
     /// Every write and delete a client made, in order (`put KEY VALUE`, `delete PREFIX`).
     writes: Vec<String>,
     unreachable: bool,
+    /// Key → lease, for keys set with [`Memory::set_leased`] (cleared by any other change).
+    leases: BTreeMap<String, i64>,
 }
 
 impl State {
     fn set(&mut self, key: &str, value: Option<&str>) {
         self.revision += 1;
+        self.leases.remove(key);
         match value {
             Some(v) => {
                 self.keys
@@ -96,6 +99,18 @@ impl Memory {
         let rev = {
             let mut s = self.lock();
             s.set(key, Some(value));
+            s.revision
+        };
+        self.notify(rev);
+    }
+
+    /// Set a key attached to a lease, as Patroni writes its leader and member keys (read back as the
+    /// node's `session`, like an etcd v3 lease; a later change of the key drops it).
+    pub fn set_leased(&self, key: &str, value: &str, lease: i64) {
+        let rev = {
+            let mut s = self.lock();
+            s.set(key, Some(value));
+            s.leases.insert(key.to_string(), lease);
             s.revision
         };
         self.notify(rev);
@@ -178,7 +193,7 @@ impl KeyValue for Memory {
                 key: k[prefix.len()..].to_string(),
                 value: v.clone(),
                 version: Version::new(*r),
-                session: None,
+                session: s.leases.get(k).copied(),
             })
             .collect();
         let rev = s.revision;

@@ -1,7 +1,8 @@
 //! The distributed configuration store, at the level patronictl uses it.
 //!
 //! Mirrors Patroni's `AbstractDCS` as patronictl drives it: read a cluster (and, on Citus, its groups)
-//! in one linearizable read, list the scopes of a namespace, write the `config` and `failover` keys
+//! in one linearizable read, list the scopes of a namespace (and, patctl's own, read every cluster of a
+//! namespace in one prefix read), write the `config` and `failover` keys
 //! with compare-and-swap on the version read, delete a cluster, and wait for a change (a watch where the
 //! back end has one). Commands use [`Dcs`] only: they never see a key or a path.
 //!
@@ -106,6 +107,15 @@ pub trait KeyValue: Send {
     fn describe(&self) -> String;
 }
 
+/// Every cluster of one namespace, as [`Dcs::get_namespace`] read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceRead {
+    /// The namespace as a directory (`/service/`).
+    pub namespace: String,
+    /// `(scope, cluster)`, sorted by scope.
+    pub clusters: Vec<(String, Cluster)>,
+}
+
 /// A key of a cluster that commands write, named by its role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -184,6 +194,44 @@ impl Dcs {
             Cluster::from_mpp_nodes(&nodes)
         } else {
             Cluster::from_nodes(&nodes)
+        })
+    }
+
+    /// Read every cluster of a namespace (the configured one when `namespace` is `None`) in one
+    /// prefix read: `(scope, cluster)` sorted by scope, each assembled as [`Dcs::get_cluster`] would
+    /// (on Citus, coordinator and workers). patctl's own (`list --all`).
+    pub async fn get_namespace(&mut self, namespace: Option<&str>) -> Result<NamespaceRead> {
+        let layout = match namespace {
+            Some(ns) => Layout::new(ns, self.layout.citus()),
+            None => self.layout.clone(),
+        };
+        let nodes = self.kv.read_prefix(&layout.namespace_dir()).await?;
+        let mut scopes: std::collections::BTreeMap<String, Vec<Node>> = Default::default();
+        for mut n in nodes {
+            let Some((scope, rest)) = n.key.split_once('/') else {
+                continue;
+            };
+            if scope.is_empty() || rest.is_empty() {
+                continue;
+            }
+            let scope = scope.to_string();
+            n.key.drain(..=scope.len());
+            scopes.entry(scope).or_default().push(n);
+        }
+        let clusters = scopes
+            .into_iter()
+            .map(|(scope, nodes)| {
+                let cluster = if layout.citus() {
+                    Cluster::from_mpp_nodes(&nodes)
+                } else {
+                    Cluster::from_nodes(&nodes)
+                };
+                (scope, cluster)
+            })
+            .collect();
+        Ok(NamespaceRead {
+            namespace: layout.namespace_dir(),
+            clusters,
         })
     }
 
@@ -472,6 +520,28 @@ mod tests {
         assert_eq!(c.workers.len(), 1);
         let w = citus.get_cluster("cit", Some(1)).await.unwrap();
         assert_eq!(w.leader_name(), Some("w1"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_namespace_in_one_read() {
+        let m = demo();
+        m.set("/other-ns/x/leader", "x1");
+        m.set("/service/stray", "not a cluster key");
+        let mut dcs = Dcs::memory(&m, Layout::new("/service/", false));
+        let all = dcs.get_namespace(None).await.unwrap();
+        assert_eq!(all.namespace, "/service/");
+        let all = all.clusters;
+        let names: Vec<&str> = all.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["cit", "demo", "other"]);
+        assert_eq!(all[1].1, dcs.get_cluster("demo", None).await.unwrap());
+        let other = dcs.get_namespace(Some("other-ns")).await.unwrap();
+        assert_eq!(other.namespace, "/other-ns/");
+        assert_eq!(other.clusters.len(), 1);
+        assert_eq!(other.clusters[0].1.leader_name(), Some("x1"));
+        let mut citus = Dcs::memory(&m, Layout::new("/service/", true));
+        let all = citus.get_namespace(None).await.unwrap().clusters;
+        assert_eq!(all[0].1, citus.get_cluster("cit", None).await.unwrap());
+        assert_eq!(all[0].1.workers.len(), 1);
     }
 
     #[tokio::test(flavor = "current_thread")]

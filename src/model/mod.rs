@@ -7,6 +7,7 @@
 //!
 //! [`member`] reads one member key; this file assembles the cluster from every key.
 
+pub mod health;
 mod member;
 
 use serde_json::{Map, Value};

@@ -423,6 +423,16 @@ fn etcd_v2_three_members() {
         assert_eq!(last.0, last.1, "-d {url}");
     }
 
+    // --all: one recursive read of the namespace; member keys carry their TTL (not stale).
+    let all = sb.patctl(&["list", "--all"]);
+    all.code(0);
+    assert!(
+        all.stdout.starts_with("+ Cluster: demo ("),
+        "{}",
+        all.stdout
+    );
+    assert!(all.stderr.starts_with("demo: healthy; "), "{}", all.stderr);
+
     // Compare-and-swap through the library.
     let dcs = settings(&sb.config(), false).dcs().unwrap().clone();
     assert_eq!(dcs.kind, DcsKind::Etcd2);

@@ -137,6 +137,30 @@ fn reads(sb: &ModeSandbox, zk: &Zk) {
     ] {
         sb.assert_same(args);
     }
+    // --all reads the namespace's tree at once; Patroni's member znodes are ephemeral (not stale),
+    // so the demo cluster is healthy and stdout is `list demo`'s.
+    let all = sb.patctl(&["list", "--all"]);
+    all.code(0);
+    assert_eq!(
+        all.stdout.lines().next(),
+        sb.assert_same(&["list", "demo"]).stdout.lines().next()
+    );
+    assert!(all.stderr.starts_with("demo: healthy; "), "{}", all.stderr);
+    // A persistent member znode would never go away with its Patroni: stale.
+    zk.create(
+        "/service/patctl-zk-stale/members/ghost",
+        r#"{"conn_url":"postgres://127.0.0.1:1/postgres","state":"running","role":"replica"}"#,
+    );
+    let all = sb.patctl(&["list", "--all", "--unhealthy"]);
+    zk.delete("/service/patctl-zk-stale");
+    all.code(9);
+    assert!(
+        all.stderr
+            .starts_with("patctl-zk-stale: UNHEALTHY (no leader; stale member key ghost); "),
+        "{}",
+        all.stderr
+    );
+
     let url = format!("zookeeper://{}", zk.hosts);
     same_raw(&["-d", &url, "list", "demo"], &[]);
     same_raw(&["-d", &format!("{url}/service"), "topology", "demo"], &[]);

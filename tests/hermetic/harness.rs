@@ -118,15 +118,17 @@ impl World {
         World::demo([&dead, &dead, &dead])
     }
 
-    /// Write the demo cluster's keys under `dir`.
+    /// Write the demo cluster's keys under `dir` (leader and members on a lease, as Patroni writes
+    /// them).
     pub fn seed_demo(&self, dir: &str, apis: [&str; 3]) {
         let put = |k: &str, v: &str| self.dcs.set(&format!("{dir}{k}"), v);
+        let leased = |k: &str, v: &str| self.dcs.set_leased(&format!("{dir}{k}"), v, 7);
         put(
             "config",
             r#"{"ttl":30,"loop_wait":10,"retry_timeout":10,"maximum_lag_on_failover":1048576,"postgresql":{"parameters":{"max_connections":100}}}"#,
         );
         put("initialize", "7712032472125471084");
-        put("leader", "node1");
+        leased("leader", "node1");
         put("status", r#"{"optime":67108960}"#);
         put(
             "history",
@@ -134,7 +136,7 @@ impl World {
         );
         for (i, api) in apis.iter().enumerate() {
             let n = i + 1;
-            put(&format!("members/node{n}"), &member(n, api, n == 1));
+            leased(&format!("members/node{n}"), &member(n, api, n == 1));
         }
     }
 

@@ -137,6 +137,19 @@ pub(super) fn iso_normalize(s: &str) -> String {
 /// Patroni's `topology_sort` + `generate_topology`: leader first, children as `+ name`, deeper levels
 /// indented by two spaces; members in a `replicatefrom` cycle are dropped, as in patronictl.
 pub(super) fn topology_sort(members: Vec<MemberJson>) -> Vec<MemberJson> {
+    topology_tree(members)
+        .into_iter()
+        .map(|(level, mut m)| {
+            if level > 0 {
+                m.name = format!("{}+ {}", " ".repeat((level - 1) * 2), m.name);
+            }
+            m
+        })
+        .collect()
+}
+
+/// [`topology_sort`]'s order with each member's depth (0: the leader) and undecorated name.
+pub(super) fn topology_tree(members: Vec<MemberJson>) -> Vec<(usize, MemberJson)> {
     let leader = members.iter().find(|m| m.role.ends_with("leader")).cloned();
     let replicas: Vec<String> = members
         .iter()
@@ -167,15 +180,12 @@ pub(super) fn topology_sort(members: Vec<MemberJson>) -> Vec<MemberJson> {
         node_name: Option<String>,
         node: Option<MemberJson>,
         children: &std::collections::HashMap<Option<String>, Vec<MemberJson>>,
-        out: &mut Vec<MemberJson>,
+        out: &mut Vec<(usize, MemberJson)>,
     ) {
         let kids = children.get(&node_name).cloned().unwrap_or_default();
-        if let Some(mut m) = node {
-            if level > 0 {
-                m.name = format!("{}+ {}", " ".repeat((level - 1) * 2), m.name);
-            }
-            if !m.name.is_empty() {
-                out.push(m);
+        if let Some(m) = node {
+            if level > 0 || !m.name.is_empty() {
+                out.push((level, m));
             }
         }
         for k in kids {

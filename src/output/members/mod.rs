@@ -2,8 +2,10 @@
 //! `topology_sort` and Patroni's `cluster_as_json` ([`json`]): derived roles, LSN/lag columns
 //! with banker's rounding to MiB, conditional extra columns, `host:port` only when needed, the
 //! title over the top border, and the service-info footer; printed by [`super::print`]. Pure: a
-//! cluster in, text out.
+//! cluster in, text out. [`data`] is the machine form of the same members (`-o json|yaml`) and the
+//! health line of `--all`.
 
+pub mod data;
 mod json;
 
 use serde_json::Value;
