@@ -171,8 +171,20 @@ fn wait_follows_the_dcs_until_the_candidate_leads() {
             std::thread::sleep(Duration::from_millis(5));
         }
         dcs.remove(&World::key("failover"));
-        dcs.set(&World::key("members/node1"), &member(1, "http://x", false));
-        dcs.set(&World::key("members/node3"), &member(3, "http://x", true));
+        // A healthy end: node3 leads on a new timeline, node1 and node2 stream from it.
+        let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
+        dcs.set(
+            &World::key("members/node1"),
+            &tl2(member(1, "http://x", false)),
+        );
+        dcs.set(
+            &World::key("members/node2"),
+            &tl2(member(2, "http://x", false)),
+        );
+        dcs.set(
+            &World::key("members/node3"),
+            &tl2(member(3, "http://x", true)),
+        );
         dcs.set(&World::key("leader"), "node3");
     });
     let out = w.run(&[
