@@ -328,15 +328,10 @@ fn timed_out(
             plan.action.title()
         ));
     }
-    let blocking = stage
-        .last
-        .as_ref()
-        .map(|c| c.blocking.join(", "))
-        .unwrap_or_default();
     Error::with_exit(
         stage.name.exit(),
         format!(
-            "{} {}: {} not reached within {elapsed:.1} s ({}{seen})",
+            "{} {}: {} not reached within {elapsed:.1} s ({seen})",
             plan.action.title(),
             if stage.name == StageName::Leader {
                 "not complete"
@@ -344,11 +339,6 @@ fn timed_out(
                 "done"
             },
             stage.name.as_str(),
-            if blocking.is_empty() {
-                String::new()
-            } else {
-                format!("waiting on {blocking}: ")
-            },
         ),
     )
     .with_hint(format!(
