@@ -162,7 +162,9 @@ impl World {
             Ok(c) => c,
             Err(e) => panic!("bad arguments {args:?}: {e}"),
         };
-        let ui = Ui::scripted(stdin);
+        // `-o json|yaml` as lib.rs sets it up: the command is the first argument that is not a flag.
+        let command = args.iter().find(|a| !a.starts_with('-')).unwrap_or(&"");
+        let ui = Ui::scripted(stdin).with_machine(cli.output, command);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -174,6 +176,7 @@ impl World {
             run_command(&mut ctx, cli.command).await
         });
         runtime.shutdown_background();
+        ui.finish_machine(&result);
         let code = match &result {
             Ok(()) => 0,
             Err(e) => {

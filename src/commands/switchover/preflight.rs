@@ -109,7 +109,7 @@ pub(super) struct Assessment {
     /// What does not block but deserves a look.
     pub(super) warnings: Vec<String>,
     /// Without a candidate: the member Patroni would promote, and why.
-    pub(super) predicted: Option<(String, String)>,
+    pub(super) predicted: Option<Prediction>,
     pub(super) max_lag: i64,
     pub(super) go: bool,
 }
@@ -200,7 +200,7 @@ pub(super) async fn assess(
 /// Without a candidate, Patroni lets the healthiest eligible member take the lock
 /// (`_is_healthiest_node`): the furthest WAL position wins, then the higher `failover_priority`;
 /// members at the same place race for the lock.
-pub(super) fn predict(rows: &[Row]) -> Option<(String, String)> {
+pub(super) fn predict(rows: &[Row]) -> Option<Prediction> {
     let eligible: Vec<&Row> = rows.iter().filter(|r| r.pass()).collect();
     let best = eligible
         .iter()
@@ -230,7 +230,19 @@ pub(super) fn predict(rows: &[Row]) -> Option<(String, String)> {
             eligible.len()
         )
     };
-    Some((best.name.clone(), why))
+    Some(Prediction {
+        name: (ties.len() == 1).then(|| best.name.clone()),
+        candidates: ties.iter().map(|t| t.to_string()).collect(),
+        why,
+    })
+}
+
+/// The member Patroni would promote without a candidate (`name`), or the members racing for it.
+#[derive(Debug, Clone)]
+pub(super) struct Prediction {
+    pub(super) name: Option<String>,
+    pub(super) candidates: Vec<String>,
+    pub(super) why: String,
 }
 
 /// WARN items: they do not block the switch, but a DBA wants to know before it.

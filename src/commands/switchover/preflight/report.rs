@@ -30,8 +30,9 @@ fn render_notes(a: &Assessment) -> String {
     for w in &a.warnings {
         out.push_str(&format!("WARN: {w}\n"));
     }
-    if let Some((name, why)) = &a.predicted {
-        out.push_str(&format!("Patroni would promote {name}: {why}\n"));
+    if let Some(p) = &a.predicted {
+        let who = p.name.clone().unwrap_or_else(|| p.candidates.join(" or "));
+        out.push_str(&format!("Patroni would promote {who}: {}\n", p.why));
     }
     out
 }
@@ -90,7 +91,7 @@ pub(super) fn plan_json(q: &Query, name: &str, group: Option<i64>, a: &Assessmen
         "canProceed": a.go,
         "blocked": a.problems,
         "warnings": a.warnings,
-        "predicted": a.predicted.as_ref().map(|(n, why)| json!({"name": n, "why": why})),
+        "predicted": a.predicted.as_ref().map(|p| json!({"name": p.name, "candidates": p.candidates, "why": p.why})),
         "members": a.rows.iter().map(row_json).collect::<Vec<_>>(),
     })
 }
