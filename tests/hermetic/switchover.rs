@@ -325,11 +325,14 @@ pub fn check_schema(kind: &str, doc: &serde_json::Value) {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn();
+    use std::io::Write;
     let Ok(mut child) = child else {
-        eprintln!("skipped: no python3 to check the {kind} schema");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: no python3 to check the {kind} schema"
+        );
         return;
     };
-    use std::io::Write;
     child
         .stdin
         .take()
@@ -339,7 +342,12 @@ pub fn check_schema(kind: &str, doc: &serde_json::Value) {
     let out = child.wait_with_output().unwrap();
     match out.status.code() {
         Some(0) => {}
-        Some(77) => eprintln!("skipped: no jsonschema module to check the {kind} schema"),
+        Some(77) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no jsonschema module to check the {kind} schema"
+            );
+        }
         _ => panic!(
             "{kind} does not match its schema: {}\n{doc:#}",
             String::from_utf8_lossy(&out.stdout)
