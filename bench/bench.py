@@ -6,9 +6,15 @@ min and max, peak RSS, and the ratio patronictl/patctl of the medians. Then a sc
 clusters of 10, 100 and 1,000 members written under scratch scopes of the sandbox etcd, and 100
 scopes in one namespace, timed with patctl only (patronictl is shown for the 1,000-member case).
 
+Then `switchover --wait` latency: how long after the DCS shows a stage reached patctl notices it
+(`--wait-runs`, real switchovers on the sandbox; `--only-wait` runs just that part).
+
 Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH]
 Only loopback addresses are used; the scratch scopes are deleted at the end.
 """
+import base64
+import datetime
+import threading
 import argparse
 import json
 import os
@@ -75,17 +81,133 @@ def write_cluster(scope, members):
         etcdctl("txn", stdin="\n" + ops + "\n\n")
 
 
+class Watcher:
+    """An independent `etcdctl watch` on the cluster prefix: every event with its arrival time."""
+
+    def __init__(self, prefix):
+        env = dict(os.environ, ETCDCTL_API="3")
+        self.prefix = prefix
+        self.events = []  # (arrival wall time, key relative to prefix, value or None)
+        self.proc = subprocess.Popen(
+            ["etcdctl", "--endpoints", os.environ["SANDBOX_ETCD_URL"], "watch", "--prefix", prefix, "-w", "json"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            now = time.time()
+            try:
+                resp = json.loads(line)
+            except ValueError:
+                continue
+            for ev in resp.get("Events") or []:
+                kv = ev.get("kv", {})
+                key = base64.b64decode(kv.get("key", "")).decode()
+                value = None if ev.get("type") == 1 else base64.b64decode(kv.get("value", "")).decode()
+                self.events.append((now, key[len(self.prefix):], value))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def stages_hold(state, old_leader, old_tl, max_lag):
+    """How many of the three --wait stages hold in one DCS state (patctl's rules, re-stated here)."""
+    def member(name):
+        try:
+            return json.loads(state.get(f"members/{name}") or "{}")
+        except ValueError:
+            return {}
+    leader = state.get("leader")
+    if not leader or leader == old_leader:
+        return 0
+    lm = member(leader)
+    if lm.get("state") != "running" or lm.get("role") not in ("primary", "master", "standby_leader") \
+            or not (lm.get("timeline") or 0) > (old_tl or 0):
+        return 0
+    try:
+        optime = json.loads(state.get("status") or "{}").get("optime") or 0
+    except ValueError:
+        optime = 0
+    last = max(optime, lm.get("xlog_location") or 0)
+
+    def streams(m, limit):
+        pos = max([m.get(k) or 0 for k in ("receive_lsn", "replay_lsn", "xlog_location")])
+        return m.get("state") in ("running", "streaming") and m.get("role") == "replica" \
+            and m.get("replication_state") == "streaming" and m.get("timeline") == lm.get("timeline") \
+            and last - pos <= limit
+    if not streams(member(old_leader), float("inf")):
+        return 1
+    names = [k[len("members/"):] for k in state if k.startswith("members/")]
+    if not all(streams(member(n), max_lag) for n in names if n != leader):
+        return 2
+    return 3
+
+
+def bench_wait(patctl, runs):
+    """Real switchovers with --wait -o json: per stage, noticedAt minus the arrival at an independent
+    watcher of the event after which the DCS showed the stage reached."""
+    prefix = "/service/demo/"
+    deltas = {"leader": [], "rejoin": [], "replicas": []}
+    for i in range(runs):
+        snap = json.loads(etcdctl("get", "--prefix", prefix, "-w", "json").stdout)
+        state = {base64.b64decode(kv["key"]).decode()[len(prefix):]: base64.b64decode(kv.get("value", "")).decode()
+                 for kv in snap.get("kvs", [])}
+        old = state.get("leader")
+        old_tl = json.loads(state.get(f"members/{old}", "{}")).get("timeline")
+        cand = "node2" if old != "node2" else "node1"
+        watcher = Watcher(prefix)
+        time.sleep(0.5)  # the watch is established
+        out = subprocess.run(patctl + ["switchover", "--candidate", cand, "--force", "--wait", "-o", "json"],
+                             capture_output=True, text=True)
+        time.sleep(0.5)
+        watcher.stop()
+        doc = json.loads(out.stdout)
+        if out.returncode != 0:
+            print(f"warning: switchover exited {out.returncode}: {doc.get('error')}", file=sys.stderr)
+            continue
+        max_lag = doc["data"]["wait"]["maxLagBytes"]
+        shown = {}
+        for at, key, value in watcher.events:
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+            held = stages_hold(state, old, old_tl, max_lag)
+            for k, name in enumerate(("leader", "rejoin", "replicas")):
+                if held > k and name not in shown:
+                    shown[name] = at
+        for st in doc["data"]["wait"]["stages"]:
+            if st["name"] in shown and st["noticedAt"]:
+                noticed = datetime.datetime.fromisoformat(st["noticedAt"]).timestamp()
+                deltas[st["name"]].append((noticed - shown[st["name"]]) * 1000)
+    print(f"\n`switchover --wait` ({runs} real switchovers): stage noticed after the DCS showed it, ms "
+          "(noticedAt minus the event's arrival at an independent etcdctl watch; noticedAt has ms precision)\n")
+    print("| stage | median | max | samples |")
+    print("| --- | --- | --- | --- |")
+    for name, d in deltas.items():
+        if d:
+            print(f"| {name} | {statistics.median(d):.1f} | {max(d):.1f} | {len(d)} |")
+        else:
+            print(f"| {name} | – | – | 0 |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
+    ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
+    ap.add_argument("--only-wait", action="store_true", help="only the --wait latency")
     args = ap.parse_args()
     cfg = os.environ.get("PATCTL_TEST_CONFIG")
     if not cfg:
         sys.exit('start the sandbox and eval "$(bash sandbox/cluster.sh env)" first')
     patctl = [os.path.abspath(args.patctl), "-c", cfg]
     patronictl = [args.patronictl, "-c", cfg]
+    if args.only_wait:
+        bench_wait(patctl, args.wait_runs)
+        return
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores; {args.runs} alternating runs after 1 warm-up\n")
@@ -130,6 +252,8 @@ def main():
     finally:
         for s in scopes:
             etcdctl("del", "--prefix", f"/service/{s}/")
+    if args.wait_runs:
+        bench_wait(patctl, args.wait_runs)
 
 
 if __name__ == "__main__":

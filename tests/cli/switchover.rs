@@ -443,7 +443,17 @@ fn rest_rejection_prints_patronictl_line_and_exits_1() {
             .ends_with(&format!("+\nSwitchover failed, details: 412, {body}\n")));
         theirs.code(0);
         ours.code(1);
-        let requests = seen.lock().unwrap().clone();
+        // After the rejection patctl's pre-flight reads every member (GET /patroni): reads only.
+        let (requests, reads): (Vec<String>, Vec<String>) = seen
+            .lock()
+            .unwrap()
+            .clone()
+            .into_iter()
+            .partition(|r| !r.starts_with("GET "));
+        assert!(
+            reads.iter().all(|r| r.starts_with("GET /patroni ")),
+            "{reads:?}"
+        );
         assert_eq!(requests.len(), 2, "one POST from each tool");
         for r in &requests {
             assert!(r.starts_with("POST /switchover HTTP/1.1\r\n"), "{r}");

@@ -408,6 +408,7 @@ mod tests {
             old_leader: Some("node1".into()),
             old_timeline: Some(1),
             max_lag: 10,
+            standby: false,
         };
         let mut st = Stages::new();
         let started = Instant::now();

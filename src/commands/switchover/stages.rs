@@ -1,7 +1,8 @@
 //! The stages of `--wait` after a switchover or failover, judged on one DCS read at a time (pure):
 //!
 //! 1. `leader`: a new member holds the leader key and runs as primary (or standby leader) on a
-//!    timeline above the former leader's;
+//!    timeline above the former leader's (in a standby cluster the same or a later one: its leader
+//!    follows the primary cluster's timeline);
 //! 2. `rejoin`: the former leader runs as a replica, streaming, on the new leader's timeline;
 //! 3. `replicas`: every member but the new leader runs, streams on the new timeline, and lags at most
 //!    the lag limit (`--max-lag`, else `maximum_lag_on_failover`, else Patroni's 1 MiB).
@@ -80,6 +81,8 @@ pub(super) struct Baseline {
     pub(super) old_leader: Option<String>,
     pub(super) old_timeline: Option<i64>,
     pub(super) max_lag: i64,
+    /// A standby cluster's leader follows the primary cluster's timeline: it does not start a new one.
+    pub(super) standby: bool,
 }
 
 impl Baseline {
@@ -101,6 +104,7 @@ impl Baseline {
             old_leader: before.leader_name().map(String::from),
             old_timeline,
             max_lag,
+            standby: before.is_standby_cluster(),
         }
     }
 }
@@ -152,7 +156,7 @@ pub(super) fn judge_leader(cluster: &Cluster, base: &Baseline) -> (Option<String
     let running = state.as_deref() == Some("running")
         && role.as_deref().is_some_and(|r| LEADING_ROLES.contains(&r));
     let new_tl = match (tl, base.old_timeline) {
-        (Some(t), Some(old)) => t > old,
+        (Some(t), Some(old)) => t > old || (base.standby && t >= old),
         (Some(_), None) => true,
         (None, _) => false,
     };
@@ -353,6 +357,7 @@ mod tests {
             old_leader: Some("node1".into()),
             old_timeline: Some(1),
             max_lag: 1000,
+            standby: false,
         }
     }
 
