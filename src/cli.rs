@@ -206,6 +206,7 @@ pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
     match &cli.command {
         Command::Version(args) if args.cluster_name.is_none() => {
             ui.line(&commands::version::own_version_line());
+            ui.emit(commands::version::version_data(None, Vec::new()));
             Some(Exit::Success)
         }
         _ => None,

@@ -86,10 +86,17 @@ async fn read_cluster(
 
 /// Run `show-config`: the config as YAML plus click's newline; nothing when there is no config key.
 pub async fn cmd_show_config(ctx: &mut Context<'_>, args: ShowConfigArgs) -> Result<()> {
-    let (_, _, cluster) = read_cluster(ctx, args.cluster_name, args.group).await?;
+    let (name, group, cluster) = read_cluster(ctx, args.cluster_name, args.group).await?;
     if let Some(config) = &cluster.config {
         ctx.ui.line(&format_config(&config.data));
     }
+    let config = cluster.config.as_ref();
+    ctx.ui.emit(serde_json::json!({
+        "cluster": name,
+        "group": group,
+        "config": config.map(|c| Value::Object(c.data.clone())),
+        "valid": config.map(|c| c.valid),
+    }));
     Ok(())
 }
 

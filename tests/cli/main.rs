@@ -12,6 +12,8 @@
 mod common;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
+#[path = "../support/schema.rs"]
+mod schema;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
@@ -23,6 +25,7 @@ mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
+mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback

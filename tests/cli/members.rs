@@ -736,16 +736,14 @@ fn restart_wait_returns_once_the_member_runs_without_pending_restart() {
             assert_eq!(key["state"], "running", "{key}");
             assert!(key.get("pending_restart").is_none(), "{key}");
             let doc: Value = serde_json::from_str(&out.stdout).unwrap();
-            assert_eq!(doc["kind"], "Restart");
+            crate::schema::assert_valid("Restart", &doc);
             let data = &doc["data"];
-            assert_eq!(data["members"][0]["name"], target.as_str());
+            assert_eq!(data["members"][0]["member"], target.as_str());
             assert_eq!(data["members"][0]["outcome"], "succeeded");
-            assert_eq!(
-                data["members"][0]["postmasterStartTimeBefore"],
-                before.as_str()
-            );
             assert_eq!(data["wait"]["completed"], true);
-            let seen = &data["wait"]["stages"][0]["details"]["members"][0]["seen"];
+            let followed = &data["wait"]["stages"][0]["details"]["members"][0];
+            assert_eq!(followed["postmasterStartTimeBefore"], before.as_str());
+            let seen = &followed["seen"];
             assert_eq!(seen["postmasterStartTime"], after.as_str());
             assert_eq!(seen["pendingRestart"], false);
         },

@@ -724,10 +724,10 @@ fn wait_json_returns_once_the_former_leader_streams_again() {
         let node2 = member_json("node2");
         out.code(0);
         let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
-        assert_eq!(doc["kind"], "Switchover");
+        crate::schema::assert_valid("Switchover", &doc);
         let data = &doc["data"];
         assert_eq!(data["request"]["outcome"], "succeeded");
-        assert_eq!(data["request"]["status"], 200);
+        assert_eq!(data["request"]["httpStatus"], 200);
         assert_eq!(data["newLeader"], "node2");
         assert_eq!(data["wait"]["completed"], true);
         for name in ["leader", "rejoin", "replicas"] {
@@ -775,6 +775,7 @@ fn a_replica_that_does_not_stream_fails_the_wait_with_exit_8() {
                 ]);
                 out.code(8);
                 let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+                crate::schema::assert_valid("Switchover", &doc);
                 assert_eq!(doc["error"]["exitCode"], 8);
                 let msg = doc["error"]["message"].as_str().unwrap();
                 assert!(

@@ -234,11 +234,13 @@ fn restart_wait_names_a_member_whose_postmaster_did_not_restart() {
     assert_eq!(doc["error"]["exitCode"], 8);
     assert!(doc["error"]["message"].as_str().unwrap().contains("node3"));
     let data = &doc["data"];
+    assert_eq!(data["targets"], serde_json::json!(["node3"]));
+    assert_eq!(data["members"][0]["member"], "node3");
     assert_eq!(data["members"][0]["outcome"], "succeeded");
-    assert_eq!(data["members"][0]["status"], 200);
-    assert_eq!(data["members"][0]["answer"], "restarted successfully");
+    assert_eq!(data["members"][0]["httpStatus"], 200);
+    assert_eq!(data["members"][0]["response"], "restarted successfully");
     let stage = &data["wait"]["stages"][0];
     assert_eq!(stage["reached"], false);
     assert_eq!(stage["details"]["members"][0]["back"], false);
-    crate::switchover::check_schema("Restart", &doc);
+    crate::schema::assert_valid("Restart", &doc);
 }

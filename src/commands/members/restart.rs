@@ -9,7 +9,7 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::report::{check_response, emit, transport_report, Report, Tally};
+use super::report::{asked, check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, FailureKind};
 use crate::commands::fanout::{in_parallel, Job};
@@ -189,28 +189,28 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
     } else {
         in_parallel(jobs, take).await;
     }
-    let mut data = super::restart_wait::data(&args, &body, scheduled_at.is_some(), &done);
+    let mut data = asked("restart", &args.cluster_name, args.group, &members);
+    data.insert("request".into(), body.clone());
+    data.insert("scheduled".into(), Value::Bool(scheduled_at.is_some()));
+    data.insert("members".into(), tally.members());
+    data.insert("wait".into(), Value::Null);
+    let mut data = Value::Object(data);
     let result = tally.finish();
     if args.wait && scheduled_at.is_some() {
         ui.err_line("Note: --wait does not apply to a scheduled restart");
     } else if args.wait {
         let waited = super::restart_wait::run(ctx, &args, &done, &mut data).await;
-        let result = result.and(waited);
-        super::restart_wait::report(ctx.ui, &result, data);
-        return result;
+        return ctx.ui.emit_result(result.and(waited), data);
     }
-    super::restart_wait::report(ctx.ui, &result, data);
-    result
+    ui.emit_result(result, data)
 }
 
-/// One member's restart as it ended: the lines and verdict, Patroni's answer, and the postmaster
-/// start time before (for `--wait`).
+/// One member's restart as it ended: the lines, verdict and outcome, and the postmaster start time
+/// before (for `--wait`).
 pub(super) struct Restarted {
     pub(super) name: String,
     pub(super) report: Report,
     pub(super) outcome: Exit,
-    pub(super) status: Option<u16>,
-    pub(super) answer: Option<String>,
     pub(super) started_before: Option<String>,
 }
 
@@ -244,8 +244,6 @@ async fn restart_member(
         name: m.name.clone(),
         report: Report::new(String::new(), Exit::Success),
         outcome: Exit::Success,
-        status: None,
-        answer: None,
         started_before: None,
     };
     let mut lines = Vec::new();
@@ -268,41 +266,36 @@ async fn restart_member(
                 let mut report = transport_report("restart", &m.name, &probe);
                 lines.append(&mut report.lines);
                 report.lines = lines;
-                out.answer = Some(probe.message);
                 out.report = report;
                 return out;
             }
             Ok(r) => out.started_before = super::restart_wait::postmaster_start(&r.body),
         }
     }
-    let answer = api
+    let mut report = match api
         .request(m, Method::POST, "restart", Some(body), answer_within)
-        .await;
-    match &answer {
-        Ok(r) => {
-            out.status = Some(r.status);
-            out.answer = Some(r.body.clone());
-        }
-        Err(f) => out.answer = Some(f.message.clone()),
-    }
-    let mut report = match answer {
+        .await
+    {
         Err(f) => transport_report("restart", &m.name, &f),
         Ok(r) => match r.status {
             200 => Report::new(
                 format!("Success: restart on member {}", m.name),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             202 => Report::new(
                 format!("Success: restart scheduled on member {}", m.name),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             409 => Report::new(
                 format!(
                     "Failed: another restart is already scheduled on member {}",
                     m.name
                 ),
                 Exit::Failure,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             _ => Report::rejected("restart", &m.name, &r),
         },
     };

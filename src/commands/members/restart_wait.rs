@@ -1,4 +1,4 @@
-//! `restart --wait` (patctl's addition) and the machine output of `restart`.
+//! `restart --wait` (patctl's addition): the `wait` of the `Restart` machine output.
 //!
 //! After an immediate restart Patroni answers once PostgreSQL is up again, but its member key still
 //! says `pending_restart` until its next HA loop, and a restart Patroni declined looks the same as one
@@ -16,54 +16,12 @@ use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::http_client::Method;
 use crate::output::machine::now_rfc3339;
-use crate::output::Ui;
 use crate::py::truth::truthy;
 
 /// `postmaster_start_time` from a `GET /patroni` body.
 pub(super) fn postmaster_start(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     v.get("postmaster_start_time")?.as_str().map(String::from)
-}
-
-/// `succeeded`, `failed` or `unknown`, from a member's exit verdict.
-fn outcome(e: Exit) -> &'static str {
-    match e {
-        Exit::Success => "succeeded",
-        Exit::Unknown => "unknown",
-        _ => "failed",
-    }
-}
-
-/// The `Restart` document: what was asked, each member's outcome and Patroni's answer.
-pub(super) fn data(args: &RestartArgs, body: &Value, scheduled: bool, done: &[Restarted]) -> Value {
-    let members: Vec<Value> = done
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "outcome": outcome(r.outcome),
-                "status": r.status,
-                "answer": r.answer,
-                "postmasterStartTimeBefore": r.started_before,
-            })
-        })
-        .collect();
-    json!({
-        "cluster": args.cluster_name,
-        "group": args.group,
-        "request": body,
-        "scheduled": scheduled,
-        "members": members,
-        "wait": Value::Null,
-    })
-}
-
-/// Print the envelope: `data` on success, beside the error otherwise.
-pub(super) fn report(ui: &Ui, result: &Result<()>, data: Value) {
-    match result {
-        Ok(()) => ui.emit(data),
-        Err(_) => ui.set_partial(data),
-    }
 }
 
 /// One restarted member as followed.

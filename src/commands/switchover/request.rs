@@ -16,6 +16,7 @@ use crate::context::Context;
 use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::Cluster;
+use crate::output::machine::{member_outcome, Outcome};
 use crate::output::members::Format;
 use crate::output::Ui;
 use crate::py::json;
@@ -82,20 +83,30 @@ pub(super) async fn execute(ctx: &mut Context<'_>, req: &Request, plan: Plan) ->
     result
 }
 
-/// Note the request's outcome for machine output.
+/// Note the request's outcome for machine output: the member outcome shape of every write
+/// (`member`, `outcome`, `httpStatus`, `response`, `message`) with `via` and `endpoint`.
 fn record_request(plan: &Plan, via: &str, status: Option<u16>, answer: &str, outcome: &str) {
     let member = plan.target().map(|m| m.name);
-    plan.record(
-        "request",
-        serde_json::json!({
-            "via": via,
-            "member": member,
-            "endpoint": plan.action.name(),
-            "status": status,
-            "answer": answer,
-            "outcome": outcome,
-        }),
+    let outcome = match outcome {
+        "succeeded" => Outcome::Succeeded,
+        "failed" => Outcome::Failed,
+        _ => Outcome::Unknown,
+    };
+    let (response, message) = match status {
+        Some(_) => (Some(answer), None),
+        None => (None, Some(answer.to_string())),
+    };
+    let mut entry = member_outcome(
+        member.as_deref().unwrap_or_default(),
+        outcome,
+        status,
+        response,
+        message,
     );
+    entry["member"] = serde_json::json!(member);
+    entry["via"] = via.into();
+    entry["endpoint"] = plan.action.name().into();
+    plan.record("request", entry);
 }
 
 async fn send_and_follow(ctx: &mut Context<'_>, req: &Request, plan: &Plan) -> Result<()> {
