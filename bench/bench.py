@@ -11,10 +11,16 @@ Last the fleet case: 1,000 clusters of 3 members in a namespace of their own (me
 as Patroni writes them), `patctl list --all` against patronictl listing the 1,000 names in one
 invocation (issue 15: at most 100 ms, at least 50x faster).
 
+Then `switchover --wait` latency: how long after the DCS shows a stage reached patctl notices it
+(`--wait-runs`, real switchovers on the sandbox; `--only wait` runs just that part).
+
 Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH]
-       [--only compare|scale|doctor|fleet]
+       [--only compare|scale|doctor|fleet|wait] [--wait-runs N]
 Only loopback addresses are used; the scratch scopes and the fleet namespace are deleted at the end.
 """
+import base64
+import datetime
+import threading
 import argparse
 import json
 import os
@@ -174,12 +180,124 @@ def fleet(args, runs):
         etcdctl("del", "--prefix", f"/{FLEET_NS}/")
 
 
+class Watcher:
+    """An independent `etcdctl watch` on the cluster prefix: every event with its arrival time."""
+
+    def __init__(self, prefix):
+        env = dict(os.environ, ETCDCTL_API="3")
+        self.prefix = prefix
+        self.events = []  # (arrival wall time, key relative to prefix, value or None)
+        self.proc = subprocess.Popen(
+            ["etcdctl", "--endpoints", os.environ["SANDBOX_ETCD_URL"], "watch", "--prefix", prefix, "-w", "json"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            now = time.time()
+            try:
+                resp = json.loads(line)
+            except ValueError:
+                continue
+            for ev in resp.get("Events") or []:
+                kv = ev.get("kv", {})
+                key = base64.b64decode(kv.get("key", "")).decode()
+                value = None if ev.get("type") == 1 else base64.b64decode(kv.get("value", "")).decode()
+                self.events.append((now, key[len(self.prefix):], value))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def stages_hold(state, old_leader, old_tl, max_lag):
+    """How many of the three --wait stages hold in one DCS state (patctl's rules, re-stated here)."""
+    def member(name):
+        try:
+            return json.loads(state.get(f"members/{name}") or "{}")
+        except ValueError:
+            return {}
+    leader = state.get("leader")
+    if not leader or leader == old_leader:
+        return 0
+    lm = member(leader)
+    if lm.get("state") != "running" or lm.get("role") not in ("primary", "master", "standby_leader") \
+            or not (lm.get("timeline") or 0) > (old_tl or 0):
+        return 0
+    try:
+        optime = json.loads(state.get("status") or "{}").get("optime") or 0
+    except ValueError:
+        optime = 0
+    last = max(optime, lm.get("xlog_location") or 0)
+
+    def streams(m, limit):
+        pos = max([m.get(k) or 0 for k in ("receive_lsn", "replay_lsn", "xlog_location")])
+        return m.get("state") in ("running", "streaming") and m.get("role") == "replica" \
+            and m.get("replication_state") == "streaming" and m.get("timeline") == lm.get("timeline") \
+            and last - pos <= limit
+    if not streams(member(old_leader), float("inf")):
+        return 1
+    names = [k[len("members/"):] for k in state if k.startswith("members/")]
+    if not all(streams(member(n), max_lag) for n in names if n != leader):
+        return 2
+    return 3
+
+
+def bench_wait(patctl, runs):
+    """Real switchovers with --wait -o json: per stage, noticedAt minus the arrival at an independent
+    watcher of the event after which the DCS showed the stage reached."""
+    prefix = "/service/demo/"
+    deltas = {"leader": [], "rejoin": [], "replicas": []}
+    for i in range(runs):
+        snap = json.loads(etcdctl("get", "--prefix", prefix, "-w", "json").stdout)
+        state = {base64.b64decode(kv["key"]).decode()[len(prefix):]: base64.b64decode(kv.get("value", "")).decode()
+                 for kv in snap.get("kvs", [])}
+        old = state.get("leader")
+        old_tl = json.loads(state.get(f"members/{old}", "{}")).get("timeline")
+        cand = "node2" if old != "node2" else "node1"
+        watcher = Watcher(prefix)
+        time.sleep(0.5)  # the watch is established
+        out = subprocess.run(patctl + ["switchover", "--candidate", cand, "--force", "--wait", "-o", "json"],
+                             capture_output=True, text=True)
+        time.sleep(0.5)
+        watcher.stop()
+        doc = json.loads(out.stdout)
+        if out.returncode != 0:
+            print(f"warning: switchover exited {out.returncode}: {doc.get('error')}", file=sys.stderr)
+            continue
+        max_lag = doc["data"]["wait"]["maxLagBytes"]
+        shown = {}
+        for at, key, value in watcher.events:
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+            held = stages_hold(state, old, old_tl, max_lag)
+            for k, name in enumerate(("leader", "rejoin", "replicas")):
+                if held > k and name not in shown:
+                    shown[name] = at
+        for st in doc["data"]["wait"]["stages"]:
+            if st["name"] in shown and st["noticedAt"]:
+                noticed = datetime.datetime.fromisoformat(st["noticedAt"]).timestamp()
+                deltas[st["name"]].append((noticed - shown[st["name"]]) * 1000)
+    print(f"\n`switchover --wait` ({runs} real switchovers): stage noticed after the DCS showed it, ms "
+          "(noticedAt minus the event's arrival at an independent etcdctl watch; noticedAt has ms precision)\n")
+    print("| stage | median | max | samples |")
+    print("| --- | --- | --- | --- |")
+    for name, d in deltas.items():
+        if d:
+            print(f"| {name} | {statistics.median(d):.1f} | {max(d):.1f} | {len(d)} |")
+        else:
+            print(f"| {name} | – | – | 0 |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet"])
+    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet", "wait"])
+    ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
     args = ap.parse_args()
     cfg = os.environ.get("PATCTL_TEST_CONFIG")
     if not cfg:
@@ -197,6 +315,8 @@ def main():
         bench_doctor(patctl, args.runs)
     if args.only in (None, "fleet"):
         fleet(args, args.runs)
+    if args.only in (None, "wait"):
+        bench_wait(patctl, args.wait_runs)
 
 
 def compare(args, patctl, patronictl):

@@ -146,6 +146,10 @@ impl Error {
     pub fn unhealthy(message: impl Into<String>) -> Self {
         Error::new(Exit::Unhealthy, message.into())
     }
+    /// An error with the given exit code (the `--wait` stages name theirs).
+    pub fn with_exit(exit: Exit, message: impl Into<String>) -> Self {
+        Error::new(exit, message.into())
+    }
     /// patronictl's `Aborted!` (Ctrl-C or end of input at a prompt; exit 1).
     pub fn aborted() -> Self {
         Error {

@@ -12,6 +12,7 @@ mod decide;
 mod follow;
 mod preflight;
 mod request;
+mod stages;
 
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::{Cluster, Member};
 use crate::output::members::Format;
 use crate::py::datetime::isoformat;
-use decide::{decide, prompt_group, CITUS_GROUP_REQUIRED};
+use decide::{confirm, decide, prompt_group, CITUS_GROUP_REQUIRED};
 use request::execute;
 
 /// `switchover [CLUSTER_NAME]`
@@ -73,10 +74,14 @@ pub struct FailoverArgs {
 /// patctl's additions to `switchover` and `failover`.
 #[derive(Debug, Args)]
 pub struct ExtraArgs {
-    /// After the request, follow the cluster until the new leader holds the leader key and is
-    /// running; report the elapsed time (exit 5 if not confirmed within --wait-timeout)
+    /// After the request, follow the cluster until it is healthy again: the new leader runs as
+    /// primary on a new timeline (else exit 6), the former leader streams from it (else 7), every
+    /// replica streams within the lag limit (else 8); each stage is reported with its elapsed time
     #[arg(long, conflicts_with = "dry_run")]
     pub wait: bool,
+    /// The lag limit for --wait and --dry-run, in bytes [default: maximum_lag_on_failover]
+    #[arg(long = "max-lag", value_name = "BYTES")]
+    pub max_lag: Option<u64>,
     /// With --wait: how long to follow the switch, in seconds [default: 2 × max(10, loop_wait) + 30]
     #[arg(long = "wait-timeout", alias = "timeout", value_name = "SECONDS", requires = "wait", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Option<Duration>,
@@ -135,9 +140,38 @@ struct Plan {
     /// `None` is sent as `null` (`--force` without `--candidate`), `Some("")` as `""` (empty answer).
     candidate: Option<String>,
     scheduled: Option<DateTime<FixedOffset>>,
+    /// The lag limit of the `replicas` stage, in bytes.
+    max_lag: i64,
+    /// What the command did so far, for machine output (`request`, `wait`, `newLeader`, …).
+    record: std::cell::RefCell<Map<String, Value>>,
 }
 
 impl Plan {
+    /// Note one part of the outcome for machine output.
+    fn record(&self, key: &str, value: Value) {
+        self.record.borrow_mut().insert(key.to_string(), value);
+    }
+
+    /// The machine output of a switchover or failover: what was asked, what Patroni answered, the
+    /// `--wait` stages.
+    fn data(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("action".into(), json!(self.action.name()));
+        m.insert("cluster".into(), json!(self.name));
+        m.insert("group".into(), json!(self.group));
+        m.insert("leader".into(), json!(self.cluster.leader_name()));
+        m.insert("candidate".into(), json!(self.wanted()));
+        m.insert(
+            "scheduledAt".into(),
+            json!(self.scheduled.as_ref().map(|t| t.to_rfc3339())),
+        );
+        let rec = self.record.borrow();
+        for key in ["request", "newLeader", "wait", "rejection"] {
+            m.insert(key.into(), rec.get(key).cloned().unwrap_or(Value::Null));
+        }
+        Value::Object(m)
+    }
+
     /// The REST body, keys in patronictl's order: candidate, leader, scheduled_at.
     fn body(&self) -> Value {
         let mut m = Map::new();
@@ -226,6 +260,7 @@ pub async fn cmd_failover(ctx: &mut Context<'_>, args: FailoverArgs) -> Result<(
 async fn run(ctx: &mut Context<'_>, req: Request) -> Result<()> {
     let name = ctx.cluster_name(req.cluster_name.clone())?;
     if req.extra.dry_run {
+        ctx.ui.set_kind("SwitchoverPlan");
         return preflight::run(ctx, &req, &name).await;
     }
     let mut group = req.group;
@@ -241,6 +276,14 @@ async fn run(ctx: &mut Context<'_>, req: Request) -> Result<()> {
         cluster = ctx.cluster(&name, group).await?;
     }
     let plan = decide(ctx.ui, &req, name, group, cluster)?;
+    if !req.force {
+        // On a terminal the DBA sees what Patroni will judge before saying yes (on stderr: the
+        // prompts and stdout stay patronictl's).
+        if ctx.ui.err_is_tty() && ctx.ui.machine().is_none() {
+            preflight::show_before_confirm(ctx, &plan).await;
+        }
+        confirm(ctx.ui, &plan)?;
+    }
     if req.extra.wait && plan.scheduled.is_some() {
         ctx.ui
             .err_line("Note: --wait does not apply to a scheduled switchover");

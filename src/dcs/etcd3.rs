@@ -35,6 +35,9 @@ pub struct Etcd3 {
     timeout: Duration,
     /// Whether the last call repeated a try that may have reached etcd.
     resent: bool,
+    /// The prefix last read and the store revision of that read: a watch on the same prefix starts
+    /// right after it, so a change landing between the read and the watch is not missed.
+    read_at: Option<(String, i64)>,
 }
 
 /// What is needed to open a client to any one endpoint.
@@ -232,6 +235,7 @@ impl Etcd3 {
                         connector,
                         timeout: settings.timeout,
                         resent: false,
+                        read_at: None,
                     });
                 }
                 Err(Miss::Fatal(e)) => return Err(e),
@@ -334,6 +338,9 @@ impl KeyValue for Etcd3 {
                     .await
             })
             .await?;
+        if let Some(h) = resp.header() {
+            self.read_at = Some((prefix.to_string(), h.revision()));
+        }
         Ok(resp
             .kvs()
             .iter()
@@ -397,10 +404,15 @@ impl KeyValue for Etcd3 {
     }
 
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
+        let mut options = WatchOptions::new().with_prefix();
+        // Kept until the next read: a slice that saw nothing may be followed by another one.
+        if let Some((_, rev)) = self.read_at.as_ref().filter(|(p, _)| p == prefix) {
+            options = options.with_start_revision(rev + 1);
+        }
         let mut stream = self
-            .call("watch", false, move |mut c: Client| async move {
-                c.watch(prefix, Some(WatchOptions::new().with_prefix()))
-                    .await
+            .call("watch", false, move |mut c: Client| {
+                let options = options.clone();
+                async move { c.watch(prefix, Some(options)).await }
             })
             .await?;
         let deadline = tokio::time::Instant::now() + timeout;
@@ -418,7 +430,8 @@ impl KeyValue for Etcd3 {
                     })
                 }
                 Ok(Ok(Some(resp))) => {
-                    if !resp.events().is_empty() {
+                    // A start revision already compacted away cancels the watch: re-read instead.
+                    if !resp.events().is_empty() || resp.canceled() || resp.compact_revision() > 0 {
                         return Ok(true);
                     }
                 }

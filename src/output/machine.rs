@@ -229,6 +229,10 @@ pub fn render(envelope: &Value, format: Machine) -> String {
     }
 }
 
+/// Kinds a command picks itself with [`super::Ui::set_kind`] (one shape per flag), beside
+/// [`kind_of`]'s one per command.
+pub const CHOSEN_KINDS: [&str; 1] = ["SwitchoverPlan"];
+
 /// The kind and command name each command reports under.
 pub fn kind_of(command: &str) -> &'static str {
     match command {

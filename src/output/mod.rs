@@ -63,6 +63,18 @@ struct MachineMode {
     warnings: Mutex<Vec<String>>,
     partial: Mutex<Option<serde_json::Value>>,
     emitted: AtomicBool,
+    /// The kind a command chose over the one of its name (`switchover --dry-run`: `SwitchoverPlan`).
+    kind: Mutex<Option<&'static str>>,
+}
+
+impl MachineMode {
+    /// The kind chosen by the command, else the one of its name.
+    fn kind(&self) -> &'static str {
+        self.kind
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| machine::kind_of(&self.command))
+    }
 }
 
 impl Ui {
@@ -131,6 +143,7 @@ impl Ui {
             warnings: Mutex::new(Vec::new()),
             partial: Mutex::new(None),
             emitted: AtomicBool::new(false),
+            kind: Mutex::new(None),
         });
         self
     }
@@ -140,6 +153,14 @@ impl Ui {
         self.machine.as_ref().map(|m| m.format)
     }
 
+    /// Report under `kind` instead of the command's own (a command whose data changes shape with a
+    /// flag, e.g. `switchover --dry-run` reports a `SwitchoverPlan`). A no-op outside machine mode.
+    pub fn set_kind(&self, kind: &'static str) {
+        if let Some(m) = &self.machine {
+            *m.kind.lock().unwrap_or_else(|e| e.into_inner()) = Some(kind);
+        }
+    }
+
     /// Print the success envelope of the command with `data` (machine mode only; a no-op otherwise).
     pub fn emit(&self, data: serde_json::Value) {
         let Some(m) = &self.machine else { return };
@@ -147,7 +168,7 @@ impl Ui {
             return;
         }
         let warnings = m.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let env = machine::success(machine::kind_of(&m.command), &m.command, &warnings, data);
+        let env = machine::success(m.kind(), &m.command, &warnings, data);
         self.write_stdout(&machine::render(&env, m.format));
     }
 
@@ -181,13 +202,7 @@ impl Ui {
                 }
                 let warnings = m.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let partial = m.partial.lock().unwrap_or_else(|e| e.into_inner()).take();
-                let env = machine::failure(
-                    machine::kind_of(&m.command),
-                    &m.command,
-                    &warnings,
-                    e,
-                    partial,
-                );
+                let env = machine::failure(m.kind(), &m.command, &warnings, e, partial);
                 self.write_stdout(&machine::render(&env, m.format));
             }
         }

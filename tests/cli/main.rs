@@ -27,8 +27,8 @@ mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
-mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod list_all; // list/topology --all over synthetic clusters in a scratch namespace, against patronictl by name
+mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback

@@ -711,3 +711,50 @@ fn flush_switchover_falls_back_to_dcs() {
         });
     }
 }
+
+#[test]
+fn restart_wait_returns_once_the_member_runs_without_pending_restart() {
+    let Some(_g) = write_lock() else { return };
+    restart_until_clean();
+    finally(
+        || {
+            let leader = wait_healthy(HEALTHY);
+            let target = replicas(&leader)[0].clone();
+            set_max_connections(150);
+            wait_until("the replica pending", HEALTHY, || {
+                pending_members().contains(&target)
+            });
+            let before = start_time(&target);
+            let out = patctl(&[
+                "restart", "demo", &target, "--force", "--wait", "-o", "json",
+            ]);
+            // Read at once: the DCS and the REST API must already show what the JSON says.
+            let key = member_key(&target);
+            let after = start_time(&target);
+            out.code(0);
+            assert_ne!(after, before, "{target} was not restarted");
+            assert_eq!(key["state"], "running", "{key}");
+            assert!(key.get("pending_restart").is_none(), "{key}");
+            let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+            crate::schema::assert_valid("Restart", &doc);
+            let data = &doc["data"];
+            assert_eq!(data["members"][0]["member"], target.as_str());
+            assert_eq!(data["members"][0]["outcome"], "succeeded");
+            assert_eq!(data["wait"]["completed"], true);
+            let followed = &data["wait"]["stages"][0]["details"]["members"][0];
+            assert_eq!(followed["postmasterStartTimeBefore"], before.as_str());
+            let seen = &followed["seen"];
+            assert_eq!(seen["postmasterStartTime"], after.as_str());
+            assert_eq!(seen["pendingRestart"], false);
+        },
+        || {
+            set_max_connections(100);
+            let _ = std::panic::catch_unwind(|| {
+                wait_until("members pending after restore", HEALTHY, || {
+                    !pending_members().is_empty()
+                })
+            });
+            restart_until_clean();
+        },
+    );
+}

@@ -15,9 +15,9 @@ mod schema;
 mod config; // show-config, edit-config (CAS), pause/resume
 mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
 mod list; // list, topology, history rendering from a fixture
+mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data
 mod machine; // -o json|yaml of the reads, error envelopes, the schema files
 mod machine_writes; // -o json|yaml of the writes: each member's outcome, the wait stages
-mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data
 mod members; // flush (REST, then the DCS with CAS), restart, reload
 mod remove; // remove: confirmations, what is deleted
 mod roles; // demote-cluster, promote-cluster: the PATCH, then waiting in the DCS

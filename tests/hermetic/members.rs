@@ -197,3 +197,50 @@ fn version_of_each_member() {
     let out = w.run(&["version", "demo"]);
     assert!(out.stdout.starts_with("patronictl version 4.1.5\n\nnode1: Patroni 4.1.5\nnode2: Patroni 4.1.5\nnode3: failed to get version: "), "{}", out.stdout);
 }
+
+#[test]
+fn restart_wait_names_a_member_whose_postmaster_did_not_restart() {
+    // Patroni says 200, but the postmaster start time stays the one from before: not back (exit 8).
+    let api = fake_api_routes(&[
+        (
+            "POST /restart",
+            Reply::Status(200, "restarted successfully"),
+        ),
+        (
+            "GET /patroni",
+            Reply::Status(
+                200,
+                r#"{"state":"running","postmaster_start_time":"2026-12-01 10:00:00.000000+00:00"}"#,
+            ),
+        ),
+    ]);
+    let w = World::demo_served_by(&api);
+    let m3 = member(3, &api.url(), false).replace("streaming\",\"role", "running\",\"role");
+    w.dcs.set(&World::key("members/node3"), &m3);
+    let out = w.run(&[
+        "restart",
+        "demo",
+        "node3",
+        "--force",
+        "--wait",
+        "--wait-timeout",
+        "1",
+        "-o",
+        "json",
+    ]);
+    out.code(8);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "Restart");
+    assert_eq!(doc["error"]["exitCode"], 8);
+    assert!(doc["error"]["message"].as_str().unwrap().contains("node3"));
+    let data = &doc["data"];
+    assert_eq!(data["targets"], serde_json::json!(["node3"]));
+    assert_eq!(data["members"][0]["member"], "node3");
+    assert_eq!(data["members"][0]["outcome"], "succeeded");
+    assert_eq!(data["members"][0]["httpStatus"], 200);
+    assert_eq!(data["members"][0]["response"], "restarted successfully");
+    let stage = &data["wait"]["stages"][0];
+    assert_eq!(stage["reached"], false);
+    assert_eq!(stage["details"]["members"][0]["back"], false);
+    crate::schema::assert_valid("Restart", &doc);
+}

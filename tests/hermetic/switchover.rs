@@ -171,8 +171,20 @@ fn wait_follows_the_dcs_until_the_candidate_leads() {
             std::thread::sleep(Duration::from_millis(5));
         }
         dcs.remove(&World::key("failover"));
-        dcs.set(&World::key("members/node1"), &member(1, "http://x", false));
-        dcs.set(&World::key("members/node3"), &member(3, "http://x", true));
+        // A healthy end: node3 leads on a new timeline, node1 and node2 stream from it.
+        let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
+        dcs.set(
+            &World::key("members/node1"),
+            &tl2(member(1, "http://x", false)),
+        );
+        dcs.set(
+            &World::key("members/node2"),
+            &tl2(member(2, "http://x", false)),
+        );
+        dcs.set(
+            &World::key("members/node3"),
+            &tl2(member(3, "http://x", true)),
+        );
         dcs.set(&World::key("leader"), "node3");
     });
     let out = w.run(&[
@@ -296,4 +308,158 @@ fn dry_run_checks_every_member_and_writes_nothing() {
     out.code(0);
     assert!(w.dcs.writes().is_empty());
     assert!(leader.requests().iter().all(|r| r.starts_with("GET")));
+}
+
+/// Check a machine-output document against `schemas/<kind>.schema.json`.
+fn check_schema(kind: &str, doc: &serde_json::Value) {
+    crate::schema::assert_valid(kind, doc);
+}
+
+fn json_of(out: &Out) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+#[test]
+fn dry_run_json_is_a_switchover_plan_naming_whom_patroni_would_promote() {
+    let replica = fake_api_routes(&[(
+        "GET /patroni",
+        Reply::Status(
+            200,
+            r#"{"state":"running","role":"replica","timeline":1,"replication_state":"streaming","patroni":{"version":"4.0.0"},"xlog":{"received_location":67108960,"replayed_location":67108960}}"#,
+        ),
+    )]);
+    let w = World::demo([&replica.url(), &replica.url(), &dead_api()]);
+    w.dcs.set(
+        &World::key("members/node2"),
+        &member(2, &replica.url(), false).replace("}", r#","pending_restart":true}"#),
+    );
+    let out = w.run(&["switchover", "--dry-run", "-o", "json"]);
+    out.code(0);
+    let doc = json_of(&out);
+    assert_eq!(doc["kind"], "SwitchoverPlan");
+    let data = &doc["data"];
+    assert_eq!(data["canProceed"], true);
+    assert_eq!(data["predicted"]["name"], "node2");
+    assert_eq!(data["members"][2]["result"], "FAIL");
+    let warnings = data["warnings"].to_string();
+    assert!(warnings.contains("node2: restart pending"), "{warnings}");
+    assert!(warnings.contains("mixed Patroni versions"), "{warnings}");
+    check_schema("SwitchoverPlan", &doc);
+    // The text form says the same on stdout.
+    let text = w.run(&["switchover", "--dry-run"]);
+    assert!(
+        text.stdout
+            .contains("\nPatroni would promote node2: the only member that passes the checks\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("\nWARN: node2: restart pending"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn a_rejection_is_followed_by_the_preflight_reasons() {
+    let api = fake_api_routes(&[
+        (
+            "POST /switchover",
+            Reply::Status(
+                412,
+                "switchover is not possible: no good candidates have been found",
+            ),
+        ),
+        (
+            "GET /patroni",
+            Reply::Status(
+                200,
+                r#"{"state":"running","role":"replica","timeline":1,"replication_state":"streaming","tags":{"nofailover":true},"xlog":{"received_location":67108960,"replayed_location":67108960}}"#,
+            ),
+        ),
+    ]);
+    let w = World::demo_served_by(&api);
+    let out = w.run(&["switchover", "--candidate", "node2", "--force"]);
+    out.code(1);
+    assert!(out.stdout.ends_with(
+        "Switchover failed, details: 412, switchover is not possible: no good candidates have been found\n"
+    ));
+    assert!(
+        out.stderr
+            .contains("Pre-flight reasons:\n  node2: tagged nofailover (REST API)"),
+        "{}",
+        out.stderr
+    );
+    let out = w.run(&[
+        "switchover",
+        "--candidate",
+        "node2",
+        "--force",
+        "-o",
+        "json",
+    ]);
+    out.code(1);
+    let doc = json_of(&out);
+    assert_eq!(doc["kind"], "Switchover");
+    assert_eq!(doc["error"]["exitCode"], 1);
+    assert_eq!(doc["data"]["request"]["outcome"], "failed");
+    assert_eq!(doc["data"]["request"]["httpStatus"], 412);
+    assert_eq!(doc["data"]["request"]["member"], "node1");
+    assert!(doc["data"]["rejection"]["reasons"][0]
+        .as_str()
+        .unwrap()
+        .contains("tagged nofailover"));
+    check_schema("Switchover", &doc);
+}
+
+#[test]
+fn a_former_leader_that_never_rejoins_is_exit_7() {
+    let w = World::demo_unreachable();
+    let dcs = w.dcs.clone();
+    let patroni = std::thread::spawn(move || {
+        let asked = std::time::Instant::now();
+        while dcs.get(&World::key("failover")).is_none() {
+            assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        dcs.remove(&World::key("failover"));
+        dcs.set(
+            &World::key("members/node1"),
+            r#"{"state":"stopped","role":"demoted","api_url":"http://x/patroni"}"#,
+        );
+        let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
+        dcs.set(
+            &World::key("members/node3"),
+            &tl2(member(3, "http://x", true)),
+        );
+        dcs.set(&World::key("leader"), "node3");
+    });
+    let out = w.run(&[
+        "failover",
+        "--candidate",
+        "node3",
+        "--force",
+        "--wait",
+        "--wait-timeout",
+        "1.5",
+        "-o",
+        "json",
+    ]);
+    patroni.join().unwrap();
+    out.code(7);
+    let doc = json_of(&out);
+    assert_eq!(doc["kind"], "Failover");
+    assert_eq!(doc["error"]["exitCode"], 7);
+    assert_eq!(doc["error"]["category"], "wait-timeout");
+    let stages = &doc["data"]["wait"]["stages"];
+    assert_eq!(stages[0]["reached"], true);
+    assert_eq!(stages[1]["reached"], false);
+    assert_eq!(stages[1]["blocking"], serde_json::json!(["node1"]));
+    assert_eq!(stages[1]["details"]["member"]["state"], "stopped");
+    assert!(
+        out.stderr.contains("  rejoin    NOT reached"),
+        "{}",
+        out.stderr
+    );
+    check_schema("Failover", &doc);
 }

@@ -16,6 +16,7 @@ mod reinit;
 mod reload;
 mod report;
 mod restart;
+mod restart_wait;
 mod select;
 
 pub use flush::{cmd_flush, FlushArgs};

@@ -1,5 +1,7 @@
 //! `restart`: patronictl's prompts for role, pending, schedule and version, then one request per
-//! member (immediate restarts one at a time, as patronictl), a frozen member found first.
+//! member (immediate restarts one at a time, as patronictl), a frozen member found first. patctl's
+//! `--wait` then follows the restarted members until they run again ([`super::restart_wait`]);
+//! machine output reports each member's outcome and the wait.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +9,7 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::report::{check_response, emit, transport_report, Report, Tally};
+use super::report::{asked, check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, FailureKind};
 use crate::commands::fanout::{in_parallel, Job};
@@ -52,6 +54,10 @@ pub struct RestartArgs {
     /// not answered by then is reported as "outcome unknown" (exit 5)
     #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::cli::wait_seconds)]
     pub wait_timeout: Duration,
+    /// patctl: after an immediate restart, wait (bounded by --wait-timeout) until every restarted
+    /// member runs again with a new postmaster start time and no pending restart (else exit 8)
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Python's `int()` on one version component: optional sign, digits, single underscores between digits.
@@ -165,19 +171,47 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
         flush_first: scheduled_at.is_some() && args.force,
     };
     let api = ctx.api()?;
-    let jobs: Vec<Job<Report>> = members.iter().map(|m| plan.job(api, m)).collect();
+    let jobs: Vec<Job<Restarted>> = members.iter().map(|m| plan.job(api, m)).collect();
     let mut tally = Tally::default();
+    let mut done: Vec<Restarted> = Vec::new();
+    let mut take = |mut r: Restarted| {
+        let report = std::mem::replace(&mut r.report, Report::new(String::new(), Exit::Success));
+        r.outcome = report.verdict;
+        emit(ui, &mut tally, report);
+        done.push(r);
+    };
     if scheduled_at.is_none() {
         // Immediate restarts go one member at a time, as in patronictl: restarting every member at
         // once would take the whole cluster down together.
         for job in jobs {
-            let report = job.await;
-            emit(ui, &mut tally, report);
+            take(job.await);
         }
     } else {
-        in_parallel(jobs, |r| emit(ui, &mut tally, r)).await;
+        in_parallel(jobs, take).await;
     }
-    tally.finish()
+    let mut data = asked("restart", &args.cluster_name, args.group, &members);
+    data.insert("request".into(), body.clone());
+    data.insert("scheduled".into(), Value::Bool(scheduled_at.is_some()));
+    data.insert("members".into(), tally.members());
+    data.insert("wait".into(), Value::Null);
+    let mut data = Value::Object(data);
+    let result = tally.finish();
+    if args.wait && scheduled_at.is_some() {
+        ui.err_line("Note: --wait does not apply to a scheduled restart");
+    } else if args.wait {
+        let waited = super::restart_wait::run(ctx, &args, &done, &mut data).await;
+        return ctx.ui.emit_result(result.and(waited), data);
+    }
+    ui.emit_result(result, data)
+}
+
+/// One member's restart as it ended: the lines, verdict and outcome, and the postmaster start time
+/// before (for `--wait`).
+pub(super) struct Restarted {
+    pub(super) name: String,
+    pub(super) report: Report,
+    pub(super) outcome: Exit,
+    pub(super) started_before: Option<String>,
 }
 
 /// What every member's restart request carries.
@@ -189,7 +223,7 @@ struct RestartPlan<'b> {
 }
 
 impl<'b> RestartPlan<'b> {
-    fn job<'a>(&self, api: &'a Api, m: &'a Member) -> Job<'a, Report>
+    fn job<'a>(&self, api: &'a Api, m: &'a Member) -> Job<'a, Restarted>
     where
         'b: 'a,
     {
@@ -205,7 +239,13 @@ async fn restart_member(
     body: &Value,
     flush_first: bool,
     answer_within: Option<Duration>,
-) -> Report {
+) -> Restarted {
+    let mut out = Restarted {
+        name: m.name.clone(),
+        report: Report::new(String::new(), Exit::Success),
+        outcome: Exit::Success,
+        started_before: None,
+    };
     let mut lines = Vec::new();
     if flush_first {
         let action = "flush scheduled restart";
@@ -217,15 +257,19 @@ async fn restart_member(
     if answer_within.is_some() {
         // An immediate restart may legitimately take minutes to answer, so first make sure the
         // member answers at all (a frozen Patroni would otherwise hold us for the whole wait).
-        if let Err(f) = api.request(m, Method::GET, "patroni", None, None).await {
-            let probe = Failure {
-                kind: FailureKind::Connect,
-                message: format!("{}; restart not sent", f.message),
-            };
-            let mut report = transport_report("restart", &m.name, &probe);
-            lines.append(&mut report.lines);
-            report.lines = lines;
-            return report;
+        match api.request(m, Method::GET, "patroni", None, None).await {
+            Err(f) => {
+                let probe = Failure {
+                    kind: FailureKind::Connect,
+                    message: format!("{}; restart not sent", f.message),
+                };
+                let mut report = transport_report("restart", &m.name, &probe);
+                lines.append(&mut report.lines);
+                report.lines = lines;
+                out.report = report;
+                return out;
+            }
+            Ok(r) => out.started_before = super::restart_wait::postmaster_start(&r.body),
         }
     }
     let mut report = match api
@@ -237,24 +281,28 @@ async fn restart_member(
             200 => Report::new(
                 format!("Success: restart on member {}", m.name),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             202 => Report::new(
                 format!("Success: restart scheduled on member {}", m.name),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             409 => Report::new(
                 format!(
                     "Failed: another restart is already scheduled on member {}",
                     m.name
                 ),
                 Exit::Failure,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             _ => Report::rejected("restart", &m.name, &r),
         },
     };
     lines.append(&mut report.lines);
     report.lines = lines;
-    report
+    out.report = report;
+    out
 }
 
 #[cfg(test)]

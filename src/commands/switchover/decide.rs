@@ -1,6 +1,7 @@
 //! The prompts and checks of patronictl's `_do_failover_or_switchover`, in its order and with its
 //! exact texts: `Citus group`, `Primary [<leader>]` (or `Standby Leader`), `Candidate [<names>] []`,
-//! the asynchronous-node question of a failover, the schedule prompt, and the final confirmation.
+//! the asynchronous-node question of a failover, the schedule prompt, and the final confirmation
+//! ([`confirm`], asked by the caller after the pre-flight table).
 //! On a pipe the answers are read as plain lines; end of input aborts.
 
 use chrono::{DateTime, FixedOffset};
@@ -36,7 +37,6 @@ pub(super) fn decide(
     cluster: Cluster,
 ) -> Result<Plan> {
     let action = req.action;
-    let cluster_leader = cluster.leader_name().map(String::from);
     let leader = match action {
         Action::Switchover => Some(choose_leader(ui, req, &cluster, &name)?),
         Action::Failover => None,
@@ -72,6 +72,7 @@ pub(super) fn decide(
         Action::Switchover => choose_schedule(ui, req, &cluster)?,
         Action::Failover => None,
     };
+    let max_lag = super::stages::max_lag(&cluster, req.extra.max_lag);
     let plan = Plan {
         action,
         name,
@@ -80,10 +81,9 @@ pub(super) fn decide(
         leader,
         candidate,
         scheduled,
+        max_lag,
+        record: Default::default(),
     };
-    if !req.force {
-        confirm(ui, &plan, cluster_leader.as_deref())?;
-    }
     Ok(plan)
 }
 
@@ -195,8 +195,9 @@ fn choose_schedule(
     Ok(scheduled)
 }
 
-/// The final `Are you sure …? [y/N]` question.
-fn confirm(ui: &Ui, plan: &Plan, cluster_leader: Option<&str>) -> Result<()> {
+/// The final `Are you sure …? [y/N]` question (the caller asks it unless `--force`).
+pub(super) fn confirm(ui: &Ui, plan: &Plan) -> Result<()> {
+    let cluster_leader = plan.cluster.leader_name();
     let demote = cluster_leader
         .map(|l| format!(", demoting current leader {l}"))
         .unwrap_or_default();

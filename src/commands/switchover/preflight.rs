@@ -1,36 +1,50 @@
-//! `--dry-run`: a pre-flight check of a switchover or failover that writes nothing and asks nothing.
+//! The pre-flight check of a switchover or failover: `--dry-run` (writes nothing, asks nothing), the
+//! table shown on a terminal before the confirmation of a real switch, and the reasons printed after
+//! Patroni refuses one (412, 503).
 //!
 //! It applies patronictl's own checks (leader, candidate, nofailover, schedule while paused) and the
 //! ones the Patroni leader makes before it agrees (`is_failover_possible`, `failover_limitation`,
 //! `is_lagging`): each member's REST API is asked `GET /patroni` (bounded by the per-call timeout),
-//! and its state, replication state, timeline, lag against `maximum_lag_on_failover`, sync/quorum
-//! membership and tags are judged. The table says PASS or FAIL with the reasons; the exit code says
-//! whether the switch can go ahead (0) or not (1).
+//! and its state, replication state, timeline, lag against the lag limit (`--max-lag`, else
+//! `maximum_lag_on_failover`), sync/quorum membership and tags (the REST API's, which Patroni
+//! judges, and the DCS's) are judged. WARN items do not block: pending restarts, scheduled actions,
+//! mixed Patroni versions, a `ttl` too short for `loop_wait` and `retry_timeout`. Without a
+//! candidate, the member Patroni would promote is named, with why ([`predict`]).
+
+mod advice;
+mod report;
 
 use crate::http_client::Method;
 use serde_json::Value;
 
 use super::decide::{candidate_names, check_leader, CITUS_GROUP_REQUIRED};
-use super::{Action, Request};
+use super::stages::max_lag;
+use super::{Action, Plan, Request};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::{parse_int, Cluster, Member};
-use crate::output::table::{self, Align};
 use crate::py::truth::truthy;
 use crate::time::parse_scheduled;
 
-/// Patroni's default `maximum_lag_on_failover` (1 MiB).
-const DEFAULT_MAX_LAG: i64 = 1_048_576;
+use advice::{predict, warnings, Prediction};
+pub(super) use report::{explain_rejection, show_before_confirm};
 
 /// One member's verdict.
-struct Row {
-    name: String,
-    reasons: Vec<String>,
-    notes: Vec<String>,
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub(super) name: String,
+    pub(super) reasons: Vec<String>,
+    pub(super) notes: Vec<String>,
+    /// The larger of received and replayed LSN, when known.
+    pub(super) position: Option<i64>,
+    /// The lag behind the cluster's last LSN, in bytes, when known.
+    pub(super) lag: Option<i64>,
+    /// `failover_priority` (1 when not set, as Patroni).
+    pub(super) priority: i64,
 }
 
 impl Row {
-    fn pass(&self) -> bool {
+    pub(super) fn pass(&self) -> bool {
         self.reasons.is_empty()
     }
 
@@ -52,12 +66,82 @@ struct Baseline {
     max_lag: i64,
 }
 
-/// Run the pre-flight check and print its table and verdict.
+/// What is asked: the command line, or the plan after the prompts.
+pub(super) struct Query {
+    pub(super) action: Action,
+    pub(super) leader: Option<String>,
+    pub(super) candidate: Option<String>,
+    pub(super) scheduled: Option<String>,
+    pub(super) max_lag: Option<u64>,
+}
+
+impl Query {
+    fn of_request(req: &Request) -> Query {
+        Query {
+            action: req.action,
+            leader: req.leader.clone(),
+            candidate: req.candidate.clone(),
+            scheduled: req.scheduled.clone(),
+            max_lag: req.extra.max_lag,
+        }
+    }
+
+    fn of_plan(plan: &Plan) -> Query {
+        Query {
+            action: plan.action,
+            leader: plan.leader.clone(),
+            candidate: plan.wanted().map(String::from),
+            // Already accepted by the prompts; a schedule is not what Patroni refuses on.
+            scheduled: None,
+            max_lag: u64::try_from(plan.max_lag).ok(),
+        }
+    }
+
+    fn wanted(&self) -> Option<&str> {
+        self.candidate.as_deref().filter(|c| !c.is_empty())
+    }
+}
+
+/// The whole pre-flight verdict.
+pub(super) struct Assessment {
+    pub(super) cluster: Cluster,
+    pub(super) rows: Vec<Row>,
+    /// Reasons the request as a whole cannot go ahead.
+    pub(super) problems: Vec<String>,
+    /// What does not block but deserves a look.
+    pub(super) warnings: Vec<String>,
+    /// Without a candidate: the member Patroni would promote, and why.
+    pub(super) predicted: Option<Prediction>,
+    pub(super) max_lag: i64,
+    pub(super) go: bool,
+}
+
+/// `--dry-run`: assess, print the table and the verdict (or the `SwitchoverPlan` document).
 pub(super) async fn run(ctx: &mut Context<'_>, req: &Request, name: &str) -> Result<()> {
     if ctx.settings.citus && req.group.is_none() {
         return Err(Error::failure(CITUS_GROUP_REQUIRED));
     }
     let cluster = ctx.cluster(name, req.group).await?;
+    let q = Query::of_request(req);
+    let a = assess(ctx, &q, name, cluster).await?;
+    report::print_dry_run(ctx, &q, name, &a);
+    let data = report::plan_json(&q, name, req.group, &a);
+    if a.go {
+        ctx.ui.emit(data);
+        Ok(())
+    } else {
+        ctx.ui.set_partial(data);
+        Err(Error::silent(Exit::Failure))
+    }
+}
+
+/// Judge every member and the request as a whole.
+pub(super) async fn assess(
+    ctx: &mut Context<'_>,
+    q: &Query,
+    name: &str,
+    cluster: Cluster,
+) -> Result<Assessment> {
     let statuses = fetch_statuses(ctx, &cluster).await?;
     let status_of = |m: &Member| {
         statuses
@@ -67,31 +151,30 @@ pub(super) async fn run(ctx: &mut Context<'_>, req: &Request, name: &str) -> Res
             .unwrap_or_else(|| Err("no REST answer".into()))
     };
     let leader_status = cluster.leader_member().map(status_of);
-    let mut problems = cluster_problems(&cluster, req, name);
-    if let (Action::Switchover, Some(Err(e))) = (req.action, &leader_status) {
+    let mut problems = cluster_problems(&cluster, q, name);
+    if let (Action::Switchover, Some(Err(e))) = (q.action, &leader_status) {
         problems.push(format!("the leader's REST API is unreachable ({e})"));
     }
     let base = Baseline {
-        action: req.action,
+        action: q.action,
         leader_timeline: leader_timeline(&cluster, leader_status.as_ref()),
         optime: i64::try_from(cluster.optime).unwrap_or(i64::MAX),
-        max_lag: cluster
-            .valid_config()
-            .and_then(|c| c.get("maximum_lag_on_failover"))
-            .and_then(parse_int)
-            .unwrap_or(DEFAULT_MAX_LAG),
+        max_lag: max_lag(&cluster, q.max_lag),
     };
     let mut rows: Vec<Row> = cluster
         .members
         .iter()
         .map(|m| judge(&cluster, &base, m, &status_of(m)))
         .collect();
-    let wanted = req.candidate.as_deref().filter(|c| !c.is_empty());
+    let wanted = q.wanted();
     if let Some(c) = wanted.filter(|c| cluster.member(c).is_none()) {
         rows.push(Row {
             name: c.to_string(),
             reasons: vec![format!("not a member of cluster {name}")],
             notes: vec![],
+            position: None,
+            lag: None,
+            priority: 0,
         });
     }
     let go = problems.is_empty()
@@ -99,16 +182,25 @@ pub(super) async fn run(ctx: &mut Context<'_>, req: &Request, name: &str) -> Res
             Some(c) => rows.iter().any(|r| r.name == c && r.pass()),
             None => rows.iter().any(Row::pass),
         };
-    print(ctx, req, name, &cluster, &rows, &problems, go);
-    if go {
-        Ok(())
+    let warnings = warnings(&cluster, &statuses);
+    let predicted = if wanted.is_none() {
+        predict(&rows)
     } else {
-        Err(Error::silent(Exit::Failure))
-    }
+        None
+    };
+    Ok(Assessment {
+        cluster,
+        rows,
+        problems,
+        warnings,
+        predicted,
+        max_lag: base.max_lag,
+        go,
+    })
 }
 
 /// The checks patronictl and the Patroni REST API make on the request as a whole.
-fn cluster_problems(cluster: &Cluster, req: &Request, name: &str) -> Vec<String> {
+fn cluster_problems(cluster: &Cluster, req: &Query, name: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let action = req.action;
     let leader = cluster.leader_name();
@@ -122,8 +214,7 @@ fn cluster_problems(cluster: &Cluster, req: &Request, name: &str) -> Vec<String>
     if candidate_names(cluster).is_empty() {
         problems.push(format!("No candidates found to {} to", action.name()));
     }
-    let wanted = req.candidate.as_deref().filter(|c| !c.is_empty());
-    match wanted {
+    match req.wanted() {
         None if action == Action::Failover => {
             problems.push("Failover could be performed only to a specific candidate".to_string())
         }
@@ -205,6 +296,13 @@ fn judge(
         name: m.name.clone(),
         reasons: vec![],
         notes: vec![],
+        position: None,
+        lag: None,
+        priority: m
+            .tags()
+            .and_then(|t| t.get("failover_priority"))
+            .and_then(parse_int)
+            .unwrap_or(1),
     };
     if cluster.leader_name() == Some(m.name.as_str()) {
         row.reasons.push("is the leader".into());
@@ -213,7 +311,7 @@ fn judge(
         }
         return row;
     }
-    if let Some(why) = nofailover_reason(m) {
+    if let Some(why) = nofailover_reason(m).or_else(|| rest_nofailover(status)) {
         row.reasons.push(why);
     }
     let field = |k: &str| -> Option<Value> {
@@ -233,6 +331,21 @@ fn judge(
     judge_position(&mut row, base, m, status);
     judge_sync(&mut row, cluster, base.action);
     row
+}
+
+/// The tags the member's REST API reports (what Patroni's `failover_limitation` reads): set there
+/// but not yet in the DCS, they are why a candidate the DCS shows as eligible is refused.
+fn rest_nofailover(status: &std::result::Result<Value, String>) -> Option<String> {
+    let tags = status.as_ref().ok()?.get("tags")?;
+    if tags.get("nofailover").is_some_and(truthy) {
+        return Some("tagged nofailover (REST API)".to_string());
+    }
+    match tags.get("failover_priority").and_then(parse_int) {
+        Some(p) if p <= 0 && tags.get("nofailover").is_none() => {
+            Some(format!("failover_priority {p} (REST API)"))
+        }
+        _ => None,
+    }
 }
 
 /// `nofailover`, or a `failover_priority` that forbids promotion.
@@ -297,6 +410,8 @@ fn judge_position(
         return;
     };
     let lag = (base.optime - pos).max(0);
+    row.position = Some(pos);
+    row.lag = Some(lag);
     if lag > base.max_lag {
         row.reasons.push(format!(
             "lag {lag} bytes > maximum_lag_on_failover {}",
@@ -328,53 +443,9 @@ fn judge_sync(row: &mut Row, cluster: &Cluster, action: Action) {
     }
 }
 
-fn print(
-    ctx: &Context,
-    req: &Request,
-    name: &str,
-    cluster: &Cluster,
-    rows: &[Row],
-    problems: &[String],
-    go: bool,
-) {
-    let ui = ctx.ui;
-    let action = req.action;
-    let to = match req.candidate.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => c.to_string(),
-        None => "the healthiest member".to_string(),
-    };
-    let from = match (action, cluster.leader_name()) {
-        (Action::Switchover, Some(l)) => format!(" from {l}"),
-        _ => String::new(),
-    };
-    ui.line(&format!(
-        "Dry run: {} of cluster {name}{from} to {to}",
-        action.name()
-    ));
-    let columns: Vec<String> = ["Member", "Result", "Reason"].map(String::from).into();
-    let cells: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
-    ui.line(&table::render(
-        "",
-        &columns,
-        &[Align::Left, Align::Left, Align::Left],
-        &cells,
-    ));
-    for p in problems {
-        ui.line(&format!("Blocked: {p}"));
-    }
-    let verdict = if go {
-        "can go ahead"
-    } else {
-        "can not go ahead"
-    };
-    ui.line(&format!(
-        "{} {verdict} (dry run: nothing was written)",
-        action.title()
-    ));
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::stages::DEFAULT_MAX_LAG;
     use super::*;
     use crate::model::Node;
 

@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 
 use crate::http_client::Method;
 
-use super::{follow, Action, Plan, Request};
+use super::follow::Sent;
+use super::{follow, preflight, Action, Plan, Request};
 use crate::api::{Failure, FailureKind, Response};
 use crate::commands::members_table;
 use crate::context::Context;
 use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::Cluster;
+use crate::output::machine::{member_outcome, Outcome};
 use crate::output::members::Format;
 use crate::output::Ui;
 use crate::py::json;
@@ -70,8 +72,44 @@ async fn post(
     Ok(r)
 }
 
-/// Send the request and act on the answer.
+/// Send the request and act on the answer; in machine mode, report what was asked and what came of
+/// it (as `data`, or beside the error).
 pub(super) async fn execute(ctx: &mut Context<'_>, req: &Request, plan: Plan) -> Result<()> {
+    let result = send_and_follow(ctx, req, &plan).await;
+    match &result {
+        Ok(()) => ctx.ui.emit(plan.data()),
+        Err(_) => ctx.ui.set_partial(plan.data()),
+    }
+    result
+}
+
+/// Note the request's outcome for machine output: the member outcome shape of every write
+/// (`member`, `outcome`, `httpStatus`, `response`, `message`) with `via` and `endpoint`.
+fn record_request(plan: &Plan, via: &str, status: Option<u16>, answer: &str, outcome: &str) {
+    let member = plan.target().map(|m| m.name);
+    let outcome = match outcome {
+        "succeeded" => Outcome::Succeeded,
+        "failed" => Outcome::Failed,
+        _ => Outcome::Unknown,
+    };
+    let (response, message) = match status {
+        Some(_) => (Some(answer), None),
+        None => (None, Some(answer.to_string())),
+    };
+    let mut entry = member_outcome(
+        member.as_deref().unwrap_or_default(),
+        outcome,
+        status,
+        response,
+        message,
+    );
+    entry["member"] = serde_json::json!(member);
+    entry["via"] = via.into();
+    entry["endpoint"] = plan.action.name().into();
+    plan.record("request", entry);
+}
+
+async fn send_and_follow(ctx: &mut Context<'_>, req: &Request, plan: &Plan) -> Result<()> {
     let started = Instant::now();
     let wait = req.extra.wait && plan.scheduled.is_none();
     let deadline = started
@@ -84,12 +122,16 @@ pub(super) async fn execute(ctx: &mut Context<'_>, req: &Request, plan: Plan) ->
         timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
     }
     let times = (started, deadline);
-    match post(ctx, &plan, timeout).await {
-        Ok(r) if r.status == 200 || r.status == 202 => accepted(ctx, &plan, r, wait, times).await,
+    match post(ctx, plan, timeout).await {
+        Ok(r) if r.status == 200 || r.status == 202 => {
+            record_request(plan, "rest", Some(r.status), &r.body, "succeeded");
+            accepted(ctx, plan, r, wait, times).await
+        }
         Ok(r) if r.status == 503 && r.body.ends_with("status unknown") && wait => {
+            record_request(plan, "rest", Some(r.status), &r.body, "unknown");
             // Patroni stopped waiting, not the switch: keep following it.
             let why = format!("Patroni answered 503 \"{}\"", r.body);
-            unknown(ctx, &plan, why, Some((times, true))).await
+            unknown(ctx, plan, why, Some((times, Sent::KeyWritten))).await
         }
         Ok(r) => {
             ctx.ui.line(&format!(
@@ -99,16 +141,22 @@ pub(super) async fn execute(ctx: &mut Context<'_>, req: &Request, plan: Plan) ->
                 r.body
             ));
             if r.status == 503 && r.body.ends_with("status unknown") {
+                record_request(plan, "rest", Some(r.status), &r.body, "unknown");
                 let why = "Patroni stopped waiting for it".to_string();
-                return unknown(ctx, &plan, why, None).await;
+                return unknown(ctx, plan, why, None).await;
+            }
+            record_request(plan, "rest", Some(r.status), &r.body, "failed");
+            if r.status == 412 || r.status == 503 {
+                preflight::explain_rejection(ctx, plan).await;
             }
             Err(Error::silent(Exit::Failure))
         }
         Err(f) if f.kind == FailureKind::Timeout => {
+            record_request(plan, "rest", None, &f.message, "unknown");
             // The request may never have been handled, so no failover key is assumed.
-            unknown(ctx, &plan, f.message, wait.then_some((times, false))).await
+            unknown(ctx, plan, f.message, wait.then_some((times, Sent::Unknown))).await
         }
-        Err(f) => fall_back_to_dcs(ctx, &plan, f, wait, times).await,
+        Err(f) => fall_back_to_dcs(ctx, plan, f, wait, times).await,
     }
 }
 
@@ -118,9 +166,9 @@ async fn unknown(
     ctx: &mut Context<'_>,
     plan: &Plan,
     why: String,
-    follow: Option<((Instant, Instant), bool)>,
+    follow: Option<((Instant, Instant), Sent)>,
 ) -> Result<()> {
-    let Some((times, key_written)) = follow else {
+    let Some((times, sent)) = follow else {
         return Err(Error::unknown(format!(
             "{why}: the {} outcome is unknown",
             plan.action.name()
@@ -130,7 +178,7 @@ async fn unknown(
     ctx.ui
         .err_line(&format!("{} {why}; following the cluster", timestamp(6)));
     let fresh = read_after_request(ctx, plan).await?;
-    follow::run(ctx, plan, times, fresh, key_written).await
+    follow::run(ctx, plan, times, fresh, sent).await
 }
 
 /// Read the cluster after the request went out: failing now leaves the outcome unknown (exit 5).
@@ -164,7 +212,7 @@ async fn accepted(
         }
     };
     if wait && r.status == 200 {
-        return follow::run(ctx, plan, times, fresh, true).await;
+        return follow::run(ctx, plan, times, fresh, Sent::Confirmed).await;
     }
     ctx.ui.out(&members_table(
         ctx,
@@ -193,6 +241,7 @@ async fn fall_back_to_dcs(
         plan.action.name()
     ));
     let value = json::dumps_compact(&plan.failover_value());
+    record_request(plan, "dcs", None, &value, "unknown");
     ctx.dcs()
         .await?
         .set_failover(&plan.name, plan.group, &value, Expect::Any)
@@ -206,9 +255,13 @@ async fn fall_back_to_dcs(
     ));
     let fresh = read_after_request(ctx, plan).await?;
     if wait {
-        return follow::run(ctx, plan, times, fresh, true).await;
+        return follow::run(ctx, plan, times, fresh, Sent::KeyWritten).await;
     }
-    report_fallback(ctx.ui, plan, &fresh, &value)
+    let verdict = report_fallback(ctx.ui, plan, &fresh, &value);
+    if verdict.is_ok() {
+        record_request(plan, "dcs", None, &value, "succeeded");
+    }
+    verdict
 }
 
 /// What the DCS shows right after the fallback write.
