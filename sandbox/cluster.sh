@@ -10,7 +10,8 @@
 #   install          idempotent: apt packages (etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev
 #                    python3-venv curl openssl libssl-dev pkg-config zookeeper ...; default-jre-headless only when
 #                    there is no `java`) if missing, venv /opt/patroni-venv with patroni[etcd3,etcd,zookeeper]==4.1.5
-#                    + psycopg2-binary, symlink /usr/local/bin/patronictl, checks that `cargo` is on PATH
+#                    + psycopg2-binary, symlink /usr/local/bin/patronictl, venv /opt/check-patroni-venv with
+#                    check_patroni==2.2.* (symlink /usr/local/bin/check_patroni), checks that `cargo` is on PATH
 #   up               wipe $SANDBOX_DIR, start etcd (or ZooKeeper) + node1..nodeN, wait until 1 leader + N-1 streaming
 #   down             stop Patroni nodes, orphaned postmasters, then etcd / ZooKeeper (keeps data and logs)
 #   status           one line per process (alive/dead); exit 1 if anything is down
@@ -83,6 +84,10 @@ readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
+# check_patroni (the Nagios plugin `patctl check` mirrors) in a venv of its own, so its requirements never
+# move Patroni's; /usr/local/bin/check_patroni links to it.
+readonly CHECK_VENV=/opt/check-patroni-venv
+readonly CHECK_PATRONI_SPEC='check_patroni==2.2.*'
 # ZooKeeper from Debian's jars, run by java directly: Debian's zkServer.sh pins /etc and /var/log, and its
 # classpath has no logging backend (slf4j-simple comes with the package's dependencies).
 readonly ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
@@ -359,6 +364,17 @@ cmd_install() {
     if [[ $(readlink /usr/local/bin/patronictl 2>/dev/null || true) != "$VENV/bin/patronictl" ]]; then
         log "symlink /usr/local/bin/patronictl -> $VENV/bin/patronictl"
         ln -sfn "$VENV/bin/patronictl" /usr/local/bin/patronictl
+    fi
+    if "$CHECK_VENV/bin/check_patroni" --version 2>/dev/null | grep -q '^Version 2\.2\.'; then
+        log "$CHECK_VENV has check_patroni $("$CHECK_VENV/bin/check_patroni" --version)"
+    else
+        [[ -x $CHECK_VENV/bin/python3 ]] || /usr/bin/python3 -m venv "$CHECK_VENV"
+        log "pip install $CHECK_PATRONI_SPEC into $CHECK_VENV"
+        "$CHECK_VENV/bin/pip" install --quiet --disable-pip-version-check "$CHECK_PATRONI_SPEC"
+    fi
+    if [[ $(readlink /usr/local/bin/check_patroni 2>/dev/null || true) != "$CHECK_VENV/bin/check_patroni" ]]; then
+        log "symlink /usr/local/bin/check_patroni -> $CHECK_VENV/bin/check_patroni"
+        ln -sfn "$CHECK_VENV/bin/check_patroni" /usr/local/bin/check_patroni
     fi
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing (normally created by postgresql-common)"
     if ! command -v cargo >/dev/null 2>&1; then

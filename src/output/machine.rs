@@ -149,6 +149,7 @@ pub fn render(envelope: &Value, format: Machine) -> String {
 /// The kind and command name each command reports under.
 pub fn kind_of(command: &str) -> &'static str {
     match command {
+        "check" => "CheckResult",
         "list" => "ClusterList",
         "topology" => "Topology",
         "history" => "History",
