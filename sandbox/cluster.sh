@@ -22,6 +22,8 @@
 #                    and wait (30 s) until the member key in etcd shows the new tags
 #   etcd-stop K      stop etcd member K (1-based; SIGTERM by its recorded PID) for fault tests
 #   etcd-start K     start etcd member K again (same data dir and flags) and wait (30 s) until it is healthy
+#   node-stop NODE   stop NODE's Patroni (SIGTERM by its recorded PID: PostgreSQL stops, the member key goes)
+#   node-start NODE  start NODE's Patroni again (same patroni.yml and data), without waiting
 #   zk-stop          stop the sandbox's ZooKeeper (SIGTERM by its recorded PID) for fault tests
 #   zk-start         start it again (same zoo.cfg and data) and wait (30 s) until it answers `srvr`
 #   clean            down + rm -rf $SANDBOX_DIR
@@ -834,10 +836,7 @@ cmd_up() {
     for ((i = 1; i <= NODES; i++)); do
         node="node$i"
         log "starting $node (pg 127.0.0.1:$((PG_BASE + i)), api 127.0.0.1:$((API_BASE + i)))${tags[i]:+ tags ${tags[i]}}"
-        spawn "$SANDBOX_DIR/$node/patroni.pid" "$SANDBOX_DIR/$node/patroni.log" "$SANDBOX_DIR/$node" \
-            setpriv --reuid=postgres --regid=postgres --init-groups \
-            env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-            "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$node/patroni.yml"
+        patroni_spawn "$node"
         ((i == 1 && NODES > 1)) && sleep 1 # let node1 win the initialize race
     done
 
@@ -1171,6 +1170,48 @@ cmd_etcd_start() {
     log "etcd member $1 is healthy"
 }
 
+# ---------------------------------------------------------------- node-stop / node-start
+
+# patroni_spawn NODE: start NODE's Patroni as the postgres user (as `up` does).
+patroni_spawn() {
+    spawn "$SANDBOX_DIR/$1/patroni.pid" "$SANDBOX_DIR/$1/patroni.log" "$SANDBOX_DIR/$1" \
+        setpriv --reuid=postgres --regid=postgres --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+        "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$1/patroni.yml"
+}
+
+node_arg() {
+    (($# == 1)) && [[ $1 =~ ^node[0-9]+$ ]] && [[ -f $SANDBOX_DIR/$1/patroni.yml ]] ||
+        die "usage: $0 $SUB NODE   (NODE = node1..node$NODES)"
+}
+
+cmd_node_stop() {
+    load_settings recorded
+    node_arg "$@"
+    local pid
+    pid=$(read_pid "$SANDBOX_DIR/$1/patroni.pid")
+    if [[ -z $pid ]] || ! pid_alive "$pid" "$(patroni_needle "$1")"; then
+        log "$1's Patroni was not running"
+        return 0
+    fi
+    log "stopping $1 patroni (pid $pid, SIGTERM; it stops PostgreSQL and deletes its member key)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone 40 "$pid" || die "$1's Patroni (pid $pid) did not stop within 40 s"
+}
+
+cmd_node_start() {
+    load_settings recorded
+    node_arg "$@"
+    local pid
+    pid=$(read_pid "$SANDBOX_DIR/$1/patroni.pid")
+    if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$1")"; then
+        log "$1's Patroni is already running (pid $pid)"
+        return 0
+    fi
+    patroni_spawn "$1"
+    log "started $1's Patroni (pid $(read_pid "$SANDBOX_DIR/$1/patroni.pid"))"
+}
+
 # ---------------------------------------------------------------- zk-stop / zk-start
 
 zk_mode_only() {
@@ -1222,6 +1263,8 @@ main() {
         tag) cmd_tag "$@" ;;
         etcd-stop) cmd_etcd_stop "$@" ;;
         etcd-start) cmd_etcd_start "$@" ;;
+        node-stop) cmd_node_stop "$@" ;;
+        node-start) cmd_node_start "$@" ;;
         zk-stop) cmd_zk_stop ;;
         zk-start) cmd_zk_start ;;
         clean) cmd_clean ;;

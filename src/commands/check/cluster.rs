@@ -125,6 +125,14 @@ fn replace_chars(text: &str) -> String {
     text.replace('\'', "").replace(' ', "_")
 }
 
+/// `m` when it has every key, else check_patroni's `KeyError` for the first missing one.
+fn required<'v>(m: &'v Value, keys: &[&str]) -> Result<&'v Value, Stop> {
+    match keys.iter().find(|k| m.get(**k).is_none()) {
+        Some(k) => Err(Stop::Crash(format!("KeyError: '{k}'"))),
+        None => Ok(m),
+    }
+}
+
 const REPLICA_ROLES: [&str; 3] = ["replica", "sync_standby", "quorum_standby"];
 
 /// `cluster_node_count`: members and healthy members against the thresholds, counts per role and
@@ -244,10 +252,15 @@ pub async fn has_replica(rest: &Rest, a: &ReplicaArgs) -> Probed {
         if !REPLICA_ROLES.contains(&role) {
             continue;
         }
-        if m["lag"].as_str() == Some("unknown") {
+        // check_patroni reads these keys unconditionally (its debug line is built for every replica),
+        // so a replica without one (a stopped member has no `timeline`) ends the check with a KeyError.
+        let unknown = required(m, &["lag"])?["lag"].as_str() == Some("unknown");
+        if unknown {
+            required(m, &["name", "state", "timeline"])?;
             unhealthy += 1;
             continue;
         }
+        required(m, &["name", "timeline", "state"])?;
         let name = s(m, "name");
         let lag = Num::from_json(&m["lag"]);
         let tl = Num::from_json(&m["timeline"]);
