@@ -10,6 +10,7 @@
 mod fake_api;
 mod harness;
 
+mod check; // check: check_patroni's lines for fixed REST answers, endpoints from the DCS
 mod config; // show-config, edit-config (CAS), pause/resume
 mod list; // list, topology, history rendering from a fixture
 mod members; // flush (REST, then the DCS with CAS), restart, reload

@@ -318,9 +318,12 @@ async fn rest_for(ctx: &mut Context<'_>, args: &CheckArgs) -> Result<Rest> {
                     args.check.command_name()
                 ))
             })?;
-        let m = cluster
-            .member(&wanted)
-            .ok_or_else(|| Error::usage(format!("{wanted} is not a member of cluster {name}")))?;
+        // A member whose key is gone is a node that is down: UNKNOWN, as an endpoint that does not answer.
+        let m = cluster.member(&wanted).ok_or_else(|| {
+            Error::unreachable(format!(
+                "{wanted} is not a member of cluster {name} (no member key in the DCS)"
+            ))
+        })?;
         vec![m]
     };
     let endpoints = members
