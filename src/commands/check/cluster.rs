@@ -139,7 +139,7 @@ const REPLICA_ROLES: [&str; 3] = ["replica", "sync_standby", "quorum_standby"];
 /// per state as performance data.
 pub async fn node_count(rest: &Rest, a: &NodeCountArgs) -> Probed {
     let [w, c, hw, hc] = a.ranges().map_err(Stop::Crash)?;
-    let cluster = rest.get("cluster").await?;
+    let cluster = rest.get_with_states("cluster").await?;
     let members = members(&cluster)?;
     let mut roles: Vec<(String, i64)> = Vec::new();
     let mut states: Vec<(String, i64)> = Vec::new();
@@ -242,7 +242,7 @@ pub async fn has_leader(rest: &Rest) -> Probed {
 /// timeline and sync flag of each replica as performance data.
 pub async fn has_replica(rest: &Rest, a: &ReplicaArgs) -> Probed {
     let ([w, c, sw, sc], max_lag) = a.ranges().map_err(Stop::Crash)?;
-    let cluster = rest.get("cluster").await?;
+    let cluster = rest.get_with_states("cluster").await?;
     let members = members(&cluster)?;
     let (mut healthy, mut unhealthy, mut sync) = (0, 0, 0);
     let mut perf: Vec<Metric> = Vec::new();

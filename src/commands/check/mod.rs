@@ -16,7 +16,7 @@ pub mod nagios;
 pub mod node;
 mod state;
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -182,7 +182,7 @@ impl Check {
 }
 
 /// Why a probe stopped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Stop {
     /// No endpoint answered (nagiosplugin's `CheckError`): UNKNOWN with a summary.
     Unreachable,
@@ -214,7 +214,7 @@ struct Endpoint {
 pub struct Rest {
     api: Api,
     endpoints: Vec<Endpoint>,
-    detailed: Cell<Option<bool>>,
+    detailed: RefCell<Option<std::result::Result<bool, Stop>>>,
 }
 
 /// An HTTP answer: the status, and the body as JSON (`Null` when it is not JSON).
@@ -242,12 +242,30 @@ impl Rest {
         Err(Stop::Unreachable)
     }
 
+    /// GET `service` and, at the same time, `/patroni` for [`Rest::has_detailed_states`] (the checks
+    /// that need both save one round trip; an error of `/patroni` only counts if the check asks).
+    pub async fn get_with_states(&self, service: &str) -> Answer {
+        if self.detailed.borrow().is_some() {
+            return self.get(service).await;
+        }
+        let (answer, detailed) = tokio::join!(self.get(service), self.fetch_detailed_states());
+        *self.detailed.borrow_mut() = Some(detailed);
+        answer
+    }
+
     /// Whether Patroni is 3.0.4 or later (it reports `streaming` and `in archive recovery`); asked
     /// once, from `/patroni`, as check_patroni's `has_detailed_states`.
     pub async fn has_detailed_states(&self) -> std::result::Result<bool, Stop> {
-        if let Some(d) = self.detailed.get() {
-            return Ok(d);
+        let known = self.detailed.borrow().clone();
+        if let Some(d) = known {
+            return d;
         }
+        let d = self.fetch_detailed_states().await;
+        *self.detailed.borrow_mut() = Some(d.clone());
+        d
+    }
+
+    async fn fetch_detailed_states(&self) -> std::result::Result<bool, Stop> {
         let p = self.get("patroni").await?;
         let version = p["patroni"]["version"].as_str().unwrap_or("");
         let parts: std::result::Result<Vec<i64>, _> = version
@@ -259,9 +277,7 @@ impl Rest {
                 "ValueError: invalid literal for int() with base 10: '{version}'"
             ))
         })?;
-        let d = parts.as_slice() >= [3, 0, 4].as_slice();
-        self.detailed.set(Some(d));
-        Ok(d)
+        Ok(parts.as_slice() >= [3, 0, 4].as_slice())
     }
 }
 
@@ -294,7 +310,7 @@ async fn rest_for(ctx: &mut Context<'_>, args: &CheckArgs) -> Result<Rest> {
         return Ok(Rest {
             api: Api::new(&rest)?,
             endpoints: given.iter().map(|e| endpoint_of(e, e)).collect(),
-            detailed: Cell::new(None),
+            detailed: RefCell::new(None),
         });
     }
     let name = ctx.cluster_name(args.cluster.clone())?;
@@ -337,7 +353,7 @@ async fn rest_for(ctx: &mut Context<'_>, args: &CheckArgs) -> Result<Rest> {
     Ok(Rest {
         api: Api::new(&ctx.settings.rest)?,
         endpoints,
-        detailed: Cell::new(None),
+        detailed: RefCell::new(None),
     })
 }
 
