@@ -291,6 +291,23 @@ def bench_wait(patctl, runs):
             print(f"| {name} | – | – | 0 |")
 
 
+def check_cluster(patctl, list_median, args):
+    """`check` of one cluster: patctl against check_patroni 2.2 (same -e endpoints), and patctl without
+    -e (endpoints from the DCS); targets: within 2x of `list`, at least 50x faster than check_patroni."""
+    n, base = int(os.environ.get("SANDBOX_NODES", "3")), int(os.environ["SANDBOX_API_BASE"])
+    endpoints = ",".join(f"http://127.0.0.1:{base + i}" for i in range(1, n + 1))
+    check = ["check", "-e", endpoints, "cluster_has_replica"]
+    r = {}
+    r.update(measure([("patctl", [patctl[0], "check"])], check[1:], args.runs))
+    r.update(measure([("check_patroni", [args.check_patroni])], check[1:], args.runs))
+    r.update(measure([("patctl (no -e)", patctl + ["check"])], ["cluster_has_replica"], args.runs))
+    pw, cw, dw = (statistics.median(r[k][0]) for k in ("patctl", "check_patroni", "patctl (no -e)"))
+    print(f"\n`check cluster_has_replica`: patctl -e {fmt_ms(pw)} ms ({max(r['patctl'][1]) / 1024:.1f} MiB), "
+          f"patctl from the DCS {fmt_ms(dw)} ms, check_patroni {fmt_ms(cw)} ms "
+          f"({max(r['check_patroni'][1]) / 1024:.1f} MiB): {cw / pw:.0f}x faster than check_patroni; "
+          f"{pw / list_median:.2f}x / {dw / list_median:.2f}x `list`'s {fmt_ms(list_median)} ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
@@ -298,6 +315,7 @@ def main():
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
     ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet", "wait"])
     ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
+    ap.add_argument("--check-patroni", dest="check_patroni", default="/opt/check-patroni-venv/bin/check_patroni")
     args = ap.parse_args()
     cfg = os.environ.get("PATCTL_TEST_CONFIG")
     if not cfg:
@@ -330,6 +348,8 @@ def compare(args, patctl, patronictl):
         print(f"| `{' '.join(cmd)}` | {fmt_ms(statistics.median(pw))} ({fmt_ms(min(pw))}–{fmt_ms(max(pw))}) "
               f"| {max(pr) / 1024:.1f} | {fmt_ms(statistics.median(tw))} ({fmt_ms(min(tw))}–{fmt_ms(max(tw))}) "
               f"| {max(tr) / 1024:.1f} | {ratio:.0f}× |")
+    list_median = statistics.median(measure([("patctl", patctl)], ["list"], args.runs)["patctl"][0])
+    check_cluster(patctl, list_median, args)
     r = measure([("patctl", [patctl[0]])], ["--help"], args.runs)
     print(f"\n`patctl --help`: median {fmt_ms(statistics.median(r['patctl'][0]))} ms")
 

@@ -10,7 +10,8 @@
 #   install          idempotent: apt packages (etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev
 #                    python3-venv curl openssl libssl-dev pkg-config zookeeper ...; default-jre-headless only when
 #                    there is no `java`) if missing, venv /opt/patroni-venv with patroni[etcd3,etcd,zookeeper]==4.1.5
-#                    + psycopg2-binary, symlink /usr/local/bin/patronictl, checks that `cargo` is on PATH
+#                    + psycopg2-binary, symlink /usr/local/bin/patronictl, venv /opt/check-patroni-venv with
+#                    check_patroni==2.2.* (symlink /usr/local/bin/check_patroni), checks that `cargo` is on PATH
 #   up               wipe $SANDBOX_DIR, start etcd (or ZooKeeper) + node1..nodeN, wait until 1 leader + N-1 streaming
 #   down             stop Patroni nodes, orphaned postmasters, then etcd / ZooKeeper (keeps data and logs)
 #   status           one line per process (alive/dead); exit 1 if anything is down
@@ -21,6 +22,8 @@
 #                    and wait (30 s) until the member key in etcd shows the new tags
 #   etcd-stop K      stop etcd member K (1-based; SIGTERM by its recorded PID) for fault tests
 #   etcd-start K     start etcd member K again (same data dir and flags) and wait (30 s) until it is healthy
+#   node-stop NODE   stop NODE's Patroni (SIGTERM by its recorded PID: PostgreSQL stops, the member key goes)
+#   node-start NODE  start NODE's Patroni again (same patroni.yml and data), without waiting
 #   zk-stop          stop the sandbox's ZooKeeper (SIGTERM by its recorded PID) for fault tests
 #   zk-start         start it again (same zoo.cfg and data) and wait (30 s) until it answers `srvr`
 #   clean            down + rm -rf $SANDBOX_DIR
@@ -83,6 +86,10 @@ readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
+# check_patroni (the Nagios plugin `patctl check` mirrors) in a venv of its own, so its requirements never
+# move Patroni's; /usr/local/bin/check_patroni links to it.
+readonly CHECK_VENV=/opt/check-patroni-venv
+readonly CHECK_PATRONI_SPEC='check_patroni==2.2.*'
 # ZooKeeper from Debian's jars, run by java directly: Debian's zkServer.sh pins /etc and /var/log, and its
 # classpath has no logging backend (slf4j-simple comes with the package's dependencies).
 readonly ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
@@ -359,6 +366,17 @@ cmd_install() {
     if [[ $(readlink /usr/local/bin/patronictl 2>/dev/null || true) != "$VENV/bin/patronictl" ]]; then
         log "symlink /usr/local/bin/patronictl -> $VENV/bin/patronictl"
         ln -sfn "$VENV/bin/patronictl" /usr/local/bin/patronictl
+    fi
+    if "$CHECK_VENV/bin/check_patroni" --version 2>/dev/null | grep -q '^Version 2\.2\.'; then
+        log "$CHECK_VENV has check_patroni $("$CHECK_VENV/bin/check_patroni" --version)"
+    else
+        [[ -x $CHECK_VENV/bin/python3 ]] || /usr/bin/python3 -m venv "$CHECK_VENV"
+        log "pip install $CHECK_PATRONI_SPEC into $CHECK_VENV"
+        "$CHECK_VENV/bin/pip" install --quiet --disable-pip-version-check "$CHECK_PATRONI_SPEC"
+    fi
+    if [[ $(readlink /usr/local/bin/check_patroni 2>/dev/null || true) != "$CHECK_VENV/bin/check_patroni" ]]; then
+        log "symlink /usr/local/bin/check_patroni -> $CHECK_VENV/bin/check_patroni"
+        ln -sfn "$CHECK_VENV/bin/check_patroni" /usr/local/bin/check_patroni
     fi
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing (normally created by postgresql-common)"
     if ! command -v cargo >/dev/null 2>&1; then
@@ -818,10 +836,7 @@ cmd_up() {
     for ((i = 1; i <= NODES; i++)); do
         node="node$i"
         log "starting $node (pg 127.0.0.1:$((PG_BASE + i)), api 127.0.0.1:$((API_BASE + i)))${tags[i]:+ tags ${tags[i]}}"
-        spawn "$SANDBOX_DIR/$node/patroni.pid" "$SANDBOX_DIR/$node/patroni.log" "$SANDBOX_DIR/$node" \
-            setpriv --reuid=postgres --regid=postgres --init-groups \
-            env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-            "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$node/patroni.yml"
+        patroni_spawn "$node"
         ((i == 1 && NODES > 1)) && sleep 1 # let node1 win the initialize race
     done
 
@@ -1155,6 +1170,48 @@ cmd_etcd_start() {
     log "etcd member $1 is healthy"
 }
 
+# ---------------------------------------------------------------- node-stop / node-start
+
+# patroni_spawn NODE: start NODE's Patroni as the postgres user (as `up` does).
+patroni_spawn() {
+    spawn "$SANDBOX_DIR/$1/patroni.pid" "$SANDBOX_DIR/$1/patroni.log" "$SANDBOX_DIR/$1" \
+        setpriv --reuid=postgres --regid=postgres --init-groups \
+        env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+        "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$1/patroni.yml"
+}
+
+node_arg() {
+    (($# == 1)) && [[ $1 =~ ^node[0-9]+$ ]] && [[ -f $SANDBOX_DIR/$1/patroni.yml ]] ||
+        die "usage: $0 $SUB NODE   (NODE = node1..node$NODES)"
+}
+
+cmd_node_stop() {
+    load_settings recorded
+    node_arg "$@"
+    local pid
+    pid=$(read_pid "$SANDBOX_DIR/$1/patroni.pid")
+    if [[ -z $pid ]] || ! pid_alive "$pid" "$(patroni_needle "$1")"; then
+        log "$1's Patroni was not running"
+        return 0
+    fi
+    log "stopping $1 patroni (pid $pid, SIGTERM; it stops PostgreSQL and deletes its member key)"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone 40 "$pid" || die "$1's Patroni (pid $pid) did not stop within 40 s"
+}
+
+cmd_node_start() {
+    load_settings recorded
+    node_arg "$@"
+    local pid
+    pid=$(read_pid "$SANDBOX_DIR/$1/patroni.pid")
+    if [[ -n $pid ]] && pid_alive "$pid" "$(patroni_needle "$1")"; then
+        log "$1's Patroni is already running (pid $pid)"
+        return 0
+    fi
+    patroni_spawn "$1"
+    log "started $1's Patroni (pid $(read_pid "$SANDBOX_DIR/$1/patroni.pid"))"
+}
+
 # ---------------------------------------------------------------- zk-stop / zk-start
 
 zk_mode_only() {
@@ -1206,6 +1263,8 @@ main() {
         tag) cmd_tag "$@" ;;
         etcd-stop) cmd_etcd_stop "$@" ;;
         etcd-start) cmd_etcd_start "$@" ;;
+        node-stop) cmd_node_stop "$@" ;;
+        node-start) cmd_node_start "$@" ;;
         zk-stop) cmd_zk_stop ;;
         zk-start) cmd_zk_start ;;
         clean) cmd_clean ;;

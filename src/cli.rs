@@ -114,6 +114,8 @@ pub fn wait_seconds(s: &str) -> std::result::Result<Duration, String> {
 /// Every command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Nagios checks of a Patroni cluster or node (check_patroni 2.2's checks, options and output)
+    Check(commands::check::CheckArgs),
     /// Demote cluster to a standby cluster
     #[command(name = "demote-cluster")]
     DemoteCluster(commands::cluster_role::DemoteArgs),
@@ -257,6 +259,7 @@ pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
 /// context a store of their own ([`Context::set_dcs`]).
 pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> {
     match command {
+        Command::Check(a) => commands::check::cmd_check(ctx, a).await,
         Command::List(a) => commands::list::cmd_list(ctx, a).await,
         Command::Topology(a) => commands::list::cmd_topology(ctx, a).await,
         Command::ShowConfig(a) => commands::dynamic_config::cmd_show_config(ctx, a).await,

@@ -37,7 +37,12 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             .clone()
             .name(name.clone())
             .bin_name(format!("patctl {}", sub.get_name()));
-        let mut extra = vec![exit_status()];
+        // `check` exits with the Nagios codes, and its checks are listed here rather than as pages.
+        let mut extra = if sub.get_name() == "check" {
+            vec![checks_section(sub), nagios_exit_status()]
+        } else {
+            vec![exit_status()]
+        };
         let examples: Vec<&(&str, &str, &str)> = EXAMPLES
             .iter()
             .filter(|(c, _, _)| *c == sub.get_name())
@@ -82,7 +87,8 @@ fn page(cmd: clap::Command, extra: &[String]) -> Vec<u8> {
         .and_then(|()| man.render_description_section(&mut buf))
         .and_then(|()| man.render_options_section(&mut buf))
         .and_then(|()| {
-            if cmd.get_subcommands().next().is_some() {
+            // The top page lists the commands; `check` lists its checks in a section of its own.
+            if cmd.get_subcommands().next().is_some() && cmd.get_name() == "patctl" {
                 man.render_subcommands_section(&mut buf)
             } else {
                 Ok(())
@@ -129,6 +135,54 @@ fn exit_status() -> String {
     section("EXIT STATUS", &items)
 }
 
+/// `patctl check`'s checks, each with its options.
+fn checks_section(check: &clap::Command) -> String {
+    let items: Vec<(String, String)> = check
+        .get_subcommands()
+        .map(|c| {
+            let opts: Vec<String> = c
+                .get_arguments()
+                .filter(|a| a.get_id() != "help")
+                .map(|a| {
+                    let name = match (a.get_short(), a.get_long()) {
+                        (Some(s), Some(l)) => format!("-{s}/--{l}"),
+                        (None, Some(l)) => format!("--{l}"),
+                        (Some(s), None) => format!("-{s}"),
+                        (None, None) => a.get_id().to_string(),
+                    };
+                    let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+                    format!("{name}: {}", help.trim_end_matches('.'))
+                })
+                .collect();
+            let about = c.get_about().map(|h| h.to_string()).unwrap_or_default();
+            let text = if opts.is_empty() {
+                about
+            } else {
+                format!("{about}. Options: {}.", opts.join("; "))
+            };
+            (c.get_name().to_string(), text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    section("CHECKS", &refs)
+}
+
+/// The exit codes of `check`: Nagios's, not [`crate::error::Exit`].
+fn nagios_exit_status() -> String {
+    section(
+        "EXIT STATUS",
+        &[
+            ("0", "OK"),
+            ("1", "WARNING: a -w threshold is violated"),
+            ("2", "CRITICAL: a -c threshold is violated or the check's condition is false; also usage errors"),
+            ("3", "UNKNOWN: no endpoint answered, an HTTP error where data was needed, the --timeout ran out, a bad threshold, the DCS unreadable (without -e)"),
+        ],
+    )
+}
+
 fn top_sections() -> Vec<String> {
     let examples: Vec<(&str, &str)> = EXAMPLES.iter().map(|(_, w, l)| (*l, *w)).collect();
     vec![
@@ -172,4 +226,6 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ("pause", "Maintenance mode: Patroni stops acting on failures until resume.", "patctl -c /etc/patroni/patroni.yml pause demo --wait"),
     ("history", "The timeline history: every failover and switchover.", "patctl -c /etc/patroni/patroni.yml history demo"),
     ("context", "Make a named context current, then run any command without -c.", "patctl context use prod && patctl list"),
+    ("check", "A Nagios check, as check_patroni's: the status line with performance data, exit 0-3.", "patctl check -e http://10.0.0.1:8008,http://10.0.0.2:8008 cluster_has_replica -w 2: -c 1: --max-lag 16MB"),
+    ("check", "The same from patctl's configuration: the members' REST URLs from the DCS.", "patctl -c /etc/patroni/patroni.yml check cluster_has_leader"),
 ];

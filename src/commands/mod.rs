@@ -2,6 +2,7 @@
 //! role filters (`get_all_members`), the member table every action prints first (`output_members`),
 //! and the `-W`/`-w` watch loop.
 
+pub mod check;
 pub mod cluster_role;
 pub mod context;
 pub mod doctor;

@@ -236,6 +236,7 @@ pub const CHOSEN_KINDS: [&str; 1] = ["SwitchoverPlan"];
 /// The kind and command name each command reports under.
 pub fn kind_of(command: &str) -> &'static str {
     match command {
+        "check" => "CheckResult",
         "list" => "ClusterList",
         "topology" => "Topology",
         "history" => "History",

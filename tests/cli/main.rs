@@ -16,6 +16,7 @@ mod fake_api;
 mod schema;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
+mod check; // check: the Nagios checks against the real check_patroni 2.2
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox

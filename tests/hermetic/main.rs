@@ -12,6 +12,7 @@ mod harness;
 #[path = "../support/schema.rs"]
 mod schema;
 
+mod check; // check: check_patroni's lines for fixed REST answers, endpoints from the DCS
 mod config; // show-config, edit-config (CAS), pause/resume
 mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
 mod list; // list, topology, history rendering from a fixture

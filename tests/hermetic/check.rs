@@ -1,0 +1,189 @@
+//! `check`: check_patroni's output for states the sandbox cannot easily show (sync standbies, a
+//! standby leader in archive recovery, HTTP errors, a hung endpoint), endpoints from the DCS without
+//! `-e`, usage errors. The expected lines are check_patroni 2.2's for the same answers.
+
+use crate::fake_api::*;
+use crate::harness::*;
+
+const CLUSTER: &str = r#"{"members": [
+ {"name": "node1", "role": "leader", "state": "running", "api_url": "http://x/patroni", "timeline": 3},
+ {"name": "node2", "role": "sync_standby", "state": "streaming", "timeline": 3, "lag": 0},
+ {"name": "pg-3", "role": "replica", "state": "streaming", "timeline": 3, "lag": 2097152},
+ {"name": "node4", "role": "replica", "state": "in archive recovery", "timeline": 2, "lag": 0}],
+ "scope": "demo", "pause": true, "scheduled_switchover": {"at": "2099-01-01T00:00:00+00:00"}}"#;
+
+const PATRONI: &str = r#"{"state": "running", "role": "replica", "timeline": 3, "pending_restart": true, "patroni": {"version": "4.1.5", "scope": "demo", "name": "node2"}}"#;
+
+fn api() -> FakeApi {
+    fake_api_routes(&[
+        ("GET /cluster", Reply::Status(200, CLUSTER)),
+        ("GET /patroni", Reply::Status(200, PATRONI)),
+        ("GET /replica", Reply::Status(200, PATRONI)),
+        ("GET /primary", Reply::Status(503, "{}")),
+        ("GET /liveness", Reply::Status(200, "")),
+        ("GET /config", Reply::Status(503, "{}")),
+    ])
+}
+
+fn check(w: &World, url: &str, args: &[&str]) -> Out {
+    let mut full = vec!["check", "-e", url];
+    full.extend_from_slice(args);
+    w.run(&full)
+}
+
+#[test]
+fn cluster_checks_print_check_patronis_lines() {
+    let a = api();
+    let w = World::empty();
+    let u = a.url();
+    let out = check(
+        &w,
+        &u,
+        &[
+            "cluster_has_replica",
+            "--max-lag",
+            "1MB",
+            "--sync-critical",
+            "2:",
+        ],
+    );
+    out.code(2);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERHASREPLICA CRITICAL - sync_replica is 1 (outside range 2:) | 'pg-3_lag'=2097152 'pg-3_sync'=0 'pg-3_timeline'=3 healthy_replica=1 node2_lag=0 node2_sync=1 node2_timeline=3 node4_lag=0 node4_sync=0 node4_timeline=2 sync_replica=1;;2: unhealthy_replica=2\n"
+    );
+    let out = check(
+        &w,
+        &u,
+        &["cluster_has_replica", "--sync-type", "quorum", "-w", "3:"],
+    );
+    out.code(1);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERHASREPLICA WARNING - healthy_replica is 2 (outside range 3:) | 'pg-3_lag'=2097152 'pg-3_sync'=0 'pg-3_timeline'=3 healthy_replica=2;3: node2_lag=0 node2_sync=1 node2_timeline=3 node4_lag=0 node4_sync=0 node4_timeline=2 sync_replica=0 unhealthy_replica=1\n"
+    );
+    check(&w, &u, &["cluster_is_in_maintenance"]).code(2);
+    let out = check(&w, &u, &["cluster_has_scheduled_action"]);
+    out.code(2);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERHASSCHEDULEDACTION CRITICAL - has_scheduled_actions is 1 (outside range 0:0) | has_scheduled_actions=1;;0 scheduled_restart=0 scheduled_switchover=1\n"
+    );
+    let out = check(&w, &u, &["cluster_node_count", "--healthy-warning", "4"]);
+    out.code(0);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERNODECOUNT OK - members is 4 | healthy_members=3;4 members=4 role_leader=1 role_replica=2 role_sync_standby=1 state_in_archive_recovery=1 state_running=1 state_streaming=2\n"
+    );
+    // An HTTP error where a cluster check needs data is not caught by check_patroni.
+    let out = check(&w, &u, &["cluster_config_has_changed", "--hash", "x"]);
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        format!("CLUSTERCONFIGHASCHANGED UNKNOWN: check_patroni.types.APIError: Failed to connect to {u}/config status code 503\n")
+    );
+}
+
+#[test]
+fn node_checks_print_check_patronis_lines() {
+    let a = api();
+    let w = World::empty();
+    let u = a.url();
+    let out = check(&w, &u, &["node_is_primary"]);
+    out.code(2);
+    assert_eq!(
+        out.stdout,
+        "NODEISPRIMARY CRITICAL - This node is not the primary with the leader lock. | is_primary=0;;@0\n"
+    );
+    check(&w, &u, &["node_is_alive"]).code(0);
+    check(&w, &u, &["node_is_pending_restart"]).code(2);
+    check(&w, &u, &["node_is_replica", "--is-sync"]).code(2);
+    let out = check(&w, &u, &["node_tl_has_changed", "--timeline", "2"]);
+    out.code(2);
+    assert_eq!(
+        out.stdout,
+        "NODETLHASCHANGED CRITICAL - The expected timeline was 2 got 3. | is_timeline_changed=1;;@1:1 timeline=3\n"
+    );
+    let out = check(
+        &w,
+        &u,
+        &["-v", "node_patroni_version", "--patroni-version", "4.1.5"],
+    );
+    out.code(0);
+    assert_eq!(
+        out.stdout,
+        "NODEPATRONIVERSION OK - Patroni's version is 4.1.5.\n| is_version_ok=1;;@0\n"
+    );
+}
+
+#[test]
+fn unreachable_hung_and_misused() {
+    let w = World::empty();
+    let out = check(&w, &dead_api(), &["cluster_has_leader"]);
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERHASLEADER UNKNOWN - Connection failed for all provided endpoints\n"
+    );
+    let hung = fake_api(&[Reply::Hang]);
+    let out = w.run(&[
+        "check",
+        "-e",
+        &hung.url(),
+        "--timeout",
+        "1",
+        "node_is_alive",
+    ]);
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "NODEISALIVE UNKNOWN: Timeout: check execution aborted after 1\n"
+    );
+    let out = check(&w, &dead_api(), &["node_tl_has_changed"]);
+    out.code(2);
+    assert!(out
+        .stderr
+        .contains("Either --timeline or --state-file should be provided"));
+    let out = check(
+        &w,
+        &dead_api(),
+        &["cluster_has_replica", "--max-lag", "100"],
+    );
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "UNKNOWN: click.exceptions.BadParameter: Invalid unit for size f{value}\n"
+    );
+}
+
+#[test]
+fn without_endpoints_the_members_come_from_the_dcs() {
+    let a = api();
+    let w = World::demo_served_by(&a);
+    let out = w.run(&["check", "cluster_has_leader"]);
+    out.code(0);
+    assert!(out
+        .stdout
+        .starts_with("CLUSTERHASLEADER OK - The cluster has a running leader."));
+    assert_eq!(a.requests()[0], "GET /cluster ");
+    let out = w.run(&["check", "-m", "node2", "node_is_pending_restart"]);
+    out.code(2);
+    // No -e, no --member, no `name` in the configuration: a usage error.
+    w.run(&["check", "node_is_alive"]).code(2);
+    // A member without a key (its node is down): UNKNOWN.
+    let out = w.run(&["check", "-m", "node9", "node_is_alive"]);
+    out.code(3);
+    assert!(
+        out.stdout
+            .starts_with("NODEISALIVE UNKNOWN - node9 is not a member"),
+        "{}",
+        out.stdout
+    );
+    let dead = World::demo_unreachable();
+    let out = dead.run(&["check", "cluster_has_leader"]);
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERHASLEADER UNKNOWN - Connection failed for all provided endpoints\n"
+    );
+}
