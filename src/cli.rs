@@ -118,6 +118,8 @@ pub enum Command {
     /// Edit cluster configuration
     #[command(name = "edit-config")]
     EditConfig(commands::dynamic_config::EditConfigArgs),
+    /// Stream what changes in a cluster (leader, members, config, switchovers) from the DCS watch
+    Events(commands::events::EventsArgs),
     /// Failover to a replica
     Failover(commands::switchover::FailoverArgs),
     /// Discard scheduled events
@@ -228,6 +230,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::EditConfig(a) => commands::dynamic_config::cmd_edit_config(ctx, a).await,
         Command::History(a) => commands::history::cmd_history(ctx, a).await,
         Command::Switchover(a) => commands::switchover::cmd_switchover(ctx, a).await,
+        Command::Events(a) => commands::events::cmd_events(ctx, a).await,
         Command::Failover(a) => commands::switchover::cmd_failover(ctx, a).await,
         Command::Pause(a) => commands::pause::cmd_pause(ctx, a).await,
         Command::Resume(a) => commands::pause::cmd_resume(ctx, a).await,

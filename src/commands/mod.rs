@@ -4,6 +4,7 @@
 
 pub mod cluster_role;
 pub mod dynamic_config;
+pub mod events;
 pub mod fanout;
 pub mod history;
 pub mod list;

@@ -11,6 +11,7 @@ mod fake_api;
 mod harness;
 
 mod config; // show-config, edit-config (CAS), pause/resume
+mod events; // events: the change stream, --since-revision, outages
 mod list; // list, topology, history rendering from a fixture
 mod members; // flush (REST, then the DCS with CAS), restart, reload
 mod remove; // remove: confirmations, what is deleted
