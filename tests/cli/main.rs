@@ -18,6 +18,7 @@ mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
+mod events; // events -o json during real switchovers, pause/resume, edit-config; resuming; etcd restarts
 mod faults; // DCS down, members frozen or answering garbage: bounded, one-line errors
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
