@@ -150,6 +150,8 @@ pub enum Command {
     ShowConfig(commands::dynamic_config::ShowConfigArgs),
     /// Switchover to a replica
     Switchover(commands::switchover::SwitchoverArgs),
+    /// Show a cluster live, full screen, from the DCS watch (members, state, events; read only)
+    Top(commands::top::TopArgs),
     /// Prints ASCII topology for given cluster
     Topology(commands::list::TopologyArgs),
     /// Output version of patronictl command or a running Patroni instance
@@ -241,6 +243,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Remove(a) => commands::remove::cmd_remove(ctx, a).await,
         Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
         Command::Query(a) => commands::query::cmd_query(ctx, a).await,
+        Command::Top(a) => commands::top::cmd_top(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
         Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,

@@ -14,6 +14,7 @@ pub mod pause;
 pub mod query;
 pub mod remove;
 pub mod switchover;
+pub mod top;
 pub mod version;
 
 use std::time::{Duration, Instant};

@@ -11,6 +11,7 @@ pub mod machine;
 pub mod members;
 pub mod print;
 mod prompt;
+pub mod screen;
 pub mod table;
 
 use std::io::{IsTerminal, Write};

@@ -29,5 +29,6 @@ mod snapshots; // --help of every command and the main error messages (tests/sna
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
 mod tls; // TLS accepted and refused as patronictl does, SANDBOX_TLS=selfsigned (own sandboxes)
+mod top; // top in tmux during a real switchover: new leader, events, resize, q and Ctrl-C
 mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes
 mod zookeeper; // the ZooKeeper back end on its own sandbox (SANDBOX_DCS=zookeeper), against patronictl
