@@ -73,7 +73,8 @@ impl<'u> Sink<'u> {
         }
     }
 
-    /// Print one event; notices about the DCS are printed but neither counted nor matched.
+    /// Print one event; notices about the DCS connection end the stream only through `--until`,
+    /// `--count` counts changes of the clusters.
     fn emit(&mut self, e: &Event) {
         if self.done {
             return;
@@ -93,10 +94,9 @@ impl<'u> Sink<'u> {
             e.kind,
             EventType::DcsDisconnected | EventType::DcsReconnected | EventType::Resync
         );
-        if notice {
-            return;
+        if !notice {
+            self.seen += 1;
         }
-        self.seen += 1;
         if self.until.contains(&e.kind) || self.count.is_some_and(|c| self.seen >= c) {
             self.done = true;
         }
