@@ -33,8 +33,8 @@ const COLUMNS: [(&str, u16, u16); 10] = [
 pub fn draw(f: &mut Frame, state: &State, now: Instant) {
     let area = f.area();
     let header = header_lines(state);
-    let rows = state.rows(now);
-    let table_height = (rows.len() as u16 + 3).max(4);
+    let count = state.row_count();
+    let table_height = (count.min(usize::from(u16::MAX) - 3) as u16 + 3).max(4);
     let min_events = 5u16;
     let room = area.height.saturating_sub(header.len() as u16 + 1);
     let table_height = table_height
@@ -48,7 +48,11 @@ pub fn draw(f: &mut Frame, state: &State, now: Instant) {
     ])
     .areas(area);
     f.render_widget(Paragraph::new(header), head);
-    draw_table(f, state, &rows, table_area);
+    // Only the rows that fit are built, scrolled so that the selection shows.
+    let visible = usize::from(table_area.height.saturating_sub(2)).max(1);
+    let offset = (state.selected + 1).saturating_sub(visible);
+    let rows = state.rows_window(now, offset, visible);
+    draw_table(f, state, &rows, state.selected - offset, table_area);
     if state.details {
         draw_details(f, state, lower);
     } else {
@@ -182,7 +186,7 @@ fn cell(r: &Row, i: usize) -> String {
     }
 }
 
-fn draw_table(f: &mut Frame, state: &State, rows: &[Row], area: Rect) {
+fn draw_table(f: &mut Frame, state: &State, rows: &[Row], selected: usize, area: Rect) {
     let cols = shown(state, area.width);
     let header = TRow::new(cols.iter().map(|&i| Cell::from(COLUMNS[i].0)))
         .style(Style::default().add_modifier(Modifier::BOLD));
@@ -204,7 +208,7 @@ fn draw_table(f: &mut Frame, state: &State, rows: &[Row], area: Rect) {
         .block(Block::default().borders(Borders::TOP).title(" Members "))
         .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
         .highlight_symbol("> ");
-    let mut ts = TableState::default().with_selected((!rows.is_empty()).then_some(state.selected));
+    let mut ts = TableState::default().with_selected((!rows.is_empty()).then_some(selected));
     f.render_stateful_widget(table, area, &mut ts);
 }
 
@@ -324,5 +328,20 @@ mod tests {
         assert!(details.contains("\"xlog_location\": 5000"), "{details}");
         // A tiny terminal still draws without panicking.
         screen(&s, 10, 3);
+    }
+
+    #[test]
+    fn many_clusters_scroll_to_the_selection() {
+        let clusters = (0..100)
+            .map(|i| (format!("c{i:03}"), demo("node1")))
+            .collect();
+        let mut s = State::new(clusters, true, "memory".into(), None);
+        let first = screen(&s, 120, 30);
+        assert!(first.contains("100 clusters, 200 members"), "{first}");
+        assert!(first.contains("> c000"), "{first}");
+        s.key(Key::Last, 10);
+        let last = screen(&s, 120, 30);
+        assert!(last.contains("> c099"), "{last}");
+        assert!(!last.contains("c000"), "{last}");
     }
 }

@@ -223,10 +223,27 @@ impl State {
 
     /// Every member row, cluster by cluster, leader first.
     pub fn rows(&self, now: Instant) -> Vec<Row> {
-        let mut out = Vec::with_capacity(self.row_count());
+        self.rows_window(now, 0, usize::MAX)
+    }
+
+    /// The rows `start..start + len` only (what fits on the screen: with `--all` over many clusters
+    /// the others are not built).
+    pub fn rows_window(&self, now: Instant, start: usize, len: usize) -> Vec<Row> {
+        let mut out = Vec::new();
+        let mut i = 0;
         for (scope, c) in &self.clusters {
+            if out.len() >= len {
+                break;
+            }
+            if i + c.members.len() <= start {
+                i += c.members.len();
+                continue;
+            }
             for m in c.members_leader_first() {
-                out.push(self.row(scope, c, m, now));
+                if i >= start && out.len() < len {
+                    out.push(self.row(scope, c, m, now));
+                }
+                i += 1;
             }
         }
         out
