@@ -21,9 +21,12 @@ struct Stream {
 
 impl Stream {
     fn start(args: &[&str]) -> Stream {
-        let cfg = config();
+        Stream::start_with(&config(), args)
+    }
+
+    fn start_with(cfg: &str, args: &[&str]) -> Stream {
         let mut child = Command::new(env!("CARGO_BIN_EXE_patctl"))
-            .args(["-c", &cfg, "events", "-o", "json"])
+            .args(["-c", cfg, "events", "-o", "json"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -78,7 +81,16 @@ impl Drop for Stream {
     }
 }
 
-fn types(evs: &[Value]) -> Vec<&str> {
+/// Run `events -o json ARGS` with config `cfg` while `actions` run (the stream must end by itself,
+/// through `--until` or `--count`); its exit code and events. For the mode sandboxes.
+pub(crate) fn events_during(cfg: &str, args: &[&str], actions: impl FnOnce()) -> (i32, Vec<Value>) {
+    let stream = Stream::start_with(cfg, args);
+    actions();
+    stream.finish(Duration::from_secs(90))
+}
+
+/// The types of the events, in order.
+pub(crate) fn types(evs: &[Value]) -> Vec<&str> {
     evs.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
 
