@@ -173,6 +173,15 @@ impl Ui {
         self.write_stdout(&self.stream_text(&env));
     }
 
+    /// Declare the command a stream before its first line: no success envelope is added at the end
+    /// (a stream may end without a line), and a failure envelope is one line too.
+    pub fn begin_stream(&self) {
+        self.streaming.store(true, Ordering::Relaxed);
+        if let Some(m) = &self.machine {
+            m.emitted.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn stream_text(&self, env: &serde_json::Value) -> String {
         match self.machine() {
             Some(machine::Machine::Yaml) => {

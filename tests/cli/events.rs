@@ -242,6 +242,21 @@ fn since_revision_after_the_stream_was_gone_loses_nothing() {
         "{evs:#?}"
     );
     assert!(evs.iter().all(|e| e["revision"].as_i64().unwrap() > seen));
+    // A stream that ends in an error ends with the error envelope, on one line too.
+    let out = patctl(&[
+        "events",
+        "-o",
+        "json",
+        "--until",
+        "pause",
+        "--wait-timeout",
+        "0.5",
+    ]);
+    out.code(1);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    let env: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(env["kind"], "Event");
+    assert_eq!(env["error"]["message"], "no pause event within 0.5s");
 }
 
 #[test]

@@ -129,6 +129,7 @@ pub async fn cmd_events(ctx: &mut Context<'_>, args: EventsArgs) -> Result<()> {
         Some(ctx.cluster_name(args.cluster_name.clone())?)
     };
     let ui = ctx.ui;
+    ui.begin_stream();
     let deadline = args.wait_timeout.map(|d| Instant::now() + d);
     let mut sink = Sink::new(ui, &args);
     let dcs = ctx.dcs().await?;
