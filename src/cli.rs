@@ -74,6 +74,10 @@ pub struct Cli {
     )]
     pub output: Option<crate::output::machine::Machine>,
 
+    /// Use this named context of patctl's contexts file (also PATCTL_CONTEXT; see `context list`)
+    #[arg(long = "context", value_name = "NAME")]
+    pub context: Option<String>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -156,6 +160,9 @@ pub enum Command {
     Topology(commands::list::TopologyArgs),
     /// Output version of patronictl command or a running Patroni instance
     Version(commands::version::VersionArgs),
+    /// patctl's named contexts: list them, choose the current one, show one
+    #[command(disable_help_subcommand = true)]
+    Context(commands::context::ContextArgs),
 }
 
 impl Cli {
@@ -169,6 +176,11 @@ impl Cli {
         }
     }
 
+    /// Whether the request timeout was given (flag or variable), so a context's does not apply.
+    pub fn timeout_given(&self) -> bool {
+        self.request_timeout.is_some() || self.legacy_timeout.is_some()
+    }
+
     /// The timeout of each DCS and REST call: `--request-timeout`, else the former `--timeout`.
     pub fn request_timeout(&self) -> Duration {
         self.request_timeout
@@ -180,12 +192,10 @@ impl Cli {
     pub fn command_for(bin: &str) -> clap::Command {
         // click keeps the last value of an option given twice; clap would refuse it.
         let mut cmd = <Cli as clap::CommandFactory>::command().args_override_self(true);
-        let names: Vec<String> = cmd
-            .get_subcommands()
-            .map(|s| s.get_name().to_string())
-            .collect();
-        for name in names {
-            cmd = cmd.mut_subcommand(name, |s| s.args_override_self(true));
+        // In place: `mut_subcommand` moves every later subcommand (large structs) on each call,
+        // which was a tenth of a whole `list` run.
+        for sub in cmd.get_subcommands_mut() {
+            *sub = std::mem::take(sub).args_override_self(true);
         }
         if bin == "patronictl" {
             cmd.name("patronictl").bin_name("patronictl")
@@ -210,15 +220,30 @@ pub fn run_offline(cli: &Cli, ui: &Ui) -> Option<Exit> {
     match &cli.command {
         Command::Version(args) if args.cluster_name.is_none() => {
             ui.line(&commands::version::own_version_line());
+            ui.emit(commands::version::version_data(None, Vec::new()));
             Some(Exit::Success)
         }
         _ => None,
     }
 }
 
-/// Load the configuration and run the command.
+/// Load the configuration (through the chosen context, if any) and run the command.
 pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
-    let mut ctx = Context::new(&cli.sources(), ui)?;
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    if let Command::Context(args) = &cli.command {
+        // Only the contexts file: no cluster configuration needed.
+        return commands::context::cmd_context(ui, args, cli.context.as_deref(), &env);
+    }
+    let (sources, chosen) = crate::config::contexts::resolve(
+        &cli.sources(),
+        cli.timeout_given(),
+        cli.context.as_deref(),
+        &env,
+    )?;
+    let mut ctx = Context::new(&sources, ui)?;
+    if let Some(c) = &chosen {
+        c.apply(&mut ctx.settings);
+    }
     run_command(&mut ctx, cli.command).await
 }
 
@@ -247,5 +272,9 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
         Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,
+        Command::Context(a) => {
+            let env = std::env::vars().collect();
+            commands::context::cmd_context(ctx.ui, &a, None, &env)
+        }
     }
 }

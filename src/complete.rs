@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
-use crate::config::{self, Settings, Sources};
+use crate::config::{self, contexts, Settings, Sources};
 use crate::dcs::{Dcs, Layout};
 use crate::model::Cluster;
 
@@ -100,7 +100,25 @@ fn settings(words: &[String]) -> Option<Settings> {
             .or_else(|| std::env::var_os("PATRONICTL_CONFIG_FILE").map(Into::into)),
         ..sources
     };
-    config::load(&sources).ok()
+    // Through the context named on the command line, by PATCTL_CONTEXT or `current`.
+    let env = std::env::vars().collect();
+    let flag = option_value(words, &["--context"]);
+    let (sources, chosen) = contexts::resolve(&sources, true, flag.as_deref(), &env).ok()?;
+    let mut settings = config::load(&sources).ok()?;
+    if let Some(c) = chosen {
+        c.apply(&mut settings);
+    }
+    Some(settings)
+}
+
+/// The names of the contexts file's contexts (for `--context`, `context use` and `context show`).
+pub fn context_names() -> Vec<CompletionCandidate> {
+    let env = std::env::vars().collect();
+    let names = contexts::read(&contexts::path(&env))
+        .ok()
+        .flatten()
+        .map(|f| f.contexts.into_iter().map(|c| c.name).collect::<Vec<_>>());
+    candidates(names.unwrap_or_default())
 }
 
 /// Run one DCS read for completion, within the budget; `None` on any failure.
@@ -191,7 +209,16 @@ pub fn add_completers(cmd: clap::Command) -> clap::Command {
         .get_subcommands()
         .map(|s| s.get_name().to_string())
         .collect();
-    let mut cmd = cmd;
+    let mut cmd = cmd
+        .mut_arg("context", |a| a.add(ArgValueCandidates::new(context_names)))
+        .mut_subcommand("context", |c| {
+            c.mut_subcommand("use", |s| {
+                s.mut_arg("name", |a| a.add(ArgValueCandidates::new(context_names)))
+            })
+            .mut_subcommand("show", |s| {
+                s.mut_arg("name", |a| a.add(ArgValueCandidates::new(context_names)))
+            })
+        });
     for name in ids {
         cmd = cmd.mut_subcommand(&name, |mut sub| {
             let args: Vec<String> = sub

@@ -53,6 +53,20 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
         }
         extra.push(".SH \"SEE ALSO\"\n\\fBpatctl\\fR(1)\n".to_string());
         out.push((format!("{name}.1"), page(cmd, &extra)));
+        // Pages for the commands of a command with subcommands (`context list`, …).
+        for inner in sub.get_subcommands() {
+            let inner_name = format!("{name}-{}", inner.get_name());
+            let cmd = inner.clone().name(inner_name.clone()).bin_name(format!(
+                "patctl {} {}",
+                sub.get_name(),
+                inner.get_name()
+            ));
+            let extra = [
+                exit_status(),
+                format!(".SH \"SEE ALSO\"\n\\fB{name}\\fR(1)\n").replace('-', "\\-"),
+            ];
+            out.push((format!("{inner_name}.1"), page(cmd, &extra)));
+        }
     }
     out
 }
@@ -123,6 +137,7 @@ fn top_sections() -> Vec<String> {
             &[
                 ("-c PATH, PATRONICTL_CONFIG_FILE", "The configuration file (or a directory of YAML files, read in name order) when given. Any patroni.yml works: patctl reads scope, namespace, the DCS section (etcd3 or etcd), ctl and restapi."),
                 ("$XDG_CONFIG_HOME/patroni/patronictl.yaml", "Read when no file is given (XDG_CONFIG_HOME defaults to ~/.config). A file named with -c that cannot be read is an error (exit 2)."),
+                ("$XDG_CONFIG_HOME/patctl/contexts.yaml", "patctl's named contexts (PATCTL_CONTEXTS names another file): config file or DCS URL, namespace, scope, REST TLS and auth, timeout per name; see patctl-context(1)."),
             ],
         ),
         section(
@@ -132,6 +147,7 @@ fn top_sections() -> Vec<String> {
                 ("DCS_URL", "The DCS, as -d: etcd3://HOST:PORT[/NAMESPACE], etcd://HOST:PORT, or a bare HOST:PORT (etcd v2, as patronictl). It replaces the DCS section of the file."),
                 ("PATRONI_*", "Patroni's own overrides of the file, as patronictl applies them: PATRONI_SCOPE, PATRONI_NAMESPACE, PATRONI_ETCD3_HOSTS, PATRONI_ETCD_HOST, PATRONI_RESTAPI_USERNAME/PASSWORD, PATRONI_RESTAPI_CAFILE, PATRONI_CTL_CERTFILE/KEYFILE/INSECURE, ..."),
                 ("PATRONI_CONFIGURATION", "A whole YAML configuration, used when no file is found."),
+                ("PATCTL_CONTEXT, PATCTL_CONTEXTS", "The context to use, as --context (else the file's current key; -c or -d given without one means no context), and the contexts file."),
                 ("PATCTL_REQUEST_TIMEOUT", "Seconds for each DCS and REST call, as --request-timeout (default 5; PATCTL_TIMEOUT is the former name)."),
                 ("NO_COLOR, CLICOLOR_FORCE", "No colour at all / colour even when stdout is not a terminal (--color wins over both)."),
                 ("EDITOR, PAGER", "The editor of edit-config (may carry arguments) and the pager of its diff."),
@@ -155,4 +171,5 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ("edit-config", "Change a PostgreSQL parameter for the whole cluster.", "patctl -c /etc/patroni/patroni.yml edit-config demo -p max_connections=200 --force"),
     ("pause", "Maintenance mode: Patroni stops acting on failures until resume.", "patctl -c /etc/patroni/patroni.yml pause demo --wait"),
     ("history", "The timeline history: every failover and switchover.", "patctl -c /etc/patroni/patroni.yml history demo"),
+    ("context", "Make a named context current, then run any command without -c.", "patctl context use prod && patctl list"),
 ];

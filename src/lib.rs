@@ -38,7 +38,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
     let (cli, command_name) = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
         Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
-            Ok(c) => (c, m.subcommand_name().unwrap_or_default().to_string()),
+            Ok(c) => (c, command_name(&m)),
             Err(e) => return usage_exit(e, &bin, &args),
         },
         Err(e) => return usage_exit(e, &bin, &args),
@@ -66,6 +66,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ui.report(&e);
             e.exit.into()
         }
+    }
+}
+
+/// The command reported in machine output: the subcommand, with its own subcommand for `context`.
+fn command_name(m: &clap::ArgMatches) -> String {
+    match m.subcommand() {
+        Some(("context", sub)) => format!("context {}", sub.subcommand_name().unwrap_or_default()),
+        Some((name, _)) => name.to_string(),
+        None => String::new(),
     }
 }
 

@@ -17,6 +17,7 @@ use super::members_table;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
+use crate::output::machine::{member_outcome, Outcome};
 use crate::output::members::Format;
 
 /// `demote-cluster [CLUSTER_NAME]`
@@ -165,16 +166,47 @@ async fn change_cluster_role(
         ))));
     };
     let body = json!({ "standby_cluster": change.standby });
+    // Machine output: what was asked, the leader's answer, the wait.
+    let data = |answer: Value, wait: Value| {
+        json!({
+            "action": format!("{action}e"),
+            "cluster": name,
+            "leader": leader_name,
+            "request": body,
+            "members": [answer],
+            "wait": wait,
+        })
+    };
     let response = ctx
         .api()?
         .request(leader, Method::PATCH, "config", Some(&body), None)
-        .await
-        .map_err(|f| {
+        .await;
+    let response = match response {
+        Ok(r) => r,
+        Err(f) => {
+            let outcome = Outcome::of_exit(f.exit());
+            let entry = member_outcome(&leader_name, outcome, None, None, Some(f.message.clone()));
+            ctx.ui.set_partial(data(entry, Value::Null));
             let mut e = Error::from(f);
             e.message = failed(e.message);
-            e
-        })?;
-    if response.status != 200 {
+            return Err(e);
+        }
+    };
+    let ok = response.status == 200;
+    let outcome = if ok {
+        Outcome::Succeeded
+    } else {
+        Outcome::Failed
+    };
+    let answer = member_outcome(
+        &leader_name,
+        outcome,
+        Some(response.status),
+        Some(&response.body),
+        None,
+    );
+    if !ok {
+        ctx.ui.set_partial(data(answer, Value::Null));
         // patronictl wraps this message twice (its own exception is caught and re-raised).
         let inner = failed(format!(
             "/config PATCH status code={}, ({})",
@@ -182,10 +214,19 @@ async fn change_cluster_role(
         ));
         return Err(Error::failure(failed(inner)));
     }
-    let done = wait_for_role(ctx, &name, &leader_name, &change).await?;
-    ctx.ui
-        .out(&members_table(ctx, &done, &name, None, Format::Pretty));
-    Ok(())
+    let mut stage = Value::Null;
+    match wait_for_role(ctx, &name, &leader_name, &change, &mut stage).await {
+        Ok(cluster) => {
+            ctx.ui
+                .out(&members_table(ctx, &cluster, &name, None, Format::Pretty));
+            ctx.ui.emit(data(answer, stage));
+            Ok(())
+        }
+        Err(e) => {
+            ctx.ui.set_partial(data(answer, stage));
+            Err(e)
+        }
+    }
 }
 
 /// Poll the cluster until the change is complete, printing patronictl's status lines; returns the
@@ -195,6 +236,7 @@ async fn wait_for_role(
     name: &str,
     old_leader: &str,
     change: &Change,
+    stage: &mut Value,
 ) -> Result<Cluster> {
     let started = Instant::now();
     let mut last_line: Option<(String, Instant)> = None;
@@ -204,6 +246,15 @@ async fn wait_for_role(
             .await
             .map_err(|e| requested_but_unknown(e, change))?;
         let status = Status::of(&cluster, old_leader);
+        *stage = json!({
+            "completed": status.complete(change),
+            "targetRole": change.target_role(),
+            "leader": status.leader_name,
+            "leaderRole": status.leader_role,
+            "leaderState": status.leader_state,
+            "timeoutSeconds": change.wait.as_secs_f64(),
+            "elapsedSeconds": started.elapsed().as_secs_f64(),
+        });
         if status.complete(change) {
             ctx.ui.line(&format!(
                 "{} cluster is successfully {}ed",

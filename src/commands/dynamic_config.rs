@@ -4,13 +4,17 @@
 //! compare-and-swap on the key's revision (never through the REST API).
 //!
 //! Beyond patronictl: `$EDITOR` may carry arguments, a missing pager never fails, YAML errors and
-//! non-mapping documents are reported instead of crashing (or writing `null`), obviously invalid
-//! Patroni values are refused unless `--force`, a note says which changed PostgreSQL parameters need
-//! a restart, and a lost compare-and-swap exits 4.
+//! non-mapping documents are reported instead of crashing (or writing `null`), invalid Patroni
+//! values and PostgreSQL parameters (by type, unit and range for the cluster's major) are refused
+//! unless `--skip-checks` (`--force` only skips the prompt), a note on stderr says which changed
+//! parameters need a restart, `--apply -` without `--force` exits 2, a lost compare-and-swap exits
+//! 4, and `-o json|yaml` reports the change (kind `ConfigEdit`).
 
 mod checks;
 mod paths;
 mod pg_params;
+mod report;
+mod server;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -65,6 +69,10 @@ pub struct EditConfigArgs {
     /// Do not ask for confirmation at any point
     #[arg(long)]
     pub force: bool,
+    /// Write values that patctl's checks refuse (Patroni settings, PostgreSQL parameters by type,
+    /// unit and range for the cluster's major); --force only skips the prompt
+    #[arg(long = "skip-checks")]
+    pub skip_checks: bool,
 }
 
 /// The text patronictl's `format_config_for_editing` gives: PyYAML block style, sorted keys.
@@ -86,17 +94,25 @@ async fn read_cluster(
 
 /// Run `show-config`: the config as YAML plus click's newline; nothing when there is no config key.
 pub async fn cmd_show_config(ctx: &mut Context<'_>, args: ShowConfigArgs) -> Result<()> {
-    let (_, _, cluster) = read_cluster(ctx, args.cluster_name, args.group).await?;
+    let (name, group, cluster) = read_cluster(ctx, args.cluster_name, args.group).await?;
     if let Some(config) = &cluster.config {
         ctx.ui.line(&format_config(&config.data));
     }
+    let config = cluster.config.as_ref();
+    ctx.ui.emit(serde_json::json!({
+        "cluster": name,
+        "group": group,
+        "config": config.map(|c| Value::Object(c.data.clone())),
+        "valid": config.map(|c| c.valid),
+    }));
     Ok(())
 }
 
 /// Run `edit-config`.
 pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Result<()> {
-    let (name, group, cluster) = read_cluster(ctx, args.cluster_name.clone(), args.group).await?;
-    let Some(config) = cluster.config else {
+    let (name, group, mut cluster) =
+        read_cluster(ctx, args.cluster_name.clone(), args.group).await?;
+    let Some(config) = cluster.config.take() else {
         return Err(Error::failure(format!(
             "The config key does not exist in the cluster {name}"
         )));
@@ -104,6 +120,7 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
     let current = config.data;
     let before = format_config(&current);
     let (after, changed) = compute_change(&args, &name, &before, &current)?;
+    let changes = report::changes(&current, &changed);
 
     if py_eq(
         &Value::Object(current.clone()),
@@ -112,22 +129,39 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
         if !args.quiet {
             ctx.ui.line("Not changed");
         }
+        ctx.ui.emit(report::data(&name, &changes, None, false));
         return Ok(());
     }
+    // The cluster's major only matters (and members are only asked) when a parameter changed.
+    let effects = if checks::changed_params(&current, &changed).is_empty() {
+        None
+    } else {
+        let (major, exact, warnings) = server::cluster_major(ctx, &cluster).await;
+        for w in warnings {
+            ctx.ui.warning(&w);
+        }
+        Some(checks::param_effects(&current, &changed, major, exact))
+    };
+    ctx.ui
+        .set_partial(report::data(&name, &changes, effects.as_ref(), false));
     if !args.quiet {
         diff::show(ctx.ui, &before, &after);
-        for line in checks::param_effects(&current, &changed).lines() {
-            ctx.ui.line(&line);
+        // On stderr: stdout stays patronictl's.
+        for line in effects.iter().flat_map(checks::ParamEffects::lines) {
+            ctx.ui.err_line(&line);
         }
     }
-    if !args.force {
-        check_values(ctx, &current, &changed)?;
+    if !args.skip_checks {
+        check_values(ctx, &current, &changed, effects.as_ref())?;
     }
     let stdin_used = args.apply_filename.as_deref() == Some("-")
         || args.replace_filename.as_deref() == Some("-");
     if stdin_used && !args.force {
+        // patronictl's line (it then exits 0); the exit code says nothing was written.
         ctx.ui.line("Use --force option to apply changes");
-        return Ok(());
+        return Err(Error::usage(
+            "nothing written: changes read from standard input are applied only with --force",
+        ));
     }
     if !args.force && !ctx.ui.confirm("Apply these changes?")? {
         return Ok(());
@@ -149,19 +183,26 @@ pub async fn cmd_edit_config(ctx: &mut Context<'_>, args: EditConfigArgs) -> Res
         r => r?,
     }
     ctx.ui.line("Configuration changed");
+    ctx.ui
+        .emit(report::data(&name, &changes, effects.as_ref(), true));
     Ok(())
 }
 
-/// Refuse values Patroni would reject or ignore; otherwise warn about timings it would adjust.
+/// Refuse values Patroni would reject, ignore or clamp (PostgreSQL parameters checked against
+/// `major` when one changed); otherwise warn about timings it would adjust.
 fn check_values(
     ctx: &Context<'_>,
     current: &Map<String, Value>,
     changed: &Map<String, Value>,
+    effects: Option<&checks::ParamEffects>,
 ) -> Result<()> {
-    let errors = checks::invalid_values(current, changed);
+    let mut errors = checks::invalid_values(current, changed);
+    if let Some(fx) = effects {
+        errors.extend(checks::invalid_params(current, changed, fx.major, fx.exact));
+    }
     if !errors.is_empty() {
         return Err(Error::failure(format!(
-            "{}; nothing written (use --force to write it anyway)",
+            "{}; nothing written (use --skip-checks to write it anyway)",
             errors.join("; ")
         )));
     }

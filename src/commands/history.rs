@@ -2,10 +2,11 @@
 //! short lines padded), or JSON/YAML/TSV.
 
 use clap::Args;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::output::machine::rfc3339_of;
 use crate::output::members::Format;
 use crate::output::print::print_output;
 
@@ -51,5 +52,25 @@ pub async fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()>
     let group = ctx.default_group(args.group);
     let cluster = ctx.cluster(&name, group).await?;
     ctx.ui.out(&render(&cluster.history, args.fmt));
+    ctx.ui.emit(json!({
+        "cluster": name,
+        "group": group,
+        "entries": cluster.history.iter().map(|l| entry(l)).collect::<Vec<_>>(),
+    }));
     Ok(())
+}
+
+/// One `history` line (`[timeline, lsn, reason, timestamp, new_leader]`, the last two missing in
+/// old lines) for machine output: the LSN in bytes, the time in RFC 3339, and the line as stored.
+fn entry(line: &[Value]) -> Value {
+    let int = |i: usize| line.get(i).and_then(crate::model::parse_int);
+    let text = |i: usize| line.get(i).and_then(Value::as_str).map(String::from);
+    json!({
+        "timeline": int(0),
+        "lsn": int(1),
+        "reason": text(2),
+        "timestamp": text(3).map_or(Value::Null, |t| rfc3339_of(&t)),
+        "newLeader": text(4),
+        "raw": line,
+    })
 }

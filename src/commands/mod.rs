@@ -3,6 +3,7 @@
 //! and the `-W`/`-w` watch loop.
 
 pub mod cluster_role;
+pub mod context;
 pub mod dynamic_config;
 pub mod events;
 pub mod fanout;

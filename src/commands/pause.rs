@@ -18,6 +18,7 @@ use crate::api::FailureKind;
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::{Cluster, Member};
+use crate::output::machine::{member_outcome, Outcome};
 use crate::py::truth::truthy;
 
 /// `pause [CLUSTER_NAME]`
@@ -91,6 +92,18 @@ async fn toggle_pause(
     // `{"pause": null}` removes the key on the server (its PATCH merges with patch_config).
     let body = json!({ "pause": if paused { Value::Bool(true) } else { Value::Null } });
     let mut timed_out = Vec::new();
+    // Machine output: what was asked, each member tried (in order) and the wait.
+    let mut data = serde_json::Map::new();
+    data.insert("action".into(), verb(paused).into());
+    data.insert("cluster".into(), name.clone().into());
+    data.insert("group".into(), group.into());
+    data.insert("request".into(), body.clone());
+    let mut tried = Vec::new();
+    let report = |data: &mut serde_json::Map<String, Value>, tried: &[Value], wait: Value| {
+        data.insert("members".into(), Value::Array(tried.to_vec()));
+        data.insert("wait".into(), wait);
+        Value::Object(data.clone())
+    };
     for member in cluster.members_leader_first() {
         let r = ctx
             .api()?
@@ -105,24 +118,47 @@ async fn toggle_pause(
                 if f.kind == FailureKind::Timeout {
                     timed_out.push(member.name.clone());
                 }
+                let outcome = Outcome::of_exit(f.exit());
+                let entry = member_outcome(&member.name, outcome, None, None, Some(f.message));
+                tried.push(entry);
                 continue;
             }
         };
         if resp.status != 200 {
-            ctx.ui.line(&format!(
+            let line = format!(
                 "Failed: {} cluster management status code={}, ({})",
                 verb(paused),
                 resp.status,
                 resp.body
+            );
+            ctx.ui.line(&line);
+            tried.push(member_outcome(
+                &member.name,
+                Outcome::Failed,
+                Some(resp.status),
+                Some(&resp.body),
+                Some(line),
             ));
+            ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
             return Err(Error::silent(Exit::Failure));
         }
+        tried.push(member_outcome(
+            &member.name,
+            Outcome::Succeeded,
+            Some(resp.status),
+            Some(&resp.body),
+            None,
+        ));
         if wait {
-            return wait_until_applied(ctx, &name, group, paused, &cluster).await;
+            let mut stage = Value::Null;
+            let waited = wait_until_applied(ctx, &name, group, paused, &cluster, &mut stage).await;
+            return ctx.ui.emit_result(waited, report(&mut data, &tried, stage));
         }
         ctx.ui.line(&success_line(paused));
+        ctx.ui.emit(report(&mut data, &tried, Value::Null));
         return Ok(());
     }
+    ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
     if timed_out.is_empty() {
         Err(Error::unreachable("Can not find accessible cluster member"))
     } else {
@@ -146,6 +182,7 @@ async fn wait_until_applied(
     group: Option<i64>,
     paused: bool,
     old: &Cluster,
+    stage: &mut Value,
 ) -> Result<()> {
     ctx.ui.line(&format!(
         "'{}' request sent, waiting until it is recognized by all nodes",
@@ -168,6 +205,12 @@ async fn wait_until_applied(
             .filter(|m| watched.contains(&m.name.as_str()) && !acknowledged(m, paused))
             .map(|m| m.name.as_str())
             .collect();
+        *stage = json!({
+            "members": watched,
+            "pending": remaining,
+            "timeoutSeconds": limit.as_secs_f64(),
+            "elapsedSeconds": start.elapsed().as_secs_f64(),
+        });
         let progress = ctx.ui.err_is_tty();
         if remaining.is_empty() {
             if progress {

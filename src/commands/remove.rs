@@ -87,5 +87,12 @@ pub async fn cmd_remove(ctx: &mut Context<'_>, args: RemoveArgs) -> Result<()> {
             ));
         }
     }
-    ctx.dcs().await?.delete_cluster(name, args.group).await
+    ctx.dcs().await?.delete_cluster(name, args.group).await?;
+    ctx.ui.emit(serde_json::json!({
+        "cluster": name,
+        "group": args.group,
+        "leader": cluster.leader_name(),
+        "removed": true,
+    }));
+    Ok(())
 }

@@ -33,10 +33,22 @@ pub fn own_version_line() -> String {
     format!("patronictl version {PATRONICTL_VERSION}")
 }
 
+/// The machine output of `version`: the ctl versions, and each member's answer (`cluster` and
+/// `members` are `null` and empty without a cluster).
+pub fn version_data(cluster: Option<&str>, members: Vec<Value>) -> Value {
+    serde_json::json!({
+        "ctlVersion": PATRONICTL_VERSION,
+        "patctlVersion": env!("CARGO_PKG_VERSION"),
+        "cluster": cluster,
+        "members": members,
+    })
+}
+
 /// Run `version`.
 pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()> {
     ctx.ui.line(&own_version_line());
     let Some(name) = args.cluster_name.filter(|n| !n.is_empty()) else {
+        ctx.ui.emit(version_data(None, Vec::new()));
         return Ok(());
     };
     ctx.ui.line("");
@@ -54,13 +66,18 @@ pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()>
     )
     .await;
     let mut outcomes = Vec::new();
+    let mut entries = Vec::new();
     for (m, answer) in members.iter().zip(answers) {
+        entries.push(member_entry(&m.name, answer.as_ref().ok()));
         let line = match answer.map_err(|f| (f.kind, f.message)).and_then(describe) {
             Ok(text) => {
                 outcomes.push(Exit::Success);
                 format!("{}: {text}", m.name)
             }
             Err((kind, why)) => {
+                if let Some(Value::Object(e)) = entries.last_mut() {
+                    e.insert("error".into(), Value::String(why.clone()));
+                }
                 // A GET changes nothing: no answer in time means unreachable, not "outcome unknown".
                 outcomes.push(match kind {
                     FailureKind::Connect | FailureKind::Timeout => Exit::Unreachable,
@@ -71,10 +88,33 @@ pub async fn cmd_version(ctx: &mut Context<'_>, args: VersionArgs) -> Result<()>
         };
         ctx.ui.line(&line);
     }
-    match Exit::combine(outcomes) {
+    let result = match Exit::combine(outcomes) {
         Exit::Success => Ok(()),
         code => Err(Error::silent(code)),
-    }
+    };
+    ctx.ui
+        .emit_result(result, version_data(Some(&name), entries))
+}
+
+/// One member's versions for machine output: Patroni's and PostgreSQL's as the member reported
+/// them (`null` when it did not), `error` set when it could not answer.
+fn member_entry(member: &str, answer: Option<&Response>) -> Value {
+    let data = answer.map(Response::json).unwrap_or(Value::Null);
+    let patroni = data
+        .get("patroni")
+        .and_then(|p| p.get("version"))
+        .map(py_str);
+    let postgres = match data.get("server_version") {
+        Some(Value::Number(n)) => n.as_i64().filter(|v| *v != 0).map(format_pg_version),
+        Some(v) if crate::py::truth::truthy(v) => Some(py_str(v)),
+        _ => None,
+    };
+    serde_json::json!({
+        "member": member,
+        "patroniVersion": patroni,
+        "postgresVersion": postgres,
+        "error": null,
+    })
 }
 
 /// `Patroni <version>[ PostgreSQL <x.y>]` from a member's `GET /patroni` answer.

@@ -21,6 +21,7 @@ use crate::py::repr::py_str;
 use crate::py::truth::truthy;
 use crate::py::yaml_load;
 
+pub mod contexts;
 mod dcs;
 mod env;
 

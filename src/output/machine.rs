@@ -13,6 +13,11 @@
 //! goes to stderr instead ([`super::Ui::out`]), no prompt is ever shown (a command that would ask
 //! fails with exit 2, see [`super::Ui::confirm`]), and warnings are collected into `metadata`.
 //! The schema of each kind is committed under `schemas/`.
+//!
+//! Writes report each member's outcome in one shape ([`member_outcome`]: `succeeded`, `failed` or
+//! `unknown`, with Patroni's status and answer); a command reports its data with
+//! [`super::Ui::emit`], or [`super::Ui::emit_result`] when it may fail after doing something, so
+//! that what it did stays beside the error ([`failure`], which then says whether a retry is safe).
 
 use serde_json::{json, Map, Value};
 
@@ -49,16 +54,31 @@ pub fn failure(
     e: &Error,
     partial: Option<Value>,
 ) -> Value {
+    let mut body = error_body(e);
+    if partial.as_ref().is_some_and(something_done) {
+        // e.g. a reload that reached one member and not the next: again would repeat the first.
+        body["retrySafe"] = false.into();
+    }
     let mut env = json!({
         "apiVersion": API_VERSION,
         "kind": kind,
         "metadata": metadata(command, warnings),
-        "error": error_body(e),
+        "error": body,
     });
     if let Some(p) = partial {
         env["data"] = p;
     }
     env
+}
+
+/// Whether a partial result says that something was (or may have been) done: a member's request
+/// that succeeded or whose outcome is unknown, or such a DCS write.
+fn something_done(partial: &Value) -> bool {
+    let done = |o: &Value| matches!(o["outcome"].as_str(), Some("succeeded" | "unknown"));
+    partial["members"]
+        .as_array()
+        .is_some_and(|ms| ms.iter().any(done))
+        || done(&partial["dcsWrite"])
 }
 
 fn metadata(command: &str, warnings: &[String]) -> Value {
@@ -74,6 +94,68 @@ pub fn now_rfc3339() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// A timestamp Patroni wrote (Python's `isoformat()`, e.g. `2026-12-01T10:00:00.123456+00:00`) as
+/// RFC 3339, or `null` when it has no offset or does not parse (a naive time cannot be placed).
+pub fn rfc3339_of(text: &str) -> Value {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
+        .unwrap_or(Value::Null)
+}
+
+/// How one member's request ended, as machine output reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Patroni accepted the request (or there was nothing to do).
+    Succeeded,
+    /// Patroni rejected it, or it was never sent (the member could not be reached).
+    Failed,
+    /// It was sent but no answer came in time: it may or may not have been applied.
+    Unknown,
+}
+
+impl Outcome {
+    /// `succeeded`, `failed` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The outcome an exit code stands for: 0 succeeded, 5 unknown, anything else failed.
+    pub fn of_exit(exit: Exit) -> Outcome {
+        match exit {
+            Exit::Success => Outcome::Succeeded,
+            Exit::Unknown => Outcome::Unknown,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+/// One member's outcome, the shape every write command reports per member (`MemberOutcome` in the
+/// schemas): `{member, outcome, httpStatus, response, message}`. `response` is Patroni's answer,
+/// parsed when it is JSON and as text otherwise, `null` when none came; `message` is what patctl
+/// printed for it (or why no answer came).
+pub fn member_outcome(
+    member: &str,
+    outcome: Outcome,
+    http_status: Option<u16>,
+    response: Option<&str>,
+    message: Option<String>,
+) -> Value {
+    let response = response.map_or(Value::Null, |body| {
+        serde_json::from_str::<Value>(body).unwrap_or_else(|_| Value::String(body.to_string()))
+    });
+    json!({
+        "member": member,
+        "outcome": outcome.as_str(),
+        "httpStatus": http_status,
+        "response": response,
+        "message": message,
+    })
+}
+
 /// The `error` object: what a script needs to decide what to do next.
 pub fn error_body(e: &Error) -> Value {
     let mut causes = crate::error::causes(e);
@@ -87,7 +169,7 @@ pub fn error_body(e: &Error) -> Value {
     body.insert(
         "message".into(),
         if e.message.is_empty() {
-            "the command failed (see its data and stderr)".into()
+            "the command failed: see data (each member's outcome) and stderr".into()
         } else {
             e.message.clone().into()
         },
@@ -119,7 +201,8 @@ pub fn category(e: &Error) -> &'static str {
 
 /// Whether running the same command again cannot repeat or undo something this attempt did: true
 /// when nothing was sent (unreachable before the request, a lost compare-and-swap), false when the
-/// input must change first or the outcome of a request is unknown.
+/// input must change first or the outcome of a request is unknown. [`failure`] also makes it false
+/// when the partial result shows a member's request that succeeded or may have.
 pub fn retry_safe(e: &Error) -> bool {
     match e.exit {
         Exit::Unreachable | Exit::Conflict => true,
@@ -170,6 +253,9 @@ pub fn kind_of(command: &str) -> &'static str {
         "top" => "Top",
         "demote-cluster" => "DemoteCluster",
         "promote-cluster" => "PromoteCluster",
+        "context list" => "ContextList",
+        "context show" => "Context",
+        "context use" => "ContextUse",
         _ => "Result",
     }
 }
@@ -205,6 +291,32 @@ mod tests {
         assert_eq!(bad["error"]["causes"], json!(["refused"]));
         assert_eq!(category(&Error::aborted()), "aborted");
         assert!(!retry_safe(&Error::unknown("?")));
+    }
+
+    #[test]
+    fn a_partial_result_with_a_member_done_is_not_safe_to_retry() {
+        let e = Error::unreachable("node2 unreachable");
+        let done = json!({"members": [
+            member_outcome("node1", Outcome::Succeeded, Some(200), Some("{}"), None),
+            member_outcome("node2", Outcome::Failed, None, None, Some("refused".into())),
+        ]});
+        let env = failure("Reload", "reload", &[], &e, Some(done));
+        assert_eq!(env["error"]["retrySafe"], false);
+        assert_eq!(env["data"]["members"][0]["response"], json!({}));
+        let none = json!({"members": [
+            member_outcome("node2", Outcome::Failed, None, None, None),
+        ]});
+        let env = failure("Reload", "reload", &[], &e, Some(none));
+        assert_eq!(env["error"]["retrySafe"], true);
+        let dcs = json!({"members": [], "dcsWrite": {"outcome": "unknown"}});
+        let env = failure("Flush", "flush", &[], &e, Some(dcs));
+        assert_eq!(env["error"]["retrySafe"], false);
+        assert_eq!(Outcome::of_exit(Exit::Unknown), Outcome::Unknown);
+        assert_eq!(
+            rfc3339_of("2026-11-25T09:06:12.5+00:00"),
+            "2026-11-25T09:06:12.500+00:00"
+        );
+        assert_eq!(rfc3339_of("2026-11-25 09:06:12"), Value::Null);
     }
 
     #[test]

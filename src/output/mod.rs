@@ -202,6 +202,16 @@ impl Ui {
         }
     }
 
+    /// Report `data` as the command's result: the success envelope when `result` is `Ok`, else the
+    /// partial `data` beside the error (machine mode only). Returns `result` for the caller to pass on.
+    pub fn emit_result(&self, result: Result<()>, data: serde_json::Value) -> Result<()> {
+        match &result {
+            Ok(()) => self.emit(data),
+            Err(_) => self.set_partial(data),
+        }
+        result
+    }
+
     /// At the end of a command in machine mode: the failure envelope for `result`'s error, or an
     /// empty success envelope if the command emitted none.
     pub fn finish_machine(&self, result: &Result<()>) {
@@ -372,7 +382,7 @@ impl Ui {
             "the command would ask \"{}\", and machine output (-o) never prompts",
             text.trim_end_matches(['?', ' '])
         ))
-        .with_hint("give every value on the command line (--force, --candidate, --scheduled, …)"))
+        .with_hint("give every value on the command line (--force, member names, --candidate, --scheduled; remove: --confirm-cluster, --yes-i-am-aware, --confirm-leader)"))
     }
 
     /// One line of input (without its newline): a scripted answer, or a line read from stdin in the

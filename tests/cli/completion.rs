@@ -9,6 +9,11 @@ use crate::common::*;
 
 /// Complete the last word of `words` with the committed bash registration; returns the candidates.
 fn complete_bash(words: &[&str]) -> Vec<String> {
+    complete_bash_env(words, &[])
+}
+
+/// [`complete_bash`] with extra environment.
+fn complete_bash_env(words: &[&str], envs: &[(&str, &str)]) -> Vec<String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/patctl.bash");
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_patctl"))
         .parent()
@@ -30,6 +35,7 @@ fn complete_bash(words: &[&str]) -> Vec<String> {
     let out = Command::new("bash")
         .args(["-c", &program])
         .env("PATH", path)
+        .envs(envs.iter().copied())
         .output()
         .unwrap();
     assert!(
@@ -122,4 +128,24 @@ fn reinit_offers_replicas_only_and_a_dead_dcs_still_offers_the_configured_scope(
         "took {:?}",
         start.elapsed()
     );
+}
+
+#[test]
+fn completes_context_names() {
+    let dir = std::env::temp_dir().join(format!("patctl-complete-ctx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contexts.yaml");
+    std::fs::write(
+        &file,
+        "contexts:\n  prod: {dcs_url: 'etcd3://127.0.0.1:1'}\n  staging: {dcs_url: 'etcd3://127.0.0.1:1'}\n",
+    )
+    .unwrap();
+    let envs = [("PATCTL_CONTEXTS", file.to_str().unwrap())];
+    let got = complete_bash_env(&["patctl", "--context", ""], &envs);
+    assert_eq!(got, vec!["prod", "staging"]);
+    let got = complete_bash_env(&["patctl", "context", "use", "st"], &envs);
+    assert_eq!(got, vec!["staging"]);
+    let got = complete_bash_env(&["patctl", "context", "show", "p"], &envs);
+    assert_eq!(got, vec!["prod"]);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

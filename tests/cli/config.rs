@@ -44,18 +44,6 @@ impl Drop for Restore {
     }
 }
 
-/// Our stdout without the restart/reload note lines patctl adds under the diff.
-fn without_note(stdout: &str) -> String {
-    stdout
-        .split_inclusive('\n')
-        .filter(|l| {
-            !l.starts_with("Needs a restart: ")
-                && !l.starts_with("Applied on reload: ")
-                && !l.starts_with("Not a PostgreSQL 15 parameter")
-        })
-        .collect()
-}
-
 /// A scratch directory for editor scripts and files (one per test thread, removed by [`Restore`]).
 fn scratch_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -115,14 +103,10 @@ fn set_and_pg_match_patronictl_and_reach_patroni() {
     let theirs = patronictl_stdin(&args, "n\n");
     let ours = patctl_stdin(&args, "n\n");
     ours.code(0);
-    assert_eq!(without_note(&ours.stdout), theirs.stdout);
+    // stdout is patronictl's byte for byte; patctl's note is on stderr.
+    assert_eq!(ours.stdout, theirs.stdout);
     assert!(ours.stdout.contains("@@ -1,"), "{}", ours.stdout);
-    assert!(
-        ours.stdout
-            .contains("Applied on reload: work_mem\nApply these changes? [y/N]: "),
-        "{}",
-        ours.stdout
-    );
+    assert_eq!(ours.stderr, "Applied on reload: work_mem\n");
     assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
 
     // Yes: written, visible to show-config and to Patroni itself.
@@ -189,15 +173,22 @@ fn apply_and_replace() {
     let restore = Restore::new();
     let patch = "loop_wait: 4\npostgresql:\n  parameters:\n    work_mem: 16MB\n";
     // From stdin without --force: the diff, then the refusal, nothing written (as patronictl).
+    // From stdin without --force: the diff, then the refusal, nothing written. stdout is
+    // patronictl's; patronictl then exits 0, patctl exits 2 and says so on stderr.
     let ours = patctl_stdin(&["edit-config", "--apply", "-"], patch);
     let theirs = patronictl_stdin(&["edit-config", "--apply", "-"], patch);
-    assert_eq!(
-        (without_note(&ours.stdout), ours.code),
-        (theirs.stdout, theirs.code)
-    );
+    assert_eq!(ours.stdout, theirs.stdout);
+    assert_eq!((theirs.code, ours.code), (0, 2));
     assert!(ours
         .stdout
         .ends_with("Use --force option to apply changes\n"));
+    assert!(
+        ours.stderr.ends_with(
+            "Error: nothing written: changes read from standard input are applied only with --force\n"
+        ),
+        "{}",
+        ours.stderr
+    );
     assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
 
     patctl_stdin(&["edit-config", "--apply", "-", "--force"], patch).code(0);
@@ -358,7 +349,8 @@ fn bad_input_changes_nothing() {
     );
     unchanged();
 
-    // Obviously invalid Patroni values, unless --force.
+    // Invalid Patroni values and PostgreSQL parameters, with or without --force (which only skips
+    // the prompt): refused, nothing written, until --skip-checks.
     for (set, msg) in [
         ("loop_wait=0", "loop_wait must be a positive integer, not 0"),
         ("ttl=-30", "ttl must be a positive integer, not -30"),
@@ -371,20 +363,58 @@ fn bad_input_changes_nothing() {
             "maximum_lag_on_failover must be a number >= 0, not \"lots\"",
         ),
     ] {
-        let out = patctl_stdin(&["edit-config", "-s", set], "y\n");
+        for force in [false, true] {
+            let mut args = vec!["edit-config", "-s", set];
+            args.extend(force.then_some("--force"));
+            let out = patctl_stdin(&args, "y\n");
+            out.code(1);
+            assert!(
+                out.stderr.ends_with(&format!(
+                    "Error: {msg}; nothing written (use --skip-checks to write it anyway)\n"
+                )),
+                "{args:?}: {}",
+                out.stderr
+            );
+            assert!(out.stdout.starts_with("--- \n"), "the diff is still shown");
+            unchanged();
+        }
+    }
+    // PostgreSQL parameters, checked against the cluster's major (the sandbox runs 15).
+    for (pg, msg) in [
+        (
+            "work_mem=lots",
+            "work_mem must be an integer (unit kB, or one of B, kB, MB, GB, TB), not \"lots\"",
+        ),
+        (
+            "max_connections=0",
+            "max_connections = 0 is out of range for PostgreSQL 15 (1 to 262143): Patroni would use 1",
+        ),
+        ("wal_level=full", "wal_level must be one of minimal, replica, logical, not \"full\""),
+        ("hot_standby=maybe", "hot_standby must be a boolean (on, off, true, false, yes, no, 1, 0), not \"maybe\""),
+        (
+            "reserved_connections=3",
+            "reserved_connections is not a PostgreSQL 15 parameter (Patroni would drop it)",
+        ),
+        (
+            "primary_conninfo=host=x",
+            "primary_conninfo is a recovery parameter: Patroni manages it and drops it from postgresql.parameters (see postgresql.recovery_conf)",
+        ),
+    ] {
+        let out = patctl(&["edit-config", "--force", "-p", pg]);
         out.code(1);
         assert!(
-            out.stderr
-                .starts_with(&format!("Error: {msg}; nothing written")),
-            "{set}: {}",
+            out.stderr.ends_with(&format!(
+                "Error: {msg}; nothing written (use --skip-checks to write it anyway)\n"
+            )),
+            "{pg}: {}",
             out.stderr
         );
-        assert!(out.stdout.starts_with("--- \n"), "the diff is still shown");
         unchanged();
     }
     patctl(&[
         "edit-config",
         "--force",
+        "--skip-checks",
         "-s",
         "maximum_lag_on_failover=lots",
     ])
@@ -411,14 +441,110 @@ fn bad_input_changes_nothing() {
     unchanged();
 }
 
+/// `python3 -m jsonschema`-style check of an envelope against its committed schema (skipped with a
+/// line when Python's jsonschema module is missing; the keys are asserted by the caller anyway).
+pub(crate) fn assert_schema_valid(kind: &str, envelope: &str) {
+    use std::io::Write;
+    let schema = format!("{}/schemas/{kind}.schema.json", env!("CARGO_MANIFEST_DIR"));
+    let check = "import json,sys,jsonschema\ns=json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(json.loads(sys.stdin.read()))";
+    let Ok(mut child) = Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .and_then(|ok| {
+            if !ok {
+                return Err(std::io::Error::other("no jsonschema"));
+            }
+            Command::new("python3")
+                .args(["-c", check, &schema])
+                .stdin(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        })
+    else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: schema check of {kind} needs python3 with jsonschema"
+        );
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(envelope.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{kind}: {}\n{envelope}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn machine_output_reports_the_edit() {
+    let Some(_g) = write_lock() else { return };
+    let restore = Restore::new();
+    let cur = current_config()["loop_wait"].as_i64().unwrap();
+    let set = format!("loop_wait={}", cur + 1);
+    // Without --force machine output would have to prompt: exit 2, nothing written.
+    let out = patctl(&["-o", "json", "edit-config", "-s", &set]);
+    out.code(2);
+    let env: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(env["kind"], "ConfigEdit");
+    assert_eq!(env["error"]["exitCode"], 2);
+    assert_eq!(env["data"]["written"], false);
+    assert_schema_valid("ConfigEdit", &out.stdout);
+    assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
+    // A refused value: exit 1, the changes as data, nothing written.
+    let out = patctl(&["edit-config", "-o", "json", "--force", "-s", "loop_wait=0"]);
+    out.code(1);
+    assert_schema_valid("ConfigEdit", &out.stdout);
+    assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
+    // Written: old and new values, the parameters by context for PostgreSQL 15.
+    let out = patctl(&[
+        "edit-config",
+        "-o",
+        "json",
+        "--force",
+        "-s",
+        &set,
+        "-p",
+        "work_mem=8MB",
+        "-p",
+        "max_connections=110",
+    ]);
+    out.code(0);
+    assert_schema_valid("ConfigEdit", &out.stdout);
+    let env: Value = serde_json::from_str(&out.stdout).unwrap();
+    let data = &env["data"];
+    assert_eq!(data["cluster"], "demo");
+    assert_eq!(data["written"], true);
+    assert_eq!(data["postgresMajor"], 15);
+    assert_eq!(data["needsRestart"], serde_json::json!(["max_connections"]));
+    assert_eq!(data["appliedOnReload"], serde_json::json!(["work_mem"]));
+    assert_eq!(
+        data["changes"][0],
+        serde_json::json!({"key": "loop_wait", "old": cur, "new": cur + 1})
+    );
+    assert_eq!(current_config()["loop_wait"], cur + 1);
+    restore.put_back();
+    wait_until("pending restart cleared", Duration::from_secs(40), || {
+        !patctl(&["list"]).stdout.contains("Pending restart")
+    });
+}
+
 #[test]
 fn pg_parameter_change_shows_pending_restart() {
     let Some(_g) = write_lock() else { return };
     let restore = Restore::new();
     let out = patctl(&["edit-config", "--force", "-p", "max_connections=110"]);
     out.code(0);
+    assert_eq!(out.stderr, "Needs a restart: max_connections\n");
     assert!(
-        out.stdout.contains("\nNeeds a restart: max_connections\n"),
+        out.stdout.ends_with("Configuration changed\n") && !out.stdout.contains("Needs a"),
         "{}",
         out.stdout
     );

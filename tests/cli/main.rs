@@ -12,11 +12,14 @@
 mod common;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
+#[path = "../support/schema.rs"]
+mod schema;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod cli_basics; // parsing, config errors, exit codes: no cluster needed
 mod completion; // dynamic completion of clusters, members, candidates
 mod config; // show-config/edit-config/pause/resume on the sandbox
+mod contexts; // named contexts: --context, PATCTL_CONTEXT, context list/use/show
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
 mod events; // events -o json during real switchovers, pause/resume, edit-config; resuming; etcd restarts
 mod faults; // DCS down, members frozen or answering garbage: bounded, one-line errors
@@ -24,6 +27,7 @@ mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
 mod list; // list/topology/history: byte-for-byte against patronictl
+mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback

@@ -93,12 +93,178 @@ fn no_change_and_no_config_key() {
 }
 
 #[test]
-fn invalid_values_are_refused_unless_forced() {
+fn invalid_values_are_refused_with_or_without_force() {
     let w = World::demo_unreachable();
     let out = w.run_stdin(&["edit-config", "-s", "loop_wait=0"], "y\n");
     out.code(1);
     assert!(out.stderr.contains("loop_wait"), "{}", out.stderr);
     assert!(w.dcs.writes().is_empty());
+    // --force skips the prompt, not the checks.
+    let out = w.run(&["edit-config", "-s", "loop_wait=0", "--force"]);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Error: loop_wait must be a positive integer, not 0; nothing written (use --skip-checks to write it anyway)\n"
+    );
+    assert!(w.dcs.writes().is_empty());
+    let out = w.run(&[
+        "edit-config",
+        "-s",
+        "loop_wait=0",
+        "--force",
+        "--skip-checks",
+    ]);
+    out.code(0);
+    assert_eq!(w.dcs.writes().len(), 1);
+    let written: serde_json::Value = serde_json::from_str(&w.get("config").unwrap()).unwrap();
+    assert_eq!(written["loop_wait"], 0);
+}
+
+/// The demo cluster whose members report PostgreSQL `server_version` on `GET /patroni`.
+fn demo_running(server_version: &'static str) -> (FakeApi, World) {
+    let api = fake_api_routes(&[("GET /patroni", Reply::Status(200, server_version))]);
+    let w = World::demo_served_by(&api);
+    (api, w)
+}
+
+#[test]
+fn parameters_are_checked_for_the_members_major() {
+    // reserved_connections exists from PostgreSQL 16 on.
+    let args = ["edit-config", "-p", "reserved_connections=3", "--force"];
+    let (api, w) = demo_running(r#"{"server_version": 150018}"#);
+    let out = w.run(&args);
+    out.code(1);
+    assert_eq!(
+        out.stderr,
+        "Not a PostgreSQL 15 parameter (extension or typo?): reserved_connections\n\
+         Error: reserved_connections is not a PostgreSQL 15 parameter (Patroni would drop it); nothing written (use --skip-checks to write it anyway)\n"
+    );
+    assert!(w.dcs.writes().is_empty());
+    assert!(api.requests().iter().all(|r| r.starts_with("GET /patroni")));
+
+    let (_api, w) = demo_running(r#"{"server_version": 160004}"#);
+    let out = w.run(&args);
+    out.code(0);
+    // The note goes to stderr; stdout is patronictl's diff and last line.
+    assert_eq!(out.stderr, "Needs a restart: reserved_connections\n");
+    assert!(
+        out.stdout.ends_with(
+            "+    reserved_connections: 3\n retry_timeout: 10\n ttl: 30\nConfiguration changed\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(w.dcs.writes().len(), 1);
+
+    // Type, unit and range.
+    let (_api, w) = demo_running(r#"{"server_version": 170002}"#);
+    let out = w.run(&[
+        "edit-config",
+        "-p",
+        "work_mem=64kB",
+        "-p",
+        "shared_buffers=8",
+        "-p",
+        "my.ext=x",
+        "--force",
+    ]);
+    out.code(1);
+    assert!(
+        out.stderr.ends_with("Error: shared_buffers = 8 is out of range for PostgreSQL 17 (16 to 1073741823 8kB): Patroni would use 16 8kB; nothing written (use --skip-checks to write it anyway)\n"),
+        "{}",
+        out.stderr
+    );
+    w.run(&[
+        "edit-config",
+        "-p",
+        "work_mem=64kB",
+        "-p",
+        "shared_buffers=128MB",
+        "-p",
+        "my.ext=x",
+        "--force",
+    ])
+    .code(0);
+}
+
+#[test]
+fn unknown_major_falls_back_with_a_warning() {
+    let w = World::demo_unreachable();
+    let out = w.run(&["edit-config", "-p", "transaction_timeout=5s", "--force"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains(
+            " - WARNING - no member reported its PostgreSQL version: parameters checked against PostgreSQL 17 (unknown names not refused)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The cluster may run another major: a name 17 lacks (14 has it) is not refused, a value still is.
+    w.run(&[
+        "edit-config",
+        "-p",
+        "stats_temp_directory=/run/pg",
+        "--force",
+    ])
+    .code(0);
+    w.run(&["edit-config", "-p", "work_mem=lots", "--force"])
+        .code(1);
+    // No parameter changed: no member is asked, no warning.
+    let out = w.run(&["edit-config", "-s", "ttl=40", "--force"]);
+    out.code(0);
+    assert_eq!(out.stderr, "");
+}
+
+#[test]
+fn machine_output_of_edit_config() {
+    let (_api, w) = demo_running(r#"{"server_version": 150018}"#);
+    // Without --force it would prompt: exit 2, nothing written, the changes as data.
+    let out = w.run(&["-o", "json", "edit-config", "-s", "ttl=40"]);
+    out.code(2);
+    let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(env["kind"], "ConfigEdit");
+    assert_eq!(env["error"]["category"], "usage");
+    assert_eq!(env["data"]["written"], false);
+    assert!(w.dcs.writes().is_empty());
+    let out = w.run(&[
+        "edit-config",
+        "-o",
+        "json",
+        "--force",
+        "-s",
+        "ttl=40",
+        "-p",
+        "max_connections=200",
+        "-p",
+        "work_mem=8MB",
+    ]);
+    out.code(0);
+    let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        env["data"],
+        serde_json::json!({
+            "cluster": "demo",
+            "changes": [
+                {"key": "ttl", "old": 30, "new": 40},
+                {"key": "postgresql.parameters.max_connections", "old": 100, "new": 200},
+                {"key": "postgresql.parameters.work_mem", "old": null, "new": "8MB"},
+            ],
+            "postgresMajor": 15,
+            "needsRestart": ["max_connections"],
+            "appliedOnReload": ["work_mem"],
+            "written": true,
+        })
+    );
+    assert!(
+        out.stderr.contains("Configuration changed"),
+        "human text on stderr"
+    );
+    // Not changed: written false, no changes.
+    let out = w.run(&["edit-config", "-o", "json", "-s", "ttl=40"]);
+    out.code(0);
+    let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(env["data"]["changes"], serde_json::json!([]));
+    assert_eq!(env["data"]["written"], false);
 }
 
 #[test]

@@ -155,6 +155,18 @@ impl World {
 
     /// Run `patctl -c <config> ARGS`, prompts answered from `stdin`.
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Out {
+        self.run_on(args, stdin, true)
+    }
+
+    /// Run `patctl -c <config> ARGS` against the configured DCS itself (an etcd on a closed port),
+    /// not the in-memory one: every DCS call fails as unreachable.
+    pub fn run_without_dcs(&self, args: &[&str]) -> Out {
+        self.run_on(args, "", false)
+    }
+
+    /// Run as `patctl::run` does (`-o` included: the envelope is written at the end, commands that
+    /// need no configuration run offline), on the in-memory DCS when `memory`.
+    fn run_on(&self, args: &[&str], stdin: &str, memory: bool) -> Out {
         let config = self.config.to_string_lossy().into_owned();
         let mut argv = vec!["patctl", "-c", config.as_str()];
         argv.extend_from_slice(args);
@@ -162,18 +174,34 @@ impl World {
             Ok(c) => c,
             Err(e) => panic!("bad arguments {args:?}: {e}"),
         };
-        let ui = Ui::scripted(stdin);
+        let name = Cli::command_for("patctl")
+            .try_get_matches_from(&argv)
+            .ok()
+            .and_then(|m| m.subcommand_name().map(String::from))
+            .unwrap_or_default();
+        let ui = Ui::scripted(stdin).with_machine(cli.output, &name);
+        if let Some(exit) = patctl::cli::run_offline(&cli, &ui) {
+            let (stdout, stderr) = ui.captured();
+            return Out {
+                stdout,
+                stderr,
+                code: exit.code(),
+            };
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         let result = runtime.block_on(async {
             let mut ctx = Context::new(&cli.sources(), &ui)?;
-            let layout = Layout::of(&ctx.settings);
-            ctx.set_dcs(Dcs::memory(&self.dcs, layout));
+            if memory {
+                let layout = Layout::of(&ctx.settings);
+                ctx.set_dcs(Dcs::memory(&self.dcs, layout));
+            }
             run_command(&mut ctx, cli.command).await
         });
         runtime.shutdown_background();
+        ui.finish_machine(&result);
         let code = match &result {
             Ok(()) => 0,
             Err(e) => {

@@ -9,10 +9,14 @@
 #[path = "../support/fake_api.rs"]
 mod fake_api;
 mod harness;
+#[path = "../support/schema.rs"]
+mod schema;
 
 mod config; // show-config, edit-config (CAS), pause/resume
 mod events; // events: the change stream, --since-revision, outages
 mod list; // list, topology, history rendering from a fixture
+mod machine; // -o json|yaml of the reads, error envelopes, the schema files
+mod machine_writes; // -o json|yaml of the writes: each member's outcome, the wait stages
 mod members; // flush (REST, then the DCS with CAS), restart, reload
 mod remove; // remove: confirmations, what is deleted
 mod roles; // demote-cluster, promote-cluster: the PATCH, then waiting in the DCS

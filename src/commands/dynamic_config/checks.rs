@@ -1,5 +1,6 @@
 //! Checks `edit-config` makes beyond patronictl: which changed PostgreSQL parameters need a restart
-//! and which a reload, and values Patroni would reject or silently ignore.
+//! and which a reload, and values Patroni would reject or silently ignore: Patroni settings here,
+//! PostgreSQL parameters by type, unit and range for the cluster's major (see [`pg_params`]).
 //!
 //! Patroni reads `ttl`, `loop_wait` and `retry_timeout` with `int()`: a value that is not an integer
 //! makes it discard the whole new dynamic configuration (`Config.set_dynamic_configuration` logs an
@@ -148,60 +149,112 @@ fn guc_text(v: &Value) -> String {
     }
 }
 
-/// When changed PostgreSQL parameters take effect, grouped for the note under the diff.
-#[derive(Debug, Default, PartialEq)]
-pub struct ParamEffects {
-    /// postmaster-context parameters: the members need a restart.
-    pub restart: Vec<String>,
-    /// Every other known context: applied when Patroni reloads PostgreSQL.
-    pub reload: Vec<String>,
-    /// internal-context parameters: PostgreSQL does not allow setting them.
-    pub read_only: Vec<String>,
-    /// Not a PostgreSQL 15 parameter (an extension's, or a typo).
-    pub unknown: Vec<String>,
-}
-
-/// Classify the parameters whose value differs between the two configs (added and removed too).
-pub fn param_effects(current: &Map<String, Value>, changed: &Map<String, Value>) -> ParamEffects {
+/// The names of the parameters whose value differs between the two configs (added and removed too),
+/// sorted.
+pub fn changed_params(current: &Map<String, Value>, changed: &Map<String, Value>) -> Vec<String> {
     let (before, after) = (parameters(current), parameters(changed));
     let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
     names.sort();
     names.dedup();
-    let mut fx = ParamEffects::default();
-    for name in names {
-        let same = match (before.get(name), after.get(name)) {
-            (Some(a), Some(b)) => py_eq(a, b) || guc_text(a) == guc_text(b),
-            _ => false,
+    names
+        .into_iter()
+        .filter(|name| match (before.get(*name), after.get(*name)) {
+            (Some(a), Some(b)) => !(py_eq(a, b) || guc_text(a) == guc_text(b)),
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// When changed PostgreSQL parameters take effect, grouped for the note under the diff.
+#[derive(Debug, Default, PartialEq)]
+pub struct ParamEffects {
+    /// The PostgreSQL major the parameters were looked up for.
+    pub major: u32,
+    /// Whether that is the cluster's own major (else a fallback: unknown names are not refused).
+    pub exact: bool,
+    /// postmaster-context parameters: the members need a restart.
+    pub restart: Vec<String>,
+    /// Every other settable context: applied when Patroni reloads PostgreSQL.
+    pub reload: Vec<String>,
+    /// internal-context parameters: PostgreSQL does not allow setting them.
+    pub read_only: Vec<String>,
+    /// Recovery parameters: Patroni manages them and drops them from `postgresql.parameters`.
+    pub recovery: Vec<String>,
+    /// Not a parameter of this major (an extension's, or a typo).
+    pub unknown: Vec<String>,
+}
+
+/// Classify the parameters whose value differs between the two configs (added and removed too)
+/// by their context in PostgreSQL `major`.
+pub fn param_effects(
+    current: &Map<String, Value>,
+    changed: &Map<String, Value>,
+    major: u32,
+    exact: bool,
+) -> ParamEffects {
+    let mut fx = ParamEffects {
+        major,
+        exact,
+        ..ParamEffects::default()
+    };
+    for name in changed_params(current, changed) {
+        let list = match pg_params::lookup(major, &name) {
+            Some(p) if p.kind == "recovery" => &mut fx.recovery,
+            Some(p) if p.kind == "internal" => &mut fx.read_only,
+            Some(p) if p.needs_restart() => &mut fx.restart,
+            Some(_) => &mut fx.reload,
+            None => &mut fx.unknown,
         };
-        if same {
-            continue;
-        }
-        let lower = name.to_lowercase();
-        let list = if pg_params::POSTMASTER.contains(&lower.as_str()) {
-            &mut fx.restart
-        } else if pg_params::RELOADABLE.contains(&lower.as_str()) {
-            &mut fx.reload
-        } else if pg_params::INTERNAL.contains(&lower.as_str()) {
-            &mut fx.read_only
-        } else {
-            &mut fx.unknown
-        };
-        list.push(name.clone());
+        list.push(name);
     }
     fx
+}
+
+/// Refusals for the PostgreSQL parameters that `changed` sets differently from `current`, checked
+/// against PostgreSQL `major` as Patroni checks them before writing `postgresql.conf`: the type,
+/// unit and range of the value, names PostgreSQL does not know (a name with a dot belongs to an
+/// extension and is not checked; unknown names are refused only when `exact`, `major` being the
+/// cluster's own), read-only and recovery parameters.
+pub fn invalid_params(
+    current: &Map<String, Value>,
+    changed: &Map<String, Value>,
+    major: u32,
+    exact: bool,
+) -> Vec<String> {
+    let after = parameters(changed);
+    let mut out = Vec::new();
+    for name in changed_params(current, changed) {
+        let Some(value) = after.get(&name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        match pg_params::lookup(major, &name) {
+            Some(p) => out.extend(pg_params::check(p, &name, value, major)),
+            None if name.contains('.') || !exact => {}
+            None => out.push(format!(
+                "{name} is not a PostgreSQL {major} parameter (Patroni would drop it)"
+            )),
+        }
+    }
+    out
 }
 
 impl ParamEffects {
     /// The note's lines (none when no parameter changed).
     pub fn lines(&self) -> Vec<String> {
+        let unknown = format!(
+            "Not a PostgreSQL {} parameter (extension or typo?)",
+            self.major
+        );
         [
             ("Needs a restart", &self.restart),
             ("Applied on reload", &self.reload),
             ("Read-only in PostgreSQL (ignored)", &self.read_only),
             (
-                "Not a PostgreSQL 15 parameter (extension or typo?)",
-                &self.unknown,
+                "Recovery parameter, managed by Patroni (dropped)",
+                &self.recovery,
             ),
+            (unknown.as_str(), &self.unknown),
         ]
         .iter()
         .filter(|(_, names)| !names.is_empty())
@@ -227,13 +280,37 @@ mod tests {
         let new = map(
             json!({"postgresql": {"parameters": {"max_connections": "200", "work_mem": "8MB", "x.y": 1, "hot_standby": true, "Shared_Buffers": "1GB", "block_size": 1, "nosuch": 1}}}),
         );
-        let fx = param_effects(&cur, &new);
+        let fx = param_effects(&cur, &new, 15, true);
         assert_eq!(fx.restart, vec!["Shared_Buffers", "max_connections"]);
         assert_eq!(fx.reload, vec!["work_mem"]);
         assert_eq!(fx.read_only, vec!["block_size"]);
         assert_eq!(fx.unknown, vec!["nosuch"]);
         assert_eq!(fx.lines()[1], "Applied on reload: work_mem");
-        assert!(param_effects(&cur, &cur).lines().is_empty());
+        assert!(param_effects(&cur, &cur, 15, true).lines().is_empty());
+        assert_eq!(
+            invalid_params(&cur, &new, 15, true),
+            vec![
+                "block_size is read-only in PostgreSQL (fixed when it was built or initialised)",
+                "nosuch is not a PostgreSQL 15 parameter (Patroni would drop it)"
+            ]
+        );
+        // Per major: reserved_connections exists from 16 on.
+        let rc = map(json!({"postgresql": {"parameters": {"reserved_connections": 3}}}));
+        let none = Map::new();
+        assert_eq!(invalid_params(&none, &rc, 16, true), Vec::<String>::new());
+        assert_eq!(
+            param_effects(&none, &rc, 16, true).restart,
+            vec!["reserved_connections"]
+        );
+        assert_eq!(invalid_params(&none, &rc, 15, true).len(), 1);
+        assert_eq!(invalid_params(&none, &rc, 15, false), Vec::<String>::new());
+        // Unchanged values are not re-checked; removed ones are not checked.
+        let bad = map(
+            json!({"postgresql": {"parameters": {"work_mem": "lots", "max_connections": 100}}}),
+        );
+        assert_eq!(invalid_params(&bad, &bad, 15, true), Vec::<String>::new());
+        assert_eq!(invalid_params(&bad, &cur, 15, true), Vec::<String>::new());
+        assert_eq!(invalid_params(&cur, &bad, 15, true).len(), 1);
     }
 
     #[test]

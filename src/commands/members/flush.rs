@@ -4,7 +4,7 @@
 use crate::http_client::Method;
 use clap::Args;
 
-use super::report::{check_response, emit, transport_report, Report, Tally};
+use super::report::{asked, check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::Api;
 use crate::commands::fanout::{in_parallel, Job};
@@ -13,7 +13,9 @@ use crate::context::Context;
 use crate::dcs::Expect;
 use crate::error::{Error, Exit, Result};
 use crate::model::Member;
+use crate::output::machine::{member_outcome, Outcome};
 use crate::py::truth::truthy;
+use serde_json::{json, Value};
 
 /// `flush CLUSTER_NAME [MEMBER_NAMES]... {restart|switchover}`
 #[derive(Debug, Args)]
@@ -69,7 +71,9 @@ async fn flush_restart(ctx: &mut Context<'_>, args: &FlushArgs, names: &[String]
         .collect();
     let mut tally = Tally::default();
     in_parallel(jobs, |r| emit(ui, &mut tally, r)).await;
-    tally.finish()
+    let mut data = asked("flush restart", &args.cluster_name, args.group, &members);
+    data.insert("dcsWrite".into(), Value::Null);
+    tally.conclude(ui, data)
 }
 
 async fn flush_member_restart(api: &Api, m: &Member) -> Report {
@@ -78,7 +82,8 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
         return Report::new(
             format!("No scheduled restart for member {}", m.name),
             Exit::Success,
-        );
+        )
+        .answered(&m.name, None);
     }
     match api.request(m, Method::DELETE, "restart", None, None).await {
         Err(f) => transport_report(action, &m.name, &f),
@@ -87,7 +92,9 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
             Report {
                 lines: line.into_iter().collect(),
                 verdict: if ok { Exit::Success } else { Exit::Failure },
+                outcome: None,
             }
+            .answered(&m.name, Some(&r))
         }
     }
 }
@@ -97,8 +104,13 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
 async fn flush_switchover(ctx: &mut Context<'_>, args: &FlushArgs) -> Result<()> {
     let cluster = ctx.cluster(&args.cluster_name, args.group).await?;
     let ui = ctx.ui;
+    let mut data = asked("flush switchover", &args.cluster_name, args.group, &[]);
+    let mut outcomes: Vec<Value> = Vec::new();
     let Some(failover) = cluster.scheduled_switchover() else {
         ui.line("No pending scheduled switchover");
+        data.insert("members".into(), Value::Array(outcomes));
+        data.insert("dcsWrite".into(), Value::Null);
+        ui.emit(Value::Object(data));
         return Ok(());
     };
     let targets: Vec<&Member> = cluster
@@ -107,28 +119,45 @@ async fn flush_switchover(ctx: &mut Context<'_>, args: &FlushArgs) -> Result<()>
         .filter(|m| m.api_url().is_some())
         .collect();
     let api = ctx.api()?;
+    let mut done = None;
     for m in targets {
         match api
             .request(m, Method::DELETE, "switchover", None, None)
             .await
         {
             Ok(r) if r.status == 200 => {
-                ui.line(&format!("Success: {}", r.body));
-                return Ok(());
+                let line = format!("Success: {}", r.body);
+                ui.line(&line);
+                outcomes.push(answer(&m.name, Outcome::Succeeded, &r, line));
+                done = Some(Ok(()));
+                break;
             }
             Ok(r) if r.status == 404 => {
-                ui.line(&format!("Failed: {}", r.body));
-                return Err(Error::silent(Exit::Failure));
+                let line = format!("Failed: {}", r.body);
+                ui.line(&line);
+                outcomes.push(answer(&m.name, Outcome::Failed, &r, line));
+                done = Some(Err(Error::silent(Exit::Failure)));
+                break;
             }
-            Ok(r) => ui.line(&format!(
-                "Failed: member={}, status_code={}, ({})",
-                m.name, r.status, r.body
-            )),
+            Ok(r) => {
+                let line = format!(
+                    "Failed: member={}, status_code={}, ({})",
+                    m.name, r.status, r.body
+                );
+                ui.line(&line);
+                outcomes.push(answer(&m.name, Outcome::Failed, &r, line));
+            }
             Err(f) => {
                 ui.warning(&f.message);
                 ui.warning(&format!("Member {} is not accessible", m.name));
+                outcomes.push(super::report::failure_outcome(&m.name, &f));
             }
         }
+    }
+    data.insert("members".into(), Value::Array(outcomes));
+    if let Some(result) = done {
+        data.insert("dcsWrite".into(), Value::Null);
+        return ui.emit_result(result, Value::Object(data));
     }
     ui.warning("Failing over to DCS");
     ui.line(&format!(
@@ -137,8 +166,26 @@ async fn flush_switchover(ctx: &mut Context<'_>, args: &FlushArgs) -> Result<()>
         args.cluster_name
     ));
     let expect = Expect::At(failover.version);
-    ctx.dcs()
-        .await?
-        .set_failover(&args.cluster_name, args.group, "{}", expect)
-        .await
+    let written = match ctx.dcs().await {
+        Ok(dcs) => {
+            dcs.set_failover(&args.cluster_name, args.group, "{}", expect)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let write = if written.is_ok() {
+        Outcome::Succeeded
+    } else {
+        Outcome::of_exit(written.as_ref().err().map_or(Exit::Failure, |e| e.exit))
+    };
+    data.insert(
+        "dcsWrite".into(),
+        json!({"key": "failover", "value": {}, "outcome": write.as_str()}),
+    );
+    ui.emit_result(written, Value::Object(data))
+}
+
+/// One member's outcome for an HTTP answer.
+fn answer(member: &str, outcome: Outcome, r: &crate::api::Response, line: String) -> Value {
+    member_outcome(member, outcome, Some(r.status), Some(&r.body), Some(line))
 }

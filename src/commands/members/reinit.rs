@@ -7,7 +7,7 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::Value;
 
-use super::report::{check_response, emit, transport_report, Report, Tally};
+use super::report::{asked, check_response, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, Response};
 use crate::commands::fanout::{in_parallel, Job};
@@ -15,6 +15,7 @@ use crate::commands::Role;
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::model::Member;
+use crate::output::machine::{member_outcome, Outcome};
 use crate::output::Ui;
 
 /// `reinit CLUSTER_NAME [MEMBER_NAMES]...`
@@ -124,16 +125,44 @@ pub async fn cmd_reinit(ctx: &mut Context<'_>, args: ReinitArgs) -> Result<()> {
 
     let mut tally = Tally::default();
     let mut waiting = Vec::new();
+    let mut data = asked("reinitialize", &args.cluster_name, args.group, &members);
+    data.insert("fromLeader".into(), args.from_leader.into());
     for (m, t) in members.iter().copied().zip(first) {
-        let started = reinit_outcome(ui, api, m, &args, t.result, &mut tally).await?;
+        let started = reinit_outcome(ui, api, m, &args, t.result, &mut tally).await;
+        let started = started.inspect_err(|_| {
+            data.insert("members".into(), tally.members());
+            data.insert("wait".into(), Value::Null);
+            ui.set_partial(Value::Object(data.clone()));
+        })?;
         if started && args.wait {
             waiting.push(Waiter::new(m, t.baseline));
         }
     }
+    let mut stages = Vec::new();
     if !waiting.is_empty() {
-        wait_for_reinit(ui, api, waiting, args.wait_timeout, &mut tally).await?;
+        let waited = wait_for_reinit(ui, api, waiting, args.wait_timeout, &mut tally, &mut stages);
+        if let Err(e) = waited.await {
+            data.insert("members".into(), tally.members());
+            data.insert("wait".into(), Value::Array(stages));
+            ui.set_partial(Value::Object(data));
+            return Err(e);
+        }
     }
-    tally.finish()
+    data.insert(
+        "wait".into(),
+        if args.wait {
+            Value::Array(stages)
+        } else {
+            Value::Null
+        },
+    );
+    tally.conclude(ui, data)
+}
+
+/// One member's `--wait` stage for machine output: `completed`, `failed` or `timedOut`, with the
+/// last state seen.
+fn stage(member: &str, result: &str, state: &str) -> Value {
+    serde_json::json!({"member": member, "result": result, "lastState": state})
 }
 
 /// Print one member's reinitialize result; on `… already in progress` offer to force it, as
@@ -155,8 +184,8 @@ async fn reinit_outcome(
             }
         };
         let (line, started) = check_response(&r, &m.name, "reinitialize", false);
-        if let Some(l) = line {
-            ui.line(&l);
+        if let Some(l) = &line {
+            ui.line(l);
         }
         if !started
             && r.body.ends_with(" already in progress")
@@ -169,11 +198,19 @@ async fn reinit_outcome(
                 .await;
             continue;
         }
-        tally.add(if started {
+        let verdict = if started {
             Exit::Success
         } else {
             Exit::Failure
-        });
+        };
+        tally.add(verdict);
+        tally.add_member(member_outcome(
+            &m.name,
+            Outcome::of_exit(verdict),
+            Some(r.status),
+            Some(&r.body),
+            line,
+        ));
         return Ok(started);
     }
 }
@@ -258,6 +295,7 @@ async fn wait_for_reinit(
     mut waiting: Vec<Waiter<'_>>,
     limit: Duration,
     tally: &mut Tally,
+    stages: &mut Vec<Value>,
 ) -> Result<()> {
     let started = Instant::now();
     let progress = Progress { ui, started };
@@ -275,6 +313,9 @@ async fn wait_for_reinit(
         let left = limit.saturating_sub(started.elapsed());
         if left.is_zero() {
             progress.clear();
+            for w in &waiting {
+                stages.push(stage(&w.member.name, "timedOut", &w.last));
+            }
             return Err(Error::unknown(format!(
                 "reinitialize did not complete within {}s on: {}",
                 limit.as_secs_f64(),
@@ -298,10 +339,12 @@ async fn wait_for_reinit(
                 Stage::Waiting => still.push(w),
                 Stage::Completed => {
                     progress.clear();
+                    stages.push(stage(&w.member.name, "completed", &w.last));
                     ui.line(&format!("Reinitialize is completed on: {}", w.member.name));
                 }
                 Stage::Failed => {
                     progress.clear();
+                    stages.push(stage(&w.member.name, "failed", &w.last));
                     emit(
                         ui,
                         tally,

@@ -5,7 +5,7 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::Value;
 
-use super::report::{emit, transport_report, Report, Tally};
+use super::report::{asked, emit, transport_report, Report, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::Api;
 use crate::commands::fanout::{in_parallel, Job};
@@ -65,7 +65,8 @@ pub async fn cmd_reload(ctx: &mut Context<'_>, args: ReloadArgs) -> Result<()> {
         .collect();
     let mut tally = Tally::default();
     in_parallel(jobs, |r| emit(ui, &mut tally, r)).await;
-    tally.finish()
+    let data = asked("reload", &args.cluster_name, args.group, &members);
+    tally.conclude(ui, data)
 }
 
 async fn reload_member(api: &Api, m: &Member, loop_wait: &str) -> Report {
@@ -75,14 +76,16 @@ async fn reload_member(api: &Api, m: &Member, loop_wait: &str) -> Report {
             200 => Report::new(
                 format!("No changes to apply on member {}", m.name),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             202 => Report::new(
                 format!(
                     "Reload request received for member {} and will be processed within {loop_wait} seconds",
                     m.name
                 ),
                 Exit::Success,
-            ),
+            )
+            .answered(&m.name, Some(&r)),
             _ => Report::rejected("reload", &m.name, &r),
         },
     }

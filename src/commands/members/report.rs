@@ -1,14 +1,18 @@
-//! How one member's request ended (patronictl's `check_response` lines) and the exit code the
-//! outcomes of several members add up to.
+//! How one member's request ended (patronictl's `check_response` lines, and the member's outcome
+//! for machine output) and the exit code the outcomes of several members add up to.
 
 use crate::api::{Failure, FailureKind, Response};
 use crate::error::{Error, Exit, Result};
+use crate::output::machine::{member_outcome, Outcome};
 use crate::output::Ui;
+use serde_json::{Map, Value};
 
-/// The lines one member's request printed, and how it ended.
+/// The lines one member's request printed, how it ended, and that member's outcome for machine
+/// output (`None`: the report adds no member entry, e.g. a wait stage of a member already listed).
 pub(super) struct Report {
     pub(super) lines: Vec<String>,
     pub(super) verdict: Exit,
+    pub(super) outcome: Option<Value>,
 }
 
 impl Report {
@@ -16,13 +20,28 @@ impl Report {
         Report {
             lines: vec![line],
             verdict,
+            outcome: None,
         }
     }
 
     /// patronictl's line for a status it does not expect: `Failed: <action> for member <name>,
     /// status code=<status>, (<body>)`.
     pub(super) fn rejected(action: &str, member: &str, r: &Response) -> Report {
-        Report::new(rejected_line(action, member, r), Exit::Failure)
+        Report::new(rejected_line(action, member, r), Exit::Failure).answered(member, Some(r))
+    }
+
+    /// Record `member`'s outcome from this report's verdict and lines, with Patroni's answer when
+    /// one came (`None`: nothing had to be sent).
+    pub(super) fn answered(mut self, member: &str, r: Option<&Response>) -> Report {
+        let message = (!self.lines.is_empty()).then(|| self.lines.join("\n"));
+        self.outcome = Some(member_outcome(
+            member,
+            Outcome::of_exit(self.verdict),
+            r.map(|r| r.status),
+            r.map(|r| r.body.as_str()),
+            message,
+        ));
+        self
     }
 }
 
@@ -33,15 +52,27 @@ fn rejected_line(action: &str, member: &str, r: &Response) -> String {
     )
 }
 
-/// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code.
+/// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code. The
+/// members' outcome entries are kept for machine output.
 #[derive(Default)]
 pub(super) struct Tally {
     outcomes: Vec<Exit>,
+    members: Vec<Value>,
 }
 
 impl Tally {
     pub(super) fn add(&mut self, outcome: Exit) {
         self.outcomes.push(outcome);
+    }
+
+    /// Keep one member's outcome entry (see [`member_outcome`]).
+    pub(super) fn add_member(&mut self, entry: Value) {
+        self.members.push(entry);
+    }
+
+    /// The members' outcome entries so far.
+    pub(super) fn members(&self) -> Value {
+        Value::Array(self.members.clone())
     }
 
     pub(super) fn finish(self) -> Result<()> {
@@ -50,6 +81,30 @@ impl Tally {
             code => Err(Error::silent(code)),
         }
     }
+
+    /// Finish, and report `data` with `members` (each member's outcome) added as the command's
+    /// machine output (the partial result beside the error when a member failed).
+    pub(super) fn conclude(self, ui: &Ui, mut data: Map<String, Value>) -> Result<()> {
+        data.insert("members".into(), self.members());
+        ui.emit_result(self.finish(), Value::Object(data))
+    }
+}
+
+/// What a member action was asked to do, the start of its machine output: `{action, cluster,
+/// group, targets}` (the members selected, in order).
+pub(super) fn asked(
+    action: &str,
+    cluster: &str,
+    group: Option<i64>,
+    targets: &[&crate::model::Member],
+) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("action".into(), action.into());
+    data.insert("cluster".into(), cluster.into());
+    data.insert("group".into(), group.into());
+    let names: Vec<Value> = targets.iter().map(|m| m.name.clone().into()).collect();
+    data.insert("targets".into(), names.into());
+    data
 }
 
 /// The `Failed: …` line for a request that got no HTTP answer (patronictl prints a traceback).
@@ -59,13 +114,22 @@ pub(super) fn transport_report(action: &str, member: &str, f: &Failure) -> Repor
         FailureKind::Timeout => "outcome unknown ",
         FailureKind::NoUrl | FailureKind::Other => "",
     };
-    Report::new(
+    let mut report = Report::new(
         format!(
             "Failed: {action} for member {member}, {what}({})",
             f.message
         ),
         f.exit(),
-    )
+    );
+    report.outcome = Some(failure_outcome(member, f));
+    report
+}
+
+/// A member's outcome when its request got no HTTP answer, by the same rule as the exit code
+/// ([`Failure::exit`]): unknown when no answer came in time (it may have been applied), else failed.
+pub(super) fn failure_outcome(member: &str, f: &Failure) -> Value {
+    let outcome = Outcome::of_exit(f.exit());
+    member_outcome(member, outcome, None, None, Some(f.message.clone()))
 }
 
 /// patronictl's `check_response`: the line to print (none for a silent success) and whether the
@@ -86,12 +150,15 @@ pub(super) fn check_response(
     }
 }
 
-/// Print each report's lines and add its verdict to the tally.
+/// Print each report's lines and add its verdict (and member outcome) to the tally.
 pub(super) fn emit(ui: &Ui, tally: &mut Tally, report: Report) {
     for l in &report.lines {
         ui.line(l);
     }
     tally.add(report.verdict);
+    if let Some(o) = report.outcome {
+        tally.add_member(o);
+    }
 }
 
 #[cfg(test)]

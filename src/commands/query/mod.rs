@@ -197,8 +197,19 @@ pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
             .find(|(ek, _)| ek == k)
             .map_or_else(|| "None".to_string(), |(_, v)| py_str(v))
     };
-    ctx.ui
-        .line(&format!("host={} port={}", get("host"), get("port")));
+    let dsn = format!("host={} port={}", get("host"), get("port"));
+    ctx.ui.line(&dsn);
+    let mut params = serde_json::Map::new();
+    for (k, v) in &kw {
+        params.insert(k.clone(), v.clone());
+    }
+    ctx.ui.emit(serde_json::json!({
+        "cluster": name,
+        "group": args.group,
+        "member": m.name,
+        "dsn": dsn,
+        "params": params,
+    }));
     Ok(())
 }
 
@@ -210,24 +221,51 @@ pub(super) struct ConnectParams {
     pub(super) dbname: Option<String>,
 }
 
-/// What one round of `query` produced: the rows to print and, when it failed, the exit code.
+/// What one round of `query` produced: the member asked, the rows to print and, when it failed,
+/// the exit code and why.
 struct Outcome {
+    member: Option<String>,
     columns: Option<Vec<String>>,
     rows: Vec<Vec<PyVal>>,
-    failed: Option<Exit>,
+    failed: Option<(Exit, String)>,
 }
 
 impl Outcome {
     /// patronictl's error row `[timestamp(0), message]`.
     fn error(message: String, exit: Exit) -> Outcome {
         Outcome {
+            member: None,
             columns: None,
             rows: vec![vec![
                 PyVal::Str(crate::time::timestamp(0)),
-                PyVal::Str(message),
+                PyVal::Str(message.clone()),
             ]],
-            failed: Some(exit),
+            failed: Some((exit, message)),
         }
+    }
+
+    fn on(mut self, member: &Member) -> Outcome {
+        self.member = Some(member.name.clone());
+        self
+    }
+
+    /// The machine output of this round: `{cluster, member, columns, rows}`, each value as psycopg2
+    /// would have cast it (what JSON cannot hold, a date, a decimal, as its Python `str()`).
+    fn data(&self, cluster: &str) -> Value {
+        let ok = self.failed.is_none();
+        serde_json::json!({
+            "cluster": cluster,
+            "member": self.member,
+            "columns": if ok { self.columns.clone() } else { None },
+            "rows": if ok {
+                self.rows
+                    .iter()
+                    .map(|r| r.iter().map(PyVal::to_value).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            },
+        })
     }
 
     fn sql_error(f: Failed) -> Outcome {
@@ -271,9 +309,12 @@ pub async fn cmd_query(ctx: &mut Context<'_>, args: QueryArgs) -> Result<()> {
         (None, true) => Some(2.0),
         (None, false) => None,
     };
+    // Machine output is one document: one round, no watch.
+    let interval = interval.filter(|_| ctx.ui.machine().is_none());
     let mut watch = Watch::new(false, interval, false);
     let mut cluster: Option<Cluster> = None;
     let mut failed = None;
+    let mut data = Value::Null;
     while watch.next(ctx).await {
         if cluster.is_none() {
             cluster = Some(ctx.cluster(&name, args.group).await?);
@@ -286,12 +327,20 @@ pub async fn cmd_query(ctx: &mut Context<'_>, args: QueryArgs) -> Result<()> {
             outcome.columns.as_deref(),
             &outcome.rows,
         ));
+        data = outcome.data(&name);
         failed = outcome.failed;
     }
-    match failed {
-        Some(exit) => Err(Error::silent(exit)),
+    let result = match failed {
+        // The error row was printed as patronictl prints it; machine output says it as the error.
+        Some((exit, why)) if ctx.ui.machine().is_some() => {
+            let mut e = Error::silent(exit);
+            e.message = why;
+            Err(e)
+        }
+        Some((exit, _)) => Err(Error::silent(exit)),
         None => Ok(()),
-    }
+    };
+    ctx.ui.emit_result(result, data)
 }
 
 /// The SQL from `--file` (`-` is stdin) or `--command`, checked as patronictl does.
@@ -339,20 +388,21 @@ async fn query_member(
     };
     let client = match connect(member, params).await {
         Ok(c) => c,
-        Err(f) => return Ok(Outcome::sql_error(f)),
+        Err(f) => return Ok(Outcome::sql_error(f).on(member)),
     };
     match role_matches(&client, args.role).await {
         Ok(true) => {}
-        Ok(false) => return Ok(Outcome::error(no_connection(args), Exit::Failure)),
-        Err(f) => return Ok(Outcome::sql_error(f)),
+        Ok(false) => return Ok(Outcome::error(no_connection(args), Exit::Failure).on(member)),
+        Err(f) => return Ok(Outcome::sql_error(f).on(member)),
     }
     Ok(match execute(&client, sql).await {
         Ok((columns, rows)) => Outcome {
+            member: Some(member.name.clone()),
             columns: Some(columns),
             rows,
             failed: None,
         },
-        Err(f) => Outcome::sql_error(f),
+        Err(f) => Outcome::sql_error(f).on(member),
     })
 }
 

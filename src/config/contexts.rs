@@ -1,0 +1,551 @@
+//! Named contexts, patctl's own addition (patronictl has none): a file of named ways to reach a
+//! cluster, chosen with `--context NAME`, `PATCTL_CONTEXT` or the file's `current` key, in the
+//! manner of kubectl's contexts.
+//!
+//! ```yaml
+//! current: prod                 # written by `patctl context use NAME`
+//! contexts:
+//!   prod:
+//!     config_file: /etc/patroni/patroni.yml   # a patroni.yml, patronictl.yaml or a directory
+//!   staging:
+//!     dcs_url: etcd3://10.0.0.5:2379          # as -d
+//!     namespace: /service/
+//!     scope: staging                          # the default cluster name
+//!     cacert: /etc/patctl/ca.pem              # ctl TLS: cacert, certfile, keyfile
+//!     insecure: false                         # as -k
+//!     username: admin                         # REST API basic auth
+//!     password: secret
+//!     request_timeout: 10                     # seconds, as --request-timeout
+//! ```
+//!
+//! The file is `$PATCTL_CONTEXTS`, else `$XDG_CONFIG_HOME/patctl/contexts.yaml`, else
+//! `~/.config/patctl/contexts.yaml`. A context feeds the configuration sources patronictl's discovery
+//! already has: its `config_file` is `-c`, its `dcs_url` is `-d`, and the rest is laid over the
+//! loaded configuration. `-c`/`-d` given on the command line (or by `PATRONICTL_CONFIG_FILE`/
+//! `DCS_URL`) replace the context's file or URL; a context that only comes from `current` is then
+//! not used at all, so `patctl -c FILE …` means what it means to patronictl.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{parse_yaml_mapping, scalar_string, Settings, Sources};
+use crate::error::{Error, Result};
+use crate::py::truth::truthy;
+
+/// The keys a context may have.
+const KEYS: &[&str] = &[
+    "config_file",
+    "dcs_url",
+    "namespace",
+    "scope",
+    "cacert",
+    "certfile",
+    "keyfile",
+    "insecure",
+    "username",
+    "password",
+    "request_timeout",
+];
+
+/// One named context. Its `Debug` never shows the password.
+#[derive(Clone, Default, PartialEq)]
+pub struct ContextDef {
+    /// The context's name.
+    pub name: String,
+    /// A Patroni/patronictl configuration file or directory (as `-c`).
+    pub config_file: Option<PathBuf>,
+    /// A DCS URL (as `-d`).
+    pub dcs_url: Option<String>,
+    /// The DCS namespace.
+    pub namespace: Option<String>,
+    /// The default cluster name.
+    pub scope: Option<String>,
+    /// CA bundle for the REST API (`ctl.cacert`).
+    pub cacert: Option<PathBuf>,
+    /// Client certificate for the REST API (`ctl.certfile`).
+    pub certfile: Option<PathBuf>,
+    /// Client key for the REST API (`ctl.keyfile`).
+    pub keyfile: Option<PathBuf>,
+    /// Skip the REST API's certificate checks (as `-k`).
+    pub insecure: Option<bool>,
+    /// REST API user (`ctl.authentication.username`).
+    pub username: Option<String>,
+    /// REST API password.
+    pub password: Option<String>,
+    /// Bound on each DCS and REST call.
+    pub request_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ContextDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextDef")
+            .field("name", &self.name)
+            .field("config_file", &self.config_file)
+            .field("dcs_url", &self.dcs_url)
+            .field("namespace", &self.namespace)
+            .field("scope", &self.scope)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The contexts file as read.
+#[derive(Debug, Clone, Default)]
+pub struct ContextFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The `current` key.
+    pub current: Option<String>,
+    /// The contexts, sorted by name.
+    pub contexts: Vec<ContextDef>,
+}
+
+/// How the context in use was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChosenBy {
+    /// `--context NAME`.
+    Flag,
+    /// `PATCTL_CONTEXT`.
+    Env,
+    /// The file's `current` key.
+    Current,
+}
+
+impl ChosenBy {
+    /// As shown by `context list` and in machine output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChosenBy::Flag => "flag",
+            ChosenBy::Env => "env",
+            ChosenBy::Current => "current",
+        }
+    }
+}
+
+/// The contexts file's path: `PATCTL_CONTEXTS`, else `$XDG_CONFIG_HOME/patctl/contexts.yaml`,
+/// else `~/.config/patctl/contexts.yaml`.
+pub fn path(env: &BTreeMap<String, String>) -> PathBuf {
+    if let Some(p) = env.get("PATCTL_CONTEXTS").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let base = env
+        .get("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from(".config"));
+    base.join("patctl").join("contexts.yaml")
+}
+
+/// Read the contexts file at `path`; `None` when there is none.
+pub fn read(path: &Path) -> Result<Option<ContextFile>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::usage(format!(
+            "cannot read the contexts file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Parse a contexts file (`path` names it in errors).
+pub fn parse(text: &str, path: &Path) -> Result<ContextFile> {
+    let source = path.display().to_string();
+    let doc = parse_yaml_mapping(text, &source)?;
+    let bad = |what: String| Error::usage(format!("{source}: {what}"));
+    for key in doc.keys() {
+        if key != "current" && key != "contexts" {
+            return Err(bad(format!(
+                "unknown key '{key}' (the file has 'current' and 'contexts')"
+            )));
+        }
+    }
+    let current = match doc.get("current") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(scalar_string(v).ok_or_else(|| bad("'current' must be a name".into()))?),
+    };
+    let mut contexts = Vec::new();
+    match doc.get("contexts") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (name, body) in m {
+                contexts.push(parse_context(name, body).map_err(&bad)?);
+            }
+        }
+        Some(_) => return Err(bad("'contexts' must be a mapping of names".into())),
+    }
+    contexts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(ContextFile {
+        path: path.to_path_buf(),
+        current,
+        contexts,
+    })
+}
+
+fn parse_context(name: &str, body: &Value) -> std::result::Result<ContextDef, String> {
+    let empty = serde_json::Map::new();
+    let m = match body {
+        Value::Object(m) => m,
+        Value::Null => &empty,
+        _ => return Err(format!("context '{name}' must be a mapping")),
+    };
+    for key in m.keys() {
+        if !KEYS.contains(&key.as_str()) {
+            return Err(format!(
+                "context '{name}': unknown key '{key}' (known: {})",
+                KEYS.join(", ")
+            ));
+        }
+    }
+    let text = |k: &str| -> std::result::Result<Option<String>, String> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => scalar_string(v)
+                .map(Some)
+                .ok_or_else(|| format!("context '{name}': '{k}' must be a string")),
+        }
+    };
+    let timeout = match m.get("request_timeout") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let s = scalar_string(v).unwrap_or_default();
+            Some(
+                crate::cli::request_seconds(&s)
+                    .map_err(|e| format!("context '{name}': request_timeout: {e}"))?,
+            )
+        }
+    };
+    Ok(ContextDef {
+        name: name.to_string(),
+        config_file: text("config_file")?.map(PathBuf::from),
+        dcs_url: text("dcs_url")?,
+        namespace: text("namespace")?,
+        scope: text("scope")?,
+        cacert: text("cacert")?.map(PathBuf::from),
+        certfile: text("certfile")?.map(PathBuf::from),
+        keyfile: text("keyfile")?.map(PathBuf::from),
+        insecure: m.get("insecure").filter(|v| !v.is_null()).map(truthy),
+        username: text("username")?,
+        password: text("password")?,
+        request_timeout: timeout,
+    })
+}
+
+impl ContextFile {
+    /// The context named `name`.
+    pub fn get(&self, name: &str) -> Option<&ContextDef> {
+        self.contexts.iter().find(|c| c.name == name)
+    }
+
+    /// The names, for messages.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self.contexts.iter().map(|c| c.name.as_str()).collect();
+        if names.is_empty() {
+            "none defined".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// `name` as a context of this file, or the one-line error (exit 2).
+    pub fn require(&self, name: &str) -> Result<&ContextDef> {
+        self.get(name).ok_or_else(|| {
+            Error::usage(format!(
+                "no context '{name}' in {} (contexts: {})",
+                self.path.display(),
+                self.names()
+            ))
+        })
+    }
+}
+
+/// Which context is in use: `--context`, else `PATCTL_CONTEXT`, else the file's `current`; with
+/// how it was chosen. `None` when none is (no file, or no `current`).
+pub fn choose<'f>(
+    file: Option<&'f ContextFile>,
+    path: &Path,
+    flag: Option<&str>,
+    env: Option<&str>,
+) -> Result<Option<(&'f ContextDef, ChosenBy)>> {
+    let wanted = match (flag, env.filter(|e| !e.is_empty())) {
+        (Some(f), _) => Some((f.to_string(), ChosenBy::Flag)),
+        (None, Some(e)) => Some((e.to_string(), ChosenBy::Env)),
+        (None, None) => file
+            .and_then(|f| f.current.clone())
+            .map(|c| (c, ChosenBy::Current)),
+    };
+    let Some((name, by)) = wanted else {
+        return Ok(None);
+    };
+    let Some(file) = file else {
+        let how = if by == ChosenBy::Flag {
+            "--context"
+        } else {
+            "PATCTL_CONTEXT"
+        };
+        return Err(Error::usage(format!(
+            "no context '{name}': there is no contexts file at {} ({how} needs one; PATCTL_CONTEXTS names another)",
+            path.display()
+        )));
+    };
+    Ok(Some((file.require(&name)?, by)))
+}
+
+impl ContextDef {
+    /// The configuration sources with this context: its file and URL unless `-c`/`-d` were given,
+    /// its timeout unless one was given, `-k` or its `insecure`.
+    pub fn sources(&self, given: &Sources, timeout_given: bool) -> Sources {
+        let explicit = given.config_file.is_some() || given.dcs_url.is_some();
+        Sources {
+            config_file: if explicit {
+                given.config_file.clone()
+            } else {
+                self.config_file.clone()
+            },
+            dcs_url: if explicit {
+                given.dcs_url.clone()
+            } else {
+                self.dcs_url.clone()
+            },
+            insecure: given.insecure || self.insecure.unwrap_or(false),
+            timeout: match self.request_timeout {
+                Some(t) if !timeout_given => t,
+                _ => given.timeout,
+            },
+        }
+    }
+
+    /// Lay the context's namespace, scope, REST TLS and auth over the loaded configuration.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(ns) = &self.namespace {
+            settings.namespace = ns.clone();
+        }
+        if let Some(scope) = &self.scope {
+            settings.scope = Some(scope.clone());
+        }
+        let rest = &mut settings.rest;
+        if let Some(p) = &self.cacert {
+            rest.cacert = Some(p.clone());
+        }
+        if let Some(p) = &self.certfile {
+            rest.certfile = Some(p.clone());
+        }
+        if let Some(p) = &self.keyfile {
+            rest.keyfile = Some(p.clone());
+        }
+        if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            rest.auth = Some((u.clone(), p.clone()));
+        }
+    }
+
+    /// Where the context points: its config file, else its DCS URL.
+    pub fn target(&self) -> String {
+        match (&self.config_file, &self.dcs_url) {
+            (Some(f), Some(u)) => format!("{} ({u})", f.display()),
+            (Some(f), None) => f.display().to_string(),
+            (None, Some(u)) => u.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The configuration sources and the context to lay over the loaded settings, for the command
+/// line's `given` sources: the rule of the module docs.
+pub fn resolve(
+    given: &Sources,
+    timeout_given: bool,
+    flag: Option<&str>,
+    env: &BTreeMap<String, String>,
+) -> Result<(Sources, Option<ContextDef>)> {
+    let chosen_env = env.get("PATCTL_CONTEXT").map(String::as_str);
+    let explicit = given.config_file.is_some() || given.dcs_url.is_some();
+    let path = path(env);
+    // Reading the file costs nothing when nobody asks for a context and -c/-d are given.
+    if flag.is_none() && chosen_env.is_none_or(str::is_empty) && explicit {
+        return Ok((given.clone(), None));
+    }
+    let file = read(&path)?;
+    match choose(file.as_ref(), &path, flag, chosen_env)? {
+        Some((_, ChosenBy::Current)) if explicit => Ok((given.clone(), None)),
+        Some((c, _)) => Ok((c.sources(given, timeout_given), Some(c.clone()))),
+        None => Ok((given.clone(), None)),
+    }
+}
+
+/// Set the file's `current` to `name`, keeping the rest of the text (comments included); written to
+/// a temporary file beside it and renamed over it, so a reader never sees half a file.
+pub fn write_current(path: &Path, text: &str, name: &str) -> Result<()> {
+    let value = if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        && !name.starts_with(['-', '.'])
+    {
+        name.to_string()
+    } else {
+        crate::py::json::dumps(&Value::String(name.to_string()))
+    };
+    let line = format!("current: {value}");
+    let mut replaced = false;
+    let mut out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if !replaced && l.starts_with("current:") {
+                replaced = true;
+                line.clone()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    if !replaced {
+        out.insert(0, line);
+    }
+    let mut new_text = out.join("\n");
+    new_text.push('\n');
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let fail = |e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::failure(format!("cannot write {}: {e}", path.display()))
+    };
+    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+    // The file may hold passwords: keep its mode (0600 for a new one would be the caller's).
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    f.write_all(new_text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "# my clusters\ncurrent: prod\ncontexts:\n  prod:\n    config_file: /etc/patroni/patroni.yml\n  staging:\n    dcs_url: etcd3://10.0.0.5:2379\n    namespace: /ns/\n    scope: st\n    username: admin\n    password: s3cret\n    insecure: on\n    request_timeout: 2.5\n";
+
+    fn file() -> ContextFile {
+        parse(FILE, Path::new("/x/contexts.yaml")).unwrap()
+    }
+
+    fn given(c: Option<&str>, d: Option<&str>) -> Sources {
+        Sources {
+            config_file: c.map(PathBuf::from),
+            dcs_url: d.map(String::from),
+            insecure: false,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn parses_and_never_shows_the_password() {
+        let f = file();
+        assert_eq!(f.current.as_deref(), Some("prod"));
+        assert_eq!(f.names(), "prod, staging");
+        let st = f.get("staging").unwrap();
+        assert_eq!(st.insecure, Some(true));
+        assert_eq!(st.request_timeout, Some(Duration::from_millis(2500)));
+        assert!(!format!("{st:?}").contains("s3cret"));
+        for (text, why) in [
+            ("contexts: {a: {dsc_url: x}}", "unknown key 'dsc_url'"),
+            ("contexts: [a]", "'contexts' must be a mapping"),
+            ("cur: a", "unknown key 'cur'"),
+            ("contexts: {a: {request_timeout: 0}}", "request_timeout"),
+            ("contexts: {a: [1]}", "must be a mapping"),
+        ] {
+            let e = parse(text, Path::new("/c.yaml")).unwrap_err();
+            assert!(e.message.contains(why), "{text}: {}", e.message);
+            assert!(e.message.starts_with("/c.yaml: "), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn selection_flag_then_env_then_current() {
+        let f = file();
+        let p = Path::new("/x/contexts.yaml");
+        let name = |r: Option<(&ContextDef, ChosenBy)>| r.map(|(c, by)| (c.name.clone(), by));
+        assert_eq!(
+            name(choose(Some(&f), p, Some("staging"), Some("prod")).unwrap()),
+            Some(("staging".into(), ChosenBy::Flag))
+        );
+        assert_eq!(
+            name(choose(Some(&f), p, None, Some("staging")).unwrap()),
+            Some(("staging".into(), ChosenBy::Env))
+        );
+        assert_eq!(
+            name(choose(Some(&f), p, None, Some("")).unwrap()),
+            Some(("prod".into(), ChosenBy::Current))
+        );
+        let e = choose(Some(&f), p, Some("nope"), None).unwrap_err();
+        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert_eq!(
+            e.message,
+            "no context 'nope' in /x/contexts.yaml (contexts: prod, staging)"
+        );
+        assert!(choose(None, p, None, None).unwrap().is_none());
+        let e = choose(None, p, Some("a"), None).unwrap_err();
+        assert!(e
+            .message
+            .contains("there is no contexts file at /x/contexts.yaml"));
+    }
+
+    #[test]
+    fn explicit_sources_win() {
+        let f = file();
+        let st = f.get("staging").unwrap();
+        let s = st.sources(&given(None, None), false);
+        assert_eq!(s.dcs_url.as_deref(), Some("etcd3://10.0.0.5:2379"));
+        assert!(s.insecure);
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        let s = st.sources(&given(Some("/mine.yml"), None), true);
+        assert_eq!(s.config_file.as_deref(), Some(Path::new("/mine.yml")));
+        assert_eq!(s.dcs_url, None, "-c replaces the context's source");
+        assert_eq!(s.timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn resolve_reads_the_file_named_by_the_environment() {
+        let dir = std::env::temp_dir().join(format!("patctl-ctx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("contexts.yaml");
+        std::fs::write(&p, FILE).unwrap();
+        let mut env = BTreeMap::new();
+        env.insert("PATCTL_CONTEXTS".to_string(), p.display().to_string());
+        let (s, c) = resolve(&given(None, None), false, None, &env).unwrap();
+        assert_eq!(c.unwrap().name, "prod");
+        assert_eq!(
+            s.config_file.as_deref(),
+            Some(Path::new("/etc/patroni/patroni.yml"))
+        );
+        // -c with only `current`: the context is not used.
+        let (s, c) = resolve(&given(Some("/a.yml"), None), false, None, &env).unwrap();
+        assert!(c.is_none() && s.config_file.as_deref() == Some(Path::new("/a.yml")));
+        // -c with --context: the context's other settings stay.
+        let (_, c) = resolve(&given(Some("/a.yml"), None), false, Some("staging"), &env).unwrap();
+        assert_eq!(c.unwrap().scope.as_deref(), Some("st"));
+        // `context use`: only the current line changes.
+        write_current(&p, FILE, "staging").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text, FILE.replace("current: prod", "current: staging"));
+        write_current(&p, "contexts: {}\n", "we ird").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text, "current: \"we ird\"\ncontexts: {}\n");
+        assert_eq!(parse(&text, &p).unwrap().current.as_deref(), Some("we ird"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
