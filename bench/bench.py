@@ -14,8 +14,13 @@ invocation (issue 15: at most 100 ms, at least 50x faster).
 Then `switchover --wait` latency: how long after the DCS shows a stage reached patctl notices it
 (`--wait-runs`, real switchovers on the sandbox; `--only wait` runs just that part).
 
+Then the live views (`--only live` for nothing else): how long after etcd applied a change
+`events -o json` emits it and `top` redraws it, and idle CPU and RSS of both watching a 3-member
+cluster; `top --all` over 100 clusters: how long a key takes to redraw the screen. `top` runs on a
+pseudo-terminal of this process.
+
 Usage: eval "$(bash sandbox/cluster.sh env)"; python3 bench/bench.py [--runs N] [--patctl PATH]
-       [--only compare|scale|doctor|fleet|wait] [--wait-runs N]
+       [--only compare|scale|doctor|fleet|wait|live] [--wait-runs N]
 Only loopback addresses are used; the scratch scopes and the fleet namespace are deleted at the end.
 """
 import base64
@@ -29,6 +34,12 @@ import statistics
 import subprocess
 import sys
 import time
+import fcntl
+import pty
+import select
+import struct
+import termios
+import urllib.request
 
 COMMANDS = [["list"], ["topology"], ["history"], ["show-config"], ["list", "-f", "json"]]
 
@@ -308,12 +319,136 @@ def check_cluster(patctl, list_median, args):
           f"{pw / list_median:.2f}x / {dw / list_median:.2f}x `list`'s {fmt_ms(list_median)} ms")
 
 
+def etcd_put(key, value):
+    """One put through etcd's JSON gateway (no process start): returns when etcd has applied it."""
+    b64 = lambda t: base64.b64encode(t.encode()).decode()
+    req = urllib.request.Request(os.environ["SANDBOX_ETCD_URL"] + "/v3/kv/put",
+                                 data=json.dumps({"key": b64(key), "value": b64(value)}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=5).read()
+
+
+def cpu_and_rss(pid, seconds):
+    """CPU share of one core over `seconds`, and RSS MiB at the end, from /proc."""
+    def ticks():
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+    t0, c0 = time.perf_counter(), ticks()
+    time.sleep(seconds)
+    t1, c1 = time.perf_counter(), ticks()
+    rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS"))
+    return (c1 - c0) / os.sysconf("SC_CLK_TCK") / (t1 - t0) * 100, rss / 1024
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+class Pty:
+    """A program on a pseudo-terminal of this process (COLS x ROWS), its output read as it comes."""
+
+    def __init__(self, argv, cols=160, rows=50):
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                                     env=dict(os.environ, TERM="xterm"))
+        os.close(slave)
+
+    def read_until(self, needle, timeout=5.0):
+        """Read until `needle` (bytes) shows; seconds taken, or None."""
+        start, buf = time.perf_counter(), b""
+        while time.perf_counter() - start < timeout:
+            r, _, _ = select.select([self.master], [], [], 0.05)
+            if r:
+                try:
+                    buf += os.read(self.master, 65536)
+                except OSError:
+                    return None
+                if needle in buf:
+                    return time.perf_counter() - start
+        return None
+
+    def drain(self):
+        while select.select([self.master], [], [], 0.2)[0]:
+            try:
+                os.read(self.master, 65536)
+            except OSError:
+                return
+
+    def close(self):
+        os.write(self.master, b"q")
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        os.close(self.master)
+
+
+def live(patctl, scopes):
+    """The live views: change-to-output latency, idle cost, key latency over 100 clusters."""
+    scope = "patctl-bench-live"
+    scopes.append(scope)
+    write_cluster(scope, 3)
+    key = f"/service/{scope}/leader"
+    print("\nlive views (patctl only; a DCS change = one etcd put, timed from the put's request):\n")
+    ev = subprocess.Popen([*patctl, "events", "-o", "json", scope], stdout=subprocess.PIPE, bufsize=0)
+    time.sleep(1.0)
+    lat = []
+    for i in range(30):
+        t0 = time.perf_counter()
+        etcd_put(key, f"m{(i % 2) + 1:04d}")
+        line = ev.stdout.readline()
+        lat.append(time.perf_counter() - t0)
+        assert b"leader-change" in line, line
+    cpu, rss = cpu_and_rss(ev.pid, 10)
+    ev.kill()
+    print(f"- `events -o json`: a leader change emitted {fmt_ms(statistics.median(lat))} ms after the put "
+          f"(median of 30; p90 {fmt_ms(pct(lat, 0.9))}, max {fmt_ms(max(lat))}); idle 10 s: {cpu:.2f}% of a core, "
+          f"{rss:.1f} MiB RSS")
+    top = Pty([*patctl, "top", scope])
+    top.read_until(b"leader", 5)
+    top.drain()
+    lat = []
+    for i in range(20):
+        name = f"m{i:04d}x"
+        t0 = time.perf_counter()
+        etcd_put(key, name)
+        took = top.read_until(name.encode(), 3)
+        lat.append((time.perf_counter() - t0) if took is not None else float("inf"))
+        top.drain()
+    cpu, rss = cpu_and_rss(top.proc.pid, 10)
+    top.close()
+    print(f"- `top`: a leader change on screen {fmt_ms(statistics.median(lat))} ms after the put "
+          f"(median of 20; max {fmt_ms(max(lat))}); idle 10 s: {cpu:.2f}% of a core, {rss:.1f} MiB RSS")
+    many = [s for s in scopes if s.startswith("patctl-bench-many-")]
+    if not many:
+        many = [f"patctl-bench-many-{i:03d}" for i in range(100)]
+        for s in many:
+            scopes.append(s)
+            write_cluster(s, 3)
+    top = Pty([*patctl, "top", "--all"], cols=160, rows=50)
+    top.read_until(b"clusters,", 10)
+    top.drain()
+    lat = []
+    for i in range(40):
+        t0 = time.perf_counter()
+        os.write(top.master, b"\x1b[B" if i % 2 == 0 else b"\x1b[A")
+        took = top.read_until(b"\x1b", 2)
+        lat.append(time.perf_counter() - t0 if took is not None else float("inf"))
+        top.drain()
+    _, rss = cpu_and_rss(top.proc.pid, 1)
+    top.close()
+    print(f"- `top --all` over {len(many) + 1}+ clusters: a key redrawn in {fmt_ms(statistics.median(lat))} ms "
+          f"(median of 40; max {fmt_ms(max(lat))}), {rss:.1f} MiB RSS")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet", "wait"])
+    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet", "wait", "live"])
     ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
     ap.add_argument("--check-patroni", dest="check_patroni", default="/opt/check-patroni-venv/bin/check_patroni")
     args = ap.parse_args()
@@ -335,6 +470,13 @@ def main():
         fleet(args, args.runs)
     if args.only in (None, "wait"):
         bench_wait(patctl, args.wait_runs)
+    if args.only in (None, "live"):
+        scopes = []
+        try:
+            live(patctl, scopes)
+        finally:
+            for s in scopes:
+                etcdctl("del", "--prefix", f"/service/{s}/")
 
 
 def compare(args, patctl, patronictl):

@@ -134,6 +134,8 @@ pub enum Command {
     /// Edit cluster configuration
     #[command(name = "edit-config")]
     EditConfig(commands::dynamic_config::EditConfigArgs),
+    /// Stream what changes in a cluster (leader, members, config, switchovers) from the DCS watch
+    Events(commands::events::EventsArgs),
     /// Failover to a replica
     Failover(commands::switchover::FailoverArgs),
     /// Discard scheduled events
@@ -164,6 +166,8 @@ pub enum Command {
     ShowConfig(commands::dynamic_config::ShowConfigArgs),
     /// Switchover to a replica
     Switchover(commands::switchover::SwitchoverArgs),
+    /// Show a cluster live, full screen, from the DCS watch (members, state, events; read only)
+    Top(commands::top::TopArgs),
     /// Prints ASCII topology for given cluster
     Topology(commands::list::TopologyArgs),
     /// Output version of patronictl command or a running Patroni instance
@@ -266,6 +270,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::EditConfig(a) => commands::dynamic_config::cmd_edit_config(ctx, a).await,
         Command::History(a) => commands::history::cmd_history(ctx, a).await,
         Command::Switchover(a) => commands::switchover::cmd_switchover(ctx, a).await,
+        Command::Events(a) => commands::events::cmd_events(ctx, a).await,
         Command::Failover(a) => commands::switchover::cmd_failover(ctx, a).await,
         Command::Pause(a) => commands::pause::cmd_pause(ctx, a).await,
         Command::Resume(a) => commands::pause::cmd_resume(ctx, a).await,
@@ -277,6 +282,7 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Doctor(a) => commands::doctor::cmd_doctor(ctx, a).await,
         Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
         Command::Query(a) => commands::query::cmd_query(ctx, a).await,
+        Command::Top(a) => commands::top::cmd_top(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
         Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,

@@ -43,6 +43,13 @@ impl<'a> Context<'a> {
         Ok(self.dcs.as_mut().expect("connected above"))
     }
 
+    /// The DCS, connecting first if needed, taken out of the context for a task of its own (`top`'s
+    /// watcher); the context connects again if asked later.
+    pub async fn take_dcs(&mut self) -> Result<Dcs> {
+        self.dcs().await?;
+        Ok(self.dcs.take().expect("connected above"))
+    }
+
     /// Use this store instead of connecting to the configured one (tests).
     pub fn set_dcs(&mut self, dcs: Dcs) {
         self.dcs = Some(dcs);

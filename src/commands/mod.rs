@@ -7,6 +7,7 @@ pub mod cluster_role;
 pub mod context;
 pub mod doctor;
 pub mod dynamic_config;
+pub mod events;
 pub mod fanout;
 pub mod history;
 pub mod list;
@@ -16,6 +17,7 @@ pub mod pause;
 pub mod query;
 pub mod remove;
 pub mod switchover;
+pub mod top;
 pub mod version;
 
 use std::time::{Duration, Instant};

@@ -13,7 +13,9 @@ use serde_json::Value;
 use async_trait::async_trait;
 
 use super::etcd3::unsure;
-use super::{fail_over_order, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
+use super::{
+    fail_over_order, tidy_reason, Attempts, Expect, KeyChange, KeyValue, KvChanges, Miss, Version,
+};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::http_client::{HttpClient, HttpError, Method, StatusCode};
@@ -409,6 +411,90 @@ impl KeyValue for Etcd2 {
             self.order.first().map_or("", String::as_str)
         )
     }
+
+    async fn read_prefix_at(
+        &mut self,
+        prefix: &str,
+        at: Option<i64>,
+    ) -> Result<(Vec<Node>, Option<i64>)> {
+        if at.is_some() {
+            return Err(Error::usage(
+                "etcd v2 cannot read the keys as they were at a past index: --since-revision needs etcd v3",
+            ));
+        }
+        let nodes = self.read_prefix(prefix).await?;
+        Ok((nodes, self.last_index.and_then(|i| i64::try_from(i).ok())))
+    }
+
+    /// One v2 long poll from `after + 1`: one change per answer (etcd v2 keeps the last 1000).
+    async fn changes(
+        &mut self,
+        prefix: &str,
+        after: Option<i64>,
+        timeout: Duration,
+    ) -> Result<KvChanges> {
+        let mut q = vec![
+            ("wait", "true".to_string()),
+            ("recursive", "true".to_string()),
+        ];
+        if let Some(i) = after {
+            q.push(("waitIndex", (i + 1).to_string()));
+        }
+        let ep = self.order.first().cloned().unwrap_or_default();
+        let path = prefix.trim_end_matches('/');
+        match self
+            .send_to(&ep, &Method::GET, path, &q, None, timeout)
+            .await
+        {
+            Ok(answer) if answer.status.is_success() => Ok(change_of(&answer.body)),
+            // 400 "event index cleared": the change asked for is out of etcd's history.
+            Ok(answer) if answer.status == StatusCode::BAD_REQUEST => Ok(KvChanges::Compacted),
+            Ok(answer) => Err(etcd_error(&answer)),
+            Err(Miss::Fatal(e)) => Err(e),
+            // The long poll ran out (or the answer was cut): ask again from the same index.
+            Err(Miss::MaybeSent(_)) => Ok(KvChanges::Idle),
+            Err(Miss::NotSent(why)) => {
+                if self.order.len() > 1 {
+                    // The next call polls the next endpoint; it answers or fails the same way.
+                    self.order.rotate_left(1);
+                    return Ok(KvChanges::Reconnected(self.order[0].clone()));
+                }
+                Err(Error::unreachable(format!(
+                    "DCS unreachable at {ep} ({why})"
+                )))
+            }
+        }
+    }
+}
+
+/// The change a v2 watch answer reports; a directory change (a recursive delete, a TTL on a
+/// directory) cannot be applied key by key, so the keys are read again.
+fn change_of(body: &Value) -> KvChanges {
+    let Some(node) = body.get("node") else {
+        return KvChanges::Reread;
+    };
+    let action = body.get("action").and_then(Value::as_str).unwrap_or("");
+    let (Some(key), Some(index)) = (
+        node.get("key").and_then(Value::as_str),
+        node.get("modifiedIndex").and_then(Value::as_i64),
+    ) else {
+        return KvChanges::Reread;
+    };
+    if node.get("dir").and_then(Value::as_bool) == Some(true) {
+        return KvChanges::Reread;
+    }
+    let deleted = matches!(action, "delete" | "expire" | "compareAndDelete");
+    let value = node.get("value").and_then(Value::as_str);
+    KvChanges::Batch(vec![KeyChange {
+        revision: index,
+        key: key.to_string(),
+        value: if deleted {
+            None
+        } else {
+            value.map(String::from)
+        },
+        session: node.get("ttl").and_then(Value::as_i64),
+    }])
 }
 
 /// Every configured endpoint's status (`doctor`): `GET /version`, `/v2/stats/self` (state and leader),

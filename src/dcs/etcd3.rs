@@ -15,7 +15,10 @@ use etcd_client::{
 
 use async_trait::async_trait;
 
-use super::{fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
+use super::{
+    fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyChange, KeyValue, KvChanges,
+    Miss, Version,
+};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -38,6 +41,9 @@ pub struct Etcd3 {
     /// The prefix last read and the store revision of that read: a watch on the same prefix starts
     /// right after it, so a change landing between the read and the watch is not missed.
     read_at: Option<(String, i64)>,
+    /// The watch of the last [`KeyValue::changes`] call: its prefix, the revision it delivers next,
+    /// and the stream, kept so that a stream of changes is one watch, not one per call.
+    watch: Option<(String, i64, etcd_client::WatchStream)>,
 }
 
 /// What is needed to open a client to any one endpoint.
@@ -236,6 +242,7 @@ impl Etcd3 {
                         timeout: settings.timeout,
                         resent: false,
                         read_at: None,
+                        watch: None,
                     });
                 }
                 Err(Miss::Fatal(e)) => return Err(e),
@@ -341,20 +348,7 @@ impl KeyValue for Etcd3 {
         if let Some(h) = resp.header() {
             self.read_at = Some((prefix.to_string(), h.revision()));
         }
-        Ok(resp
-            .kvs()
-            .iter()
-            .filter_map(|kv| {
-                let key = String::from_utf8_lossy(kv.key());
-                let rel = key.strip_prefix(prefix)?.to_string();
-                Some(Node {
-                    key: rel,
-                    value: String::from_utf8_lossy(kv.value()).into_owned(),
-                    version: Version::new(kv.mod_revision()),
-                    session: (kv.lease() != 0).then_some(kv.lease()),
-                })
-            })
-            .collect())
+        Ok(nodes_of(resp.kvs(), prefix))
     }
 
     async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
@@ -442,6 +436,122 @@ impl KeyValue for Etcd3 {
     fn describe(&self) -> String {
         format!("etcd v3 at {}", self.current)
     }
+
+    async fn read_prefix_at(
+        &mut self,
+        prefix: &str,
+        at: Option<i64>,
+    ) -> Result<(Vec<Node>, Option<i64>)> {
+        let resp = self
+            .call("range read", false, move |mut c: Client| async move {
+                let mut o = GetOptions::new().with_prefix();
+                if let Some(r) = at {
+                    o = o.with_revision(r);
+                }
+                c.get(prefix, Some(o)).await
+            })
+            .await
+            .map_err(|e| match at {
+                Some(r) if e.message.contains("compacted") => Error::usage(format!(
+                    "revision {r} is no longer in etcd's history ({}); start without --since-revision",
+                    e.message
+                )),
+                _ => e,
+            })?;
+        let revision = at.or(resp.header().map(|h| h.revision()));
+        Ok((nodes_of(resp.kvs(), prefix), revision))
+    }
+
+    /// One watch from `after + 1`, kept across calls; when it breaks, the next endpoint that answers
+    /// ([`KvChanges::Reconnected`]) and, on the next call, a new watch from the same revision.
+    async fn changes(
+        &mut self,
+        prefix: &str,
+        after: Option<i64>,
+        timeout: Duration,
+    ) -> Result<KvChanges> {
+        let next = after.map(|r| r + 1);
+        let reuse = matches!(&self.watch, Some((p, n, _)) if p == prefix && Some(*n) == next);
+        if !reuse {
+            self.watch = None;
+            let stream = self
+                .call("watch", false, move |mut c: Client| async move {
+                    let mut o = WatchOptions::new().with_prefix();
+                    if let Some(n) = next {
+                        o = o.with_start_revision(n);
+                    }
+                    c.watch(prefix, Some(o)).await
+                })
+                .await?;
+            self.watch = Some((prefix.to_string(), next.unwrap_or(0), stream));
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let Some((_, next, stream)) = self.watch.as_mut() else {
+                return Ok(KvChanges::Idle);
+            };
+            let got = match tokio::time::timeout_at(deadline, stream.message()).await {
+                Err(_) => return Ok(KvChanges::Idle),
+                Ok(got) => got,
+            };
+            match got {
+                Ok(Some(resp)) => {
+                    if resp.compact_revision() > 0 {
+                        self.watch = None;
+                        return Ok(KvChanges::Compacted);
+                    }
+                    if resp.canceled() {
+                        self.watch = None;
+                        return Ok(KvChanges::Reread);
+                    }
+                    let changes: Vec<KeyChange> = resp
+                        .events()
+                        .iter()
+                        .filter_map(|ev| {
+                            let kv = ev.kv()?;
+                            let put = ev.event_type() == etcd_client::EventType::Put;
+                            Some(KeyChange {
+                                revision: kv.mod_revision(),
+                                key: String::from_utf8_lossy(kv.key()).into_owned(),
+                                value: put
+                                    .then(|| String::from_utf8_lossy(kv.value()).into_owned()),
+                                session: (put && kv.lease() != 0).then_some(kv.lease()),
+                            })
+                        })
+                        .collect();
+                    if let Some(last) = changes.last() {
+                        *next = last.revision + 1;
+                        return Ok(KvChanges::Batch(changes));
+                    }
+                }
+                Ok(None) | Err(_) => {
+                    // The member went away (or closed the stream): move on to one that answers.
+                    self.watch = None;
+                    let mut attempts = Attempts::new(self.timeout);
+                    let mut tried = vec![self.current.clone()];
+                    attempts.fail(&self.current, "the watch broke");
+                    self.fail_over(&mut attempts, &mut tried).await?;
+                    return Ok(KvChanges::Reconnected(self.current.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// The key-values of a range read as nodes relative to `prefix`.
+fn nodes_of(kvs: &[etcd_client::KeyValue], prefix: &str) -> Vec<Node> {
+    kvs.iter()
+        .filter_map(|kv| {
+            let key = String::from_utf8_lossy(kv.key());
+            let rel = key.strip_prefix(prefix)?.to_string();
+            Some(Node {
+                key: rel,
+                value: String::from_utf8_lossy(kv.value()).into_owned(),
+                version: Version::new(kv.mod_revision()),
+                session: (kv.lease() != 0).then_some(kv.lease()),
+            })
+        })
+        .collect()
 }
 
 /// Every configured endpoint's status (`doctor`): connect to each on its own (authenticating as the

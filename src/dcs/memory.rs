@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::{Expect, KeyValue, Version};
+use super::{Expect, KeyChange, KeyValue, KvChanges, Version};
 use crate::error::{Error, Result};
 use crate::model::Node;
 
@@ -33,8 +33,8 @@ struct State {
     keys: BTreeMap<String, (String, i64)>,
     /// The store-wide revision, bumped by every change.
     revision: i64,
-    /// Every change as (revision, key), deletions included.
-    log: Vec<(i64, String)>,
+    /// Every change as (revision, key, new value), deletions (`None`) included.
+    log: Vec<(i64, String, Option<String>)>,
     /// Changes to apply just before the next write, as if another client had been faster.
     races: Vec<(String, Option<String>)>,
     /// Every write and delete a client made, in order (`put KEY VALUE`, `delete PREFIX`).
@@ -57,7 +57,8 @@ impl State {
                 self.keys.remove(key);
             }
         }
-        self.log.push((self.revision, key.to_string()));
+        self.log
+            .push((self.revision, key.to_string(), value.map(String::from)));
     }
 }
 
@@ -259,7 +260,7 @@ impl KeyValue for Memory {
                 let hit = s
                     .log
                     .iter()
-                    .any(|(r, k)| *r > since && k.starts_with(prefix));
+                    .any(|(r, k, _)| *r > since && k.starts_with(prefix));
                 (hit, s.revision)
             };
             if hit {
@@ -276,6 +277,75 @@ impl KeyValue for Memory {
 
     fn describe(&self) -> String {
         "memory".to_string()
+    }
+
+    /// The keys now, or replayed from the log up to `at`.
+    async fn read_prefix_at(
+        &mut self,
+        prefix: &str,
+        at: Option<i64>,
+    ) -> Result<(Vec<Node>, Option<i64>)> {
+        let Some(at) = at else {
+            let nodes = self.read_prefix(prefix).await?;
+            return Ok((nodes, self.read_at));
+        };
+        self.check()?;
+        let s = self.lock();
+        let mut keys: BTreeMap<&str, (&str, i64)> = BTreeMap::new();
+        for (r, k, v) in s.log.iter().take_while(|(r, _, _)| *r <= at) {
+            match v {
+                Some(v) if k.starts_with(prefix) => {
+                    keys.insert(k, (v, *r));
+                }
+                _ => {
+                    keys.remove(k.as_str());
+                }
+            }
+        }
+        let nodes = keys
+            .into_iter()
+            .map(|(k, (v, r))| Node {
+                key: k[prefix.len()..].to_string(),
+                value: v.to_string(),
+                version: Version::new(r),
+                session: None,
+            })
+            .collect();
+        Ok((nodes, Some(at)))
+    }
+
+    /// Every logged change under `prefix` after `after`, waiting for one when there is none yet.
+    async fn changes(
+        &mut self,
+        prefix: &str,
+        after: Option<i64>,
+        timeout: Duration,
+    ) -> Result<KvChanges> {
+        self.check()?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut rx = self.changed.subscribe();
+        let after = after.unwrap_or_else(|| self.lock().revision);
+        loop {
+            let found: Vec<KeyChange> = self
+                .lock()
+                .log
+                .iter()
+                .filter(|(r, k, _)| *r > after && k.starts_with(prefix))
+                .map(|(r, k, v)| KeyChange {
+                    revision: *r,
+                    key: k.clone(),
+                    value: v.clone(),
+                    session: None,
+                })
+                .collect();
+            if !found.is_empty() {
+                return Ok(KvChanges::Batch(found));
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => self.check()?,
+                _ => return Ok(KvChanges::Idle),
+            }
+        }
     }
 }
 

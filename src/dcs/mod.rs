@@ -34,6 +34,7 @@ mod etcd3;
 pub mod layout;
 pub mod memory;
 pub mod status;
+mod watch;
 pub mod zookeeper;
 
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use etcd3::Etcd3;
 pub use layout::Layout;
 pub use memory::Memory;
 pub use status::{endpoint_statuses, Auth, EndpointStatus};
+pub use watch::{ClusterStream, KeyChange, KvChanges, Update};
 pub use zookeeper::ZooKeeper;
 
 /// The version of a key as read, for compare-and-swap: etcd v3 `mod_revision`, etcd v2
@@ -105,6 +107,42 @@ pub trait KeyValue: Send {
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool>;
     /// What this is connected to, for messages (`etcd v3 at http://127.0.0.1:2379`).
     fn describe(&self) -> String;
+
+    /// Read every key under `prefix` as [`KeyValue::read_prefix`], with the store revision the read
+    /// reflects (etcd v3 header revision, etcd v2 `X-Etcd-Index`), `None` where the store has none a
+    /// watch can resume from. With `at`, the keys as they were at that revision, where the store keeps
+    /// history (etcd v3); elsewhere that is a usage error.
+    async fn read_prefix_at(
+        &mut self,
+        prefix: &str,
+        at: Option<i64>,
+    ) -> Result<(Vec<Node>, Option<i64>)> {
+        if at.is_some() {
+            return Err(Error::usage(format!(
+                "{} keeps no history to resume from: --since-revision needs etcd v3",
+                self.describe()
+            )));
+        }
+        Ok((self.read_prefix(prefix).await?, None))
+    }
+
+    /// The changes under `prefix` after revision `after` (every one of them, in order, where the store
+    /// keeps a log of changes), waiting up to `timeout` for the first. A store that can only say
+    /// "something changed" answers [`KvChanges::Reread`]; the default does that with
+    /// [`KeyValue::wait_for_change`].
+    async fn changes(
+        &mut self,
+        prefix: &str,
+        after: Option<i64>,
+        timeout: Duration,
+    ) -> Result<KvChanges> {
+        let _ = after;
+        Ok(if self.wait_for_change(prefix, timeout).await? {
+            KvChanges::Reread
+        } else {
+            KvChanges::Idle
+        })
+    }
 }
 
 /// Every cluster of one namespace, as [`Dcs::get_namespace`] read it.
@@ -177,6 +215,11 @@ impl Dcs {
     /// A store over an in-memory back end (tests); `memory` stays usable to inspect and change it.
     pub fn memory(memory: &Memory, layout: Layout) -> Dcs {
         Dcs::new(Box::new(memory.clone()), layout)
+    }
+
+    /// What the store is connected to, for messages (`etcd v3 at http://127.0.0.1:2379`).
+    pub fn describe(&self) -> String {
+        self.kv.describe()
     }
 
     /// The layout of the keys.

@@ -255,6 +255,8 @@ pub fn kind_of(command: &str) -> &'static str {
         "resume" => "Resume",
         "flush" => "Flush",
         "remove" => "Remove",
+        "events" => "Event",
+        "top" => "Top",
         "demote-cluster" => "DemoteCluster",
         "promote-cluster" => "PromoteCluster",
         "context list" => "ContextList",

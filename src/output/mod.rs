@@ -11,6 +11,7 @@ pub mod machine;
 pub mod members;
 pub mod print;
 mod prompt;
+pub mod screen;
 pub mod table;
 
 use std::io::{IsTerminal, Write};
@@ -53,6 +54,8 @@ pub struct Ui {
     color: bool,
     io: Io,
     stdout_closed: AtomicBool,
+    /// Whether a stream of envelopes (one per line, `events`) went out.
+    streaming: AtomicBool,
     machine: Option<MachineMode>,
 }
 
@@ -99,6 +102,7 @@ impl Ui {
             color,
             io: Io::Std,
             stdout_closed: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
             machine: None,
         }
     }
@@ -115,6 +119,7 @@ impl Ui {
                 ..Script::default()
             })),
             stdout_closed: AtomicBool::new(false),
+            streaming: AtomicBool::new(false),
             machine: None,
         }
     }
@@ -172,6 +177,44 @@ impl Ui {
         self.write_stdout(&machine::render(&env, m.format));
     }
 
+    /// One envelope of a stream (`events`): `kind` with `data` as one line of compact JSON (a YAML
+    /// document with `-o yaml`) on stdout, whether or not `-o` was given (a stream is machine output
+    /// whenever stdout is not a terminal). The command then sends no other success envelope; a
+    /// failure still ends the stream with its error envelope, on one line too.
+    pub fn stream(&self, kind: &str, command: &str, data: serde_json::Value) {
+        self.streaming.store(true, Ordering::Relaxed);
+        let warnings = match &self.machine {
+            Some(m) => {
+                m.emitted.store(true, Ordering::Relaxed);
+                std::mem::take(&mut *m.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+            }
+            None => Vec::new(),
+        };
+        let env = machine::success(kind, command, &warnings, data);
+        self.write_stdout(&self.stream_text(&env));
+    }
+
+    /// Declare the command a stream before its first line: no success envelope is added at the end
+    /// (a stream may end without a line), and a failure envelope is one line too.
+    pub fn begin_stream(&self) {
+        self.streaming.store(true, Ordering::Relaxed);
+        if let Some(m) = &self.machine {
+            m.emitted.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn stream_text(&self, env: &serde_json::Value) -> String {
+        match self.machine() {
+            Some(machine::Machine::Yaml) => {
+                format!("---\n{}", machine::render(env, machine::Machine::Yaml))
+            }
+            _ => format!(
+                "{}\n",
+                serde_json::to_string(env).unwrap_or_else(|_| "{}".into())
+            ),
+        }
+    }
+
     /// What the command did so far, reported as `data` beside `error` if it then fails (e.g. each
     /// member's outcome, the wait stages reached).
     pub fn set_partial(&self, data: serde_json::Value) {
@@ -197,13 +240,18 @@ impl Ui {
         match result {
             Ok(()) => self.emit(serde_json::json!({})),
             Err(e) => {
-                if m.emitted.swap(true, Ordering::Relaxed) {
+                let streaming = self.streaming.load(Ordering::Relaxed);
+                if m.emitted.swap(true, Ordering::Relaxed) && !streaming {
                     return;
                 }
                 let warnings = m.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let partial = m.partial.lock().unwrap_or_else(|e| e.into_inner()).take();
                 let env = machine::failure(m.kind(), &m.command, &warnings, e, partial);
-                self.write_stdout(&machine::render(&env, m.format));
+                if streaming {
+                    self.write_stdout(&self.stream_text(&env));
+                } else {
+                    self.write_stdout(&machine::render(&env, m.format));
+                }
             }
         }
     }

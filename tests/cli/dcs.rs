@@ -446,6 +446,28 @@ fn etcd_v2_three_members() {
     let shown = sb.assert_same(&["show-config"]);
     assert!(shown.stdout.contains("loop_wait: 3\n"), "{}", shown.stdout);
 
+    // events on etcd v2 (a long poll from the last index): pause and resume once, in order, with
+    // the etcd index as revision.
+    let (code, evs) = crate::events::events_during(
+        &sb.config(),
+        &["--until", "resume", "--wait-timeout", "60"],
+        || {
+            sb.patctl(&["pause", "--wait"]).code(0);
+            sb.patctl(&["resume", "--wait"]).code(0);
+        },
+    );
+    assert_eq!(code, 0, "{evs:#?}");
+    let main: Vec<&str> = crate::events::types(&evs)
+        .into_iter()
+        .filter(|t| ["config-change", "pause", "resume"].contains(t))
+        .collect();
+    assert_eq!(
+        main,
+        ["config-change", "pause", "config-change", "resume"],
+        "{evs:#?}"
+    );
+    assert!(evs.iter().all(|e| e["revision"].as_i64().is_some()));
+
     // A member that dies while a client is connected: the client moves on, even for a CAS write.
     write_after_member1_dies(
         &sb,
@@ -514,8 +536,24 @@ fn etcd_v3_tls_auth_three_members_and_https_rest() {
     tls_negative_cases(&sb);
     https_rest_api(&sb);
 
+    // One etcd member stopped under a running `events`: the stream says it reconnected to another
+    // member and goes on, losing nothing (the pause made while it moved over arrives).
+    let (code, evs) = crate::events::events_during(
+        &sb.config(),
+        &["--until", "pause", "--wait-timeout", "60"],
+        || {
+            sb.sh(&["etcd-stop", "1"]);
+            sb.patctl(&["pause", "--wait"]).code(0);
+        },
+    );
+    assert_eq!(code, 0, "{evs:#?}");
+    let kinds = crate::events::types(&evs);
+    let at = |t: &str| kinds.iter().position(|x| *x == t);
+    assert!(at("dcs-reconnected").is_some(), "{evs:#?}");
+    assert!(at("dcs-reconnected") < at("pause"), "{evs:#?}");
+    sb.patctl(&["resume", "--wait"]).code(0);
+
     // One etcd member stopped: reads still work (fail-over over TLS) and match patronictl.
-    sb.sh(&["etcd-stop", "1"]);
     for args in [&["list"][..], &["topology"], &["history"]] {
         sb.assert_same(args);
     }

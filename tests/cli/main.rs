@@ -23,6 +23,7 @@ mod config; // show-config/edit-config/pause/resume on the sandbox
 mod contexts; // named contexts: --context, PATCTL_CONTEXT, context list/use/show
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
 mod doctor; // doctor: healthy sandbox, a frozen member, a stopped etcd member, expiring certificates
+mod events; // events -o json during real switchovers, pause/resume, edit-config; resuming; etcd restarts
 mod faults; // DCS down, members frozen or answering garbage: bounded, one-line errors
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
@@ -35,5 +36,6 @@ mod snapshots; // --help of every command and the main error messages (tests/sna
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
 mod tls; // TLS accepted and refused as patronictl does, SANDBOX_TLS=selfsigned (own sandboxes)
+mod top; // top in tmux during a real switchover: new leader, events, resize, q and Ctrl-C
 mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes
 mod zookeeper; // the ZooKeeper back end on its own sandbox (SANDBOX_DCS=zookeeper), against patronictl

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// A tmux server of our own (its own socket) running one bash with a plain prompt; killed on drop.
-struct Tmux {
+/// A tmux server of our own (its own socket) running one bash with a plain prompt (also used by
+/// `top.rs`); killed on drop.
+pub(crate) struct Tmux {
     socket: String,
 }
 
 impl Tmux {
-    fn start(tag: &str) -> Tmux {
+    pub(crate) fn start(tag: &str) -> Tmux {
         let socket = format!("patctl-test-{tag}-{}", std::process::id());
         let t = Tmux { socket };
         let out = t
@@ -38,14 +39,14 @@ impl Tmux {
         t
     }
 
-    fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
         c.args(["-L", &self.socket, "-f", "/dev/null"]);
         c
     }
 
     /// Type `keys` literally, then the named keys (`Enter`, `C-c`, `C-d`).
-    fn send(&self, keys: &str, named: &[&str]) {
+    pub(crate) fn send(&self, keys: &str, named: &[&str]) {
         if !keys.is_empty() {
             let ok = self
                 .cmd()
@@ -59,7 +60,7 @@ impl Tmux {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = self
             .cmd()
             .args(["capture-pane", "-p", "-t", "t", "-S", "-200"])
@@ -70,7 +71,7 @@ impl Tmux {
         lines.join("\n").trim_end().to_string()
     }
 
-    fn cursor_visible(&self) -> bool {
+    pub(crate) fn cursor_visible(&self) -> bool {
         let out = self
             .cmd()
             .args(["display-message", "-p", "-t", "t", "#{cursor_flag}"])
@@ -80,7 +81,7 @@ impl Tmux {
     }
 
     #[track_caller]
-    fn wait_for(&self, done: impl Fn(&str) -> bool, what: &str) -> String {
+    pub(crate) fn wait_for(&self, done: impl Fn(&str) -> bool, what: &str) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();

@@ -114,6 +114,7 @@ fn zookeeper_sandbox_matches_patronictl() {
     library(&sb, &zk);
     edit_config(&sb, &zk);
     pause_resume(&sb);
+    events(&sb);
     switch_leaders(&sb);
     members(&sb, &zk);
     remove(&sb, &zk);
@@ -374,6 +375,35 @@ fn pause_resume(sb: &ModeSandbox) {
         "'resume' request sent, waiting until it is recognized by all nodes\nSuccess: cluster management is resumed\n"
     );
     assert!(!sb.patctl(&["list"]).stdout.contains("Maintenance mode"));
+}
+
+/// `events` on ZooKeeper (a persistent recursive watch, no revisions): pause and resume arrive once,
+/// in order; `--since-revision` is refused (no history to resume from).
+fn events(sb: &ModeSandbox) {
+    let cfg = sb.config();
+    let (code, evs) =
+        crate::events::events_during(&cfg, &["--until", "resume", "--wait-timeout", "60"], || {
+            sb.patctl(&["pause", "--wait"]).code(0);
+            sb.patctl(&["resume", "--wait"]).code(0);
+        });
+    assert_eq!(code, 0, "{evs:#?}");
+    let main: Vec<&str> = crate::events::types(&evs)
+        .into_iter()
+        .filter(|t| ["config-change", "pause", "resume"].contains(t))
+        .collect();
+    assert_eq!(
+        main,
+        ["config-change", "pause", "config-change", "resume"],
+        "{evs:#?}"
+    );
+    assert!(evs.iter().all(|e| e["revision"].is_null()));
+    let out = sb.patctl(&["events", "--since-revision", "5"]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("--since-revision needs etcd v3"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// `switchover`/`failover` with `--wait` (a watch), next to patronictl's own, back and forth.

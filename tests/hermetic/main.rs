@@ -15,6 +15,7 @@ mod schema;
 mod check; // check: check_patroni's lines for fixed REST answers, endpoints from the DCS
 mod config; // show-config, edit-config (CAS), pause/resume
 mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
+mod events; // events: the change stream, --since-revision, outages
 mod list; // list, topology, history rendering from a fixture
 mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data
 mod machine; // -o json|yaml of the reads, error envelopes, the schema files
