@@ -15,7 +15,9 @@ use etcd_client::{
 
 use async_trait::async_trait;
 
-use super::{fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyValue, Miss, Version};
+use super::{
+    fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyTtl, KeyValue, Miss, Version,
+};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -38,6 +40,8 @@ pub struct Etcd3 {
     /// The prefix last read and the store revision of that read: a watch on the same prefix starts
     /// right after it, so a change landing between the read and the watch is not missed.
     read_at: Option<(String, i64)>,
+    /// The settings connected with, for the per-endpoint statuses.
+    settings: DcsSettings,
 }
 
 /// What is needed to open a client to any one endpoint.
@@ -236,6 +240,7 @@ impl Etcd3 {
                         timeout: settings.timeout,
                         resent: false,
                         read_at: None,
+                        settings: settings.clone(),
                     });
                 }
                 Err(Miss::Fatal(e)) => return Err(e),
@@ -441,6 +446,42 @@ impl KeyValue for Etcd3 {
 
     fn describe(&self) -> String {
         format!("etcd v3 at {}", self.current)
+    }
+
+    /// One `LeaseTimeToLive` per lease, all at once on the current member (a lease etcd no longer
+    /// knows answers a TTL of -1: `None`).
+    async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<KeyTtl>>> {
+        let ids = sessions.to_vec();
+        self.call("lease read", false, move |c: Client| {
+            let ids = ids.clone();
+            async move {
+                let asks = ids.into_iter().map(|id| {
+                    let mut c = c.clone();
+                    async move { c.lease_time_to_live(id, None).await }
+                });
+                futures_util::future::join_all(asks)
+                    .await
+                    .into_iter()
+                    .map(|answer| {
+                        answer.map(|r| {
+                            (r.ttl() >= 0).then(|| KeyTtl {
+                                granted: Some(r.granted_ttl() as f64),
+                                remaining: r.ttl() as f64,
+                            })
+                        })
+                    })
+                    .collect()
+            }
+        })
+        .await
+    }
+
+    async fn endpoint_statuses(
+        &mut self,
+        probe_key: &str,
+        budget: Duration,
+    ) -> Vec<super::EndpointStatus> {
+        statuses(&self.settings, probe_key, budget).await
     }
 }
 

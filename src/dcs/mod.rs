@@ -48,7 +48,7 @@ pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
 pub use layout::Layout;
 pub use memory::Memory;
-pub use status::{endpoint_statuses, Auth, EndpointStatus};
+pub use status::{endpoint_statuses, quorum_count, Auth, EndpointStatus};
 pub use zookeeper::ZooKeeper;
 
 /// The version of a key as read, for compare-and-swap: etcd v3 `mod_revision`, etcd v2
@@ -105,6 +105,41 @@ pub trait KeyValue: Send {
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool>;
     /// What this is connected to, for messages (`etcd v3 at http://127.0.0.1:2379`).
     fn describe(&self) -> String;
+    /// What is left of the leases or TTLs behind these sessions ([`Node::session`] as this back end
+    /// read them), in the same order: etcd v3 asks `LeaseTimeToLive` for each lease (all at once),
+    /// etcd v2 has the key's remaining `ttl` in the session itself. `None` where nothing can be told
+    /// (an expired lease; ZooKeeper's sessions, the default).
+    async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<KeyTtl>>> {
+        Ok(vec![None; sessions.len()])
+    }
+    /// Every configured endpoint's status, each asked on its own and all at once within `budget`
+    /// ([`status::endpoint_statuses`]); `probe_key` is read to check the credentials. Default: none
+    /// (a store without endpoints).
+    async fn endpoint_statuses(
+        &mut self,
+        _probe_key: &str,
+        _budget: Duration,
+    ) -> Vec<EndpointStatus> {
+        Vec::new()
+    }
+}
+
+/// What is left of a key's lease (etcd v3) or TTL (etcd v2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyTtl {
+    /// The TTL the lease was granted with (etcd v3); `None` where the store does not keep it (etcd
+    /// v2, where Patroni sets the cluster's `ttl` on every write).
+    pub granted: Option<f64>,
+    /// Seconds before the store expires the key unless it is refreshed.
+    pub remaining: f64,
+}
+
+impl KeyTtl {
+    /// Seconds since the key (or its lease) was last refreshed: granted − remaining, the cluster's
+    /// `ttl` standing in for an unknown grant; never negative.
+    pub fn age(&self, ttl: f64) -> f64 {
+        (self.granted.unwrap_or(ttl) - self.remaining).max(0.0)
+    }
 }
 
 /// Every cluster of one namespace, as [`Dcs::get_namespace`] read it.
@@ -299,6 +334,34 @@ impl Dcs {
     pub async fn delete_cluster(&mut self, scope: &str, group: Option<i64>) -> Result<()> {
         let dir = self.layout.write_dir(scope, group);
         self.kv.delete_prefix(&dir).await
+    }
+
+    /// What is left of the leases or TTLs behind these sessions ([`crate::model::Member::session`],
+    /// [`Cluster::leader_session`]): each distinct one asked once, all at once. Sessions the store
+    /// can tell nothing about (ZooKeeper, an expired lease) are absent from the map.
+    pub async fn key_ttls(
+        &mut self,
+        sessions: impl IntoIterator<Item = i64>,
+    ) -> Result<std::collections::HashMap<i64, KeyTtl>> {
+        let mut distinct: Vec<i64> = sessions.into_iter().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.is_empty() {
+            return Ok(Default::default());
+        }
+        let ttls = self.kv.time_to_live(&distinct).await?;
+        Ok(distinct
+            .into_iter()
+            .zip(ttls)
+            .filter_map(|(s, t)| Some((s, t?)))
+            .collect())
+    }
+
+    /// Every configured endpoint's status (as `doctor` shows them), each within `budget`; empty for
+    /// a store without endpoints.
+    pub async fn endpoint_statuses(&mut self, budget: Duration) -> Vec<EndpointStatus> {
+        let probe = self.layout.namespace_dir();
+        self.kv.endpoint_statuses(&probe, budget).await
     }
 
     /// Wait until something in the cluster (as [`Dcs::get_cluster`] reads it) changes, or `timeout`

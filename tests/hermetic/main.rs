@@ -14,6 +14,7 @@ mod schema;
 
 mod config; // show-config, edit-config (CAS), pause/resume
 mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
+mod key_ttl; // pre-flight DCS warnings (endpoints, quorum, leader key TTL), members' key age
 mod list; // list, topology, history rendering from a fixture
 mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data
 mod machine; // -o json|yaml of the reads, error envelopes, the schema files
