@@ -135,3 +135,45 @@ fn a_rejection_lists_the_dcs_warnings_with_its_reasons() {
         out.stderr
     );
 }
+
+#[test]
+fn list_json_gives_each_members_key_age_from_one_ask_per_lease() {
+    let w = World::demo_unreachable();
+    w.dcs.set_lease_ttl(7, 30.0, 21.0);
+    // node3 on a lease of its own, refreshed 45 s ago (granted 60): older than ttl 30, stale.
+    let node3 = w.get("members/node3").unwrap();
+    w.dcs.set_leased(&World::key("members/node3"), &node3, 9);
+    w.dcs.set_lease_ttl(9, 60.0, 15.0);
+    let text = w.run(&["list"]);
+    text.code(0);
+    assert!(w.dcs.ttl_asks().is_empty(), "the table asks for no lease");
+    for kind in ["list", "topology"] {
+        let out = w.run(&[kind, "-o", "json"]);
+        out.code(0);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        crate::schema::assert_valid(
+            if kind == "list" {
+                "ClusterList"
+            } else {
+                "Topology"
+            },
+            &doc,
+        );
+        let members = doc["data"]["clusters"][0]["members"].as_array().unwrap();
+        let age = |n: &str| {
+            let m = members.iter().find(|m| m["name"] == n).unwrap();
+            (m["keyAgeSeconds"].clone(), m["staleKey"].clone())
+        };
+        assert_eq!(age("node1"), (9.0.into(), false.into()));
+        assert_eq!(age("node2"), (9.0.into(), false.into()));
+        assert_eq!(age("node3"), (45.0.into(), true.into()));
+    }
+    assert_eq!(w.dcs.ttl_asks(), [7, 9, 7, 9]);
+    // A lease the store no longer knows: the age is unknown, the key is not judged on it.
+    w.dcs.set_leased(&World::key("members/node3"), &node3, 11);
+    let out = w.run(&["list", "-o", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let m = &doc["data"]["clusters"][0]["members"][2];
+    assert_eq!(m["keyAgeSeconds"], serde_json::Value::Null);
+    assert_eq!(m["staleKey"], false);
+}
