@@ -15,7 +15,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::health::{health, Health};
 use crate::model::Cluster;
-use crate::output::members::data::{clusters_data, health_line, ClusterItem};
+use crate::output::members::data::{clusters_data, health_line, ClusterItem, KeyTtls};
 use crate::output::members::{self, Format, MembersView};
 
 /// What `--all` selects, shared by `list` and `topology`.
@@ -155,6 +155,7 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
             .map(label)
             .collect();
         if machine {
+            let ttls = key_ttls(ctx, &shown).await?;
             let items: Vec<ClusterItem> = shown
                 .iter()
                 .map(|s| ClusterItem {
@@ -162,6 +163,7 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
                     namespace: &s.namespace,
                     cluster: &s.cluster,
                     health: &s.health,
+                    ttls: &ttls,
                 })
                 .collect();
             let data = clusters_data(&items, args.group, citus, fmt == Format::Topology);
@@ -223,6 +225,23 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
         if n == 1 { "" } else { "s" },
         if n == 1 { "is" } else { "are" },
     )))
+}
+
+/// What is left of every shown member's lease or TTL (Citus workers included), for `keyAgeSeconds`
+/// in the machine output only: on etcd v3 it costs one `LeaseTimeToLive` per distinct lease. When
+/// the store cannot tell, the ages are null and a warning says why.
+async fn key_ttls(ctx: &mut Context<'_>, shown: &[Shown]) -> Result<KeyTtls> {
+    let sessions: Vec<i64> = shown
+        .iter()
+        .flat_map(|s| std::iter::once(&s.cluster).chain(s.cluster.workers.iter().map(|(_, w)| w)))
+        .flat_map(|c| c.members.iter().filter_map(|m| m.session))
+        .collect();
+    let asked = ctx.dcs().await?.key_ttls(sessions).await;
+    Ok(asked.unwrap_or_else(|e| {
+        ctx.ui
+            .warning(&format!("member key ages unknown: {}", e.message));
+        KeyTtls::default()
+    }))
 }
 
 /// Write what has been rendered so far to stdout and empty the buffer.

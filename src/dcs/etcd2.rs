@@ -32,6 +32,8 @@ pub struct Etcd2 {
     last_index: Option<u64>,
     /// Whether the last request repeated a try that may have reached etcd.
     resent: bool,
+    /// The settings connected with, for the per-endpoint statuses.
+    settings: DcsSettings,
 }
 
 /// One HTTP answer from etcd.
@@ -72,6 +74,7 @@ impl Etcd2 {
             timeout: settings.timeout,
             last_index: None,
             resent: false,
+            settings: settings.clone(),
         };
         if settings.use_proxies {
             return Ok(me);
@@ -464,6 +467,27 @@ impl KeyValue for Etcd2 {
                 )))
             }
         }
+    }
+
+    /// The session of an etcd v2 key is its remaining `ttl` as read: nothing to ask.
+    async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<super::KeyTtl>>> {
+        Ok(sessions
+            .iter()
+            .map(|ttl| {
+                (*ttl >= 0).then_some(super::KeyTtl {
+                    granted: None,
+                    remaining: *ttl as f64,
+                })
+            })
+            .collect())
+    }
+
+    async fn endpoint_statuses(
+        &mut self,
+        probe_key: &str,
+        budget: Duration,
+    ) -> Vec<super::EndpointStatus> {
+        statuses(&self.settings, probe_key, budget).await
     }
 }
 

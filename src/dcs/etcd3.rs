@@ -16,8 +16,8 @@ use etcd_client::{
 use async_trait::async_trait;
 
 use super::{
-    fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyChange, KeyValue, KvChanges,
-    Miss, Version,
+    fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyChange, KeyTtl, KeyValue,
+    KvChanges, Miss, Version,
 };
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
@@ -44,6 +44,8 @@ pub struct Etcd3 {
     /// The watch of the last [`KeyValue::changes`] call: its prefix, the revision it delivers next,
     /// and the stream, kept so that a stream of changes is one watch, not one per call.
     watch: Option<(String, i64, etcd_client::WatchStream)>,
+    /// The settings connected with, for the per-endpoint statuses.
+    settings: DcsSettings,
 }
 
 /// What is needed to open a client to any one endpoint.
@@ -243,6 +245,7 @@ impl Etcd3 {
                         resent: false,
                         read_at: None,
                         watch: None,
+                        settings: settings.clone(),
                     });
                 }
                 Err(Miss::Fatal(e)) => return Err(e),
@@ -535,6 +538,42 @@ impl KeyValue for Etcd3 {
                 }
             }
         }
+    }
+
+    /// One `LeaseTimeToLive` per lease, all at once on the current member (a lease etcd no longer
+    /// knows answers a TTL of -1: `None`).
+    async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<KeyTtl>>> {
+        let ids = sessions.to_vec();
+        self.call("lease read", false, move |c: Client| {
+            let ids = ids.clone();
+            async move {
+                let asks = ids.into_iter().map(|id| {
+                    let mut c = c.clone();
+                    async move { c.lease_time_to_live(id, None).await }
+                });
+                futures_util::future::join_all(asks)
+                    .await
+                    .into_iter()
+                    .map(|answer| {
+                        answer.map(|r| {
+                            (r.ttl() >= 0).then(|| KeyTtl {
+                                granted: Some(r.granted_ttl() as f64),
+                                remaining: r.ttl() as f64,
+                            })
+                        })
+                    })
+                    .collect()
+            }
+        })
+        .await
+    }
+
+    async fn endpoint_statuses(
+        &mut self,
+        probe_key: &str,
+        budget: Duration,
+    ) -> Vec<super::EndpointStatus> {
+        statuses(&self.settings, probe_key, budget).await
     }
 }
 

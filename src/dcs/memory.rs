@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::{Expect, KeyChange, KeyValue, KvChanges, Version};
+use super::{EndpointStatus, Expect, KeyChange, KeyTtl, KeyValue, KvChanges, Version};
 use crate::error::{Error, Result};
 use crate::model::Node;
 
@@ -42,6 +42,12 @@ struct State {
     unreachable: bool,
     /// Key → lease, for keys set with [`Memory::set_leased`] (cleared by any other change).
     leases: BTreeMap<String, i64>,
+    /// Lease → what is left of it, as [`Memory::set_lease_ttl`] made it.
+    lease_ttls: BTreeMap<i64, KeyTtl>,
+    /// Every lease asked about through [`KeyValue::time_to_live`], in order.
+    ttl_asks: Vec<i64>,
+    /// What [`KeyValue::endpoint_statuses`] answers.
+    endpoints: Vec<EndpointStatus>,
 }
 
 impl State {
@@ -115,6 +121,28 @@ impl Memory {
             s.revision
         };
         self.notify(rev);
+    }
+
+    /// Give a lease (of [`Memory::set_leased`]) its granted and remaining time to live, as etcd v3's
+    /// `LeaseTimeToLive` would answer; a lease without one answers nothing (like an expired lease).
+    pub fn set_lease_ttl(&self, lease: i64, granted: f64, remaining: f64) {
+        self.lock().lease_ttls.insert(
+            lease,
+            KeyTtl {
+                granted: Some(granted),
+                remaining,
+            },
+        );
+    }
+
+    /// The leases asked about through [`KeyValue::time_to_live`], in order.
+    pub fn ttl_asks(&self) -> Vec<i64> {
+        self.lock().ttl_asks.clone()
+    }
+
+    /// Make [`KeyValue::endpoint_statuses`] answer these (none by default: no endpoint to judge).
+    pub fn set_endpoint_statuses(&self, statuses: Vec<EndpointStatus>) {
+        self.lock().endpoints = statuses;
     }
 
     /// Delete a key, as another client would.
@@ -346,6 +374,24 @@ impl KeyValue for Memory {
                 _ => return Ok(KvChanges::Idle),
             }
         }
+    }
+
+    async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<KeyTtl>>> {
+        self.check()?;
+        let mut s = self.lock();
+        s.ttl_asks.extend_from_slice(sessions);
+        Ok(sessions
+            .iter()
+            .map(|l| s.lease_ttls.get(l).copied())
+            .collect())
+    }
+
+    async fn endpoint_statuses(
+        &mut self,
+        _probe_key: &str,
+        _budget: Duration,
+    ) -> Vec<EndpointStatus> {
+        self.lock().endpoints.clone()
     }
 }
 

@@ -91,6 +91,22 @@ impl EndpointStatus {
     }
 }
 
+/// How many members of the DCS cluster answered and are part of a working quorum, when every member
+/// is configured (else `None`: the missing ones cannot be asked): `(answered, total, needed)`, the
+/// quorum being a majority of the members. `doctor` and the switchover pre-flight word it alike:
+/// `2 of 3 members answered; the quorum (2) holds`.
+pub fn quorum_count(statuses: &[EndpointStatus]) -> Option<(usize, usize, usize)> {
+    let total = statuses.iter().map(|s| s.members.len()).max()?;
+    if total < 2 || statuses.len() < total {
+        return None;
+    }
+    let answered = statuses
+        .iter()
+        .filter(|s| s.reachable.is_ok() && s.quorum == Some(true))
+        .count();
+    Some((answered, total, total / 2 + 1))
+}
+
 /// Ask every configured endpoint for its status, all at once, each within `budget`. `probe_key` is a
 /// key to read for the authentication check (the namespace, from [`super::Layout::namespace_dir`]).
 /// Returned in the configured order.

@@ -38,6 +38,8 @@ pub struct ZooKeeper {
     /// The persistent recursive watch of the last `wait_for_change`, kept so that no change between two
     /// waits is missed: (path, watcher).
     watch: Option<(String, PersistentWatcher)>,
+    /// The settings connected with, for the per-endpoint statuses.
+    settings: DcsSettings,
 }
 
 /// Errors that say the session or its connection is gone: the request may be repeated elsewhere.
@@ -245,6 +247,7 @@ impl ZooKeeper {
                         client,
                         timeout: settings.timeout,
                         watch: None,
+                        settings: settings.clone(),
                     })
                 }
                 Err(why) => attempts.fail(host, why),
@@ -373,6 +376,16 @@ impl KeyValue for ZooKeeper {
 
     fn describe(&self) -> String {
         format!("ZooKeeper at {}", self.hosts[self.current])
+    }
+
+    // `time_to_live`: the default (nothing), an ephemeral znode lives as long as its session.
+
+    async fn endpoint_statuses(
+        &mut self,
+        _probe_key: &str,
+        budget: Duration,
+    ) -> Vec<super::EndpointStatus> {
+        statuses(&self.settings, budget).await
     }
 }
 

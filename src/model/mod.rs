@@ -89,6 +89,8 @@ pub struct Cluster {
     pub config: Option<ClusterConfig>,
     /// The leader key's value (a member name) and its version.
     pub leader: Option<(String, Version)>,
+    /// The lease or TTL of the leader key, when it has one (see [`Node::session`]).
+    pub leader_session: Option<i64>,
     /// Members in DCS key order.
     pub members: Vec<Member>,
     /// The cluster LSN (`status.optime`, legacy `optime/leader`), 0 when unknown.
@@ -124,7 +126,10 @@ impl Cluster {
                         raw: n.value.clone(),
                     });
                 }
-                "leader" => c.leader = Some((n.value.clone(), n.version)),
+                "leader" => {
+                    c.leader = Some((n.value.clone(), n.version));
+                    c.leader_session = n.session;
+                }
                 "status" => status_optime = Some(parse_status(&n.value)),
                 "optime/leader" => legacy_optime = n.value.trim().parse().ok(),
                 "failover" => c.failover = parse_failover(n.version, &n.value),

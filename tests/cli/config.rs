@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::*;
+use crate::schema::{assert_valid, parse_json};
 
 fn config_key() -> String {
     format!("/service/{}/config", env("SANDBOX_SCOPE"))
@@ -441,48 +442,6 @@ fn bad_input_changes_nothing() {
     unchanged();
 }
 
-/// `python3 -m jsonschema`-style check of an envelope against its committed schema (skipped with a
-/// line when Python's jsonschema module is missing; the keys are asserted by the caller anyway).
-pub(crate) fn assert_schema_valid(kind: &str, envelope: &str) {
-    use std::io::Write;
-    let schema = format!("{}/schemas/{kind}.schema.json", env!("CARGO_MANIFEST_DIR"));
-    let check = "import json,sys,jsonschema\ns=json.load(open(sys.argv[1]))\njsonschema.Draft202012Validator(s, format_checker=jsonschema.FormatChecker()).validate(json.loads(sys.stdin.read()))";
-    let Ok(mut child) = Command::new("python3")
-        .args(["-c", "import jsonschema"])
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .and_then(|ok| {
-            if !ok {
-                return Err(std::io::Error::other("no jsonschema"));
-            }
-            Command::new("python3")
-                .args(["-c", check, &schema])
-                .stdin(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-        })
-    else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: schema check of {kind} needs python3 with jsonschema"
-        );
-        return;
-    };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(envelope.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{kind}: {}\n{envelope}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn machine_output_reports_the_edit() {
     let Some(_g) = write_lock() else { return };
@@ -496,12 +455,12 @@ fn machine_output_reports_the_edit() {
     assert_eq!(env["kind"], "ConfigEdit");
     assert_eq!(env["error"]["exitCode"], 2);
     assert_eq!(env["data"]["written"], false);
-    assert_schema_valid("ConfigEdit", &out.stdout);
+    assert_valid("ConfigEdit", &parse_json(&out.stdout));
     assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
     // A refused value: exit 1, the changes as data, nothing written.
     let out = patctl(&["edit-config", "-o", "json", "--force", "-s", "loop_wait=0"]);
     out.code(1);
-    assert_schema_valid("ConfigEdit", &out.stdout);
+    assert_valid("ConfigEdit", &parse_json(&out.stdout));
     assert_eq!(etcd_get(&config_key()).unwrap(), restore.original);
     // Written: old and new values, the parameters by context for PostgreSQL 15.
     let out = patctl(&[
@@ -517,7 +476,7 @@ fn machine_output_reports_the_edit() {
         "max_connections=110",
     ]);
     out.code(0);
-    assert_schema_valid("ConfigEdit", &out.stdout);
+    assert_valid("ConfigEdit", &parse_json(&out.stdout));
     let env: Value = serde_json::from_str(&out.stdout).unwrap();
     let data = &env["data"];
     assert_eq!(data["cluster"], "demo");

@@ -105,7 +105,7 @@ fn list_through_a_context_is_patronictls_list() {
         &[("PATCTL_CONTEXT", "elsewhere")],
     );
     json.code(0);
-    crate::config::assert_schema_valid("ContextList", &json.stdout);
+    crate::schema::assert_valid("ContextList", &crate::schema::parse_json(&json.stdout));
     let env: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(env["kind"], "ContextList");
     assert_eq!(env["data"]["current"], "elsewhere");

@@ -185,6 +185,20 @@ fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum() {
     assert_eq!(finding(&all, "node1", "reachable").0, "PASS");
     let failed: Vec<_> = all.iter().filter(|f| f.0 == "FAIL").collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
+
+    // The switchover pre-flight warns alike, and reads the leader key's lease.
+    let out = sb.patctl(&["switchover", "--dry-run", "-o", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    crate::schema::assert_valid("SwitchoverPlan", &plan);
+    let warnings = plan["data"]["warnings"].to_string();
+    let down = format!("DCS endpoint {} did not answer (", endpoints[1]);
+    assert!(warnings.contains(&down), "{warnings}");
+    assert!(
+        warnings.contains("2 of 3 DCS members answered; the quorum (2) holds"),
+        "{warnings}"
+    );
+    let left = plan["data"]["dcs"]["leaderKeyRemainingSeconds"].as_f64();
+    assert!(left.is_some_and(|s| s > 0.0), "{plan}");
 }
 
 /// A self-signed certificate for `san` valid for `days` days, written to `dir`.

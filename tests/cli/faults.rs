@@ -259,11 +259,7 @@ fn the_leader_lost_during_a_switchover_wait_is_reported_honestly() {
         }
         // Or a --wait stage was honestly not reached: the frozen former leader cannot rejoin
         // (7) while it is stopped, and the new leader may not be confirmed in time (6).
-        6 | 7 => assert!(
-            out.stderr.contains("Error: "),
-            "{}",
-            out.stderr
-        ),
+        6 | 7 => assert!(out.stderr.contains("Error: "), "{}", out.stderr),
         // Or its outcome is honestly unknown (never reported as a plain failure or success).
         5 => assert!(
             out.stderr.starts_with("Error: ") || out.stderr.contains("Error: "),

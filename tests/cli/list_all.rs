@@ -190,3 +190,39 @@ fn all_reads_several_namespaces_and_sees_stale_keys() {
         || etcd_del_prefix(&ns),
     );
 }
+
+#[test]
+fn live_members_key_ages_are_within_ttl() {
+    let Some(_g) = read_lock() else { return };
+    wait_healthy(Duration::from_secs(60));
+    let config = patctl(&["show-config"]);
+    config.code(0);
+    let ttl: f64 = config
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ttl: "))
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(30.0);
+    let o = patctl(&["-o", "json", "list"]);
+    o.code(0);
+    let env: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    crate::schema::assert_valid("ClusterList", &env);
+    let members = env["data"]["clusters"][0]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{env}");
+    let zookeeper = std::env::var("SANDBOX_DCS").is_ok_and(|d| d.starts_with("zoo"));
+    for m in members {
+        if zookeeper {
+            // An ephemeral znode lives with its session: no age to tell.
+            assert_eq!(m["keyAgeSeconds"], serde_json::Value::Null, "{m}");
+            continue;
+        }
+        let age = m["keyAgeSeconds"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no key age: {m}"));
+        assert!(
+            (0.0..=ttl).contains(&age),
+            "age {age} outside 0..={ttl}: {m}"
+        );
+        assert_eq!(m["staleKey"], false, "{m}");
+    }
+}

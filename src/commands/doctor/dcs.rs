@@ -185,15 +185,7 @@ fn note(n: &str) -> String {
 
 /// How many of the DCS cluster's members answered, when every member is configured.
 fn cluster_finding(statuses: &[EndpointStatus]) -> Option<Finding> {
-    let total = statuses.iter().map(|s| s.members.len()).max()?;
-    if total < 2 || statuses.len() < total {
-        return None;
-    }
-    let answered = statuses
-        .iter()
-        .filter(|s| s.reachable.is_ok() && s.quorum == Some(true))
-        .count();
-    let need = total / 2 + 1;
+    let (answered, total, need) = crate::dcs::quorum_count(statuses)?;
     let (status, msg) = if answered == total {
         (Status::Pass, format!("all {total} members answered"))
     } else if answered >= need {

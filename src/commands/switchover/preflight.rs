@@ -8,7 +8,9 @@
 //! and its state, replication state, timeline, lag against the lag limit (`--max-lag`, else
 //! `maximum_lag_on_failover`), sync/quorum membership and tags (the REST API's, which Patroni
 //! judges, and the DCS's) are judged. WARN items do not block: pending restarts, scheduled actions,
-//! mixed Patroni versions, a `ttl` too short for `loop_wait` and `retry_timeout`. Without a
+//! mixed Patroni versions, a `ttl` too short for `loop_wait` and `retry_timeout`, DCS endpoints that
+//! do not answer or a DCS quorum at risk, a leader key about to expire (its lease or TTL has less
+//! than `loop_wait` + 1 s left: the leader is late refreshing it). Without a
 //! candidate, the member Patroni would promote is named, with why ([`predict`]).
 
 mod advice;
@@ -26,7 +28,7 @@ use crate::model::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
 use crate::time::parse_scheduled;
 
-use advice::{predict, warnings, Prediction};
+use advice::{dcs_warnings, predict, warnings, DcsView, Prediction};
 pub(super) use report::{explain_rejection, show_before_confirm};
 
 /// One member's verdict.
@@ -112,6 +114,8 @@ pub(super) struct Assessment {
     pub(super) warnings: Vec<String>,
     /// Without a candidate: the member Patroni would promote, and why.
     pub(super) predicted: Option<Prediction>,
+    /// The DCS endpoints and the leader key's time to live.
+    pub(super) dcs: DcsView,
     pub(super) max_lag: i64,
     pub(super) go: bool,
 }
@@ -182,7 +186,9 @@ pub(super) async fn assess(
             Some(c) => rows.iter().any(|r| r.name == c && r.pass()),
             None => rows.iter().any(Row::pass),
         };
-    let warnings = warnings(&cluster, &statuses);
+    let dcs = dcs_view(ctx, &cluster).await;
+    let mut warnings = warnings(&cluster, &statuses);
+    warnings.extend(dcs_warnings(&cluster, &dcs));
     let predicted = if wanted.is_none() {
         predict(&rows)
     } else {
@@ -194,9 +200,34 @@ pub(super) async fn assess(
         problems,
         warnings,
         predicted,
+        dcs,
         max_lag: base.max_lag,
         go,
     })
+}
+
+/// Every DCS endpoint's status and what is left of the leader key's lease or TTL, each within the
+/// DCS timeout. What cannot be asked is left out: the switch does not depend on it.
+async fn dcs_view(ctx: &mut Context<'_>, cluster: &Cluster) -> DcsView {
+    let Ok(budget) = ctx.settings.dcs().map(|d| d.timeout) else {
+        return DcsView::default();
+    };
+    let Ok(dcs) = ctx.dcs().await else {
+        return DcsView::default();
+    };
+    let endpoints = dcs.endpoint_statuses(budget).await;
+    let leader_ttl = match cluster.leader_session {
+        Some(s) => dcs
+            .key_ttls([s])
+            .await
+            .ok()
+            .and_then(|m| m.get(&s).copied()),
+        None => None,
+    };
+    DcsView {
+        endpoints,
+        leader_ttl,
+    }
 }
 
 /// The checks patronictl and the Patroni REST API make on the request as a whole.

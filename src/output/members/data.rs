@@ -1,14 +1,16 @@
 //! The machine data of `list -o json|yaml` (kind `ClusterList`) and `topology -o json|yaml` (kind
 //! `Topology`), and the per-cluster health line of `list --all`: patctl's own. The members are the
 //! ones patronictl's table shows (Patroni's `cluster_as_json`: derived role and state, host and port),
-//! with exact byte positions and lags instead of MiB, and the health summary of
-//! [`crate::model::health`]. Pure: clusters in, `serde_json::Value` or text out.
+//! with exact byte positions and lags instead of MiB, each member key's age (from the leases' or
+//! TTLs' time to live, given), and the health summary of [`crate::model::health`]. Pure: clusters
+//! in, `serde_json::Value` or text out.
 
 use serde_json::{json, Map, Value};
 
 use super::json::{cluster_as_json, topology_tree, MemberJson};
+use crate::dcs::KeyTtl;
 use crate::model::health::{is_stale, Health};
-use crate::model::{Cluster, Member};
+use crate::model::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
 
 /// One cluster to describe.
@@ -21,7 +23,13 @@ pub struct ClusterItem<'a> {
     pub cluster: &'a Cluster,
     /// Its health summary.
     pub health: &'a Health,
+    /// What is left of the members' leases or TTLs, by session ([`crate::dcs::Dcs::key_ttls`]);
+    /// a member whose session is not in it has `keyAgeSeconds` null.
+    pub ttls: &'a KeyTtls,
 }
+
+/// Session → what is left of its lease or TTL.
+pub type KeyTtls = std::collections::HashMap<i64, KeyTtl>;
 
 /// `data` of the `ClusterList` / `Topology` envelope: `{"clusters": [...]}`. `group` is `--group`;
 /// `citus` whether members carry their Citus group; `topology` adds each member's `upstream` and
@@ -55,7 +63,7 @@ fn cluster_data(item: &ClusterItem, group: Option<i64>, citus: bool, topology: b
         };
         let mut parents: Vec<String> = Vec::new();
         for (level, m) in tree {
-            let mut v = member_data(gc, &m, citus.then_some(g));
+            let mut v = member_data(gc, &m, citus.then_some(g), item.ttls);
             if topology {
                 parents.truncate(level);
                 v.insert(
@@ -78,8 +86,22 @@ fn cluster_data(item: &ClusterItem, group: Option<i64>, citus: bool, topology: b
     })
 }
 
-fn member_data(c: &Cluster, m: &MemberJson, group: Option<i64>) -> Map<String, Value> {
+fn member_data(
+    c: &Cluster,
+    m: &MemberJson,
+    group: Option<i64>,
+    ttls: &KeyTtls,
+) -> Map<String, Value> {
     let raw: Option<&Member> = c.member(&m.name);
+    let ttl = c
+        .valid_config()
+        .and_then(|cfg| cfg.get("ttl"))
+        .and_then(parse_int)
+        .unwrap_or(30) as f64;
+    let key_age = raw
+        .and_then(|r| r.session)
+        .and_then(|s| ttls.get(&s))
+        .map(|t| t.age(ttl));
     let field = |k: &str| raw.and_then(|r| r.data.get(k));
     let lsn = |k: &str| raw.and_then(|r| r.lsn_field(k)).filter(|l| *l > 0);
     let is_leader = m.lsns.is_none();
@@ -153,7 +175,13 @@ fn member_data(c: &Cluster, m: &MemberJson, group: Option<i64>) -> Map<String, V
     out.insert("tags".into(), tags);
     out.insert("apiUrl".into(), opt_str(field("api_url")).into());
     out.insert("patroniVersion".into(), opt_str(field("version")).into());
-    out.insert("staleKey".into(), raw.is_some_and(is_stale).into());
+    out.insert("keyAgeSeconds".into(), key_age.into());
+    // A key not refreshed for longer than `ttl` outlives its Patroni as surely as one without a lease.
+    let aged = key_age.is_some_and(|a| a > ttl);
+    out.insert(
+        "staleKey".into(),
+        (raw.is_some_and(is_stale) || aged).into(),
+    );
     out
 }
 
@@ -262,11 +290,20 @@ mod tests {
     fn members_carry_exact_bytes_tags_and_staleness() {
         let c = demo();
         let h = health(&c);
+        // Lease 1 (node1, node2) was refreshed 4 s ago.
+        let ttls = KeyTtls::from([(
+            1,
+            KeyTtl {
+                granted: Some(30.0),
+                remaining: 26.0,
+            },
+        )]);
         let item = ClusterItem {
             name: "demo",
             namespace: "/service/",
             cluster: &c,
             health: &h,
+            ttls: &ttls,
         };
         let d = clusters_data(&[item], None, false, false);
         let cl = &d["clusters"][0];
@@ -289,6 +326,50 @@ mod tests {
         assert_eq!(m[2]["replayLsn"], Value::Null);
         assert_eq!(m[2]["staleKey"], true);
         assert_eq!(m[2]["tags"], json!({}));
+        assert_eq!(m[0]["keyAgeSeconds"], 4.0);
+        assert_eq!(m[0]["staleKey"], false);
+        assert_eq!(m[2]["keyAgeSeconds"], Value::Null);
+    }
+
+    #[test]
+    fn a_key_older_than_ttl_is_stale() {
+        let c = demo();
+        let h = health(&c);
+        // An etcd v2 TTL (no grant known): the cluster's ttl (default 30) stands in for it.
+        let ttls = KeyTtls::from([(
+            1,
+            KeyTtl {
+                granted: None,
+                remaining: 12.0,
+            },
+        )]);
+        let item = ClusterItem {
+            name: "demo",
+            namespace: "/service/",
+            cluster: &c,
+            health: &h,
+            ttls: &ttls,
+        };
+        let m = clusters_data(&[item], None, false, false)["clusters"][0]["members"].clone();
+        assert_eq!(m[1]["keyAgeSeconds"], 18.0);
+        assert_eq!(m[1]["staleKey"], false);
+        let late = KeyTtls::from([(
+            1,
+            KeyTtl {
+                granted: Some(60.0),
+                remaining: 20.0,
+            },
+        )]);
+        let item = ClusterItem {
+            name: "demo",
+            namespace: "/service/",
+            cluster: &c,
+            health: &h,
+            ttls: &late,
+        };
+        let m = clusters_data(&[item], None, false, false)["clusters"][0]["members"].clone();
+        assert_eq!(m[1]["keyAgeSeconds"], 40.0);
+        assert_eq!(m[1]["staleKey"], true);
     }
 
     #[test]
@@ -300,6 +381,7 @@ mod tests {
             namespace: "/service/",
             cluster: &c,
             health: &h,
+            ttls: &KeyTtls::default(),
         };
         let d = clusters_data(&[item], None, false, true);
         let got: Vec<(String, Value, Value)> = d["clusters"][0]["members"]

@@ -1,9 +1,13 @@
 //! The advice part of the pre-flight: the WARN items (they do not block a switch) and, without a
 //! candidate, the member Patroni would promote and why (Patroni's `_is_healthiest_node`).
+//!
+//! The DCS items come from [`DcsView`]: every configured endpoint asked on its own (as `doctor`
+//! does, [`crate::dcs::endpoint_statuses`]) and what is left of the leader key's lease or TTL.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::Row;
+use crate::dcs::{quorum_count, EndpointStatus, KeyTtl};
 use crate::model::{parse_int, Cluster};
 use crate::py::truth::truthy;
 
@@ -53,6 +57,83 @@ pub(in crate::commands::switchover) struct Prediction {
     pub(in crate::commands::switchover) name: Option<String>,
     pub(in crate::commands::switchover) candidates: Vec<String>,
     pub(in crate::commands::switchover) why: String,
+}
+
+/// What the pre-flight saw of the DCS itself.
+#[derive(Debug, Clone, Default)]
+pub(in crate::commands::switchover) struct DcsView {
+    /// Every configured endpoint's status (empty: none could be asked).
+    pub(in crate::commands::switchover) endpoints: Vec<EndpointStatus>,
+    /// What is left of the leader key's lease or TTL (`None`: no leader key, ZooKeeper, or unknown).
+    pub(in crate::commands::switchover) leader_ttl: Option<KeyTtl>,
+}
+
+impl DcsView {
+    /// As machine data: `endpoints` (answered, why not, quorum) and `leaderKeyRemainingSeconds`.
+    pub(in crate::commands::switchover) fn to_json(&self) -> Value {
+        let endpoints: Vec<Value> = self
+            .endpoints
+            .iter()
+            .map(|s| {
+                json!({
+                    "endpoint": s.endpoint,
+                    "answered": s.reachable.is_ok(),
+                    "error": s.reachable.as_ref().err(),
+                    "quorum": s.quorum,
+                })
+            })
+            .collect();
+        json!({
+            "endpoints": endpoints,
+            "leaderKeyRemainingSeconds": self.leader_ttl.map(|t| t.remaining),
+        })
+    }
+}
+
+/// The DCS WARN items: endpoints that do not answer or are out of the quorum, how many members of
+/// the DCS cluster answered (`doctor`'s wording), and a leader key that expires within `loop_wait`
+/// + 1 s (its holder is late refreshing it: the switch may meet a leader race instead).
+pub(super) fn dcs_warnings(cluster: &Cluster, view: &DcsView) -> Vec<String> {
+    let mut w = Vec::new();
+    for s in &view.endpoints {
+        match &s.reachable {
+            Err(why) => w.push(format!(
+                "DCS endpoint {} did not answer ({why})",
+                s.endpoint
+            )),
+            Ok(()) if s.quorum == Some(false) => w.push(format!(
+                "DCS endpoint {} is not part of a working quorum ({})",
+                s.endpoint, s.quorum_note
+            )),
+            Ok(()) => {}
+        }
+    }
+    if let Some((answered, total, need)) = quorum_count(&view.endpoints) {
+        if answered < total {
+            let quorum = if answered >= need {
+                format!("the quorum ({need}) holds")
+            } else {
+                format!("a quorum needs {need}")
+            };
+            w.push(format!(
+                "{answered} of {total} DCS members answered; {quorum}"
+            ));
+        }
+    }
+    if let (Some(ttl), Some(leader)) = (view.leader_ttl, cluster.leader_name()) {
+        let loop_wait = cluster
+            .valid_config()
+            .and_then(|c| c.get("loop_wait"))
+            .and_then(parse_int)
+            .unwrap_or(10) as f64;
+        if ttl.remaining < loop_wait + 1.0 {
+            w.push(format!(
+                "the leader key expires in {} s (under loop_wait {loop_wait} s + 1 s): {leader} is late refreshing it",
+                ttl.remaining
+            ));
+        }
+    }
+    w
 }
 
 /// WARN items: they do not block the switch, but a DBA wants to know before it.

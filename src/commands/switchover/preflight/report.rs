@@ -92,6 +92,7 @@ pub(super) fn plan_json(q: &Query, name: &str, group: Option<i64>, a: &Assessmen
         "blocked": a.problems,
         "warnings": a.warnings,
         "predicted": a.predicted.as_ref().map(|p| json!({"name": p.name, "candidates": p.candidates, "why": p.why})),
+        "dcs": a.dcs.to_json(),
         "members": a.rows.iter().map(row_json).collect::<Vec<_>>(),
     })
 }
