@@ -208,17 +208,9 @@ fn group_health(c: &Cluster, prefix: &str) -> Health {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dcs::Version;
     use crate::model::Node;
 
-    fn n(key: &str, value: &str, session: Option<i64>) -> Node {
-        Node {
-            key: key.into(),
-            value: value.into(),
-            version: Version::new(1),
-            session,
-        }
-    }
+    use crate::model::fixtures::node as n;
 
     const L: Option<i64> = Some(7);
     const PRIMARY: &str = r#"{"conn_url":"postgres://h1:5432/postgres","state":"running","role":"primary","xlog_location":5000000,"timeline":2}"#;

@@ -364,6 +364,29 @@ pub fn format_lsn(lsn: i64) -> String {
     format!("{:X}/{:X}", l >> 32, l & 0xFFFF_FFFF)
 }
 
+/// Test fixtures: DCS nodes and clusters as a store returns them.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Cluster, Node};
+    use crate::dcs::Version;
+
+    /// A node at version 1 whose lease (etcd v3) or TTL (etcd v2) is `session`.
+    pub(crate) fn node(key: &str, value: &str, session: Option<i64>) -> Node {
+        Node {
+            key: key.into(),
+            value: value.into(),
+            version: Version::new(1),
+            session,
+        }
+    }
+
+    /// A cluster from `(key, value)` pairs, keys relative to the scope, none of them leased.
+    pub(crate) fn cluster(keys: &[(&str, &str)]) -> Cluster {
+        let nodes: Vec<Node> = keys.iter().map(|(k, v)| node(k, v, None)).collect();
+        Cluster::from_nodes(&nodes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

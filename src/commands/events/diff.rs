@@ -369,21 +369,8 @@ pub fn timeline(c: &Cluster) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dcs::Version;
-    use crate::model::Node;
 
-    fn cluster(keys: &[(&str, &str)]) -> Cluster {
-        let nodes: Vec<Node> = keys
-            .iter()
-            .map(|(k, v)| Node {
-                key: k.to_string(),
-                value: v.to_string(),
-                version: Version::new(1),
-                session: None,
-            })
-            .collect();
-        Cluster::from_nodes(&nodes)
-    }
+    use crate::model::fixtures::cluster;
 
     fn kinds(evs: &[Event]) -> Vec<&'static str> {
         evs.iter().map(|e| e.kind.as_str()).collect()

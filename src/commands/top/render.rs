@@ -244,8 +244,7 @@ fn draw_details(f: &mut Frame, state: &State, area: Rect) {
 mod tests {
     use super::*;
     use crate::commands::top::state::Key;
-    use crate::dcs::{Update, Version};
-    use crate::model::Node;
+    use crate::dcs::Update;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
@@ -262,16 +261,7 @@ mod tests {
                 r#"{"role":"replica","state":"streaming","timeline":2,"receive_lsn":3000,"replay_lsn":3000,"tags":{"nosync":true}}"#,
             ),
         ];
-        let nodes: Vec<Node> = keys
-            .iter()
-            .map(|(k, v)| Node {
-                key: k.to_string(),
-                value: v.to_string(),
-                version: Version::new(1),
-                session: None,
-            })
-            .collect();
-        Cluster::from_nodes(&nodes)
+        crate::model::fixtures::cluster(&keys)
     }
 
     fn screen(state: &State, w: u16, h: u16) -> String {

@@ -250,18 +250,9 @@ pub fn health_line(label: &str, h: &Health) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dcs::Version;
     use crate::model::health::health;
-    use crate::model::Node;
 
-    fn n(key: &str, value: &str, session: Option<i64>) -> Node {
-        Node {
-            key: key.into(),
-            value: value.into(),
-            version: Version::new(1),
-            session,
-        }
-    }
+    use crate::model::fixtures::node as n;
 
     fn demo() -> Cluster {
         Cluster::from_nodes(&[
