@@ -45,28 +45,31 @@ COMMANDS = [["list"], ["topology"], ["history"], ["show-config"], ["list", "-f",
 
 
 def run_once(argv):
-    """Run argv, return (wall seconds, peak RSS KiB, exit code)."""
-    # GNU time measures the peak RSS: a child forked from this Python process would count Python's pages.
+    """Run argv directly (output discarded), return (wall seconds, exit code)."""
     start = time.perf_counter()
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, proc.returncode
+
+
+def peak_rss(argv):
+    """Peak RSS KiB of one run of argv, from GNU time: a child forked from this Python process would
+    count Python's own pages. Measured apart from the timed runs, so that starting GNU time (about as
+    long as a whole patctl run on this VM) is not in the wall times."""
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - start
-    rss = int(proc.stderr.strip().splitlines()[-1])
-    return wall, rss, proc.returncode
+    return int(proc.stderr.strip().splitlines()[-1])
 
 
 def measure(tools, args, runs):
-    """Alternate the tools `runs` times after one warm-up; return {tool: (walls, rss)}."""
-    results = {name: ([], []) for name, _ in tools}
-    for name, base in tools:
-        run_once(base + args)
+    """One warm-up run of each tool (which gives its peak RSS), then the tools alternately `runs`
+    times; return {tool: (walls, [peak RSS KiB])}."""
+    results = {name: ([], [peak_rss(base + args)]) for name, base in tools}
     for _ in range(runs):
         for name, base in tools:
-            wall, rss, code = run_once(base + args)
+            wall, code = run_once(base + args)
             if code != 0:
                 print(f"warning: {name} {' '.join(args)} exited {code}", file=sys.stderr)
             results[name][0].append(wall)
-            results[name][1].append(rss)
     return results
 
 
@@ -108,7 +111,7 @@ def bench_doctor(patctl, runs):
     walls, codes = [], set()
     run_once(patctl + ["doctor"])
     for _ in range(runs):
-        wall, _, code = run_once(patctl + ["doctor"])
+        wall, code = run_once(patctl + ["doctor"])
         walls.append(wall)
         codes.add(code)
     print(f"| healthy, 3 members | {fmt_ms(statistics.median(walls))} ({fmt_ms(min(walls))}–{fmt_ms(max(walls))}) "
@@ -122,7 +125,7 @@ def bench_doctor(patctl, runs):
     os.kill(pid, signal.SIGSTOP)
     try:
         for _ in range(max(3, runs // 4)):
-            wall, _, code = run_once(patctl + ["--request-timeout", str(timeout), "doctor"])
+            wall, code = run_once(patctl + ["--request-timeout", str(timeout), "doctor"])
             walls.append(wall)
             codes.add(code)
     finally:
