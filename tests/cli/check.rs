@@ -363,7 +363,7 @@ fn check_matches_check_patroni_when_paused_with_replay_paused() {
         },
         || {
             sql(Some(&victim), "SELECT pg_wal_replay_resume()");
-            patctl(&["resume", "--wait"]);
+            resume_and_settle(Duration::from_secs(90));
             wait_healthy(Duration::from_secs(90));
         },
     );

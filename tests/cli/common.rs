@@ -452,6 +452,45 @@ pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool
     }
 }
 
+/// Each sandbox member's published `pause` flag, read from its member key.
+pub fn member_pause_flags() -> Vec<bool> {
+    let prefix = format!("/service/{}/members/", env("SANDBOX_SCOPE"));
+    etcd_keys(&prefix)
+        .iter()
+        .filter_map(|k| etcd_get(k))
+        .filter_map(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
+        .map(|v| v.get("pause") == Some(&serde_json::Value::Bool(true)))
+        .collect()
+}
+
+/// Wait (bounded) until every sandbox member publishes `paused`. A member that read the cluster
+/// before a pause/resume may still write the old flag once afterwards, so a command's own wait
+/// can end before the flags settle for good.
+#[track_caller]
+pub fn wait_pause_flags(paused: bool, timeout: Duration) {
+    let nodes: usize = env("SANDBOX_NODES").parse().unwrap();
+    wait_until(
+        &format!("every member's pause flag = {paused}"),
+        timeout,
+        || {
+            let flags = member_pause_flags();
+            flags.len() == nodes && flags.iter().all(|p| *p == paused)
+        },
+    );
+}
+
+/// Clean-up after a test that paused the sandbox: resume (retried while the DCS is away; a resume
+/// whose wait ran out leaves the cluster already resumed, which is fine) and wait until every member
+/// publishes it.
+#[track_caller]
+pub fn resume_and_settle(timeout: Duration) {
+    wait_until("patctl resume", timeout, || {
+        let out = patctl(&["resume"]);
+        out.code == 0 || out.stderr == "Error: Cluster is not paused\n"
+    });
+    wait_pause_flags(false, timeout);
+}
+
 /// Run `test`, then `cleanup` whether or not it panicked (set-up undone, scratch keys removed); a
 /// panic in `test` goes on after the clean-up. Returns what `test` returned.
 pub fn finally<T>(test: impl FnOnce() -> T, cleanup: impl FnOnce()) -> T {

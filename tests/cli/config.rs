@@ -559,17 +559,6 @@ fn diff_on_a_terminal_is_coloured_and_needs_no_pager() {
     }
 }
 
-fn member_pause_flags() -> Vec<bool> {
-    let prefix = format!("/service/{}/members/", env("SANDBOX_SCOPE"));
-    etcd_keys(&prefix)
-        .iter()
-        .map(|k| {
-            let v: Value = serde_json::from_str(&etcd_get(k).unwrap()).unwrap();
-            v.get("pause") == Some(&Value::Bool(true))
-        })
-        .collect()
-}
-
 #[test]
 fn pause_and_resume() {
     let Some(_g) = write_lock() else { return };
@@ -587,6 +576,9 @@ fn pause_and_resume() {
         patctl(&["pause"]).stderr,
         "Error: Cluster is already paused\n"
     );
+    // Until every member has published the pause, `resume --wait` could end at once and a member
+    // could publish the pause after it.
+    wait_pause_flags(true, Duration::from_secs(60));
 
     let out = patctl(&["resume", "--wait"]);
     out.code(0);

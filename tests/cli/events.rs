@@ -284,11 +284,7 @@ fn an_etcd_restart_is_said_in_the_stream_and_it_goes_on() {
             std::thread::sleep(Duration::from_secs(2));
             sandbox(&["etcd-start", "1"]);
         },
-        || {
-            wait_until("patctl resume", HEALTHY, || {
-                patctl(&["resume", "--wait"]).code == 0
-            })
-        },
+        || resume_and_settle(HEALTHY),
     );
     let (code, evs) = stream.finish(Duration::from_secs(60));
     assert_eq!(code, 0, "{evs:#?}");
