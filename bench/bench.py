@@ -312,8 +312,8 @@ def check_cluster(patctl, list_median, args):
     endpoints = ",".join(f"http://127.0.0.1:{base + i}" for i in range(1, n + 1))
     check = ["check", "-e", endpoints, "cluster_has_replica"]
     r = {}
-    r.update(measure([("patctl", [patctl[0], "check"])], check[1:], args.runs))
-    r.update(measure([("check_patroni", [args.check_patroni])], check[1:], args.runs))
+    r.update(measure([("patctl", [patctl[0], "check"]), ("check_patroni", [args.check_patroni])],
+                     check[1:], args.runs))
     r.update(measure([("patctl (no -e)", patctl + ["check"])], ["cluster_has_replica"], args.runs))
     pw, cw, dw = (statistics.median(r[k][0]) for k in ("patctl", "check_patroni", "patctl (no -e)"))
     print(f"\n`check cluster_has_replica`: patctl -e {fmt_ms(pw)} ms ({max(r['patctl'][1]) / 1024:.1f} MiB), "
@@ -451,7 +451,7 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--only", choices=["compare", "scale", "doctor", "fleet", "wait", "live"])
+    ap.add_argument("--only", choices=["compare", "check", "scale", "doctor", "fleet", "wait", "live"])
     ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
     ap.add_argument("--check-patroni", dest="check_patroni", default="/opt/check-patroni-venv/bin/check_patroni")
     args = ap.parse_args()
@@ -465,6 +465,9 @@ def main():
     print(f"machine: {cpu}, {os.cpu_count()} cores; {args.runs} alternating runs after 1 warm-up\n")
     if args.only in (None, "compare"):
         compare(args, patctl, patronictl)
+    if args.only == "check":
+        list_median = statistics.median(measure([("patctl", patctl)], ["list"], args.runs)["patctl"][0])
+        check_cluster(patctl, list_median, args)
     if args.only in (None, "scale"):
         scale(args, patctl, patronictl)
     if args.only in (None, "doctor"):

@@ -187,3 +187,37 @@ fn without_endpoints_the_members_come_from_the_dcs() {
         "CLUSTERHASLEADER UNKNOWN - Connection failed for all provided endpoints\n"
     );
 }
+
+/// A Patroni 4.1+ `/cluster` (`receive_lsn` on replicas) answers whether states are detailed, so
+/// `/patroni` is not asked; an older one's `/cluster` leaves it to `/patroni`'s version, and a 3.0.3
+/// counts `running` replicas as healthy, as check_patroni does.
+#[test]
+fn detailed_states_come_from_the_cluster_view_when_it_shows_them() {
+    let w = World::empty();
+    let new = r#"{"members": [
+ {"name": "node1", "role": "leader", "state": "running", "timeline": 3},
+ {"name": "node2", "role": "replica", "state": "streaming", "timeline": 3, "lag": 0, "receive_lsn": "0/3000000", "receive_lag": 0}]}"#;
+    let a = fake_api_routes(&[
+        ("GET /cluster", Reply::Status(200, new)),
+        ("GET /patroni", Reply::Status(200, PATRONI)),
+    ]);
+    let out = check(&w, &a.url(), &["cluster_has_replica"]);
+    out.code(0);
+    assert!(out.stdout.contains("healthy_replica=1 "), "{}", out.stdout);
+    assert_eq!(a.requests().len(), 1, "{:?}", a.requests());
+
+    let old = r#"{"members": [
+ {"name": "node1", "role": "leader", "state": "running", "timeline": 3},
+ {"name": "node2", "role": "replica", "state": "running", "timeline": 3, "lag": 0}]}"#;
+    let b = fake_api_routes(&[
+        ("GET /cluster", Reply::Status(200, old)),
+        (
+            "GET /patroni",
+            Reply::Status(200, r#"{"patroni": {"version": "3.0.3"}}"#),
+        ),
+    ]);
+    let out = check(&w, &b.url(), &["cluster_node_count"]);
+    out.code(0);
+    assert!(out.stdout.contains("healthy_members=2 "), "{}", out.stdout);
+    assert_eq!(b.requests().len(), 2, "{:?}", b.requests());
+}
