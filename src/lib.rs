@@ -18,6 +18,7 @@ pub mod http_client;
 pub mod model;
 pub mod openssl_verify;
 pub mod output;
+pub mod par;
 pub mod peer_cert;
 pub mod py;
 pub mod time;

@@ -297,17 +297,17 @@ impl Dcs {
             n.key.drain(..=scope.len());
             scopes.entry(scope).or_default().push(n);
         }
-        let clusters = scopes
-            .into_iter()
-            .map(|(scope, nodes)| {
-                let cluster = if layout.citus() {
-                    Cluster::from_mpp_nodes(&nodes)
-                } else {
-                    Cluster::from_nodes(&nodes)
-                };
-                (scope, cluster)
-            })
-            .collect();
+        // Thousands of clusters are parsed on every core (each cluster's keys are its own).
+        let scopes: Vec<(String, Vec<Node>)> = scopes.into_iter().collect();
+        let citus = layout.citus();
+        let clusters = crate::par::map_in_order(&scopes, 64, &|(scope, nodes)| {
+            let cluster = if citus {
+                Cluster::from_mpp_nodes(nodes)
+            } else {
+                Cluster::from_nodes(nodes)
+            };
+            (scope.clone(), cluster)
+        });
         Ok(NamespaceRead {
             namespace: layout.namespace_dir(),
             clusters,

@@ -240,3 +240,38 @@ fn citus_clusters_are_read_with_their_groups() {
         .collect();
     assert_eq!(groups, [0, 0, 0, 1, 1, 1]);
 }
+
+/// Past 64 clusters the tables and health lines are drawn (and the clusters parsed) on several
+/// threads: the output is still each cluster in the order of its name, as listed by name.
+#[test]
+fn a_big_namespace_is_printed_in_order_as_by_name() {
+    let w = World::empty();
+    let dead = dead_api();
+    let names: Vec<String> = (0..150).map(|i| format!("c{i:03}")).collect();
+    for (i, n) in names.iter().enumerate() {
+        w.seed_demo(&format!("/service/{n}/"), [&dead, &dead, &dead]);
+        if i % 7 == 3 {
+            // Every seventh cluster has no leader, so the health lines differ from cluster to cluster.
+            w.dcs.remove(&format!("/service/{n}/leader"));
+        }
+    }
+    let mut args = vec!["list"];
+    args.extend(names.iter().map(String::as_str));
+    let by_name = w.run(&args);
+    by_name.code(0);
+    for fmt in ["pretty", "json", "tsv"] {
+        let all = w.run(&["list", "-f", fmt, "--all"]);
+        all.code(9);
+        let mut by_name_args = vec!["list", "-f", fmt];
+        by_name_args.extend(names.iter().map(String::as_str));
+        assert_eq!(all.stdout, w.run(&by_name_args).stdout, "-f {fmt}");
+    }
+    let all = w.run(&["list", "--all"]);
+    let health: Vec<&str> = all.stderr.lines().collect();
+    assert_eq!(health.len(), 151, "{}", all.stderr);
+    for (i, (line, n)) in health.iter().zip(&names).enumerate() {
+        assert!(line.starts_with(&format!("{n}: ")), "{line}");
+        assert_eq!(line.contains("UNHEALTHY"), i % 7 == 3, "{line}");
+    }
+    assert!(health[150].starts_with("Error: 21 clusters shown are unhealthy: c003, c010, "));
+}
