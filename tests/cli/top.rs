@@ -94,6 +94,14 @@ fn top_follows_a_switchover_resizes_and_leaves_the_terminal_clean() {
     start_top(&t, "--all", "clusters,");
     t.send("", &["C-c"]);
     assert_left_clean(&t);
+    // So do SIGTERM and SIGHUP sent from elsewhere (a process manager, a closed ssh session).
+    for sig in [libc::SIGTERM, libc::SIGHUP] {
+        start_top(&t, "--all", "clusters,");
+        let pid = t.foreground_child();
+        // SAFETY: kill(2) on the pid of the patctl this test started in its own terminal.
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+        assert_left_clean(&t);
+    }
     assert_eq!(wait_healthy(HEALTHY), candidate);
 }
 

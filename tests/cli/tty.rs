@@ -71,6 +71,24 @@ impl Tmux {
         lines.join("\n").trim_end().to_string()
     }
 
+    /// The pid of the command the pane's shell runs now (its only child).
+    pub(crate) fn foreground_child(&self) -> i32 {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pids: Vec<i32> = children
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 1, "the shell runs {children:?}");
+        pids[0]
+    }
+
     pub(crate) fn cursor_visible(&self) -> bool {
         let out = self
             .cmd()

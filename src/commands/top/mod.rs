@@ -5,7 +5,8 @@
 //! Three parts: [`state`] (what is shown, updated by stream updates and keys), [`render`] (the
 //! screen as a function of the state and the terminal size), and the loop here, which waits on
 //! both the stream (a task of its own with its own DCS connection, so that a key never cancels a
-//! watch half-way) and the keyboard. It only reads: no key changes the cluster.
+//! watch half-way) and the keyboard. It only reads: no key changes the cluster. `q`, Ctrl-C, and the
+//! signals TERM, HUP and INT end it with the terminal as it was.
 
 pub mod render;
 pub mod state;
@@ -118,7 +119,16 @@ pub async fn cmd_top(ctx: &mut Context<'_>, args: TopArgs) -> Result<()> {
 }
 
 /// The screen loop: draw, then wait for a stream update, a key or the next second (the age column).
+/// SIGTERM, SIGHUP and SIGINT end it as `q` does, so that the terminal is given back (their default
+/// action would leave it in raw mode on the alternate screen).
 async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| {
+        signal(kind).map_err(|e| Error::failure(format!("cannot listen for signals: {e}")))
+    };
+    let mut term = listen(SignalKind::terminate())?;
+    let mut hangup = listen(SignalKind::hangup())?;
+    let mut interrupt = listen(SignalKind::interrupt())?;
     let mut screen = Screen::enter()?;
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -146,6 +156,9 @@ async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result
                 None => return Ok(()),
             },
             _ = tick.tick() => {}
+            _ = term.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
         }
     }
 }
