@@ -63,6 +63,16 @@ impl<'a> Context<'a> {
         Ok(self.api.as_ref().expect("built above"))
     }
 
+    /// The REST client and the DCS together (disjoint borrows), for work that asks both at once.
+    pub async fn api_and_dcs(&mut self) -> Result<(&Api, &mut Dcs)> {
+        self.api()?;
+        self.dcs().await?;
+        Ok((
+            self.api.as_ref().expect("built above"),
+            self.dcs.as_mut().expect("connected above"),
+        ))
+    }
+
     /// Whether this invocation treats the cluster as Citus (a `citus` section, or `--group` given).
     pub fn is_citus(&self, group: Option<i64>) -> bool {
         self.settings.citus || group.is_some()

@@ -16,6 +16,10 @@
 mod advice;
 mod report;
 
+use std::time::Duration;
+
+use crate::api::Api;
+use crate::dcs::Dcs;
 use crate::http_client::Method;
 use serde_json::Value;
 
@@ -146,7 +150,14 @@ pub(super) async fn assess(
     name: &str,
     cluster: Cluster,
 ) -> Result<Assessment> {
-    let statuses = fetch_statuses(ctx, &cluster).await?;
+    // The members' REST statuses and the DCS endpoints' are asked at the same time: each is bounded
+    // by its own timeout, and a slow one must not add to the other.
+    let budget = ctx.settings.dcs().map(|d| d.timeout).ok();
+    let (api, dcs) = ctx.api_and_dcs().await?;
+    let (statuses, dcs) = tokio::join!(
+        fetch_statuses(api, &cluster),
+        dcs_view(dcs, budget, &cluster)
+    );
     let status_of = |m: &Member| {
         statuses
             .iter()
@@ -186,7 +197,6 @@ pub(super) async fn assess(
             Some(c) => rows.iter().any(|r| r.name == c && r.pass()),
             None => rows.iter().any(Row::pass),
         };
-    let dcs = dcs_view(ctx, &cluster).await;
     let mut warnings = warnings(&cluster, &statuses);
     warnings.extend(dcs_warnings(&cluster, &dcs));
     let predicted = if wanted.is_none() {
@@ -208,11 +218,8 @@ pub(super) async fn assess(
 
 /// Every DCS endpoint's status and what is left of the leader key's lease or TTL, each within the
 /// DCS timeout. What cannot be asked is left out: the switch does not depend on it.
-async fn dcs_view(ctx: &mut Context<'_>, cluster: &Cluster) -> DcsView {
-    let Ok(budget) = ctx.settings.dcs().map(|d| d.timeout) else {
-        return DcsView::default();
-    };
-    let Ok(dcs) = ctx.dcs().await else {
+async fn dcs_view(dcs: &mut Dcs, budget: Option<Duration>, cluster: &Cluster) -> DcsView {
+    let Some(budget) = budget else {
         return DcsView::default();
     };
     let endpoints = dcs.endpoint_statuses(budget).await;
@@ -272,10 +279,9 @@ fn cluster_problems(cluster: &Cluster, req: &Query, name: &str) -> Vec<String> {
 
 /// Ask every member for `GET /patroni` at once; each answer is the JSON or why there is none.
 async fn fetch_statuses(
-    ctx: &mut Context<'_>,
+    api: &Api,
     cluster: &Cluster,
-) -> Result<Vec<(String, std::result::Result<Value, String>)>> {
-    let api = ctx.api()?;
+) -> Vec<(String, std::result::Result<Value, String>)> {
     let requests = cluster.members.iter().map(|m| async move {
         let answer = match api.request(m, Method::GET, "patroni", None, None).await {
             Err(f) => Err(short_failure(&f)),
@@ -286,7 +292,7 @@ async fn fetch_statuses(
         };
         (m.name.clone(), answer)
     });
-    Ok(crate::commands::fanout::join_all(requests).await)
+    crate::commands::fanout::join_all(requests).await
 }
 
 fn short_failure(f: &crate::api::Failure) -> String {
