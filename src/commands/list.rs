@@ -220,6 +220,11 @@ async fn run(ctx: &mut Context<'_>, args: ListArgs) -> Result<()> {
         if args.all.all && shown.is_empty() {
             ctx.ui.err_line("No clusters to show");
         }
+        if !watch.repeats() {
+            // The process ends after this round: freeing thousands of parsed clusters one by one
+            // would only delay the exit.
+            std::mem::forget(shown);
+        }
     }
     if !args.all.all || unhealthy.is_empty() {
         return Ok(());

@@ -138,6 +138,11 @@ impl Watch {
         }
     }
 
+    /// Whether there will be another round (`-W`/`-w`).
+    pub fn repeats(&self) -> bool {
+        self.interval.is_some()
+    }
+
     /// Wait for the next round; `false` when there is none (no watch and the first round ran, or
     /// nobody reads stdout any more).
     pub async fn next(&mut self, ctx: &Context<'_>) -> bool {
