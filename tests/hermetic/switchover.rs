@@ -159,34 +159,43 @@ fn without_rest_the_failover_key_is_written() {
     ));
 }
 
-#[test]
-fn wait_follows_the_dcs_until_the_candidate_leads() {
-    let w = World::demo_unreachable();
+/// Patroni's part of a failover to node3, played by another thread once the failover key appears:
+/// node3 takes the leader key on timeline 2 and node2 streams from it; node1 rejoins on timeline 2
+/// when `rejoins`, else it stays stopped.
+fn patroni_fails_over_to_node3(w: &World, rejoins: bool) -> std::thread::JoinHandle<()> {
     let dcs = w.dcs.clone();
-    // Patroni's part, played by another thread: node3 takes the leader key once asked to.
-    let patroni = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let asked = std::time::Instant::now();
         while dcs.get(&World::key("failover")).is_none() {
             assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
             std::thread::sleep(Duration::from_millis(5));
         }
         dcs.remove(&World::key("failover"));
-        // A healthy end: node3 leads on a new timeline, node1 and node2 stream from it.
         let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
-        dcs.set(
-            &World::key("members/node1"),
-            &tl2(member(1, "http://x", false)),
-        );
-        dcs.set(
-            &World::key("members/node2"),
-            &tl2(member(2, "http://x", false)),
-        );
+        let node1 = if rejoins {
+            tl2(member(1, "http://x", false))
+        } else {
+            r#"{"state":"stopped","role":"demoted","api_url":"http://x/patroni"}"#.to_string()
+        };
+        dcs.set(&World::key("members/node1"), &node1);
+        if rejoins {
+            dcs.set(
+                &World::key("members/node2"),
+                &tl2(member(2, "http://x", false)),
+            );
+        }
         dcs.set(
             &World::key("members/node3"),
             &tl2(member(3, "http://x", true)),
         );
         dcs.set(&World::key("leader"), "node3");
-    });
+    })
+}
+
+#[test]
+fn wait_follows_the_dcs_until_the_candidate_leads() {
+    let w = World::demo_unreachable();
+    let patroni = patroni_fails_over_to_node3(&w, true);
     let out = w.run(&[
         "failover",
         "--candidate",
@@ -415,25 +424,7 @@ fn a_rejection_is_followed_by_the_preflight_reasons() {
 #[test]
 fn a_former_leader_that_never_rejoins_is_exit_7() {
     let w = World::demo_unreachable();
-    let dcs = w.dcs.clone();
-    let patroni = std::thread::spawn(move || {
-        let asked = std::time::Instant::now();
-        while dcs.get(&World::key("failover")).is_none() {
-            assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        dcs.remove(&World::key("failover"));
-        dcs.set(
-            &World::key("members/node1"),
-            r#"{"state":"stopped","role":"demoted","api_url":"http://x/patroni"}"#,
-        );
-        let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
-        dcs.set(
-            &World::key("members/node3"),
-            &tl2(member(3, "http://x", true)),
-        );
-        dcs.set(&World::key("leader"), "node3");
-    });
+    let patroni = patroni_fails_over_to_node3(&w, false);
     let out = w.run(&[
         "failover",
         "--candidate",
