@@ -277,18 +277,15 @@ mod tests {
         ])
     }
 
-    #[test]
-    fn members_carry_exact_bytes_tags_and_staleness() {
+    /// The demo cluster's data, lease 1 (node1, node2) granted `granted` seconds with `remaining`
+    /// left (no lease answer when `None`); `topology` as `topology -o json`.
+    fn demo_data(lease: Option<(Option<f64>, f64)>, topology: bool) -> Value {
         let c = demo();
         let h = health(&c);
-        // Lease 1 (node1, node2) was refreshed 4 s ago.
-        let ttls = KeyTtls::from([(
-            1,
-            KeyTtl {
-                granted: Some(30.0),
-                remaining: 26.0,
-            },
-        )]);
+        let ttls: KeyTtls = lease
+            .map(|(granted, remaining)| (1, KeyTtl { granted, remaining }))
+            .into_iter()
+            .collect();
         let item = ClusterItem {
             name: "demo",
             namespace: "/service/",
@@ -296,7 +293,13 @@ mod tests {
             health: &h,
             ttls: &ttls,
         };
-        let d = clusters_data(&[item], None, false, false);
+        clusters_data(&[item], None, false, topology)
+    }
+
+    #[test]
+    fn members_carry_exact_bytes_tags_and_staleness() {
+        // Lease 1 (node1, node2) was refreshed 4 s ago.
+        let d = demo_data(Some((Some(30.0), 26.0)), false);
         let cl = &d["clusters"][0];
         assert_eq!(cl["name"], "demo");
         assert_eq!(cl["initialize"], "7712032472125471084");
@@ -324,57 +327,18 @@ mod tests {
 
     #[test]
     fn a_key_older_than_ttl_is_stale() {
-        let c = demo();
-        let h = health(&c);
         // An etcd v2 TTL (no grant known): the cluster's ttl (default 30) stands in for it.
-        let ttls = KeyTtls::from([(
-            1,
-            KeyTtl {
-                granted: None,
-                remaining: 12.0,
-            },
-        )]);
-        let item = ClusterItem {
-            name: "demo",
-            namespace: "/service/",
-            cluster: &c,
-            health: &h,
-            ttls: &ttls,
-        };
-        let m = clusters_data(&[item], None, false, false)["clusters"][0]["members"].clone();
+        let m = demo_data(Some((None, 12.0)), false)["clusters"][0]["members"].clone();
         assert_eq!(m[1]["keyAgeSeconds"], 18.0);
         assert_eq!(m[1]["staleKey"], false);
-        let late = KeyTtls::from([(
-            1,
-            KeyTtl {
-                granted: Some(60.0),
-                remaining: 20.0,
-            },
-        )]);
-        let item = ClusterItem {
-            name: "demo",
-            namespace: "/service/",
-            cluster: &c,
-            health: &h,
-            ttls: &late,
-        };
-        let m = clusters_data(&[item], None, false, false)["clusters"][0]["members"].clone();
+        let m = demo_data(Some((Some(60.0), 20.0)), false)["clusters"][0]["members"].clone();
         assert_eq!(m[1]["keyAgeSeconds"], 40.0);
         assert_eq!(m[1]["staleKey"], true);
     }
 
     #[test]
     fn topology_levels_and_upstreams() {
-        let c = demo();
-        let h = health(&c);
-        let item = ClusterItem {
-            name: "demo",
-            namespace: "/service/",
-            cluster: &c,
-            health: &h,
-            ttls: &KeyTtls::default(),
-        };
-        let d = clusters_data(&[item], None, false, true);
+        let d = demo_data(None, true);
         let got: Vec<(String, Value, Value)> = d["clusters"][0]["members"]
             .as_array()
             .unwrap()
