@@ -182,6 +182,29 @@ impl Etcd2 {
         Err(unsure(attempts.into_error(&all), write && maybe_sent, what))
     }
 
+    /// One v2 long poll (`wait=true&recursive=true`) of `prefix` on the current endpoint, from
+    /// `wait_index` when given (else from now on): the endpoint asked and its answer.
+    async fn long_poll(
+        &self,
+        prefix: &str,
+        wait_index: Option<String>,
+        timeout: Duration,
+    ) -> (String, std::result::Result<Answer, Miss>) {
+        let mut q = vec![
+            ("wait", "true".to_string()),
+            ("recursive", "true".to_string()),
+        ];
+        if let Some(i) = wait_index {
+            q.push(("waitIndex", i));
+        }
+        let ep = self.order.first().cloned().unwrap_or_default();
+        let path = prefix.trim_end_matches('/');
+        let answer = self
+            .send_to(&ep, &Method::GET, path, &q, None, timeout)
+            .await;
+        (ep, answer)
+    }
+
     async fn send_to(
         &self,
         ep: &str,
@@ -373,19 +396,9 @@ impl KeyValue for Etcd2 {
     /// A v2 long poll (`wait=true&recursive=true`) from just after the last read, so no change in between
     /// is missed; without a read before it, from now on.
     async fn wait_for_change(&mut self, prefix: &str, timeout: Duration) -> Result<bool> {
-        let mut q = vec![
-            ("wait", "true".to_string()),
-            ("recursive", "true".to_string()),
-        ];
-        if let Some(i) = self.last_index {
-            q.push(("waitIndex", (i + 1).to_string()));
-        }
-        let ep = self.order.first().cloned().unwrap_or_default();
-        let path = prefix.trim_end_matches('/');
-        match self
-            .send_to(&ep, &Method::GET, path, &q, None, timeout)
-            .await
-        {
+        let wait_index = self.last_index.map(|i| (i + 1).to_string());
+        let (ep, answer) = self.long_poll(prefix, wait_index, timeout).await;
+        match answer {
             Ok(answer) if answer.status.is_success() => {
                 if let Some(i) = answer
                     .body
@@ -436,19 +449,9 @@ impl KeyValue for Etcd2 {
         after: Option<i64>,
         timeout: Duration,
     ) -> Result<KvChanges> {
-        let mut q = vec![
-            ("wait", "true".to_string()),
-            ("recursive", "true".to_string()),
-        ];
-        if let Some(i) = after {
-            q.push(("waitIndex", (i + 1).to_string()));
-        }
-        let ep = self.order.first().cloned().unwrap_or_default();
-        let path = prefix.trim_end_matches('/');
-        match self
-            .send_to(&ep, &Method::GET, path, &q, None, timeout)
-            .await
-        {
+        let wait_index = after.map(|i| (i + 1).to_string());
+        let (ep, answer) = self.long_poll(prefix, wait_index, timeout).await;
+        match answer {
             Ok(answer) if answer.status.is_success() => Ok(change_of(&answer.body)),
             // 400 "event index cleared": the change asked for is out of etcd's history.
             Ok(answer) if answer.status == StatusCode::BAD_REQUEST => Ok(KvChanges::Compacted),
