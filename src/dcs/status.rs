@@ -89,6 +89,15 @@ impl EndpointStatus {
             ..EndpointStatus::new(endpoint)
         }
     }
+
+    /// Every endpoint unreachable for one reason found before any was asked (a client that cannot be
+    /// built from the settings).
+    pub fn all_unreachable(endpoints: &[String], why: &str) -> Vec<EndpointStatus> {
+        endpoints
+            .iter()
+            .map(|ep| EndpointStatus::unreachable(ep, why, Duration::ZERO))
+            .collect()
+    }
 }
 
 /// How many members of the DCS cluster answered and are part of a working quorum, when every member

@@ -13,13 +13,7 @@ pub(in crate::dcs) async fn statuses(
     use crate::dcs::status::{each, EndpointStatus};
     let http = match http_client(settings) {
         Ok(h) => h,
-        Err(e) => {
-            return settings
-                .endpoints
-                .iter()
-                .map(|ep| EndpointStatus::unreachable(ep, e.message.clone(), Duration::ZERO))
-                .collect()
-        }
+        Err(e) => return EndpointStatus::all_unreachable(&settings.endpoints, &e.message),
     };
     let auth = match (&settings.username, &settings.password) {
         (Some(u), Some(p)) => Some((u.clone(), p.clone())),

@@ -14,13 +14,7 @@ pub(in crate::dcs) async fn statuses(
     use crate::dcs::status::{each, EndpointStatus};
     let connector = match Connector::new(settings) {
         Ok(c) => c,
-        Err(e) => {
-            return settings
-                .endpoints
-                .iter()
-                .map(|ep| EndpointStatus::unreachable(ep, e.message.clone(), Duration::ZERO))
-                .collect()
-        }
+        Err(e) => return EndpointStatus::all_unreachable(&settings.endpoints, &e.message),
     };
     let connector = &connector;
     each(&settings.endpoints, budget, |ep| async move {
