@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, Txn, TxnOp, WatchOptions,
+    Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, GetResponse, Txn, TxnOp,
+    WatchOptions,
 };
 
 use async_trait::async_trait;
@@ -223,6 +224,23 @@ fn auth_failed(user: Option<&(String, String)>, why: &str) -> Error {
 }
 
 impl Etcd3 {
+    /// One range read of every key under `prefix` (as it was at revision `at`, when given).
+    async fn range(&mut self, prefix: &str, at: Option<i64>) -> Result<GetResponse> {
+        self.call("range read", false, move |c: Client| async move {
+            let mut o = GetOptions::new().with_prefix();
+            if let Some(r) = at {
+                o = o.with_revision(r);
+            }
+            // A whole namespace (`list --all`, `events`/`top --all`) can exceed tonic's default
+            // 4 MiB answer limit.
+            c.kv_client()
+                .max_decoding_message_size(MAX_READ_BYTES)
+                .get(prefix, Some(o))
+                .await
+        })
+        .await
+    }
+
     /// Connect to the first configured endpoint that answers within its share of the timeout (and
     /// authenticate, when a user is configured); learn the other members' client URLs for fail-over.
     pub async fn connect(settings: &DcsSettings) -> Result<Etcd3> {
@@ -339,15 +357,7 @@ impl Etcd3 {
 #[async_trait]
 impl KeyValue for Etcd3 {
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
-        let resp = self
-            .call("range read", false, move |c: Client| async move {
-                // A whole namespace (`list --all`) can exceed tonic's default 4 MiB answer limit.
-                c.kv_client()
-                    .max_decoding_message_size(MAX_READ_BYTES)
-                    .get(prefix, Some(GetOptions::new().with_prefix()))
-                    .await
-            })
-            .await?;
+        let resp = self.range(prefix, None).await?;
         if let Some(h) = resp.header() {
             self.read_at = Some((prefix.to_string(), h.revision()));
         }
@@ -445,22 +455,13 @@ impl KeyValue for Etcd3 {
         prefix: &str,
         at: Option<i64>,
     ) -> Result<(Vec<Node>, Option<i64>)> {
-        let resp = self
-            .call("range read", false, move |mut c: Client| async move {
-                let mut o = GetOptions::new().with_prefix();
-                if let Some(r) = at {
-                    o = o.with_revision(r);
-                }
-                c.get(prefix, Some(o)).await
-            })
-            .await
-            .map_err(|e| match at {
-                Some(r) if e.message.contains("compacted") => Error::usage(format!(
-                    "revision {r} is no longer in etcd's history ({}); start without --since-revision",
-                    e.message
-                )),
-                _ => e,
-            })?;
+        let resp = self.range(prefix, at).await.map_err(|e| match at {
+            Some(r) if e.message.contains("compacted") => Error::usage(format!(
+                "revision {r} is no longer in etcd's history ({}); start without --since-revision",
+                e.message
+            )),
+            _ => e,
+        })?;
         let revision = at.or(resp.header().map(|h| h.revision()));
         Ok((nodes_of(resp.kvs(), prefix), revision))
     }
