@@ -107,19 +107,6 @@ fn ready() -> bool {
     installed("check_patroni")
 }
 
-fn sandbox_cmd(args: &[&str]) {
-    let out = std::process::Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cluster.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn replicas(leader: &str) -> Vec<String> {
     let n: u16 = env("SANDBOX_NODES").parse().unwrap();
     (1..=n)

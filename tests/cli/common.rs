@@ -510,23 +510,26 @@ pub fn scratch_scope(tag: &str) -> String {
     format!("patctl-test-{tag}-{}", std::process::id())
 }
 
-/// Set a sandbox member's tags live (`sandbox/cluster.sh tag`; `"{}"` clears them).
+/// Run `sandbox/cluster.sh ARGS` on the main sandbox (`node-stop 2`, `etcd-start 1`, …); fails the
+/// test with the script's stderr when it fails.
 #[track_caller]
-pub fn tag_member(node: &str, tags: &str) {
+pub fn sandbox_cmd(args: &[&str]) {
     let out = Command::new("bash")
-        .args([
-            concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"),
-            "tag",
-            node,
-            tags,
-        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"))
+        .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "tag {node} {tags}: {}",
+        "cluster.sh {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Set a sandbox member's tags live (`sandbox/cluster.sh tag`; `"{}"` clears them).
+#[track_caller]
+pub fn tag_member(node: &str, tags: &str) {
+    sandbox_cmd(&["tag", node, tags]);
 }
 
 /// Run `patctl -c <sandbox config> ARGS`, allowed to take up to `limit` (for long waits).

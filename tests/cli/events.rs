@@ -265,24 +265,12 @@ fn an_etcd_restart_is_said_in_the_stream_and_it_goes_on() {
     wait_healthy(HEALTHY);
     // Paused, Patroni does not demote the leader while etcd is away.
     patctl(&["pause", "--wait"]).code(0);
-    let sandbox = |args: &[&str]| {
-        let out = Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
     let stream = Stream::start(&["--until", "resume", "--wait-timeout", "60"]);
     finally(
         || {
-            sandbox(&["etcd-stop", "1"]);
+            sandbox_cmd(&["etcd-stop", "1"]);
             std::thread::sleep(Duration::from_secs(2));
-            sandbox(&["etcd-start", "1"]);
+            sandbox_cmd(&["etcd-start", "1"]);
         },
         || resume_and_settle(HEALTHY),
     );
