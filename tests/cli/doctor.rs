@@ -247,15 +247,19 @@ fn expiring_and_wrong_host_certificates_of_a_dcs_endpoint() {
     )
     .unwrap();
     let config = config.display().to_string();
-    let out = patctl(&[
-        "-c",
-        &config,
-        "--request-timeout",
-        "2",
-        "doctor",
-        "-o",
-        "json",
-    ]);
+    let out = patctl_raw(
+        &[
+            "-c",
+            &config,
+            "--request-timeout",
+            "2",
+            "doctor",
+            "-o",
+            "json",
+        ],
+        None,
+        &[],
+    );
     std::fs::remove_dir_all(&dir).ok();
     out.code(1);
     let all = findings(&out);
