@@ -79,6 +79,13 @@ impl Layout {
         self.write_dir(scope, group) + name
     }
 
+    /// Split a key relative to the namespace into its scope and the key inside that cluster; `None`
+    /// for a key outside every cluster (no scope, or nothing after it).
+    pub fn split_scope(rel: &str) -> Option<(&str, &str)> {
+        rel.split_once('/')
+            .filter(|(scope, rest)| !scope.is_empty() && !rest.is_empty())
+    }
+
     /// The group of a directory name under a Citus scope: `0`, or digits without a leading zero.
     pub fn parse_group(dir: &str) -> Option<i64> {
         let digits = !dir.is_empty() && dir.bytes().all(|b| b.is_ascii_digit());
@@ -107,6 +114,18 @@ fn normalize(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_belongs_to_a_scope_only_with_a_key_inside_it() {
+        assert_eq!(
+            Layout::split_scope("demo/members/node1"),
+            Some(("demo", "members/node1"))
+        );
+        assert_eq!(Layout::split_scope("demo/leader"), Some(("demo", "leader")));
+        for outside in ["demo", "demo/", "/leader", ""] {
+            assert_eq!(Layout::split_scope(outside), None, "{outside:?}");
+        }
+    }
 
     #[test]
     fn paths_collapse_slashes_like_patroni() {

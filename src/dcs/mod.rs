@@ -269,11 +269,7 @@ impl Dcs {
     pub async fn get_cluster(&mut self, scope: &str, group: Option<i64>) -> Result<Cluster> {
         let (dir, mpp) = self.layout.read_dir(scope, group);
         let nodes = self.kv.read_prefix(&dir).await?;
-        Ok(if mpp {
-            Cluster::from_mpp_nodes(&nodes)
-        } else {
-            Cluster::from_nodes(&nodes)
-        })
+        Ok(Cluster::from_read(&nodes, mpp))
     }
 
     /// Read every cluster of a namespace (the configured one when `namespace` is `None`) in one
@@ -287,12 +283,9 @@ impl Dcs {
         let nodes = self.kv.read_prefix(&layout.namespace_dir()).await?;
         let mut scopes: std::collections::BTreeMap<String, Vec<Node>> = Default::default();
         for mut n in nodes {
-            let Some((scope, rest)) = n.key.split_once('/') else {
+            let Some((scope, _)) = Layout::split_scope(&n.key) else {
                 continue;
             };
-            if scope.is_empty() || rest.is_empty() {
-                continue;
-            }
             let scope = scope.to_string();
             n.key.drain(..=scope.len());
             scopes.entry(scope).or_default().push(n);
@@ -301,12 +294,7 @@ impl Dcs {
         let scopes: Vec<(String, Vec<Node>)> = scopes.into_iter().collect();
         let citus = layout.citus();
         let clusters = crate::par::map_in_order(&scopes, 64, &|(scope, nodes)| {
-            let cluster = if citus {
-                Cluster::from_mpp_nodes(nodes)
-            } else {
-                Cluster::from_nodes(nodes)
-            };
-            (scope.clone(), cluster)
+            (scope.clone(), Cluster::from_read(nodes, citus))
         });
         Ok(NamespaceRead {
             namespace: layout.namespace_dir(),
@@ -319,9 +307,8 @@ impl Dcs {
         let nodes = self.kv.read_prefix(&self.layout.namespace_dir()).await?;
         let mut scopes: Vec<String> = nodes
             .iter()
-            .filter_map(|n| n.key.split('/').next())
-            .filter(|s| !s.is_empty())
-            .map(String::from)
+            .filter_map(|n| Layout::split_scope(&n.key))
+            .map(|(scope, _)| scope.to_string())
             .collect();
         scopes.sort();
         scopes.dedup();

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::{Dcs, Version};
+use super::{Dcs, Layout, Version};
 use crate::error::Result;
 use crate::model::{Cluster, Node};
 
@@ -87,10 +87,7 @@ impl ClusterStream {
     fn scope_of<'a>(&'a self, rel: &'a str) -> Option<&'a str> {
         match &self.scope {
             Some(s) => Some(s.as_str()),
-            None => rel
-                .split_once('/')
-                .map(|(s, _)| s)
-                .filter(|s| !s.is_empty()),
+            None => Layout::split_scope(rel).map(|(scope, _)| scope),
         }
     }
 
@@ -121,11 +118,7 @@ impl ClusterStream {
         if nodes.is_empty() {
             return None;
         }
-        Some(if self.mpp {
-            Cluster::from_mpp_nodes(&nodes)
-        } else {
-            Cluster::from_nodes(&nodes)
-        })
+        Some(Cluster::from_read(&nodes, self.mpp))
     }
 
     /// Replace the kept keys by a fresh read; the scopes whose cluster differs.
@@ -262,7 +255,7 @@ impl Dcs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dcs::{Layout, Memory};
+    use crate::dcs::Memory;
 
     #[tokio::test(flavor = "current_thread")]
     async fn each_revision_is_one_update_and_history_replays() {

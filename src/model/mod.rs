@@ -163,6 +163,16 @@ impl Cluster {
         c
     }
 
+    /// Assemble one read of a cluster's prefix: a whole Citus prefix (`mpp`, keys `<group>/<key>`)
+    /// as [`Cluster::from_mpp_nodes`], any other as [`Cluster::from_nodes`].
+    pub fn from_read(nodes: &[Node], mpp: bool) -> Cluster {
+        if mpp {
+            Cluster::from_mpp_nodes(nodes)
+        } else {
+            Cluster::from_nodes(nodes)
+        }
+    }
+
     /// Split the nodes of a whole Citus prefix (`<group>/<key>`) into coordinator (group 0) and workers.
     pub fn from_mpp_nodes(nodes: &[Node]) -> Cluster {
         let mut groups: std::collections::BTreeMap<i64, Vec<Node>> = Default::default();

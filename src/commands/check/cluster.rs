@@ -139,7 +139,7 @@ const REPLICA_ROLES: [&str; 3] = ["replica", "sync_standby", "quorum_standby"];
 /// per state as performance data.
 pub async fn node_count(rest: &Rest, a: &NodeCountArgs) -> Probed {
     let [w, c, hw, hc] = a.ranges().map_err(Stop::Crash)?;
-    let cluster = rest.get_with_states("cluster").await?;
+    let cluster = rest.cluster().await?;
     let members = members(&cluster)?;
     let mut roles: Vec<(String, i64)> = Vec::new();
     let mut states: Vec<(String, i64)> = Vec::new();
@@ -190,7 +190,7 @@ pub async fn node_count(rest: &Rest, a: &NodeCountArgs) -> Probed {
 /// `cluster_has_leader`: a running leader, or a standby leader streaming (WARNING when it is only in
 /// archive recovery).
 pub async fn has_leader(rest: &Rest) -> Probed {
-    let cluster = rest.get("cluster").await?;
+    let cluster = rest.cluster().await?;
     let (mut leader, mut standby, mut arc_rec) = (false, false, false);
     for m in members(&cluster)? {
         let (role, state) = (s(m, "role"), s(m, "state"));
@@ -242,7 +242,7 @@ pub async fn has_leader(rest: &Rest) -> Probed {
 /// timeline and sync flag of each replica as performance data.
 pub async fn has_replica(rest: &Rest, a: &ReplicaArgs) -> Probed {
     let ([w, c, sw, sc], max_lag) = a.ranges().map_err(Stop::Crash)?;
-    let cluster = rest.get_with_states("cluster").await?;
+    let cluster = rest.cluster().await?;
     let members = members(&cluster)?;
     let (mut healthy, mut unhealthy, mut sync) = (0, 0, 0);
     let mut perf: Vec<Metric> = Vec::new();
@@ -351,7 +351,7 @@ pub async fn config_has_changed(rest: &Rest, a: &ConfigChangedArgs) -> Probed {
 
 /// `cluster_is_in_maintenance`: CRITICAL when the cluster is paused.
 pub async fn is_in_maintenance(rest: &Rest) -> Probed {
-    let cluster = rest.get("cluster").await?;
+    let cluster = rest.cluster().await?;
     let paused = cluster.get("pause").is_some_and(truthy);
     Ok((
         vec![Metric::with(
@@ -366,7 +366,7 @@ pub async fn is_in_maintenance(rest: &Rest) -> Probed {
 
 /// `cluster_has_scheduled_action`: CRITICAL when a switchover or a restart is scheduled.
 pub async fn has_scheduled_action(rest: &Rest) -> Probed {
-    let cluster = rest.get("cluster").await?;
+    let cluster = rest.cluster().await?;
     let switchover = i64::from(cluster.get("scheduled_switchover").is_some());
     let restarts = members(&cluster)?
         .iter()

@@ -242,12 +242,12 @@ impl Rest {
         Err(Stop::Unreachable)
     }
 
-    /// GET `service` (a `/cluster` view) and learn [`Rest::has_detailed_states`] from it when it can:
-    /// Patroni 4.1 and later list `receive_lsn` for every member but the leader, which proves the
-    /// answering Patroni is past 3.0.4 without asking `/patroni` (one round trip less, and `/patroni`
-    /// is the slower endpoint: it asks PostgreSQL). Otherwise the check asks `/patroni` when it needs to.
-    pub async fn get_with_states(&self, service: &str) -> Answer {
-        let answer = self.get(service).await?;
+    /// GET `/cluster`, and learn [`Rest::has_detailed_states`] from the answer when it can: Patroni
+    /// 4.1 and later list `receive_lsn` for every member but the leader, which proves the answering
+    /// Patroni is past 3.0.4 without asking `/patroni` (one round trip less, and `/patroni` is the
+    /// slower endpoint: it asks PostgreSQL). Otherwise the check asks `/patroni` when it needs to.
+    pub async fn cluster(&self) -> Answer {
+        let answer = self.get("cluster").await?;
         if self.detailed.borrow().is_none() && lists_receive_lsn(&answer) {
             *self.detailed.borrow_mut() = Some(Ok(true));
         }
