@@ -3,7 +3,7 @@
 //! leader first, then optionally wait until every member publishes the new state in its member key.
 //!
 //! Deliberate differences: every request and the wait are bounded; a rejection (`Failed: …`) exits 1
-//! instead of 0; an unreachable cluster exits 3 (5 when a request timed out and may have been
+//! instead of 0 (5, with a hint, when it is Patroni's 409 after a member that timed out); an unreachable cluster exits 3 (5 when a request timed out and may have been
 //! applied); `--wait` watches the DCS instead of polling, allows `2*loop_wait + 5` seconds instead
 //! of `loop_wait + 1`, and reports every member that did not acknowledge (exit 5) instead of only
 //! those whose member key changed.
@@ -140,7 +140,7 @@ async fn toggle_pause(
                 Some(line),
             ));
             ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
-            return Err(Error::silent(Exit::Failure));
+            return Err(rejection(resp.status, &timed_out, paused));
         }
         tried.push(member_outcome(
             &member.name,
@@ -167,6 +167,22 @@ async fn toggle_pause(
             timed_out.join(", ")
         )))
     }
+}
+
+/// A member's refusal, after `timed_out` members did not answer in time. Patroni answers 409 when its
+/// compare-and-swap of the configuration lost: after a member that timed out (typically Patroni
+/// reconnecting to a restarted DCS) that is most likely the change it applied all the same, so the
+/// outcome is unknown (exit 5) and the hint says how to tell; any other refusal exits 1.
+fn rejection(status: u16, timed_out: &[String], paused: bool) -> Error {
+    if status != 409 || timed_out.is_empty() {
+        return Error::silent(Exit::Failure);
+    }
+    Error::silent(Exit::Unknown).with_hint(format!(
+        "{} did not answer in time and may have applied the change; `patctl list` shows whether the \
+         cluster is {}",
+        timed_out.join(", "),
+        if paused { "paused" } else { "resumed" }
+    ))
 }
 
 /// Whether a member publishes the wanted pause state (a missing `pause` means not paused).

@@ -321,6 +321,25 @@ fn pause_falls_through_to_the_next_member_and_reports_a_rejection() {
 }
 
 #[test]
+fn a_refusal_after_a_member_that_timed_out_is_an_unknown_outcome() {
+    // After a DCS restart the leader's Patroni may apply the PATCH too late to answer; the next
+    // member then loses the compare-and-swap against that very change.
+    let hung = fake_api(&[Reply::Hang]);
+    let api = fake_api_routes(&[("PATCH /config", Reply::Status(409, "conflict"))]);
+    let w = World::demo([&hung.url(), &api.url(), &api.url()]);
+    let out = w.run(&["--request-timeout", "0.5", "pause"]);
+    out.code(5);
+    assert_eq!(
+        out.stdout,
+        "Failed: pause cluster management status code=409, (conflict)\n"
+    );
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some("Hint: node1 did not answer in time and may have applied the change; `patctl list` shows whether the cluster is paused")
+    );
+}
+
+#[test]
 fn pause_wait_returns_when_every_member_shows_it() {
     let api = fake_api_routes(&[("PATCH /config", Reply::Status(200, "{}"))]);
     let w = World::demo_served_by(&api);
