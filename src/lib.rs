@@ -38,17 +38,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if std::env::var_os("COMPLETE").is_some() {
         clap_complete::CompleteEnv::with_factory(|| complete::add_completers(command())).complete();
     }
-    let mut tree = cli::Cli::command_for(&bin);
-    let (cli, command_name) = match tree.try_get_matches_from_mut(&args) {
+    let (cli, command_name) = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
         Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
             Ok(c) => (c, command_name(&m)),
             Err(e) => return usage_exit(e, &bin, &args),
         },
         Err(e) => return usage_exit(e, &bin, &args),
     };
-    // The command tree is not needed any more and the process ends soon: freeing its thousands of
-    // small allocations one by one took a seventh of a whole `check`.
-    std::mem::forget(tree);
     let ui = output::Ui::new(cli.color).with_machine(cli.output, &command_name);
     if let Some(done) = cli::run_offline(&cli, &ui) {
         return done.into();
