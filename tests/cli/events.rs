@@ -89,6 +89,27 @@ pub(crate) fn events_during(cfg: &str, args: &[&str], actions: impl FnOnce()) ->
     stream.finish(Duration::from_secs(90))
 }
 
+/// `events` on a mode sandbox while it is paused and resumed once (`--wait` both): the stream ends by
+/// itself at `resume`, and its config-change, pause and resume events come in order. Its events.
+pub(crate) fn pause_resume_events(sb: &ModeSandbox) -> Vec<Value> {
+    let args = ["--until", "resume", "--wait-timeout", "60"];
+    let (code, evs) = events_during(&sb.config(), &args, || {
+        sb.patctl(&["pause", "--wait"]).code(0);
+        sb.patctl(&["resume", "--wait"]).code(0);
+    });
+    assert_eq!(code, 0, "{evs:#?}");
+    let main: Vec<&str> = types(&evs)
+        .into_iter()
+        .filter(|t| ["config-change", "pause", "resume"].contains(t))
+        .collect();
+    assert_eq!(
+        main,
+        ["config-change", "pause", "config-change", "resume"],
+        "{evs:#?}"
+    );
+    evs
+}
+
 /// The types of the events, in order.
 pub(crate) fn types(evs: &[Value]) -> Vec<&str> {
     evs.iter().map(|e| e["type"].as_str().unwrap()).collect()

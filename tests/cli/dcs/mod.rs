@@ -448,24 +448,7 @@ fn etcd_v2_three_members() {
 
     // events on etcd v2 (a long poll from the last index): pause and resume once, in order, with
     // the etcd index as revision.
-    let (code, evs) = crate::events::events_during(
-        &sb.config(),
-        &["--until", "resume", "--wait-timeout", "60"],
-        || {
-            sb.patctl(&["pause", "--wait"]).code(0);
-            sb.patctl(&["resume", "--wait"]).code(0);
-        },
-    );
-    assert_eq!(code, 0, "{evs:#?}");
-    let main: Vec<&str> = crate::events::types(&evs)
-        .into_iter()
-        .filter(|t| ["config-change", "pause", "resume"].contains(t))
-        .collect();
-    assert_eq!(
-        main,
-        ["config-change", "pause", "config-change", "resume"],
-        "{evs:#?}"
-    );
+    let evs = crate::events::pause_resume_events(&sb);
     assert!(evs.iter().all(|e| e["revision"].as_i64().is_some()));
 
     // A member that dies while a client is connected: the client moves on, even for a CAS write.
