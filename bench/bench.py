@@ -37,8 +37,10 @@ import time
 import fcntl
 import pty
 import select
+import socket
 import struct
 import termios
+import urllib.parse
 import urllib.request
 
 COMMANDS = [["list"], ["topology"], ["history"], ["show-config"], ["list", "-f", "json"]]
@@ -320,6 +322,26 @@ def check_cluster(patctl, list_median, args):
           f"patctl from the DCS {fmt_ms(dw)} ms, check_patroni {fmt_ms(cw)} ms "
           f"({max(r['check_patroni'][1]) / 1024:.1f} MiB): {cw / pw:.0f}x faster than check_patroni; "
           f"{pw / list_median:.2f}x / {dw / list_median:.2f}x `list`'s {fmt_ms(list_median)} ms")
+    # What no check process can go under here: starting any process, plus Patroni's answer.
+    start = statistics.median(measure([("true", ["/bin/true"])], [], args.runs)["true"][0])
+    answer = statistics.median(http_get_seconds(endpoints.split(",")[0], "/cluster")
+                               for _ in range(args.runs))
+    floor = start + answer
+    print(f"floor: a process start (/bin/true) {fmt_ms(start)} ms + Patroni's /cluster answer "
+          f"{fmt_ms(answer)} ms = {fmt_ms(floor)} ms (a check there would be {cw / floor:.0f}x "
+          f"check_patroni); the rest of patctl's time, {fmt_ms(pw - floor)} ms, is its own start and work")
+
+
+def http_get_seconds(base_url, path):
+    """One GET of path over a fresh connection from this process (no process start): the time the
+    server takes to answer, as a check would see it."""
+    url = urllib.parse.urlsplit(base_url)
+    start = time.perf_counter()
+    with socket.create_connection((url.hostname, url.port)) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {url.hostname}\r\nConnection: close\r\n\r\n".encode())
+        while s.recv(65536):
+            pass
+    return time.perf_counter() - start
 
 
 def etcd_put(key, value):
