@@ -217,6 +217,54 @@ impl Cli {
     }
 }
 
+/// What parsing a command line gives.
+pub enum Parsed {
+    /// A command to run, and its name for machine output (`list`, `context use`).
+    Run {
+        /// The parsed command line.
+        cli: Box<Cli>,
+        /// The command reported in machine output.
+        command_name: String,
+    },
+    /// clap's usage error (or help and version output), with the command line it is about.
+    Usage(clap::Error, Vec<OsString>),
+    /// An error before the command: `check --config` could not be read.
+    Failed(crate::error::Error),
+}
+
+/// Parse the command line (`bin`: the name patctl was invoked as). With `check --config FILE`,
+/// check_patroni's INI defaults are put into the command line, which is parsed again.
+pub fn parse(bin: &str, args: Vec<OsString>) -> Parsed {
+    let m = match Cli::command_for(bin).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => return Parsed::Usage(e, args),
+    };
+    let (args, m) = match commands::check::ini::with_defaults(|| Cli::command_for(bin), &m, &args) {
+        Ok(None) => (args, m),
+        Ok(Some(full)) => match Cli::command_for(bin).try_get_matches_from(&full) {
+            Ok(m) => (full, m),
+            Err(e) => return Parsed::Usage(e, full),
+        },
+        Err(e) => return Parsed::Failed(e),
+    };
+    match <Cli as clap::FromArgMatches>::from_arg_matches(&m) {
+        Ok(cli) => Parsed::Run {
+            cli: Box::new(cli),
+            command_name: command_name(&m),
+        },
+        Err(e) => Parsed::Usage(e, args),
+    }
+}
+
+/// The command reported in machine output: the subcommand, with its own subcommand for `context`.
+fn command_name(m: &clap::ArgMatches) -> String {
+    match m.subcommand() {
+        Some(("context", sub)) => format!("context {}", sub.subcommand_name().unwrap_or_default()),
+        Some((name, _)) => name.to_string(),
+        None => String::new(),
+    }
+}
+
 /// The file name patctl was started as (`patctl` or `patronictl`).
 pub fn invoked_name(argv0: Option<&OsString>) -> String {
     argv0

@@ -38,12 +38,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if std::env::var_os("COMPLETE").is_some() {
         clap_complete::CompleteEnv::with_factory(|| complete::add_completers(command())).complete();
     }
-    let (cli, command_name) = match cli::Cli::command_for(&bin).try_get_matches_from(&args) {
-        Ok(m) => match <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m) {
-            Ok(c) => (c, command_name(&m)),
-            Err(e) => return usage_exit(e, &bin, &args),
-        },
-        Err(e) => return usage_exit(e, &bin, &args),
+    let (cli, command_name) = match cli::parse(&bin, args) {
+        cli::Parsed::Run { cli, command_name } => (*cli, command_name),
+        cli::Parsed::Usage(e, args) => return usage_exit(e, &bin, &args),
+        cli::Parsed::Failed(e) => {
+            output::Ui::new(output::ColorChoice::Never).report(&e);
+            return e.exit.into();
+        }
     };
     let ui = output::Ui::new(cli.color).with_machine(cli.output, &command_name);
     if let Some(done) = cli::run_offline(&cli, &ui) {
@@ -68,15 +69,6 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ui.report(&e);
             e.exit.into()
         }
-    }
-}
-
-/// The command reported in machine output: the subcommand, with its own subcommand for `context`.
-fn command_name(m: &clap::ArgMatches) -> String {
-    match m.subcommand() {
-        Some(("context", sub)) => format!("context {}", sub.subcommand_name().unwrap_or_default()),
-        Some((name, _)) => name.to_string(),
-        None => String::new(),
     }
 }
 

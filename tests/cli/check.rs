@@ -419,3 +419,43 @@ fn check_matches_check_patroni_with_a_scheduled_switchover() {
         },
     );
 }
+
+#[test]
+fn check_config_ini_matches_check_patroni() {
+    let Some(_g) = read_lock() else { return };
+    if !ready() {
+        return;
+    }
+    let leader = wait_healthy(Duration::from_secs(60));
+    let replica = &replicas(&leader)[0];
+    let dir = std::env::temp_dir().join(format!("patctl-check-ini-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ini = dir.join("check_patroni.ini");
+    // Keys are check_patroni's parameter names; [DEFAULT] reaches every section.
+    std::fs::write(
+        &ini,
+        format!(
+            "# as a Nagios host would have it\n[DEFAULT]\ntimeout = 3\n\n[options]\nendpoints = {}\n\n\
+             [options.cluster_has_replica]\nwarning = 3:\nmax_lag = 1MB\n\n\
+             [options.cluster_node_count]\ncritical = 4:\n\n\
+             [options.cluster_config_has_changed]\nconfig_hash = 0\n\n\
+             [options.node_is_replica]\ncheck_is_async = yes\n",
+            all_endpoints().replace(',', ", ")
+        ),
+    )
+    .unwrap();
+    let ini = ini.display().to_string();
+    let config = |args: &[&str]| {
+        let mut full = vec!["--config", ini.as_str()];
+        full.extend_from_slice(args);
+        same(&full).code
+    };
+    assert_eq!(config(&["cluster_has_replica"]), 1, "2 healthy replicas, warning 3:");
+    assert_eq!(config(&["cluster_has_replica", "-w", "2:"]), 0, "-w wins");
+    assert_eq!(config(&["cluster_node_count"]), 2, "3 members, critical 4:");
+    assert_eq!(config(&["cluster_config_has_changed"]), 2, "--hash 0");
+    let at = |node: &str| node_url(node_index(node));
+    assert_eq!(config(&["-e", &at(replica), "node_is_replica"]), 0);
+    assert_eq!(config(&["-e", &at(&leader), "node_is_replica"]), 2);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -221,3 +221,81 @@ fn detailed_states_come_from_the_cluster_view_when_it_shows_them() {
     assert!(out.stdout.contains("healthy_members=2 "), "{}", out.stdout);
     assert_eq!(b.requests().len(), 2, "{:?}", b.requests());
 }
+
+#[test]
+fn config_ini_gives_defaults_and_the_command_line_wins() {
+    let a = api();
+    let w = World::empty();
+    let dir = std::env::temp_dir().join(format!("patctl-ini-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ini = dir.join("check.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[DEFAULT]\nwarning = 5:\n[options]\nendpoints = {}, http://127.0.0.1:1\n[options.cluster_node_count]\ncritical = 9:\n",
+            a.url()
+        ),
+    )
+    .unwrap();
+    let ini = ini.display().to_string();
+    let out = w.run(&["check", "--config", &ini, "cluster_node_count"]);
+    out.code(2);
+    assert!(
+        out.stdout
+            .starts_with("CLUSTERNODECOUNT CRITICAL - members is 4 (outside range 9:)"),
+        "{}",
+        out.stdout
+    );
+    let out = w.run(&["check", "--config", &ini, "cluster_node_count", "-c", "1:"]);
+    out.code(1);
+    assert!(
+        out.stdout
+            .starts_with("CLUSTERNODECOUNT WARNING - members is 4 (outside range 5:)"),
+        "{}",
+        out.stdout
+    );
+    // `-e` on the command line replaces the file's endpoints: the only one given is closed.
+    let out = w.run(&[
+        "check",
+        "--config",
+        &ini,
+        "-e",
+        "http://127.0.0.1:1",
+        "cluster_node_count",
+    ]);
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "CLUSTERNODECOUNT UNKNOWN - Connection failed for all provided endpoints\n"
+    );
+
+    std::fs::write(dir.join("bad.ini"), "[options]\ntimeout = 5\nverbose\n").unwrap();
+    let bad = dir.join("bad.ini").display().to_string();
+    let out = w.run(&["check", "--config", &bad, "cluster_has_leader"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error: --config {bad}: line 3: neither a section nor `key = value`: \"verbose\"\n"
+        )
+    );
+    std::fs::write(dir.join("count.ini"), "[options]\nverbose = lots\n").unwrap();
+    let count = dir.join("count.ini").display().to_string();
+    let out = w.run(&["check", "--config", &count, "cluster_has_leader"]);
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        "Error: --config: verbose = \"lots\" is not a count\n"
+    );
+    let missing = dir.join("missing.ini").display().to_string();
+    let out = w.run(&["check", "--config", &missing, "cluster_has_leader"]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .starts_with(&format!("Error: cannot read --config {missing}: ")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&dir).ok();
+}

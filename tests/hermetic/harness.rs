@@ -6,8 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use clap::Parser;
-use patctl::cli::{run_command, Cli};
+use patctl::cli::{run_command, Parsed};
 use patctl::context::Context;
 use patctl::dcs::{Dcs, Layout, Memory};
 use patctl::output::Ui;
@@ -172,15 +171,18 @@ impl World {
         let config = self.config.to_string_lossy().into_owned();
         let mut argv = vec!["patctl", "-c", config.as_str()];
         argv.extend_from_slice(args);
-        let cli = match Cli::try_parse_from(&argv) {
-            Ok(c) => c,
-            Err(e) => panic!("bad arguments {args:?}: {e}"),
+        let (cli, name) = match patctl::cli::parse("patctl", argv.iter().map(Into::into).collect())
+        {
+            Parsed::Run { cli, command_name } => (*cli, command_name),
+            Parsed::Usage(e, _) => panic!("bad arguments {args:?}: {e}"),
+            Parsed::Failed(e) => {
+                return Out {
+                    stdout: String::new(),
+                    stderr: format!("Error: {}\n", e.message),
+                    code: e.exit.code(),
+                }
+            }
         };
-        let name = Cli::command_for("patctl")
-            .try_get_matches_from(&argv)
-            .ok()
-            .and_then(|m| m.subcommand_name().map(String::from))
-            .unwrap_or_default();
         let ui = Ui::scripted(stdin).with_machine(cli.output, &name);
         if let Some(exit) = patctl::cli::run_offline(&cli, &ui) {
             let (stdout, stderr) = ui.captured();

@@ -88,13 +88,13 @@ impl ReplicaArgs {
 #[derive(Debug, Args)]
 pub struct ConfigChangedArgs {
     /// A hash to compare with.
-    #[arg(long = "hash")]
+    #[arg(id = "config_hash", long = "hash", value_name = "HASH")]
     pub hash: Option<String>,
     /// A state file to store the hash of the configuration.
     #[arg(short = 's', long = "state-file")]
     pub state_file: Option<PathBuf>,
     /// Set the current configuration hash as the reference for future calls.
-    #[arg(long = "save")]
+    #[arg(id = "save_config", long = "save")]
     pub save: bool,
 }
 

@@ -12,6 +12,7 @@
 //! [`cluster`] and [`node`] hold the checks, [`nagios`] the evaluation and rendering (pure).
 
 pub mod cluster;
+pub mod ini;
 pub mod nagios;
 pub mod node;
 mod state;
@@ -59,6 +60,10 @@ pub struct CheckArgs {
     /// Without -e, for node checks: the member to ask [default: the configuration's `name`]
     #[arg(short = 'm', long = "member", value_name = "NAME")]
     pub member: Option<String>,
+    /// Read option defaults from the specified INI file (check_patroni's: `[options]`,
+    /// `[options.<check>]`; only when given)
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The check to run.
     #[command(subcommand)]
     pub check: Check,

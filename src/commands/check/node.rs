@@ -16,7 +16,7 @@ use crate::py::truth::truthy;
 #[derive(Debug, Args)]
 pub struct LeaderArgs {
     /// Check for a standby leader
-    #[arg(long = "is-standby-leader")]
+    #[arg(id = "check_standby_leader", long = "is-standby-leader")]
     pub is_standby_leader: bool,
 }
 
@@ -27,13 +27,13 @@ pub struct ReplicaArgs {
     #[arg(long = "max-lag")]
     pub max_lag: Option<String>,
     /// check if the replica is synchronous
-    #[arg(long = "is-sync")]
+    #[arg(id = "check_is_sync", long = "is-sync")]
     pub is_sync: bool,
     /// Synchronous replication mode.
     #[arg(long = "sync-type", value_enum, default_value_t = SyncType::Any)]
     pub sync_type: SyncType,
     /// check if the replica is asynchronous
-    #[arg(long = "is-async")]
+    #[arg(id = "check_is_async", long = "is-async")]
     pub is_async: bool,
 }
 
@@ -47,7 +47,7 @@ pub struct TimelineArgs {
     #[arg(short = 's', long = "state-file")]
     pub state_file: Option<PathBuf>,
     /// Set the current timeline number as the reference for future calls.
-    #[arg(long = "save")]
+    #[arg(id = "save_tl", long = "save")]
     pub save: bool,
 }
 
