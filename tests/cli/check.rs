@@ -450,7 +450,11 @@ fn check_config_ini_matches_check_patroni() {
         full.extend_from_slice(args);
         same(&full).code
     };
-    assert_eq!(config(&["cluster_has_replica"]), 1, "2 healthy replicas, warning 3:");
+    assert_eq!(
+        config(&["cluster_has_replica"]),
+        1,
+        "2 healthy replicas, warning 3:"
+    );
     assert_eq!(config(&["cluster_has_replica", "-w", "2:"]), 0, "-w wins");
     assert_eq!(config(&["cluster_node_count"]), 2, "3 members, critical 4:");
     assert_eq!(config(&["cluster_config_has_changed"]), 2, "--hash 0");
