@@ -3,10 +3,11 @@
 //! leader first, then optionally wait until every member publishes the new state in its member key.
 //!
 //! Deliberate differences: every request and the wait are bounded; a rejection (`Failed: …`) exits 1
-//! instead of 0 (5, with a hint, when it is Patroni's 409 after a member that timed out); an unreachable cluster exits 3 (5 when a request timed out and may have been
-//! applied); `--wait` watches the DCS instead of polling, allows `2*loop_wait + 5` seconds instead
-//! of `loop_wait + 1`, and reports every member that did not acknowledge (exit 5) instead of only
-//! those whose member key changed.
+//! instead of 0 (5, with a hint, when it is Patroni's 409 after a member that timed out); an
+//! unreachable cluster exits 3 (5 when a request timed out and may have been applied); `--wait`
+//! watches the DCS instead of polling, allows `2*loop_wait + 5` seconds instead of `loop_wait + 1`,
+//! and reports every member that did not acknowledge (exit 5) instead of only those whose member key
+//! changed.
 
 use std::time::{Duration, Instant};
 

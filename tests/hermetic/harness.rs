@@ -176,11 +176,14 @@ impl World {
             Parsed::Run { cli, command_name } => (*cli, command_name),
             Parsed::Usage(e, _) => panic!("bad arguments {args:?}: {e}"),
             Parsed::Failed(e) => {
+                let ui = Ui::scripted(stdin);
+                ui.report(&e);
+                let (stdout, stderr) = ui.captured();
                 return Out {
-                    stdout: String::new(),
-                    stderr: format!("Error: {}\n", e.message),
+                    stdout,
+                    stderr,
                     code: e.exit.code(),
-                }
+                };
             }
         };
         let ui = Ui::scripted(stdin).with_machine(cli.output, &name);
