@@ -21,7 +21,29 @@ export SANDBOX_API_BASE=${SANDBOX_API_BASE:-8108}
 export SANDBOX_ZK_PORT=${SANDBOX_ZK_PORT:-2481}
 export SANDBOX_FORCE=1
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step's wall time, printed in a table at the end (pass or fail) so the README's figure stays true.
+PHASES=()
+PHASE_NAME=""
+PHASE_START=$SECONDS
+SUITE_START=$SECONDS
+phase_end() {
+    [[ -n "$PHASE_NAME" ]] && PHASES+=("$(printf '%6ss  %s' "$((SECONDS - PHASE_START))" "$PHASE_NAME")")
+    PHASE_NAME=""
+}
+step() {
+    phase_end
+    PHASE_NAME="$*"
+    PHASE_START=$SECONDS
+    printf '\n==> %s\n' "$*" >&2
+}
+report_phases() {
+    phase_end
+    printf '\n==> time per step\n' >&2
+    printf '%s\n' "${PHASES[@]}" >&2
+    printf '%6ss  total\n' "$((SECONDS - SUITE_START))" >&2
+}
+
+trap report_phases EXIT
 
 step "install (apt, pip, cargo deps) where missing"
 bash sandbox/cluster.sh install
@@ -41,7 +63,7 @@ cargo test --quiet --test hermetic
 
 step "start the test sandbox in $SANDBOX_DIR"
 cleanup() { bash sandbox/cluster.sh down >/dev/null 2>&1 || true; }
-trap cleanup EXIT
+trap 'cleanup; report_phases' EXIT
 bash sandbox/cluster.sh up
 eval "$(bash sandbox/cluster.sh env)"
 
@@ -54,3 +76,4 @@ PATCTL_REQUIRE_SANDBOX=1 cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-
 step "stop the sandbox"
 cleanup
 trap - EXIT
+report_phases
