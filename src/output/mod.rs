@@ -283,6 +283,17 @@ impl Ui {
         self.out_raw(&text);
     }
 
+    /// Write a renderer's text: with `painted`, the renderer tidied every untrusted piece (member
+    /// names, tags, network messages) with [`sanitize`] before adding its colour codes, and the text
+    /// goes out as is (sanitizing it now would turn each ESC into `?`); else as [`Ui::out`].
+    pub fn out_styled(&self, text: &str, painted: bool) {
+        if painted {
+            self.out_raw(text);
+        } else {
+            self.out(text);
+        }
+    }
+
     /// Write text that patctl styled itself (colour codes included) to stdout unchanged. A closed
     /// pipe is remembered and later text dropped: the command goes on and keeps its own exit code,
     /// so a `restart … | head -1` still restarts every member.
