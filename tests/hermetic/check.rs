@@ -181,8 +181,15 @@ fn without_endpoints_the_members_come_from_the_dcs() {
     assert_eq!(a.requests()[0], "GET /cluster ");
     let out = w.run(&["check", "-m", "node2", "node_is_pending_restart"]);
     out.code(2);
-    // No -e, no --member, no `name` in the configuration: a usage error.
-    w.run(&["check", "node_is_alive"]).code(2);
+    // No -e, no --member, no `name` in the configuration: an error inside the check, UNKNOWN.
+    let out = w.run(&["check", "node_is_alive"]);
+    out.code(3);
+    assert!(
+        out.stdout
+            .starts_with("NODEISALIVE UNKNOWN - node_is_alive checks one node"),
+        "{}",
+        out.stdout
+    );
     // A member without a key (its node is down): UNKNOWN.
     let out = w.run(&["check", "-m", "node9", "node_is_alive"]);
     out.code(3);

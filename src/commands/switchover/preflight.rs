@@ -555,7 +555,13 @@ mod tests {
         let a = judge_dcs("a");
         assert_eq!(a.reasons[0], "is the leader");
         // The leader reads as the current leader, not as a failure under a PASS verdict.
-        assert_eq!(a.cells()[1..], ["-", "current leader"]);
+        assert_eq!(
+            a.cells()[1..],
+            [
+                "-",
+                "current leader; REST API unreachable (connection refused)"
+            ]
+        );
         assert_eq!(a.result(), "LEADER");
         let b = judge_dcs("b");
         assert_eq!(b.reasons, vec!["REST API unreachable (connection refused)"]);
