@@ -198,3 +198,62 @@ fn ctrl_c_ends_the_live_views_as_patronictl_ends_list_w() {
         assert_eq!((&ours.1, &ours.2), (&theirs.1, &theirs.2), "{}", ours.0);
     }
 }
+
+/// `events` piped (its stream of one-line envelopes) ends on SIGINT as on Ctrl-C at a terminal:
+/// `Aborted!`, exit 1, and the stream just stops (no failure envelope after the last line).
+#[test]
+fn sigint_ends_the_events_stream_without_a_failure_envelope() {
+    use std::io::{BufRead, BufReader, Read};
+    let Some(_g) = read_lock() else { return };
+    let scope = scratch_scope("walkev");
+    let base = format!("/service/{scope}");
+    with_prefix_removed(&base, || {
+        let mut child = std::process::Command::new(bin())
+            .args(["-c", &config(), "events", &scope])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        // The watch is open once a change written now shows up as a line.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = std::thread::spawn({
+            let (base, stop) = (base.clone(), stop.clone());
+            move || {
+                for i in 0..100 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    etcd_put(
+                        &format!("{base}/config"),
+                        &format!(r#"{{"ttl":{}}}"#, 30 + i),
+                    );
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        });
+        stdout.read_line(&mut first).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(first.starts_with('{'), "{first}");
+        // SAFETY: kill(2) on the child this test spawned.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+        let status = child.wait().unwrap();
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(stderr.ends_with("\nAborted!\n"), "{stderr:?}");
+        assert!(
+            rest.lines().all(|l| !l.contains("\"error\"")),
+            "a failure envelope: {rest}"
+        );
+    });
+}
