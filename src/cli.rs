@@ -312,13 +312,19 @@ pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
 pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> {
     match command {
         Command::Check(a) => commands::check::cmd_check(ctx, a).await,
-        Command::List(a) => commands::list::cmd_list(ctx, a).await,
-        Command::Topology(a) => commands::list::cmd_topology(ctx, a).await,
+        Command::List(a) => {
+            let live = a.w || a.watch.is_some();
+            commands::live_view(live, commands::list::cmd_list(ctx, a)).await
+        }
+        Command::Topology(a) => {
+            let live = a.w || a.watch.is_some();
+            commands::live_view(live, commands::list::cmd_topology(ctx, a)).await
+        }
         Command::ShowConfig(a) => commands::dynamic_config::cmd_show_config(ctx, a).await,
         Command::EditConfig(a) => commands::dynamic_config::cmd_edit_config(ctx, a).await,
         Command::History(a) => commands::history::cmd_history(ctx, a).await,
         Command::Switchover(a) => commands::switchover::cmd_switchover(ctx, a).await,
-        Command::Events(a) => commands::events::cmd_events(ctx, a).await,
+        Command::Events(a) => commands::live_view(true, commands::events::cmd_events(ctx, a)).await,
         Command::Failover(a) => commands::switchover::cmd_failover(ctx, a).await,
         Command::Pause(a) => commands::pause::cmd_pause(ctx, a).await,
         Command::Resume(a) => commands::pause::cmd_resume(ctx, a).await,
@@ -329,7 +335,10 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Remove(a) => commands::remove::cmd_remove(ctx, a).await,
         Command::Doctor(a) => commands::doctor::cmd_doctor(ctx, a).await,
         Command::Dsn(a) => commands::query::cmd_dsn(ctx, a).await,
-        Command::Query(a) => commands::query::cmd_query(ctx, a).await,
+        Command::Query(a) => {
+            let live = a.w || a.watch.is_some_and(|w| w != 0.0);
+            commands::live_view(live, commands::query::cmd_query(ctx, a)).await
+        }
         Command::Top(a) => commands::top::cmd_top(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,

@@ -158,6 +158,15 @@ impl Error {
         }
     }
 
+    /// Ctrl-C in a live view: click's answer to a `KeyboardInterrupt`, a newline then `Aborted!`
+    /// on stderr, exit 1 (an abort, as at a prompt).
+    pub fn interrupted() -> Self {
+        Error {
+            aborted: true,
+            ..Error::new(Exit::Failure, format!("\n{ABORTED}"))
+        }
+    }
+
     /// Whether this is an abort at a prompt (printed as `Aborted!`, without `Error: `).
     pub fn is_aborted(&self) -> bool {
         self.aborted

@@ -71,18 +71,43 @@ fn message(e: &clap::Error, sub: &Command) -> Message {
             }
             let mut text = format!("No such option '{name}'.");
             if name.starts_with("--") {
-                let longs: Vec<String> = sub
+                let mut longs: Vec<String> = sub
                     .get_arguments()
-                    .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                    .flat_map(|a| {
+                        a.get_long()
+                            .into_iter()
+                            .chain(a.get_all_aliases().unwrap_or_default())
+                            .map(|l| format!("--{l}"))
+                    })
                     .chain(["--help".to_string()])
                     .collect();
-                text.push_str(&possibilities(&close_matches(&name, &longs)));
+                longs.sort();
+                longs.dedup();
+                let theirs = PATRONICTL_OPTIONS
+                    .iter()
+                    .find(|(c, _)| Some(*c) == command_key(sub))
+                    .map(|(_, o)| o.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+                text.push_str(&possibilities(&closest(&name, theirs.as_deref(), &longs)));
             }
             Message::WithUsage(text)
         }
         ErrorKind::InvalidSubcommand => {
             let name = context_str(e, ContextKind::InvalidSubcommand).unwrap_or_default();
-            Message::WithUsage(format!("No such command '{name}'."))
+            let ours: Vec<String> = sub
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let theirs = (command_key(sub) == Some("")).then(|| {
+                PATRONICTL_OPTIONS
+                    .iter()
+                    .skip(1)
+                    .map(|(c, _)| c.to_string())
+                    .collect::<Vec<_>>()
+            });
+            let mut text = format!("No such command '{name}'.");
+            text.push_str(&possibilities(&closest(&name, theirs.as_deref(), &ours)));
+            Message::WithUsage(text)
         }
         ErrorKind::MissingRequiredArgument => {
             let missing = arg.split_whitespace().next().unwrap_or_default();
@@ -135,6 +160,138 @@ fn param_hint(sub: &Command, invalid_arg: &str) -> String {
         return format!("'--{long}'");
     }
     format!("'{}'", first.trim_matches(['<', '>', '.']))
+}
+
+/// patronictl 4.1.5's commands and their long options (click's `_long_opt`, with `--help`); `""`
+/// is the group itself. Read from patronictl's click tree.
+const PATRONICTL_OPTIONS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "--config-file",
+            "--dcs-url",
+            "--dcs",
+            "--insecure",
+            "--help",
+        ],
+    ),
+    (
+        "demote-cluster",
+        &[
+            "--force",
+            "--host",
+            "--port",
+            "--restore-command",
+            "--primary-slot-name",
+            "--help",
+        ],
+    ),
+    ("dsn", &["--role", "--member", "--group", "--help"]),
+    (
+        "edit-config",
+        &[
+            "--group",
+            "--quiet",
+            "--set",
+            "--pg",
+            "--apply",
+            "--replace",
+            "--force",
+            "--help",
+        ],
+    ),
+    ("failover", &["--group", "--candidate", "--force", "--help"]),
+    ("flush", &["--group", "--role", "--force", "--help"]),
+    ("history", &["--group", "--format", "--help"]),
+    (
+        "list",
+        &[
+            "--group",
+            "--extended",
+            "--timestamp",
+            "--format",
+            "--watch",
+            "--help",
+        ],
+    ),
+    ("pause", &["--group", "--wait", "--help"]),
+    ("promote-cluster", &["--force", "--help"]),
+    (
+        "query",
+        &[
+            "--group",
+            "--format",
+            "--file",
+            "--password",
+            "--username",
+            "--watch",
+            "--role",
+            "--member",
+            "--delimiter",
+            "--command",
+            "--dbname",
+            "--help",
+        ],
+    ),
+    (
+        "reinit",
+        &["--group", "--force", "--from-leader", "--wait", "--help"],
+    ),
+    ("reload", &["--group", "--role", "--force", "--help"]),
+    ("remove", &["--group", "--format", "--help"]),
+    (
+        "restart",
+        &[
+            "--group",
+            "--role",
+            "--any",
+            "--scheduled",
+            "--pg-version",
+            "--pending",
+            "--timeout",
+            "--force",
+            "--help",
+        ],
+    ),
+    ("resume", &["--group", "--wait", "--help"]),
+    ("show-config", &["--group", "--help"]),
+    (
+        "switchover",
+        &[
+            "--group",
+            "--leader",
+            "--primary",
+            "--candidate",
+            "--scheduled",
+            "--force",
+            "--help",
+        ],
+    ),
+    ("topology", &["--group", "--watch", "--help"]),
+    ("version", &["--group", "--help"]),
+];
+
+/// The key of `sub` in [`PATRONICTL_OPTIONS`]: `""` for the top-level command, the name of a
+/// command one level down, `None` deeper (`context list` is not patronictl's `list`).
+fn command_key(sub: &Command) -> Option<&str> {
+    match sub.get_bin_name().map(|b| b.matches(' ').count()) {
+        Some(0) | None => Some(""),
+        Some(1) => Some(sub.get_name()),
+        Some(_) => None,
+    }
+}
+
+/// The close matches click would offer: among patronictl's own names when the command is
+/// patronictl's and one of them is close (so a patronictl typo reads as patronictl answers it,
+/// `--candidat` → `--candidate` alone), else among all of patctl's (its additions included).
+fn closest(word: &str, theirs: Option<&[String]>, ours: &[String]) -> Vec<String> {
+    if let Some(theirs) = theirs {
+        let found = close_matches(word, theirs);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    close_matches(word, ours)
 }
 
 /// click's `_format_possibilities`: ` Did you mean 'x'?` or ` (Did you mean one of: 'a', 'b'?)`.
@@ -235,6 +392,25 @@ mod tests {
         assert!(run(&["patronictl", "remove"]).ends_with(
             "Try 'patronictl remove --help' for help.\n\nError: Missing argument 'CLUSTER_NAME'.\n"
         ));
+    }
+
+    #[test]
+    fn suggestions_are_patronictls_when_one_of_its_names_is_close() {
+        assert!(run(&["patronictl", "lst"])
+            .ends_with("Error: No such command 'lst'. Did you mean 'list'?\n"));
+        assert!(run(&["patronictl", "switchover", "--candidat", "x"])
+            .ends_with("Error: No such option '--candidat'. Did you mean '--candidate'?\n"));
+        assert!(run(&["patronictl", "restart", "--p"]).ends_with(
+            "Error: No such option '--p'. (Did you mean one of: '--group', '--help'?)\n"
+        ));
+        assert!(run(&["patronictl", "--dcs-ur", "x", "list"]).ends_with(
+            "Error: No such option '--dcs-ur'. (Did you mean one of: '--dcs', '--dcs-url'?)\n"
+        ));
+        // None of patronictl's is close: patctl's own names are offered.
+        assert!(run(&["patronictl", "doctr"])
+            .ends_with("Error: No such command 'doctr'. Did you mean 'doctor'?\n"));
+        assert!(run(&["patronictl", "switchover", "--wai"])
+            .ends_with("Error: No such option '--wai'. Did you mean '--wait'?\n"));
     }
 
     #[test]

@@ -268,12 +268,8 @@ fn write_out(ctx: &Context<'_>, text: &mut String, painted: bool) {
     if text.is_empty() {
         return;
     }
-    if painted {
-        // The renderer made the text safe and added only its own escape codes.
-        ctx.ui.out_raw(text);
-    } else {
-        ctx.ui.out(text);
-    }
+    // When painted, the renderer made the text safe and added only its own escape codes.
+    ctx.ui.out_styled(text, painted);
     text.clear();
 }
 

@@ -117,6 +117,26 @@ pub fn members_table(
     )
 }
 
+/// Run a live view (`list`/`topology -W`, `query -w`, `events`) until it ends or Ctrl-C (SIGINT)
+/// arrives, which ends it as it ends patronictl's watch (click's `KeyboardInterrupt`): a newline
+/// and `Aborted!` on stderr, exit 1 ([`Error::interrupted`]). Not `live`: `work` as it is, and
+/// Ctrl-C keeps its default action.
+pub async fn live_view<T>(
+    live: bool,
+    work: impl std::future::Future<Output = crate::error::Result<T>>,
+) -> crate::error::Result<T> {
+    if !live {
+        return work.await;
+    }
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| crate::error::Error::failure(format!("cannot listen for signals: {e}")))?;
+    tokio::select! {
+        r = work => r,
+        _ = interrupt.recv() => Err(crate::error::Error::interrupted()),
+    }
+}
+
 /// patronictl's `watching(w, watch)`: run once, or every `interval` seconds (2 with `-W`) until
 /// interrupted, clearing the screen first when stdout is a terminal.
 pub struct Watch {

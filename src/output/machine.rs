@@ -225,7 +225,20 @@ pub fn render(envelope: &Value, format: Machine) -> String {
             s.push('\n');
             s
         }
-        Machine::Yaml => crate::py::yaml_dump::dump(envelope),
+        Machine::Yaml => match envelope {
+            // The envelope's own keys in the order `-o json` keeps (apiVersion, kind, metadata,
+            // data or error), not sorted as PyYAML sorts a mapping: one single-key document body
+            // per key, each laid out as the dumper lays out that key in a mapping.
+            Value::Object(m) if !m.is_empty() => m
+                .iter()
+                .map(|(k, v)| {
+                    let mut one = Map::new();
+                    one.insert(k.clone(), v.clone());
+                    crate::py::yaml_dump::dump(&Value::Object(one))
+                })
+                .collect(),
+            other => crate::py::yaml_dump::dump(other),
+        },
     }
 }
 
@@ -330,7 +343,15 @@ mod tests {
         let env = success("Dsn", "dsn", &[], json!({"dsn": "host=x"}));
         let j: Value = serde_json::from_str(&render(&env, Machine::Json)).unwrap();
         assert_eq!(j, env);
-        let y = crate::py::yaml_load::load(&render(&env, Machine::Yaml)).unwrap();
-        assert_eq!(y["data"], env["data"]);
+        let text = render(&env, Machine::Yaml);
+        let y = crate::py::yaml_load::load(&text).unwrap();
+        assert_eq!(y, env);
+        // The envelope's keys in JSON's order, not sorted.
+        let top: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split(':').next().unwrap())
+            .collect();
+        assert_eq!(top, ["apiVersion", "kind", "metadata", "data"]);
     }
 }

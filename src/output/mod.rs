@@ -239,6 +239,8 @@ impl Ui {
         let Some(m) = &self.machine else { return };
         match result {
             Ok(()) => self.emit(serde_json::json!({})),
+            // Ctrl-C is how a stream (`events`) is stopped: it just ends, with no failure envelope.
+            Err(e) if e.is_aborted() && self.streaming.load(Ordering::Relaxed) => {}
             Err(e) => {
                 let streaming = self.streaming.load(Ordering::Relaxed);
                 if m.emitted.swap(true, Ordering::Relaxed) && !streaming {
@@ -281,6 +283,17 @@ impl Ui {
             text.to_string()
         };
         self.out_raw(&text);
+    }
+
+    /// Write a renderer's text: with `painted`, the renderer tidied every untrusted piece (member
+    /// names, tags, network messages) with [`sanitize`] before adding its colour codes, and the text
+    /// goes out as is (sanitizing it now would turn each ESC into `?`); else as [`Ui::out`].
+    pub fn out_styled(&self, text: &str, painted: bool) {
+        if painted {
+            self.out_raw(text);
+        } else {
+            self.out(text);
+        }
     }
 
     /// Write text that patctl styled itself (colour codes included) to stdout unchanged. A closed
@@ -353,8 +366,26 @@ impl Ui {
 
     /// Draw `text` as the one updating status line on stderr (a terminal): back to the start of
     /// the line, the text, clear the rest. End it with [`Ui::status_done`] before printing more.
+    /// The text is cut to the terminal's width: a line that wrapped would leave its first rows
+    /// behind at each redraw (`\r` only goes back to the start of the last row).
     pub fn status(&self, text: &str) {
-        self.err_raw(&format!("\r{}\x1b[K", sanitize(text)));
+        let text = sanitize(text);
+        let text = match self.stderr_columns() {
+            Some(columns) => fit_width(&text, columns),
+            None => text,
+        };
+        self.err_raw(&format!("\r{text}\x1b[K"));
+    }
+
+    /// The width of the terminal on stderr, when it is one.
+    fn stderr_columns(&self) -> Option<usize> {
+        if !matches!(self.io, Io::Std) || !self.stderr_tty {
+            return None;
+        }
+        // SAFETY: TIOCGWINSZ fills the winsize it is given and nothing else.
+        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+        (ok && size.ws_col > 0).then_some(usize::from(size.ws_col))
     }
 
     /// Erase the status line drawn by [`Ui::status`].
@@ -484,6 +515,23 @@ impl Ui {
     }
 }
 
+/// `text` cut to fewer display columns than `columns` (wide characters count two), so that it
+/// never reaches the last column, where a terminal may wrap.
+pub fn fit_width(text: &str, columns: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let room = columns.saturating_sub(1);
+    let mut used = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        used += c.width().unwrap_or(0);
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Replace terminal control characters (other than newline and tab) by `?`.
 pub fn sanitize(text: &str) -> String {
     if !text
@@ -501,4 +549,17 @@ pub fn sanitize(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_line_never_reaches_the_last_column() {
+        assert_eq!(fit_width("abcdef", 4), "abc");
+        assert_eq!(fit_width("日本語", 6), "日本");
+        assert_eq!(fit_width("ab", 80), "ab");
+        assert_eq!(fit_width("ab", 0), "");
+    }
 }

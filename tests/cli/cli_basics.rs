@@ -146,6 +146,14 @@ fn command_line_mistakes_read_as_patronictls() {
         &["restart", "demo", "--role", "x"],
         &["list", "demo", "--format"],
         &["list", "-f", "xml"],
+        // click's close matches (difflib, cutoff 0.6) among patronictl's own names.
+        &["lst"],
+        &["lis"],
+        &["edit-confi"],
+        &["switchover", "--candidat", "node2"],
+        &["switchover", "--forc"],
+        &["restart", "--p"],
+        &["--dcs-ur", "x", "list"],
     ];
     for args in cases {
         let ours = as_patronictl(args);
@@ -200,11 +208,21 @@ fn patctl_options_are_named_consistently_and_accepted_after_the_command() {
             "{args:?}"
         );
     }
-    // patctl's own global option is offered beside patronictl's suggestion.
+    // A close match among patronictl's own options is patronictl's answer alone; patctl's options
+    // are offered when none of patronictl's is close.
     let out = patctl_raw(&["list", "--timeout", "1"], None, &[]);
     out.code(2);
     assert!(
-        out.stderr.ends_with("Error: No such option '--timeout'. (Did you mean one of: '--request-timeout', '--timestamp'?)\n"),
+        out.stderr
+            .ends_with("Error: No such option '--timeout'. Did you mean '--timestamp'?\n"),
+        "{}",
+        out.stderr
+    );
+    let out = patctl_raw(&["switchover", "--wai"], None, &[]);
+    out.code(2);
+    assert!(
+        out.stderr
+            .ends_with("Error: No such option '--wai'. Did you mean '--wait'?\n"),
         "{}",
         out.stderr
     );

@@ -35,6 +35,7 @@ mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
+mod terminal_walk; // every colouring/drawing command in tmux: no ?[, --wait at 60 columns, Ctrl-C
 mod tls; // TLS accepted and refused as patronictl does, SANDBOX_TLS=selfsigned (own sandboxes)
 mod top; // top in tmux during a real switchover: new leader, events, resize, q and Ctrl-C
 mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes

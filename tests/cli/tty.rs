@@ -16,18 +16,26 @@ pub(crate) struct Tmux {
 
 impl Tmux {
     pub(crate) fn start(tag: &str) -> Tmux {
+        Tmux::start_with(tag, &["NO_COLOR=1"], 200, 60)
+    }
+
+    /// A terminal of `columns` × `rows` whose shell has `envs` (`NAME=value`) besides PATH, TERM
+    /// and PS1 (no `NO_COLOR=1`: colour as a DBA's terminal has it).
+    pub(crate) fn start_with(tag: &str, envs: &[&str], columns: u16, rows: u16) -> Tmux {
         let socket = format!("patctl-test-{tag}-{}", std::process::id());
         let t = Tmux { socket };
+        let (x, y) = (columns.to_string(), rows.to_string());
         let out = t
             .cmd()
-            .args(["new-session", "-d", "-s", "t", "-x", "200", "-y", "60"])
+            .args(["new-session", "-d", "-s", "t", "-x", &x, "-y", &y])
             .args([
                 "env",
                 "-i",
                 "PATH=/usr/local/bin:/usr/bin:/bin",
                 "TERM=xterm",
             ])
-            .args(["NO_COLOR=1", "PS1=$ ", "bash", "--norc", "--noprofile"])
+            .args(envs)
+            .args(["PS1=$ ", "bash", "--norc", "--noprofile"])
             .output()
             .expect("tmux is installed (sandbox/cluster.sh install)");
         assert!(
@@ -69,6 +77,16 @@ impl Tmux {
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
         lines.join("\n").trim_end().to_string()
+    }
+
+    /// The screen with its colours, as tmux re-encodes them (`\x1b[32m…\x1b[39m`).
+    pub(crate) fn screen_with_colours(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-e", "-p", "-t", "t", "-S", "-200"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
     }
 
     /// The pid of the command the pane's shell runs now (its only child).

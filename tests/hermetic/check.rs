@@ -139,11 +139,24 @@ fn unreachable_hung_and_misused() {
         out.stdout,
         "NODEISALIVE UNKNOWN: Timeout: check execution aborted after 1\n"
     );
+    // A usage error raised inside the check is check_patroni's UNKNOWN line (exit 3), not click's 2.
     let out = check(&w, &dead_api(), &["node_tl_has_changed"]);
-    out.code(2);
-    assert!(out
-        .stderr
-        .contains("Either --timeline or --state-file should be provided"));
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "UNKNOWN: click.exceptions.UsageError: Either --timeline or --state-file should be provided for this service\n"
+    );
+    assert_eq!(out.stderr, "");
+    let out = check(
+        &w,
+        &dead_api(),
+        &["node_tl_has_changed", "--state-file", "/nonexistent/dir/tl"],
+    );
+    out.code(3);
+    assert_eq!(
+        out.stdout,
+        "UNKNOWN: FileNotFoundError: [Errno 2] No such file or directory: '/nonexistent/dir/tl'\n"
+    );
     let out = check(
         &w,
         &dead_api(),
@@ -168,8 +181,15 @@ fn without_endpoints_the_members_come_from_the_dcs() {
     assert_eq!(a.requests()[0], "GET /cluster ");
     let out = w.run(&["check", "-m", "node2", "node_is_pending_restart"]);
     out.code(2);
-    // No -e, no --member, no `name` in the configuration: a usage error.
-    w.run(&["check", "node_is_alive"]).code(2);
+    // No -e, no --member, no `name` in the configuration: an error inside the check, UNKNOWN.
+    let out = w.run(&["check", "node_is_alive"]);
+    out.code(3);
+    assert!(
+        out.stdout
+            .starts_with("NODEISALIVE UNKNOWN - node_is_alive checks one node"),
+        "{}",
+        out.stdout
+    );
     // A member without a key (its node is down): UNKNOWN.
     let out = w.run(&["check", "-m", "node9", "node_is_alive"]);
     out.code(3);

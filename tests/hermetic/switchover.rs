@@ -308,7 +308,7 @@ fn dry_run_checks_every_member_and_writes_nothing() {
             .to_string()
     };
     assert!(
-        node("node1").contains("| FAIL   | is the leader"),
+        node("node1").contains("| -      | current leader"),
         "{}",
         out.stdout
     );

@@ -316,7 +316,7 @@ pub async fn has_replica(rest: &Rest, a: &ReplicaArgs) -> Probed {
 pub async fn config_has_changed(rest: &Rest, a: &ConfigChangedArgs) -> Probed {
     let old: Value = match (&a.hash, &a.state_file) {
         (Some(h), _) => Value::String(h.clone()),
-        (None, Some(p)) => state::cookie_get(p, "hash").map_err(Stop::Crash)?,
+        (None, Some(p)) => state::cookie_get(p, "hash").map_err(Stop::Early)?,
         (None, None) => Value::Null,
     };
     let config = rest.get("config").await?;

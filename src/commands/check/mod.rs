@@ -193,8 +193,11 @@ pub enum Stop {
     Unreachable,
     /// An endpoint answered with an error status (check_patroni's `APIError`).
     Status(String),
-    /// Any other error check_patroni would not catch: `UNKNOWN: <exception>: <message>`.
+    /// Any other error check_patroni would not catch: `NAME UNKNOWN: <exception>: <message>`.
     Crash(String),
+    /// An error before nagiosplugin's `Check` runs (the state file read by the check's function):
+    /// `UNKNOWN: <exception>: <message>`, without the check's name.
+    Early(String),
 }
 
 impl Stop {
@@ -205,6 +208,7 @@ impl Stop {
             }
             Stop::Status(m) => Outcome::Aborted(format!("check_patroni.types.APIError: {m}")),
             Stop::Crash(m) => Outcome::Aborted(m),
+            Stop::Early(m) => Outcome::Early(m),
         }
     }
 }
@@ -373,17 +377,15 @@ async fn rest_for(ctx: &mut Context<'_>, args: &CheckArgs) -> Result<Rest> {
 /// `patctl check`: run the check, print the plugin output, exit with the Nagios code.
 pub async fn cmd_check(ctx: &mut Context<'_>, args: CheckArgs) -> Result<()> {
     let name = args.check.status_name();
-    usage(&args.check)?;
-    let report = match prepare(&args.check) {
+    // Past clap, every error is a Nagios status (exit 3 UNKNOWN), never click's exit 2, which
+    // Nagios would read as CRITICAL.
+    let report = match usage(&args.check).and_then(|()| prepare(&args.check)) {
         Err(e) => nagios::evaluate("", Outcome::Aborted(e), &Summary::default()),
         Ok(()) => {
             let (outcome, summary) = match rest_for(ctx, &args).await {
                 Ok(rest) => probe_bounded(&rest, &args).await,
-                // patctl's own failures (no configuration, DCS down) still speak Nagios: UNKNOWN.
-                Err(e) if e.exit != Exit::Usage => {
-                    (Outcome::Unknown(e.message.clone()), Summary::default())
-                }
-                Err(e) => return Err(e),
+                // patctl's own failures (no configuration, DCS down, no member to ask): UNKNOWN.
+                Err(e) => (Outcome::Unknown(e.message.clone()), Summary::default()),
             };
             nagios::evaluate(name, outcome, &summary)
         }
@@ -391,13 +393,11 @@ pub async fn cmd_check(ctx: &mut Context<'_>, args: CheckArgs) -> Result<()> {
     finish(ctx, &args, &report)
 }
 
-/// check_patroni's usage errors (click's `UsageError`, exit 2).
-fn usage(check: &Check) -> Result<()> {
-    let both = |what: &str| {
-        Err(Error::usage(format!(
-            "{what} should be provided for this service"
-        )))
-    };
+/// The usage errors check_patroni raises inside a check's function (click's `UsageError`, which
+/// nagiosplugin's `guarded` turns into `UNKNOWN: click.exceptions.UsageError: …`, exit 3).
+fn usage(check: &Check) -> std::result::Result<(), String> {
+    let usage_error = |what: &str| Err(format!("click.exceptions.UsageError: {what}"));
+    let both = |what: &str| usage_error(&format!("{what} should be provided for this service"));
     match check {
         Check::ClusterConfigHasChanged(a) if a.hash.is_some() == a.state_file.is_some() => {
             both("Either --hash or --state-file")
@@ -405,12 +405,12 @@ fn usage(check: &Check) -> Result<()> {
         Check::NodeTlHasChanged(a) if a.timeline.is_some() == a.state_file.is_some() => {
             both("Either --timeline or --state-file")
         }
-        Check::NodeIsReplica(a) if a.is_sync && a.max_lag.is_some() => Err(Error::usage(
+        Check::NodeIsReplica(a) if a.is_sync && a.max_lag.is_some() => usage_error(
             "--is-sync and --max-lag cannot be provided at the same time for this service",
-        )),
-        Check::NodeIsReplica(a) if a.is_sync && a.is_async => Err(Error::usage(
+        ),
+        Check::NodeIsReplica(a) if a.is_sync && a.is_async => usage_error(
             "--is-sync and --is-async cannot be provided at the same time for this service",
-        )),
+        ),
         _ => Ok(()),
     }
 }

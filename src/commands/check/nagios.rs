@@ -276,6 +276,9 @@ pub enum Outcome {
     /// The check stopped on an error that check_patroni does not catch (an HTTP error status from a
     /// cluster endpoint, the overall timeout): `NAME UNKNOWN: <exception>: <message>`.
     Aborted(String),
+    /// The check stopped before nagiosplugin's `Check` ran (a usage error raised by the check's
+    /// function, a state file that cannot be opened): `UNKNOWN: <exception>: <message>`, no name.
+    Early(String),
 }
 
 /// The check's own summary texts (`None`: nagiosplugin's default, the first result's description).
@@ -319,6 +322,7 @@ pub struct Report {
 pub fn evaluate(name: &str, outcome: Outcome, summary: &Summary) -> Report {
     let name = name.to_uppercase();
     match outcome {
+        Outcome::Early(msg) => evaluate("", Outcome::Aborted(msg), summary),
         Outcome::Aborted(msg) => Report {
             name,
             state: State::Unknown,

@@ -179,7 +179,7 @@ pub async fn is_pending_restart(rest: &Rest) -> Probed {
 pub async fn tl_has_changed(rest: &Rest, a: &TimelineArgs) -> Probed {
     let old: Value = match (&a.timeline, &a.state_file) {
         (Some(t), _) => Value::String(t.clone()),
-        (None, Some(p)) => state::cookie_get(p, "timeline").map_err(Stop::Crash)?,
+        (None, Some(p)) => state::cookie_get(p, "timeline").map_err(Stop::Early)?,
         (None, None) => Value::Null,
     };
     let p = rest.get("patroni").await?;

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::py::json as pyjson;
+use crate::py::repr::repr_str;
 
 /// Read `key` from the state file (creating the file, empty, when it does not exist, as nagiosplugin
 /// does). `Err` is the exception line check_patroni would die with.
@@ -18,18 +19,41 @@ pub fn cookie_get(path: &Path, key: &str) -> Result<Value, String> {
 pub fn cookie_set(path: &Path, key: &str, value: Value) -> Result<(), String> {
     let mut data = load(path)?;
     data.insert(key.to_string(), value);
-    std::fs::write(path, pyjson::dumps(&Value::Object(data)) + "\n")
-        .map_err(|e| format!("OSError: {}: {e}", path.display()))
+    std::fs::write(path, pyjson::dumps(&Value::Object(data)) + "\n").map_err(|e| os_error(&e, path))
+}
+
+/// Python's line for an `OSError` opening `path`: the subclass of the errno, `[Errno N] strerror`,
+/// and the path's `repr` (`FileNotFoundError: [Errno 2] No such file or directory: '/x/y'`).
+fn os_error(e: &std::io::Error, path: &Path) -> String {
+    let Some(errno) = e.raw_os_error() else {
+        return format!("OSError: {e}");
+    };
+    let class = match errno {
+        libc::ENOENT => "FileNotFoundError",
+        libc::EACCES | libc::EPERM => "PermissionError",
+        libc::EISDIR => "IsADirectoryError",
+        libc::ENOTDIR => "NotADirectoryError",
+        libc::EEXIST => "FileExistsError",
+        _ => "OSError",
+    };
+    let text = e.to_string();
+    let strerror = text
+        .strip_suffix(&format!(" (os error {errno})"))
+        .unwrap_or(&text);
+    format!(
+        "{class}: [Errno {errno}] {strerror}: {}",
+        repr_str(&path.to_string_lossy())
+    )
 }
 
 fn load(path: &Path) -> Result<Map<String, Value>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::write(path, "").map_err(|e| format!("OSError: {}: {e}", path.display()))?;
+            std::fs::write(path, "").map_err(|e| os_error(&e, path))?;
             String::new()
         }
-        Err(e) => return Err(format!("OSError: {}: {e}", path.display())),
+        Err(e) => return Err(os_error(&e, path)),
     };
     if text.is_empty() {
         return Ok(Map::new());

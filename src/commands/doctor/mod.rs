@@ -220,7 +220,9 @@ pub async fn cmd_doctor(ctx: &mut Context<'_>, args: DoctorArgs) -> Result<()> {
         findings,
     };
     if ctx.ui.machine().is_none() {
-        ctx.ui.out(&render::text(&report, ctx.ui.color()));
+        // The renderer tidies what servers answered before it colours the verdicts.
+        let color = ctx.ui.color();
+        ctx.ui.out_styled(&render::text(&report, color), color);
     }
     let data = render::json(&report);
     let failed = report.count(Status::Fail);

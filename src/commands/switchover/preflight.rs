@@ -35,6 +35,9 @@ use crate::time::parse_scheduled;
 use advice::{dcs_warnings, predict, warnings, DcsView, Prediction};
 pub(super) use report::{explain_rejection, show_before_confirm};
 
+/// The reason the current leader is not a candidate.
+const LEADER: &str = "is the leader";
+
 /// One member's verdict.
 #[derive(Debug, Clone)]
 pub(super) struct Row {
@@ -47,6 +50,8 @@ pub(super) struct Row {
     pub(super) lag: Option<i64>,
     /// `failover_priority` (1 when not set, as Patroni).
     pub(super) priority: i64,
+    /// The current leader: never a candidate, but not a failure either (shown as `-`).
+    pub(super) leader: bool,
 }
 
 impl Row {
@@ -54,7 +59,25 @@ impl Row {
         self.reasons.is_empty()
     }
 
+    /// `PASS`, `FAIL`, or `LEADER` for the current leader (the switch's source, not a failure).
+    pub(super) fn result(&self) -> &'static str {
+        match (self.leader, self.pass()) {
+            (true, _) => "LEADER",
+            (false, true) => "PASS",
+            (false, false) => "FAIL",
+        }
+    }
+
     fn cells(&self) -> Vec<String> {
+        if self.leader {
+            // Under a PASS verdict the leader must not read as a failure: `-  current leader`, with
+            // what else was found about it (an unreachable REST API).
+            let text = std::iter::once("current leader".to_string())
+                .chain(self.reasons.iter().filter(|r| *r != LEADER).cloned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return vec![self.name.clone(), "-".into(), text];
+        }
         let (result, text) = if self.pass() {
             ("PASS", self.notes.join(", "))
         } else {
@@ -190,6 +213,7 @@ pub(super) async fn assess(
             position: None,
             lag: None,
             priority: 0,
+            leader: false,
         });
     }
     let go = problems.is_empty()
@@ -340,9 +364,11 @@ fn judge(
             .and_then(|t| t.get("failover_priority"))
             .and_then(parse_int)
             .unwrap_or(1),
+        leader: false,
     };
     if cluster.leader_name() == Some(m.name.as_str()) {
-        row.reasons.push("is the leader".into());
+        row.leader = true;
+        row.reasons.push(LEADER.into());
         if let Err(e) = status {
             row.reasons.push(format!("REST API unreachable ({e})"));
         }
@@ -526,7 +552,17 @@ mod tests {
         ]);
         let down: std::result::Result<Value, String> = Err("connection refused".into());
         let judge_dcs = |n: &str| judge(&c, &base(Action::Switchover), c.member(n).unwrap(), &down);
-        assert_eq!(judge_dcs("a").reasons[0], "is the leader");
+        let a = judge_dcs("a");
+        assert_eq!(a.reasons[0], "is the leader");
+        // The leader reads as the current leader, not as a failure under a PASS verdict.
+        assert_eq!(
+            a.cells()[1..],
+            [
+                "-",
+                "current leader; REST API unreachable (connection refused)"
+            ]
+        );
+        assert_eq!(a.result(), "LEADER");
         let b = judge_dcs("b");
         assert_eq!(b.reasons, vec!["REST API unreachable (connection refused)"]);
         assert_eq!(b.notes, vec!["streaming", "TL 2", "lag 1000 bytes"]);

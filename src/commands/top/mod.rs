@@ -65,6 +65,13 @@ pub fn key_of(k: &KeyEvent) -> Option<Key> {
     })
 }
 
+/// Ctrl-C as a key (raw mode turns it into one instead of a SIGINT).
+fn is_ctrl_c(k: &KeyEvent) -> bool {
+    k.kind == KeyEventKind::Press
+        && k.modifiers.contains(KeyModifiers::CONTROL)
+        && k.code == KeyCode::Char('c')
+}
+
 /// Run `top`.
 pub async fn cmd_top(ctx: &mut Context<'_>, args: TopArgs) -> Result<()> {
     if ctx.ui.machine().is_some() {
@@ -119,8 +126,9 @@ pub async fn cmd_top(ctx: &mut Context<'_>, args: TopArgs) -> Result<()> {
 }
 
 /// The screen loop: draw, then wait for a stream update, a key or the next second (the age column).
-/// SIGTERM, SIGHUP and SIGINT end it as `q` does, so that the terminal is given back (their default
-/// action would leave it in raw mode on the alternate screen).
+/// `q` and Esc end it (exit 0), SIGTERM and SIGHUP too; Ctrl-C (the key in raw mode, or SIGINT)
+/// ends it as it ends every live view, `Aborted!` and exit 1 ([`Error::interrupted`]). Each gives
+/// the terminal back first (their default action would leave it in raw mode on the alternate screen).
 async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = |kind: SignalKind| {
@@ -144,6 +152,9 @@ async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result
             },
             ev = keys.next() => match ev {
                 Some(Ok(TermEvent::Key(k))) => {
+                    if is_ctrl_c(&k) {
+                        return Err(Error::interrupted());
+                    }
                     let page = usize::from(screen.height().saturating_sub(12)).max(1);
                     if let Some(key) = key_of(&k) {
                         if state.key(key, page) == After::Quit {
@@ -158,7 +169,7 @@ async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result
             _ = tick.tick() => {}
             _ = term.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+            _ = interrupt.recv() => return Err(Error::interrupted()),
         }
     }
 }

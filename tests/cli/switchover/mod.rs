@@ -356,7 +356,7 @@ fn dry_run_reports_nofailover_and_writes_nothing() {
                     r.contains("| FAIL ") && r.contains("tagged nofailover"),
                     "{r}"
                 );
-                assert!(row(&no, "node1").contains("is the leader"));
+                assert!(row(&no, "node1").contains("| -      | current leader"));
                 assert!(no
                     .stdout
                     .ends_with("Switchover can not go ahead (dry run: nothing was written)\n"));

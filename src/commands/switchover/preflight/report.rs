@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{assess, Assessment, Query, Row};
 use crate::commands::switchover::{Action, Plan};
 use crate::context::Context;
+use crate::output::sanitize;
 use crate::output::table::{self, Align};
 
 /// The PASS/FAIL table (pure).
@@ -69,7 +70,7 @@ pub(super) fn print_dry_run(ctx: &Context, q: &Query, name: &str, a: &Assessment
 fn row_json(r: &Row) -> Value {
     json!({
         "name": r.name,
-        "result": if r.pass() { "PASS" } else { "FAIL" },
+        "result": r.result(),
         "reasons": r.reasons,
         "notes": r.notes,
         "positionBytes": r.position,
@@ -107,11 +108,12 @@ pub(in crate::commands::switchover) async fn show_before_confirm(
     match assess(ctx, &q, &plan.name, plan.cluster.clone()).await {
         Ok(a) => {
             let verdict = if a.go { "PASS" } else { "FAIL" };
-            ctx.ui.err_raw(&format!(
+            // Member names and reasons come from the cluster: tidied for the terminal.
+            ctx.ui.err_raw(&sanitize(&format!(
                 "Pre-flight ({verdict}):\n{}\n{}",
                 render_table(&a.rows),
                 render_notes(&a)
-            ));
+            )));
         }
         Err(e) => ctx
             .ui
@@ -167,7 +169,7 @@ pub(in crate::commands::switchover) async fn explain_rejection(ctx: &mut Context
     for w in &a.warnings {
         text.push_str(&format!("  WARN: {w}\n"));
     }
-    ctx.ui.err_raw(&text);
+    ctx.ui.err_raw(&sanitize(&text));
     plan.record(
         "rejection",
         json!({
