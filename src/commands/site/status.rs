@@ -1,0 +1,155 @@
+//! `site status`: both sites side by side (leaders, roles, states, timelines, LSNs), where the
+//! standby site replicates from and whether that is the primary site's leader, the lag in bytes and
+//! seconds, and the verdict of the switchover pre-flight ([`assess`]) with its reasons.
+
+use serde_json::{json, Value};
+
+use super::probe::SiteView;
+use super::{Site, StatusArgs};
+use crate::error::Result;
+use crate::output::Ui;
+
+/// Why a switchover from `p` to `s` is not possible now (empty: ready).
+pub fn assess(p: &SiteView, s: &SiteView, max_lag: u64) -> Vec<String> {
+    let mut why = Vec::new();
+    for (label, v) in [("primary", p), ("standby", s)] {
+        if let Some(e) = &v.dcs_error {
+            why.push(format!("{label} site {}: DCS unreachable: {e}", v.scope));
+            continue;
+        }
+        for problem in &v.problems {
+            why.push(format!("{label} site {}: {problem}", v.scope));
+        }
+        if v.paused {
+            why.push(format!("{label} site {}: paused", v.scope));
+        }
+        if v.scheduled {
+            why.push(format!(
+                "{label} site {}: a scheduled switchover or restart is pending",
+                v.scope
+            ));
+        }
+        if let Some(e) = &v.pg_error {
+            why.push(format!(
+                "{label} site {}: cannot read the leader's LSN: {e}",
+                v.scope
+            ));
+        }
+    }
+    if p.dcs_error.is_some() || s.dcs_error.is_some() {
+        return why;
+    }
+    if p.leader.is_some() && !p.is_primary() {
+        why.push(format!(
+            "primary site {}: its leader is {} (not a primary)",
+            p.scope,
+            p.role.as_deref().unwrap_or("unknown")
+        ));
+    }
+    if s.leader.is_some() && !s.is_standby() {
+        why.push(format!(
+            "standby site {}: its leader is {} (not a standby leader)",
+            s.scope,
+            s.role.as_deref().unwrap_or("unknown")
+        ));
+    }
+    match (&s.source, &p.host_port) {
+        (None, _) => why.push(format!(
+            "standby site {}: no standby_cluster host/port in its configuration",
+            s.scope
+        )),
+        (Some(src), Some(lead)) if src != lead => why.push(format!(
+            "standby site {} replicates from {}:{}, which is not the primary site's leader ({}:{})",
+            s.scope, src.0, src.1, lead.0, lead.1
+        )),
+        _ => {}
+    }
+    if s.pg_error.is_none() && s.receiver.as_deref() != Some("streaming") {
+        why.push(format!(
+            "standby site {}: the standby leader's WAL receiver is {}",
+            s.scope,
+            s.receiver.as_deref().unwrap_or("not running")
+        ));
+    }
+    if let Some(lag) = s.lag_behind(p) {
+        if lag > max_lag {
+            why.push(format!(
+                "standby site {} lags {lag} bytes behind the primary (more than --max-lag {max_lag})",
+                s.scope
+            ));
+        }
+    }
+    if let (Some(pt), Some(st)) = (p.timeline, s.timeline) {
+        if pt != st {
+            why.push(format!(
+                "timelines differ: primary site on TL {pt}, standby site on TL {st}"
+            ));
+        }
+    }
+    why
+}
+
+/// The document of both sites: `sites`, `sourceIsPrimaryLeader`, lag, verdict.
+pub fn document(p: &Site<'_>, pv: &SiteView, s: &Site<'_>, sv: &SiteView, why: &[String]) -> Value {
+    let mut primary = pv.to_json();
+    primary["context"] = json!(p.source);
+    let mut standby = sv.to_json();
+    standby["context"] = json!(s.source);
+    json!({
+        "primary": primary,
+        "standby": standby,
+        "sourceIsPrimaryLeader": sv.source.is_some() && sv.source == pv.host_port,
+        "lagBytes": sv.lag_behind(pv),
+        "lagSeconds": sv.lag_seconds(pv),
+        "ready": why.is_empty(),
+        "reasons": why,
+    })
+}
+
+/// The human text of `site status`.
+pub fn render(p: &Site<'_>, pv: &SiteView, s: &Site<'_>, sv: &SiteView, why: &[String]) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("Primary site ({}): {}\n", p.source, pv.summary()));
+    out.push_str(&format!("Standby site ({}): {}\n", s.source, sv.summary()));
+    match (&sv.source, &pv.host_port) {
+        (Some((h, port)), Some(lead)) if (h, port) == (&lead.0, &lead.1) => out.push_str(&format!(
+            "Replication source: {h}:{port}, the primary site's leader {}\n",
+            pv.leader.as_deref().unwrap_or("?")
+        )),
+        (Some((h, port)), _) => out.push_str(&format!(
+            "Replication source: {h}:{port}, NOT the primary site's leader\n"
+        )),
+        (None, _) => out.push_str("Replication source: none (no standby_cluster host/port)\n"),
+    }
+    let bytes = sv
+        .lag_behind(pv)
+        .map_or("unknown".into(), |b| format!("{b} bytes"));
+    let secs = sv
+        .lag_seconds(pv)
+        .map_or("unknown".into(), |s| format!("{s:.1} s"));
+    out.push_str(&format!("Lag: {bytes}, {secs}\n"));
+    if why.is_empty() {
+        out.push_str("Verdict: ready to switch over\n");
+    } else {
+        out.push_str("Verdict: NOT ready to switch over\n");
+        for w in why {
+            out.push_str(&format!("  - {w}\n"));
+        }
+    }
+    out
+}
+
+/// Run `site status`.
+pub async fn cmd_status(
+    ui: &Ui,
+    mut p: Site<'_>,
+    mut s: Site<'_>,
+    args: &StatusArgs,
+) -> Result<()> {
+    let user = args.sites.dbuser.as_deref();
+    let (pv, sv) = tokio::join!(SiteView::read(&mut p, user), SiteView::read(&mut s, user));
+    let why = assess(&pv, &sv, args.max_lag);
+    ui.out(&render(&p, &pv, &s, &sv, &why));
+    ui.emit(document(&p, &pv, &s, &sv, &why));
+    Ok(())
+}
