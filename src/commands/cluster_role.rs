@@ -313,7 +313,11 @@ async fn wait_for_role(
             .as_ref()
             .is_none_or(|(prev, at)| *prev != text || at.elapsed() >= Duration::from_secs(1));
         if due {
-            say(ctx, change, &format!("{} {text}", crate::time::timestamp(0)));
+            say(
+                ctx,
+                change,
+                &format!("{} {text}", crate::time::timestamp(0)),
+            );
             last_line = Some((text, Instant::now()));
         }
         let Some(left) = change.wait.checked_sub(started.elapsed()) else {

@@ -216,7 +216,11 @@ pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
 /// The first row of `sql` as text, on `member`'s PostgreSQL: the connection `query` makes (user
 /// `user`, else libpq's environment: `PGUSER`, `PGPASSWORD`, `~/.pgpass`), bounded by the connect
 /// timeout. `site` reads its LSNs with it.
-pub async fn read_row(member: &Member, user: Option<&str>, sql: &str) -> Result<Vec<Option<String>>> {
+pub async fn read_row(
+    member: &Member,
+    user: Option<&str>,
+    sql: &str,
+) -> Result<Vec<Option<String>>> {
     let params = ConnectParams {
         user: user.map(String::from),
         ..ConnectParams::default()

@@ -17,7 +17,10 @@ use crate::model::format_lsn;
 use crate::output::Ui;
 
 /// What still answers on the primary side (empty: nothing).
-async fn primary_answers(p: Option<&mut Site<'_>>, standby: &SiteView) -> (Vec<String>, Option<u64>) {
+async fn primary_answers(
+    p: Option<&mut Site<'_>>,
+    standby: &SiteView,
+) -> (Vec<String>, Option<u64>) {
     let mut answers = Vec::new();
     let mut last = None;
     match p {
@@ -27,7 +30,11 @@ async fn primary_answers(p: Option<&mut Site<'_>>, standby: &SiteView) -> (Vec<S
                 last = (c.optime > 0).then_some(c.optime);
                 if let Ok(api) = p.ctx.api() {
                     for m in &c.members {
-                        if api.request(m, Method::GET, "patroni", None, None).await.is_ok() {
+                        if api
+                            .request(m, Method::GET, "patroni", None, None)
+                            .await
+                            .is_ok()
+                        {
                             answers.push(format!("member {}'s REST API", m.name));
                         }
                     }
@@ -96,10 +103,18 @@ pub async fn cmd_failover(
         return Err(Error::failure("Aborted site failover"));
     }
     let old_tl = sv.timeline;
-    change_role(&mut s.ctx, &s.scope, false, serde_json::Value::Null, args.wait_timeout).await?;
+    change_role(
+        &mut s.ctx,
+        &s.scope,
+        false,
+        serde_json::Value::Null,
+        args.wait_timeout,
+    )
+    .await?;
     let after = SiteView::read(&mut s, user).await;
     let loss = match gap {
-        Some(0) => "nothing known lost: the standby had received the primary site's last known LSN".to_string(),
+        Some(0) => "nothing known lost: the standby had received the primary site's last known LSN"
+            .to_string(),
         Some(g) => format!(
             "up to {g} bytes of WAL written on the primary site after {} may be lost",
             lsn(received)

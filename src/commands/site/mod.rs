@@ -170,7 +170,12 @@ fn open<'a>(
             let def = file.require(name)?.clone();
             let sources = def.sources(&bare, given.timeout_given);
             let ctx = Context::new(&sources, ui)?;
-            (ctx, name.to_string(), format!("--context {name}"), Some(def))
+            (
+                ctx,
+                name.to_string(),
+                format!("--context {name}"),
+                Some(def),
+            )
         }
         (None, Some(file)) => {
             let sources = Sources {

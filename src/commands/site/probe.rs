@@ -130,14 +130,16 @@ impl SiteView {
         v.timeline = leader.as_ref().and_then(|m| m.lsn_field("timeline"));
         v.source = standby_source(&cluster);
         let h = health(&cluster);
-        let standby_streaming = v.role.as_deref() == Some("standby_leader")
-            && v.state.as_deref() == Some("streaming");
+        let standby_streaming =
+            v.role.as_deref() == Some("standby_leader") && v.state.as_deref() == Some("streaming");
         v.problems = h
             .problems
             .into_iter()
             .filter(|p| {
                 !(standby_streaming
-                    && v.leader.as_deref().is_some_and(|l| *p == format!("leader {l} streaming")))
+                    && v.leader
+                        .as_deref()
+                        .is_some_and(|l| *p == format!("leader {l} streaming")))
             })
             .collect();
         v.paused = h.paused;
@@ -275,6 +277,9 @@ mod tests {
         assert_eq!(parse_lsn("1/0"), Some(1 << 32));
         assert_eq!(parse_lsn("x"), None);
         assert_eq!(lsn_json(Some(0x501A800)), json!("0/501A800"));
-        assert_eq!(host_port("127.0.0.1:7933"), Some(("127.0.0.1".into(), 7933)));
+        assert_eq!(
+            host_port("127.0.0.1:7933"),
+            Some(("127.0.0.1".into(), 7933))
+        );
     }
 }

@@ -99,16 +99,7 @@ pub async fn cmd_switchover(
     run.lsns
         .insert("primaryBefore".into(), lsn_json(av.current_lsn));
     let ok = why.is_empty();
-    run.done(
-        0,
-        at,
-        ok,
-        if ok {
-            "ready".into()
-        } else {
-            why.join("; ")
-        },
-    );
+    run.done(0, at, ok, if ok { "ready".into() } else { why.join("; ") });
     if !ok || args.dry_run {
         for (i, (name, _)) in STEPS.iter().enumerate().skip(1) {
             ui.err_line(&format!("  plan {}: {name}", i + 1));
@@ -141,7 +132,17 @@ pub async fn cmd_switchover(
     if let Err(e) = change_role(&mut a.ctx, &a.scope, true, standby, wait).await {
         run.done(1, at, false, e.message.clone());
         let back = a.command("promote-cluster");
-        return stop(&mut run, &mut a, &mut b, user, e.exit, e.message, Some(back), None).await;
+        return stop(
+            &mut run,
+            &mut a,
+            &mut b,
+            user,
+            e.exit,
+            e.message,
+            Some(back),
+            None,
+        )
+        .await;
     }
     run.done(1, at, true, format!("standby_cluster -> {b_host}:{b_port}"));
     // 3. the final LSN
@@ -156,7 +157,17 @@ pub async fn cmd_switchover(
         Err(e) => {
             run.done(2, at, false, e.clone());
             let back = a.command("promote-cluster");
-            return stop(&mut run, &mut a, &mut b, user, Exit::SiteStopped, e, Some(back), None).await;
+            return stop(
+                &mut run,
+                &mut a,
+                &mut b,
+                user,
+                Exit::SiteStopped,
+                e,
+                Some(back),
+                None,
+            )
+            .await;
         }
     };
     // 4. the proof
@@ -168,8 +179,10 @@ pub async fn cmd_switchover(
         (got, v.summary())
     })
     .await;
-    run.lsns.insert("standbyReceived".into(), lsn_json(proof.1.receive_lsn));
-    run.lsns.insert("standbyReplayed".into(), lsn_json(proof.1.replay_lsn));
+    run.lsns
+        .insert("standbyReceived".into(), lsn_json(proof.1.receive_lsn));
+    run.lsns
+        .insert("standbyReplayed".into(), lsn_json(proof.1.replay_lsn));
     if !proof.0 {
         let why = format!(
             "the standby site did not receive and replay {} within {} s ({})",
@@ -185,7 +198,17 @@ pub async fn cmd_switchover(
             format_lsn(fin as i64),
             b.command("promote-cluster")
         );
-        return stop(&mut run, &mut a, &mut b, user, Exit::SiteStopped, why, Some(back), Some(fwd)).await;
+        return stop(
+            &mut run,
+            &mut a,
+            &mut b,
+            user,
+            Exit::SiteStopped,
+            why,
+            Some(back),
+            Some(fwd),
+        )
+        .await;
     }
     run.done(
         3,
@@ -209,7 +232,17 @@ pub async fn cmd_switchover(
         };
         let back = a.command("promote-cluster");
         let fwd = b.command("promote-cluster");
-        return stop(&mut run, &mut a, &mut b, user, exit, e.message, Some(back), Some(fwd)).await;
+        return stop(
+            &mut run,
+            &mut a,
+            &mut b,
+            user,
+            exit,
+            e.message,
+            Some(back),
+            Some(fwd),
+        )
+        .await;
     }
     run.done(4, at, true, "promoted".into());
     // 6. a new timeline
@@ -221,11 +254,30 @@ pub async fn cmd_switchover(
     .await;
     run.lsns.insert("newTimeline".into(), json!(tl.1.timeline));
     if !tl.0 {
-        let why = format!("no primary on a new timeline within {} s ({})", wait.as_secs_f64(), tl.1.summary());
+        let why = format!(
+            "no primary on a new timeline within {} s ({})",
+            wait.as_secs_f64(),
+            tl.1.summary()
+        );
         run.done(5, at, false, why.clone());
-        return stop(&mut run, &mut a, &mut b, user, Exit::WaitLeader, why, None, None).await;
+        return stop(
+            &mut run,
+            &mut a,
+            &mut b,
+            user,
+            Exit::WaitLeader,
+            why,
+            None,
+            None,
+        )
+        .await;
     }
-    run.done(5, at, true, format!("TL {} -> {}", fmt_tl(b_old_tl), fmt_tl(tl.1.timeline)));
+    run.done(
+        5,
+        at,
+        true,
+        format!("TL {} -> {}", fmt_tl(b_old_tl), fmt_tl(tl.1.timeline)),
+    );
     // 7. the old site follows
     let at = run.begin(6);
     let new_tl = tl.1.timeline;
@@ -247,7 +299,17 @@ pub async fn cmd_switchover(
             follows.1.summary()
         );
         run.done(6, at, false, why.clone());
-        return stop(&mut run, &mut a, &mut b, user, Exit::WaitRejoin, why, None, None).await;
+        return stop(
+            &mut run,
+            &mut a,
+            &mut b,
+            user,
+            Exit::WaitRejoin,
+            why,
+            None,
+            None,
+        )
+        .await;
     }
     run.done(6, at, true, follows.1.summary());
     let _ = a_old_tl;
@@ -373,7 +435,17 @@ async fn stop(
         .and_then(|s| s["step"].as_str())
         .unwrap_or_default()
         .to_string();
-    ui.set_partial(report(run, a, b, &av, &bv, &[], false, back.clone(), forward));
+    ui.set_partial(report(
+        run,
+        a,
+        b,
+        &av,
+        &bv,
+        &[],
+        false,
+        back.clone(),
+        forward,
+    ));
     let mut e = Error::with_exit(exit, format!("site switchover stopped at {step}: {why}"));
     if let Some(c) = back {
         e = e.with_hint(format!("to go back: {c}"));
