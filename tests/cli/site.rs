@@ -247,7 +247,7 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
     out.code(1);
     assert!(out.stderr.contains("replication source"), "{}", out.stderr);
 
-    s.value("a", "CREATE TABLE site_rows (v text PRIMARY KEY)");
+    s.value("a", "CREATE TABLE site_rows (v text PRIMARY KEY); SELECT 1");
 
     // a standby site lagging beyond --max-lag (its WAL receiver stopped) is refused by the pre-flight
     let pid = s.value("b", "SELECT pid FROM pg_stat_wal_receiver");
@@ -268,7 +268,7 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
         || {
             s.value(
                 "a",
-                "INSERT INTO site_rows SELECT 'lag' || i FROM generate_series(1, 2000) i",
+                "INSERT INTO site_rows SELECT 'lag' || i FROM generate_series(1, 2000) i; SELECT 1",
             );
             s.switchover("site-a", "site-b", &["--max-lag", "8192"])
         },
@@ -297,7 +297,7 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let sql = format!("INSERT INTO site_rows VALUES ('w{i}')");
+                let sql = format!("INSERT INTO site_rows VALUES ('w{i}'); SELECT 1");
                 let out = run_isolated(
                     PATCTL,
                     &["-c", &config, "query", "-U", "postgres", "-c", &sql],

@@ -31,6 +31,8 @@ pub struct SiteView {
     pub timeline: Option<i64>,
     /// `standby_cluster.host`/`port` of the dynamic configuration.
     pub source: Option<(String, u16)>,
+    /// Every member's name and PostgreSQL address.
+    pub members: Vec<(String, (String, u16))>,
     /// The health problems (a standby leader's `streaming` state is not one).
     pub problems: Vec<String>,
     /// `pause` is set.
@@ -129,6 +131,11 @@ impl SiteView {
         v.host_port = leader.as_ref().and_then(member_address);
         v.timeline = leader.as_ref().and_then(|m| m.lsn_field("timeline"));
         v.source = standby_source(&cluster);
+        v.members = cluster
+            .members
+            .iter()
+            .filter_map(|m| Some((m.name.clone(), member_address(m)?)))
+            .collect();
         let h = health(&cluster);
         let standby_streaming =
             v.role.as_deref() == Some("standby_leader") && v.state.as_deref() == Some("streaming");
@@ -166,6 +173,14 @@ impl SiteView {
             Err(e) => v.pg_error = Some(e.message),
         }
         v
+    }
+
+    /// The member of this site at `addr`, if any.
+    pub fn member_at(&self, addr: &(String, u16)) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(_, a)| a == addr)
+            .map(|(n, _)| n.as_str())
     }
 
     /// The leader is a primary (not a standby leader) and its PostgreSQL is not in recovery.

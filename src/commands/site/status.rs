@@ -58,8 +58,9 @@ pub fn assess(p: &SiteView, s: &SiteView, max_lag: u64) -> Vec<String> {
             "standby site {}: no standby_cluster host/port in its configuration",
             s.scope
         )),
-        (Some(src), Some(lead)) if src != lead => why.push(format!(
-            "standby site {} replicates from {}:{}, which is not the primary site's leader ({}:{})",
+        // A replica of the primary site will do (cascading): the LSN proof covers what it passes on.
+        (Some(src), Some(lead)) if src != lead && p.member_at(src).is_none() => why.push(format!(
+            "standby site {} replicates from {}:{}, which is not a member of the primary site (its leader is {}:{})",
             s.scope, src.0, src.1, lead.0, lead.1
         )),
         _ => {}
@@ -99,6 +100,7 @@ pub fn document(p: &Site<'_>, pv: &SiteView, s: &Site<'_>, sv: &SiteView, why: &
         "primary": primary,
         "standby": standby,
         "sourceIsPrimaryLeader": sv.source.is_some() && sv.source == pv.host_port,
+        "sourceMember": sv.source.as_ref().and_then(|a| pv.member_at(a)),
         "lagBytes": sv.lag_behind(pv),
         "lagSeconds": sv.lag_seconds(pv),
         "ready": why.is_empty(),
@@ -116,9 +118,16 @@ pub fn render(p: &Site<'_>, pv: &SiteView, s: &Site<'_>, sv: &SiteView, why: &[S
             "Replication source: {h}:{port}, the primary site's leader {}\n",
             pv.leader.as_deref().unwrap_or("?")
         )),
-        (Some((h, port)), _) => out.push_str(&format!(
-            "Replication source: {h}:{port}, NOT the primary site's leader\n"
-        )),
+        (Some(src), _) => match pv.member_at(src) {
+            Some(m) => out.push_str(&format!(
+                "Replication source: {}:{}, member {m} of the primary site (not its leader)\n",
+                src.0, src.1
+            )),
+            None => out.push_str(&format!(
+                "Replication source: {}:{}, NOT a member of the primary site\n",
+                src.0, src.1
+            )),
+        },
         (None, _) => out.push_str("Replication source: none (no standby_cluster host/port)\n"),
     }
     let bytes = sv
