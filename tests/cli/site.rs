@@ -341,10 +341,70 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
     assert_eq!(d["primary"]["cluster"], "demo");
     assert_eq!(s.value("a", SUM), on_b, "rows changed by the switch back");
 
-    // the standby site's Patroni killed during the LSN proof: stopped there, exit 10, a report
-    for m in ["node1", "node2"] {
-        s.sql("b", Some(m), "SELECT pg_wal_replay_pause()").code(0);
-    }
+    // the standby site's Patroni killed during the LSN proof: stopped there, exit 10, a report.
+    // Its leader's replay is frozen (the startup process stopped: Patroni resumes a paused replay by
+    // itself), so the proof waits; its Patroni is then killed (SIGKILL: the leader key stays until
+    // its TTL, 20 s, longer than the 10 s wait, so the site's other member does not take over).
+    let b_leader = s.status("site-a", "site-b")["standby"]["leader"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let startup = s.value(
+        "b",
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'",
+    );
+    assert!(
+        startup.parse::<u32>().is_ok(),
+        "no startup process: {startup}"
+    );
+    let signal = |sig: &str, pid: &str| {
+        let ok = Command::new("kill")
+            .args([sig, pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP", &startup);
+    let patroni_pid = std::fs::read_to_string(format!("{}/b/{b_leader}/patroni.pid", s.dir))
+        .unwrap()
+        .trim()
+        .to_string();
+    let result = finally(
+        || {
+            s.value(
+                "a",
+                "INSERT INTO site_rows SELECT 'pending' || i FROM generate_series(1, 100) i; SELECT 1",
+            );
+            stopped_switchover(&s, || signal("-KILL", &patroni_pid))
+        },
+        || signal("-CONT", &startup),
+    );
+    let (code, stderr, env) = result;
+    assert_eq!(code, Some(10), "{stderr}\n{env:#}");
+    crate::schema::assert_valid("SiteSwitchoverReport", &env);
+    assert_eq!(env["error"]["category"], "stopped");
+    let data = &env["data"];
+    assert_eq!(data["failedStep"], "lsn-proof", "{data:#}");
+    assert_eq!(
+        data["sites"]["primary"]["role"], "standby_leader",
+        "{data:#}"
+    );
+    let back = data["next"]["back"].as_str().unwrap().to_string();
+    assert!(back.contains("promote-cluster demo --force"), "{back}");
+    assert!(stderr.contains("to go back:"), "{stderr}");
+
+    // go back as the report says, and the two sites are ready again
+    s.site_sh("b", &["node-start", &b_leader]);
+    let args: Vec<&str> = back.split_whitespace().skip(1).collect();
+    s.patctl(&args).code(0);
+    s.wait_ready("site-a", "site-b");
+    assert_eq!(s.value("a", SUM), s.value("b", SUM));
+}
+
+/// `site switchover` from site A with a 10 s wait, `kill` run once it reached the LSN proof; its
+/// exit code, stderr and report.
+fn stopped_switchover(s: &Sites, kill: impl FnOnce()) -> (Option<i32>, String, Value) {
     let envs = s.envs();
     let mut child = Command::new(PATCTL)
         .args([
@@ -358,7 +418,7 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
             "site-b",
             "--force",
             "--wait-timeout",
-            "20",
+            "10",
         ])
         .envs(envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
@@ -377,31 +437,11 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
         seen.push_str(&line);
     }
     assert!(seen.contains("[4/7] lsn-proof"), "{seen}");
-    s.site_sh("b", &["node-stop", "node2"]);
-    s.site_sh("b", &["node-stop", "node1"]);
+    kill();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(10), "{seen}{rest}\n{stdout}");
-    let env: Value = serde_json::from_str(&stdout).unwrap();
-    crate::schema::assert_valid("SiteSwitchoverReport", &env);
-    assert_eq!(env["error"]["category"], "stopped");
-    let data = &env["data"];
-    assert_eq!(data["failedStep"], "lsn-proof", "{data:#}");
-    assert_eq!(
-        data["sites"]["primary"]["role"], "standby_leader",
-        "{data:#}"
-    );
-    let back = data["next"]["back"].as_str().unwrap().to_string();
-    assert!(back.contains("promote-cluster demo --force"), "{back}");
-    assert!(rest.contains("to go back:"), "{rest}");
-
-    // go back as the report says, and the two sites are ready again
-    s.site_sh("b", &["node-start", "node1"]);
-    s.site_sh("b", &["node-start", "node2"]);
-    let args: Vec<&str> = back.split_whitespace().skip(1).collect();
-    s.patctl(&args).code(0);
-    s.wait_ready("site-a", "site-b");
-    assert_eq!(s.value("a", SUM), on_b);
+    let env: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (output.status.code(), seen + &rest, env)
 }
