@@ -162,3 +162,75 @@ pub async fn cmd_status(
     ui.emit(document(&p, &pv, &s, &sv, &why));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sites() -> (SiteView, SiteView) {
+        let addr = |p: u16| ("127.0.0.1".to_string(), p);
+        let p = SiteView {
+            scope: "demo".into(),
+            leader: Some("node1".into()),
+            role: Some("primary".into()),
+            host_port: Some(addr(5433)),
+            members: vec![("node1".into(), addr(5433)), ("node2".into(), addr(5434))],
+            timeline: Some(1),
+            in_recovery: Some(false),
+            current_lsn: Some(10_000),
+            ..SiteView::default()
+        };
+        let s = SiteView {
+            scope: "demo-dr".into(),
+            leader: Some("node1".into()),
+            role: Some("standby_leader".into()),
+            source: Some(addr(5433)),
+            timeline: Some(1),
+            in_recovery: Some(true),
+            receive_lsn: Some(9_000),
+            replay_lsn: Some(9_000),
+            receiver: Some("streaming".into()),
+            ..SiteView::default()
+        };
+        (p, s)
+    }
+
+    #[test]
+    fn ready_when_streaming_from_the_primary_site_within_the_lag() {
+        let (p, s) = sites();
+        assert!(assess(&p, &s, 1000).is_empty());
+        let mut s2 = s.clone();
+        s2.source = Some(("127.0.0.1".into(), 5434));
+        assert!(
+            assess(&p, &s2, 1000).is_empty(),
+            "a replica of the primary site will do"
+        );
+    }
+
+    #[test]
+    fn each_blocker_is_a_reason() {
+        let (p, s) = sites();
+        let why = assess(&p, &s, 999);
+        assert_eq!(
+            why,
+            ["standby site demo-dr lags 1000 bytes behind the primary (more than --max-lag 999)"]
+        );
+        let mut s2 = s.clone();
+        s2.source = Some(("10.0.0.9".into(), 5432));
+        s2.receiver = None;
+        s2.timeline = Some(2);
+        s2.paused = true;
+        let why = assess(&p, &s2, 1000).join("\n");
+        for part in [
+            "demo-dr: paused",
+            "not a member of the primary site",
+            "WAL receiver is not running",
+            "timelines differ",
+        ] {
+            assert!(why.contains(part), "{part}: {why}");
+        }
+        let mut p2 = p.clone();
+        p2.role = Some("standby_leader".into());
+        assert!(assess(&p2, &s, 1000)[0].contains("not a primary"));
+    }
+}
