@@ -2,7 +2,8 @@
 //! cluster, each step gated and bounded by `--wait-timeout`:
 //!
 //! 1. pre-flight ([`super::status::assess`]): both sites healthy, the standby leader streaming from
-//!    the primary site's leader within `--max-lag`, same timeline, no pause, nothing scheduled;
+//!    the primary site (its leader, or one of its members: cascading) within `--max-lag`, same
+//!    timeline, no pause, nothing scheduled;
 //! 2. demote the primary site as `demote-cluster` does, pointing it at the standby site's leader;
 //! 3. read the demoted site's final LSN (the highest replayed LSN of its members);
 //! 4. wait until the standby site's leader has received *and* replayed it: the proof that nothing
@@ -28,7 +29,7 @@ use crate::output::Ui;
 
 /// The steps, with what each proves (also the README's runbook).
 const STEPS: [(&str, &str); 7] = [
-    ("preflight", "both sites healthy, the standby site streaming from the primary site's leader within --max-lag, same timeline, no pause, nothing scheduled"),
+    ("preflight", "both sites healthy, the standby site streaming from the primary site (its leader, or a member of it) within --max-lag, same timeline, no pause, nothing scheduled"),
     ("demote-primary", "the primary site's leader runs as a standby leader of the standby site's leader: no more writes on the primary site"),
     ("final-lsn", "the last WAL position written on the primary site (highest replayed LSN of its members)"),
     ("lsn-proof", "the standby site's leader has received and replayed that LSN: nothing written on the old primary is lost"),
@@ -123,7 +124,6 @@ pub async fn cmd_switchover(
     {
         return Err(Error::failure("Aborted site switchover"));
     }
-    let a_old_tl = av.timeline;
     let b_old_tl = bv.timeline;
     let (b_host, b_port) = bv.host_port.clone().expect("assessed");
     // 2. demote the primary site
@@ -312,7 +312,6 @@ pub async fn cmd_switchover(
         .await;
     }
     run.done(6, at, true, follows.1.summary());
-    let _ = a_old_tl;
     let (av, bv) = tokio::join!(SiteView::read(&mut a, user), SiteView::read(&mut b, user));
     ui.err_line(&format!(
         "Site switchover complete in {:.1} s: {} is the primary site, {} its standby",
