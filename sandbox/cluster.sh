@@ -36,6 +36,9 @@
 #   retry_timeout 10) instead of the fast ones (ttl 20, loop_wait 2, retry_timeout 5)
 #   SANDBOX_FORCE=1: `up` tears a running sandbox down first instead of refusing
 #   SANDBOX_TAGS_nodeI='{nofailover: true}': initial tags of nodeI (YAML flow map)
+#   SANDBOX_STANDBY_OF=HOST:PORT: bootstrap the cluster as a Patroni standby cluster replicating from the
+#     PostgreSQL at HOST:PORT (`standby_cluster: {host, port, create_replica_methods: [basebackup]}` in the
+#     bootstrap dynamic configuration; its leader runs as `standby_leader`). sandbox/sites.sh uses it.
 #   SANDBOX_ETCD_MEMBERS [1]: an etcd cluster of that many members (1..9); member K listens for clients on
 #     SANDBOX_ETCD_PORT + 2*(K-1) and for peers on the port after it (3 members on 2379: 2379..2384);
 #     every node's patroni.yml lists all of them in `hosts`
@@ -470,6 +473,12 @@ bootstrap:
     loop_wait: $loop_wait
     retry_timeout: $retry_timeout
     maximum_lag_on_failover: 1048576
+EOF
+        if [[ -n ${SANDBOX_STANDBY_OF:-} ]]; then
+            printf '    standby_cluster:\n      host: %s\n      port: %s\n      create_replica_methods: [basebackup]\n' \
+                "${SANDBOX_STANDBY_OF%:*}" "${SANDBOX_STANDBY_OF##*:}"
+        fi
+        cat <<EOF
     postgresql:
       use_pg_rewind: true
       use_slots: true
@@ -539,7 +548,7 @@ try:
     members = json.loads(sys.argv[2]).get('members', [])
 except Exception:
     print('no /cluster answer yet'); sys.exit(1)
-leaders = [m for m in members if m.get('role') in ('leader', 'standby_leader') and m.get('state') == 'running']
+leaders = [m for m in members if (m.get('role'), m.get('state')) in (('leader', 'running'), ('standby_leader', 'running'), ('standby_leader', 'streaming'))]
 streaming = [m for m in members if m.get('role') not in ('leader', 'standby_leader') and m.get('state') == 'streaming']
 print(', '.join('%s=%s/%s' % (m.get('name'), m.get('role'), m.get('state')) for m in members) or 'no members yet')
 sys.exit(0 if len(members) == n and len(leaders) == 1 and len(streaming) == n - 1 else 1)
@@ -753,6 +762,8 @@ cmd_up() {
         fi
     fi
     load_settings
+    [[ -z ${SANDBOX_STANDBY_OF:-} || $SANDBOX_STANDBY_OF =~ ^[^:]+:[0-9]+$ ]] ||
+        die "SANDBOX_STANDBY_OF must be HOST:PORT (got '$SANDBOX_STANDBY_OF')"
     local p needed=("$PY" "$VENV/bin/patroni" "$PG_BIN/initdb")
     if [[ $DCS == zookeeper ]]; then
         [[ -f ${ZK_CLASSPATH%%:*} ]] || die "${ZK_CLASSPATH%%:*} is missing; run '$0 install' first"

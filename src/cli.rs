@@ -86,7 +86,8 @@ pub struct Cli {
 const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 failure/rejection/abort, 2 usage or config error, \
 3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown, \
-6-8 --wait stage not reached (new leader, former leader rejoined, replicas streaming), 9 unhealthy cluster (--all).";
+6-8 --wait stage not reached (new leader, former leader rejoined, replicas streaming), 9 unhealthy cluster (--all), \
+10 site switchover stopped with no primary site (demoted, not promoted).";
 
 /// The default of `--request-timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -175,6 +176,10 @@ pub enum Command {
     /// patctl's named contexts: list them, choose the current one, show one
     #[command(disable_help_subcommand = true)]
     Context(commands::context::ContextArgs),
+    /// Two sites, a cluster and its standby cluster: status, planned switchover proven by LSN,
+    /// failover (patctl)
+    #[command(disable_help_subcommand = true)]
+    Site(commands::site::SiteArgs),
 }
 
 impl Cli {
@@ -259,7 +264,9 @@ pub fn parse(bin: &str, args: Vec<OsString>) -> Parsed {
 /// The command reported in machine output: the subcommand, with its own subcommand for `context`.
 fn command_name(m: &clap::ArgMatches) -> String {
     match m.subcommand() {
-        Some(("context", sub)) => format!("context {}", sub.subcommand_name().unwrap_or_default()),
+        Some((name @ ("context" | "site"), sub)) => {
+            format!("{name} {}", sub.subcommand_name().unwrap_or_default())
+        }
         Some((name, _)) => name.to_string(),
         None => String::new(),
     }
@@ -300,6 +307,16 @@ pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
         cli.context.as_deref(),
         &env,
     )?;
+    let timeout_given = cli.timeout_given();
+    if let Command::Site(args) = cli.command {
+        // Each site has its own configuration (--primary/--standby); -c/-d do not name one.
+        let given = commands::site::Given {
+            sources,
+            timeout_given,
+            env: &env,
+        };
+        return commands::site::cmd_site(ui, args, &given).await;
+    }
     let mut ctx = Context::new(&sources, ui)?;
     if let Some(c) = &chosen {
         c.apply(&mut ctx.settings);
@@ -346,6 +363,18 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         Command::Context(a) => {
             let env = std::env::vars().collect();
             commands::context::cmd_context(ctx.ui, &a, None, &env)
+        }
+        Command::Site(a) => {
+            let env = std::env::vars().collect();
+            let given = commands::site::Given {
+                sources: crate::config::Sources {
+                    timeout: crate::cli::DEFAULT_REQUEST_TIMEOUT,
+                    ..Default::default()
+                },
+                timeout_given: false,
+                env: &env,
+            };
+            commands::site::cmd_site(ctx.ui, a, &given).await
         }
     }
 }

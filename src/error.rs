@@ -37,11 +37,14 @@ pub enum Exit {
     WaitReplicas = 8,
     /// `list --all`/`topology --all`: a cluster shown is unhealthy.
     Unhealthy = 9,
+    /// `site switchover` stopped after demoting the primary site and before promoting the standby
+    /// site (no primary site now); the report says where both stand and how to go back or forward.
+    SiteStopped = 10,
 }
 
 impl Exit {
     /// All codes with a one-line meaning, in order (the README's table must list exactly these).
-    pub const ALL: [(Exit, &'static str); 10] = [
+    pub const ALL: [(Exit, &'static str); 11] = [
         (Exit::Success, "success"),
         (
             Exit::Failure,
@@ -75,6 +78,10 @@ impl Exit {
         (
             Exit::Unhealthy,
             "list/topology --all: a cluster shown is unhealthy",
+        ),
+        (
+            Exit::SiteStopped,
+            "site switchover stopped between demoting the primary site and promoting the standby site (no primary site); the report gives the commands to go back or forward",
         ),
     ];
 

@@ -83,8 +83,11 @@ pub async fn cmd_demote(ctx: &mut Context<'_>, args: DemoteArgs) -> Result<()> {
         standby: Value::Object(standby),
         force: args.force,
         wait: args.wait_timeout,
+        quiet: false,
     };
-    change_cluster_role(ctx, args.cluster_name, change).await
+    change_cluster_role(ctx, args.cluster_name, change)
+        .await
+        .map(|_| ())
 }
 
 /// Run `promote-cluster`.
@@ -94,8 +97,32 @@ pub async fn cmd_promote(ctx: &mut Context<'_>, args: PromoteArgs) -> Result<()>
         standby: Value::Null,
         force: args.force,
         wait: args.wait_timeout,
+        quiet: false,
     };
-    change_cluster_role(ctx, args.cluster_name, change).await
+    change_cluster_role(ctx, args.cluster_name, change)
+        .await
+        .map(|_| ())
+}
+
+/// What `site switchover`/`site failover` reuse: `demote-cluster` (with `standby` as the
+/// `standby_cluster` to PATCH) or `promote-cluster` (`standby` null) of cluster `name`, with the same
+/// checks and wait, but without table, prompt or document, and the status lines on stderr. Returns
+/// the cluster as last read once the leader runs in the target role.
+pub async fn change_role(
+    ctx: &mut Context<'_>,
+    name: &str,
+    demote: bool,
+    standby: Value,
+    wait: Duration,
+) -> Result<Cluster> {
+    let change = Change {
+        demote,
+        standby,
+        force: true,
+        wait,
+        quiet: true,
+    };
+    change_cluster_role(ctx, Some(name.to_string()), change).await
 }
 
 /// One requested role change.
@@ -105,6 +132,8 @@ struct Change {
     standby: Value,
     force: bool,
     wait: Duration,
+    /// `site` commands: status lines on stderr, no table, no prompt, no machine document.
+    quiet: bool,
 }
 
 impl Change {
@@ -132,7 +161,7 @@ async fn change_cluster_role(
     ctx: &mut Context<'_>,
     name: Option<String>,
     change: Change,
-) -> Result<()> {
+) -> Result<Cluster> {
     let name = ctx.cluster_name(name)?;
     let action = change.action();
     let cluster = ctx.cluster(&name, None).await?;
@@ -149,9 +178,11 @@ async fn change_cluster_role(
     if leader.and_then(|m| m.str_field("role")) == Some(change.target_role()) {
         return Err(Error::failure("Cluster is already in the required state"));
     }
-    ctx.ui.line("Current cluster topology");
-    ctx.ui
-        .out(&members_table(ctx, &cluster, &name, None, Format::Pretty));
+    if !change.quiet {
+        ctx.ui.line("Current cluster topology");
+        ctx.ui
+            .out(&members_table(ctx, &cluster, &name, None, Format::Pretty));
+    }
     if !change.force
         && !ctx.ui.confirm(&format!(
             "Are you sure you want to {action}e {name} cluster?"
@@ -168,6 +199,9 @@ async fn change_cluster_role(
     let body = json!({ "standby_cluster": change.standby });
     // Machine output: what was asked, the leader's answer, the wait.
     let data = |answer: Value, wait: Value| {
+        if change.quiet {
+            return Value::Null;
+        }
         json!({
             "action": format!("{action}e"),
             "cluster": name,
@@ -186,7 +220,9 @@ async fn change_cluster_role(
         Err(f) => {
             let outcome = Outcome::of_exit(f.exit());
             let entry = member_outcome(&leader_name, outcome, None, None, Some(f.message.clone()));
-            ctx.ui.set_partial(data(entry, Value::Null));
+            if !change.quiet {
+                ctx.ui.set_partial(data(entry, Value::Null));
+            }
             let mut e = Error::from(f);
             e.message = failed(e.message);
             return Err(e);
@@ -206,7 +242,9 @@ async fn change_cluster_role(
         None,
     );
     if !ok {
-        ctx.ui.set_partial(data(answer, Value::Null));
+        if !change.quiet {
+            ctx.ui.set_partial(data(answer, Value::Null));
+        }
         // patronictl wraps this message twice (its own exception is caught and re-raised).
         let inner = failed(format!(
             "/config PATCH status code={}, ({})",
@@ -216,14 +254,17 @@ async fn change_cluster_role(
     }
     let mut stage = Value::Null;
     match wait_for_role(ctx, &name, &leader_name, &change, &mut stage).await {
+        Ok(cluster) if change.quiet => Ok(cluster),
         Ok(cluster) => {
             ctx.ui
                 .out(&members_table(ctx, &cluster, &name, None, Format::Pretty));
             ctx.ui.emit(data(answer, stage));
-            Ok(())
+            Ok(cluster)
         }
         Err(e) => {
-            ctx.ui.set_partial(data(answer, stage));
+            if !change.quiet {
+                ctx.ui.set_partial(data(answer, stage));
+            }
             Err(e)
         }
     }
@@ -256,11 +297,15 @@ async fn wait_for_role(
             "elapsedSeconds": started.elapsed().as_secs_f64(),
         });
         if status.complete(change) {
-            ctx.ui.line(&format!(
-                "{} cluster is successfully {}ed",
-                crate::time::timestamp(0),
-                change.action()
-            ));
+            say(
+                ctx,
+                change,
+                &format!(
+                    "{} cluster is successfully {}ed",
+                    crate::time::timestamp(0),
+                    change.action()
+                ),
+            );
             return Ok(cluster);
         }
         let text = status.describe(change.demote, old_leader);
@@ -268,8 +313,11 @@ async fn wait_for_role(
             .as_ref()
             .is_none_or(|(prev, at)| *prev != text || at.elapsed() >= Duration::from_secs(1));
         if due {
-            ctx.ui
-                .line(&format!("{} {text}", crate::time::timestamp(0)));
+            say(
+                ctx,
+                change,
+                &format!("{} {text}", crate::time::timestamp(0)),
+            );
             last_line = Some((text, Instant::now()));
         }
         let Some(left) = change.wait.checked_sub(started.elapsed()) else {
@@ -291,6 +339,15 @@ async fn wait_for_role(
         if woke.elapsed() < min_gap {
             tokio::time::sleep(min_gap - woke.elapsed()).await;
         }
+    }
+}
+
+/// A status line: stdout as patronictl prints it, stderr for the `site` commands.
+fn say(ctx: &Context<'_>, change: &Change, text: &str) {
+    if change.quiet {
+        ctx.ui.err_line(&format!("  {text}"));
+    } else {
+        ctx.ui.line(text);
     }
 }
 
@@ -333,10 +390,17 @@ impl Status {
     }
 
     fn complete(&self, change: &Change) -> bool {
+        // patronictl wants `running`; a standby leader soon shows `streaming` once it replicates
+        // from the other site, which the `site` commands expect and patronictl's loop may miss.
+        let up = |s: &Option<String>| match s.as_deref() {
+            Some("running") => true,
+            Some("streaming") => change.quiet,
+            _ => false,
+        };
         !self.unlocked
             && self.leader_role.as_deref() == Some(change.target_role())
-            && self.leader_state.as_deref() == Some("running")
-            && (!change.demote || self.old_leader_state.as_deref() == Some("running"))
+            && up(&self.leader_state)
+            && (!change.demote || up(&self.old_leader_state))
     }
 
     /// `cluster is unlocked: False, leader role: primary, leader state: running[, previous leader

@@ -16,6 +16,7 @@ pub mod pause;
 
 pub mod query;
 pub mod remove;
+pub mod site;
 pub mod switchover;
 pub mod top;
 pub mod version;

@@ -196,6 +196,7 @@ pub fn category(e: &Error) -> &'static str {
         Exit::Unknown => "unknown",
         Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas => "wait-timeout",
         Exit::Unhealthy => "unhealthy",
+        Exit::SiteStopped => "stopped",
     }
 }
 
@@ -213,7 +214,8 @@ pub fn retry_safe(e: &Error) -> bool {
         | Exit::WaitLeader
         | Exit::WaitRejoin
         | Exit::WaitReplicas
-        | Exit::Unhealthy => false,
+        | Exit::Unhealthy
+        | Exit::SiteStopped => false,
     }
 }
 
@@ -275,6 +277,9 @@ pub fn kind_of(command: &str) -> &'static str {
         "context list" => "ContextList",
         "context show" => "Context",
         "context use" => "ContextUse",
+        "site status" => "SiteStatus",
+        "site switchover" => "SiteSwitchoverReport",
+        "site failover" => "SiteFailover",
         _ => "Result",
     }
 }

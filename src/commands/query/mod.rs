@@ -213,6 +213,39 @@ pub async fn cmd_dsn(ctx: &mut Context<'_>, args: DsnArgs) -> Result<()> {
     Ok(())
 }
 
+/// The first row of `sql` as text, on `member`'s PostgreSQL: the connection `query` makes (user
+/// `user`, else libpq's environment: `PGUSER`, `PGPASSWORD`, `~/.pgpass`), bounded by the connect
+/// timeout. `site` reads its LSNs with it.
+pub async fn read_row(
+    member: &Member,
+    user: Option<&str>,
+    sql: &str,
+) -> Result<Vec<Option<String>>> {
+    let params = ConnectParams {
+        user: user.map(String::from),
+        ..ConnectParams::default()
+    };
+    let fail = |f: Failed| {
+        Error::with_exit(
+            f.exit,
+            format!("{}: {}", member.name, f.message.trim().replace('\n', " ")),
+        )
+    };
+    let client = connect(member, &params).await.map_err(fail)?;
+    let msgs = tokio::time::timeout(CONNECT_TIMEOUT, client.simple_query(sql))
+        .await
+        .map_err(|_| Error::unreachable(format!("{}: the query timed out", member.name)))?
+        .map_err(|e| fail(statement_error(&e)))?;
+    msgs.iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(r) => {
+                Some((0..r.len()).map(|i| r.get(i).map(String::from)).collect())
+            }
+            _ => None,
+        })
+        .ok_or_else(|| Error::failure(format!("{}: no row returned", member.name)))
+}
+
 /// The connection parameters given on the command line (patronictl's `connect_parameters`).
 #[derive(Debug, Clone, Default)]
 pub(super) struct ConnectParams {

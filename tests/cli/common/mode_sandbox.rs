@@ -15,6 +15,11 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
 
 static MODE_SANDBOX: Mutex<()> = Mutex::new(());
 
+/// The lock every sandbox of its own holds (they share the ports next to the main sandbox's).
+pub fn mode_sandbox_lock() -> std::sync::MutexGuard<'static, ()> {
+    MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A sandbox of its own, started in one mode and stopped (and removed, when the test passed) on drop.
 pub struct ModeSandbox {
     pub dir: String,
@@ -36,7 +41,7 @@ impl ModeSandbox {
         if !sandbox() {
             return None;
         }
-        let guard = MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = mode_sandbox_lock();
         let main_dir =
             std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".to_string());
         let dir = format!("{main_dir}-{tag}");
