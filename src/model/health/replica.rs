@@ -127,6 +127,26 @@ pub fn replication(m: &Member) -> Replication {
     }
 }
 
+/// A member as its REST API's `GET /patroni` describes it, in the member key's shape the judgement
+/// reads (`state`, `role`, `replication_state`, `tags`, and `version` from `patroni.version`).
+pub fn from_rest(name: &str, status: &Value) -> Member {
+    let mut data = serde_json::Map::new();
+    for k in ["state", "role", "replication_state", "tags", "timeline"] {
+        if let Some(v) = status.get(k) {
+            data.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(v) = status.get("patroni").and_then(|p| p.get("version")) {
+        data.insert("version".into(), v.clone());
+    }
+    Member {
+        name: name.to_string(),
+        version: None,
+        session: None,
+        data,
+    }
+}
+
 /// The standby leader's link to its source, when its Patroni tells: `Some(reason)` when a Patroni
 /// 3.0.4 or later standby leader that is running publishes no `replication_state` (it neither
 /// streams nor restores from an archive), else `None`.
