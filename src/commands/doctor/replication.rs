@@ -82,11 +82,19 @@ fn group(c: &Cluster, prefix: &str) -> Vec<Finding> {
                     _ => finding(Status::Pass, &m.name, format!("{how}, {lag_text}")),
                 }
             }
-            Replication::NotStreaming(r) => finding(
-                Status::Fail,
-                &m.name,
-                format!("NOT streaming: {r}, {lag_text}"),
-            ),
+            Replication::NotStreaming(r) => {
+                // Patroni 3.0.4+ publishes no replication state for a replica that does not stream.
+                let why = if r == "not streaming" {
+                    "running without replication_state"
+                } else {
+                    r.as_str()
+                };
+                finding(
+                    Status::Fail,
+                    &m.name,
+                    format!("NOT streaming ({why}), {lag_text}"),
+                )
+            }
             Replication::Unknown(r) => finding(
                 Status::Warn,
                 &m.name,
@@ -135,7 +143,7 @@ mod tests {
         let want = [
             (Status::Pass, "node1", "primary running"),
             (Status::Pass, "node2", "streaming from the leader node1, lag 10 bytes"),
-            (Status::Fail, "node3", "NOT streaming: not streaming, lag 0 bytes"),
+            (Status::Fail, "node3", "NOT streaming (running without replication_state), lag 0 bytes"),
             (
                 Status::Warn,
                 "node4",
@@ -163,7 +171,7 @@ mod tests {
         );
         assert_eq!(
             f[1].message,
-            "NOT streaming: primary without the leader key, lag unknown"
+            "NOT streaming (primary without the leader key), lag unknown"
         );
         let f = check(&cluster(&[
             ("leader", "node1"),
