@@ -6,7 +6,8 @@
 //! `switchover --wait` (its progress says `primary`, never 3.x's `master`), and the replication-cut
 //! case: the leader's pg_hba rejects replication and its walsenders are terminated, Patroni then
 //! publishes no `replication_state`, and `list -o json`, `list --all --unhealthy` (exit 9),
-//! `doctor` (FAIL), the switchover pre-flight and `check` all say so; then replication is restored.
+//! `doctor` (FAIL), the switchover pre-flight, `top` (in tmux) and `check` all say so; then
+//! replication is restored.
 //!
 //! Without `PATCTL_VERSIONS` the group is skipped (it is its own phase of sandbox/test.sh, not part
 //! of the main suite); a version whose venv is missing fails.
@@ -333,6 +334,26 @@ fn assert_cut_seen(sb: &ModeSandbox, v: &str, leader: &str, others: &[String]) {
         out.stdout,
         out.stderr
     );
+
+    // top (in tmux, as tests/cli/top.rs drives it): the cluster line says UNHEALTHY.
+    if installed("tmux") {
+        let t = crate::tty::Tmux::start(&format!("top-{}", v.replace('.', "")));
+        let cmdline = format!(
+            "{} -c {} top; echo rc=$? after",
+            env!("CARGO_BIN_EXE_patctl"),
+            sb.config()
+        );
+        t.send(&cmdline, &["Enter"]);
+        let s = t.wait_for(
+            |s| s.contains(&format!("demo: leader {leader}")) && s.contains("| UNHEALTHY: "),
+            "top's cluster line calling the cut cluster unhealthy",
+        );
+        for r in others {
+            assert!(s.contains(&format!("{r} not streaming")), "{v}: {s}");
+        }
+        t.send("q", &[]);
+        t.wait_for(|s| s.contains("rc=0 after"), "top to end");
+    }
 
     // check still agrees with check_patroni: no healthy replica.
     let all = endpoints(sb);
