@@ -394,5 +394,23 @@ mod tests {
             health_line("x", &h),
             "x: healthy; leader a running, 0/0 replicas streaming, paused"
         );
+        // Nothing wrong, but a replica's Patroni cannot tell: unknown, not healthy.
+        let h = Health {
+            verdict: Verdict::Unknown,
+            unknown: vec!["b running, Patroni 2.1.7 publishes no replication state".into()],
+            leader: Some("a".into()),
+            leader_running: true,
+            replicas: 1,
+            ..Health::default()
+        };
+        assert_eq!(
+            health_line("x", &h),
+            "x: UNKNOWN (b running, Patroni 2.1.7 publishes no replication state); leader a running, 0/1 replicas streaming"
+        );
+        let d = health_data(&h);
+        assert_eq!(
+            (&d["healthy"], &d["verdict"]),
+            (&json!(false), &json!("unknown"))
+        );
     }
 }
