@@ -27,6 +27,9 @@
 #   zk-stop          stop the sandbox's ZooKeeper (SIGTERM by its recorded PID) for fault tests
 #   zk-start         start it again (same zoo.cfg and data) and wait (30 s) until it answers `srvr`
 #   clean            down + rm -rf $SANDBOX_DIR
+#   install-version V  idempotent: venv /opt/patroni-venv-V with patroni[etcd3,etcd,zookeeper]==V +
+#                    psycopg2-binary from PyPI, for SANDBOX_PATRONI_VERSION=V (`install` runs it too when
+#                    that variable is set)
 #
 # Environment (defaults in brackets):
 #   SANDBOX_DIR [/tmp/patctl-sandbox]   SANDBOX_NODES [3]          SANDBOX_SCOPE [demo]
@@ -35,6 +38,9 @@
 #   SANDBOX_TIMEOUT [120] seconds for `up`   SANDBOX_SLOW=1: Patroni default timings (ttl 30, loop_wait 10,
 #   retry_timeout 10) instead of the fast ones (ttl 20, loop_wait 2, retry_timeout 5)
 #   SANDBOX_FORCE=1: `up` tears a running sandbox down first instead of refusing
+#   SANDBOX_PATRONI_VERSION [4.1.5]: run the Patroni NODES on another Patroni (3.0.4, 3.3.x, 4.0.x, ...)
+#     from its own venv /opt/patroni-venv-V (`install-version V`); the ctl side (patronictl,
+#     /opt/patroni-venv) stays 4.1.5, the oracle. Recorded by `up` like the other settings.
 #   SANDBOX_TAGS_nodeI='{nofailover: true}': initial tags of nodeI (YAML flow map)
 #   SANDBOX_STANDBY_OF=HOST:PORT: bootstrap the cluster as a Patroni standby cluster replicating from the
 #     PostgreSQL at HOST:PORT (`standby_cluster: {host, port, create_replica_methods: [basebackup]}` in the
@@ -131,6 +137,7 @@ load_settings() {
     TLS=${SANDBOX_TLS:-0}
     ETCD_AUTH=${SANDBOX_ETCD_AUTH:-0}
     ZK_PORT=${SANDBOX_ZK_PORT:-2181}
+    NODE_PATRONI=${SANDBOX_PATRONI_VERSION:-$PATRONI_VERSION}
     local state="$SANDBOX_DIR/$STATE_FILE_NAME"
     if [[ ${1:-} == recorded && -f $state ]]; then
         local key value
@@ -146,6 +153,7 @@ load_settings() {
                 SANDBOX_TLS) TLS=$value ;;
                 SANDBOX_ETCD_AUTH) ETCD_AUTH=$value ;;
                 SANDBOX_ZK_PORT) ZK_PORT=$value ;;
+                SANDBOX_PATRONI_VERSION) NODE_PATRONI=$value ;;
             esac
         done <"$state"
     fi
@@ -161,6 +169,9 @@ load_settings() {
         die "SANDBOX_DCS must be 'etcd3', 'etcd' or 'zookeeper' (got '$DCS')"
     [[ $ETCD_MEMBERS =~ ^[1-9]$ ]] || die "SANDBOX_ETCD_MEMBERS must be 1..9 (got '$ETCD_MEMBERS')"
     [[ $TLS == 0 || $TLS == 1 || $TLS == selfsigned ]] || die "SANDBOX_TLS must be 0, 1 or selfsigned (got '$TLS')"
+    [[ $NODE_PATRONI =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+        die "SANDBOX_PATRONI_VERSION must be a Patroni version like 3.0.4 (got '$NODE_PATRONI')"
+    NODE_VENV=$(node_venv "$NODE_PATRONI")
     [[ $ETCD_AUTH == 0 || $ETCD_AUTH == 1 ]] || die "SANDBOX_ETCD_AUTH must be 0 or 1 (got '$ETCD_AUTH')"
     ((ETCD_PORT + 2 * ETCD_MEMBERS < 65000)) || die "etcd ports would pass 65000"
     SCHEME=http
@@ -184,6 +195,9 @@ load_settings() {
             die "SANDBOX_DCS=zookeeper takes no SANDBOX_ETCD_MEMBERS, SANDBOX_TLS or SANDBOX_ETCD_AUTH"
     fi
 }
+
+# The venv whose Patroni the nodes run: the main one for 4.1.5, /opt/patroni-venv-V otherwise.
+node_venv() { if [[ $1 == "$PATRONI_VERSION" ]]; then printf '%s' "$VENV"; else printf '/opt/patroni-venv-%s' "$1"; fi; }
 
 # etcd member K (1-based): client port, peer port, URL, name, directory, PID file.
 etcd_client_port() { printf '%s' $((ETCD_PORT + 2 * ($1 - 1))); }
@@ -238,6 +252,7 @@ save_settings() {
         printf 'SANDBOX_TLS=%s\n' "$TLS"
         printf 'SANDBOX_ETCD_AUTH=%s\n' "$ETCD_AUTH"
         printf 'SANDBOX_ZK_PORT=%s\n' "$ZK_PORT"
+        printf 'SANDBOX_PATRONI_VERSION=%s\n' "$NODE_PATRONI"
     } >"$SANDBOX_DIR/$STATE_FILE_NAME"
 }
 
@@ -386,7 +401,29 @@ cmd_install() {
         die "cargo is not on PATH (and not in ~/.cargo/bin): install a Rust toolchain, e.g. via https://rustup.rs"
     fi
     log "cargo: $(command -v cargo)"
+    if [[ -n ${SANDBOX_PATRONI_VERSION:-} && $SANDBOX_PATRONI_VERSION != "$PATRONI_VERSION" ]]; then
+        cmd_install_version "$SANDBOX_PATRONI_VERSION"
+    fi
     log "install done in $((SECONDS - t0)) s"
+}
+
+# install-version V: the nodes' Patroni V in a venv of its own (pip from PyPI), idempotent.
+cmd_install_version() {
+    (($# == 1)) && [[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "usage: $0 install-version VERSION (e.g. 3.0.4)"
+    local v=$1 venv have
+    venv=$(node_venv "$v")
+    have=""
+    [[ -x $venv/bin/patroni ]] && have=$("$venv/bin/patroni" --version 2>/dev/null || true)
+    if [[ $have == "patroni $v" ]] && "$venv/bin/python3" -c 'import etcd, kazoo, psycopg2' 2>/dev/null; then
+        log "$venv has $have"
+        return 0
+    fi
+    ((EUID == 0)) || die "need root to create $venv"
+    [[ -x $venv/bin/python3 ]] || /usr/bin/python3 -m venv "$venv"
+    log "pip install patroni[$PIP_EXTRAS]==$v psycopg2-binary into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "patroni[$PIP_EXTRAS]==$v" psycopg2-binary
+    have=$("$venv/bin/patroni" --version)
+    [[ $have == "patroni $v" ]] || die "unexpected patroni version after pip: $have"
 }
 
 # ---------------------------------------------------------------- up
@@ -764,7 +801,7 @@ cmd_up() {
     load_settings
     [[ -z ${SANDBOX_STANDBY_OF:-} || $SANDBOX_STANDBY_OF =~ ^[^:]+:[0-9]+$ ]] ||
         die "SANDBOX_STANDBY_OF must be HOST:PORT (got '$SANDBOX_STANDBY_OF')"
-    local p needed=("$PY" "$VENV/bin/patroni" "$PG_BIN/initdb")
+    local p needed=("$PY" "$NODE_VENV/bin/patroni" "$PG_BIN/initdb")
     if [[ $DCS == zookeeper ]]; then
         [[ -f ${ZK_CLASSPATH%%:*} ]] || die "${ZK_CLASSPATH%%:*} is missing; run '$0 install' first"
         command -v java >/dev/null 2>&1 || die "java is missing; run '$0 install' first"
@@ -773,7 +810,7 @@ cmd_up() {
         needed+=(/usr/bin/etcd /usr/bin/etcdctl)
     fi
     for p in "${needed[@]}"; do
-        [[ -x $p ]] || die "$p is missing; run '$0 install' first"
+        [[ -x $p ]] || die "$p is missing; run '$0 install' first (SANDBOX_PATRONI_VERSION: '$0 install-version V')"
     done
     id postgres >/dev/null 2>&1 || die "OS user 'postgres' is missing; run '$0 install' first"
     command -v curl >/dev/null 2>&1 || die "curl is missing; run '$0 install' first"
@@ -1188,7 +1225,7 @@ patroni_spawn() {
     spawn "$SANDBOX_DIR/$1/patroni.pid" "$SANDBOX_DIR/$1/patroni.log" "$SANDBOX_DIR/$1" \
         setpriv --reuid=postgres --regid=postgres --init-groups \
         env -i PATH=/usr/bin:/bin HOME=/var/lib/postgresql LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-        "$PY" "$VENV/bin/patroni" "$SANDBOX_DIR/$1/patroni.yml"
+        "$NODE_VENV/bin/python3" "$NODE_VENV/bin/patroni" "$SANDBOX_DIR/$1/patroni.yml"
 }
 
 node_arg() {
@@ -1267,6 +1304,7 @@ main() {
     (($#)) && shift
     case $sub in
         install) cmd_install ;;
+        install-version) cmd_install_version "$@" ;;
         up) cmd_up ;;
         down) cmd_down ;;
         status) cmd_status ;;

@@ -10,6 +10,8 @@
 # Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
 # SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481] (the ZooKeeper test's server listens on +10);
 # TEST_ARGS are passed to `cargo test --test cli` (e.g. a test name filter).
+# PATCTL_VERSIONS ["3.0.4 4.1.5"]: the Patroni versions of the version-matrix phase (each in a sandbox of
+# its own, nodes on that Patroni from /opt/patroni-venv-V; patronictl 4.1.5 stays the oracle); "" skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -d "${HOME:-/root}/.cargo/bin" ]] && PATH="${HOME:-/root}/.cargo/bin:$PATH"
@@ -71,7 +73,18 @@ step "integration tests against the sandbox"
 # One test at a time: several tests change the cluster (switchover, restart, edit-config). The
 # sandbox is up, so a test that would skip for want of it is a failure here.
 # shellcheck disable=SC2086
-PATCTL_REQUIRE_SANDBOX=1 cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
+PATCTL_VERSIONS= PATCTL_REQUIRE_SANDBOX=1 cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
+
+PATCTL_VERSIONS=${PATCTL_VERSIONS-3.0.4 4.1.5}
+if [[ -n $PATCTL_VERSIONS ]]; then
+    step "Patroni version matrix ($PATCTL_VERSIONS): reads, check, switchover --wait, replication cut"
+    for v in $PATCTL_VERSIONS; do
+        [[ $v == 4.1.5 ]] || bash sandbox/cluster.sh install-version "$v"
+    done
+    # Each version's sandbox is stopped by the test itself, pass or fail (ModeSandbox's drop).
+    PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 \
+        cargo test --test cli -- --test-threads=1 versions::
+fi
 
 step "stop the sandbox"
 cleanup

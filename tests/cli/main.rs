@@ -40,4 +40,5 @@ mod terminal_walk; // every colouring/drawing command in tmux: no ?[, --wait at 
 mod tls; // TLS accepted and refused as patronictl does, SANDBOX_TLS=selfsigned (own sandboxes)
 mod top; // top in tmux during a real switchover: new leader, events, resize, q and Ctrl-C
 mod tty; // prompts typed into a real terminal (tmux) vs patronictl; closed pipes
+mod versions; // PATCTL_VERSIONS: sandboxes on other Patroni versions (reads, check, switchover, replication cut)
 mod zookeeper; // the ZooKeeper back end on its own sandbox (SANDBOX_DCS=zookeeper), against patronictl

@@ -91,9 +91,11 @@ fn patroni_timeout_rule_and_missing_lag_limit() {
     assert_eq!(out.stderr, "Error: 1 check failed\n");
     let text = &out.stdout;
     assert!(
-        text.contains("WARN  config  demo") && text.contains(
-            "loop_wait + 2*retry_timeout = 25 + 2*10 = 45 > ttl 30: Patroni runs with loop_wait=10"
-        ),
+        text.lines().any(|l| l.starts_with("WARN  config ")
+            && l.split_whitespace().nth(2) == Some("demo")
+            && l.ends_with(
+                "loop_wait + 2*retry_timeout = 25 + 2*10 = 45 > ttl 30: Patroni runs with loop_wait=10"
+            )),
         "{text}"
     );
     assert!(
@@ -104,6 +106,17 @@ fn patroni_timeout_rule_and_missing_lag_limit() {
     );
     assert!(
         text.contains("Patroni 4.1.5, PostgreSQL version unknown (not running?)"),
+        "{text}"
+    );
+    // The replication section: the leader runs, both replicas stream.
+    let repl: Vec<&str> = text
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("replication"))
+        .collect();
+    assert_eq!(repl.len(), 3, "{text}");
+    assert!(repl.iter().all(|l| l.starts_with("PASS")), "{text}");
+    assert!(
+        repl[1].ends_with("streaming from the leader node1, lag 0 bytes"),
         "{text}"
     );
 }

@@ -54,15 +54,18 @@ fn a_switchover_and_a_pause_arrive_in_order_once() {
             r#"{"ttl":30,"loop_wait":10,"retry_timeout":10,"maximum_lag_on_failover":1048576,"postgresql":{"parameters":{"max_connections":100}},"pause":true}"#,
         );
     });
-    let out = w.run(&["events", "--count", "6", "--wait-timeout", "10"]);
+    let out = w.run(&["events", "--count", "7", "--wait-timeout", "10"]);
     writer.join().unwrap();
     out.code(0);
     let evs = events(&out);
+    // Without the leader key the cluster is unhealthy (the one health judgement); node1 still says
+    // `primary` once node2 holds the key, so it stays unhealthy.
     assert_eq!(
         types(&evs),
         [
             "failover-set",
             "leader-change",
+            "health-change",
             "leader-change",
             "failover-cleared",
             "config-change",
@@ -72,6 +75,19 @@ fn a_switchover_and_a_pause_arrive_in_order_once() {
     assert_eq!(evs[0]["from"], "node1");
     assert_eq!(evs[0]["to"], "node2");
     assert_eq!(evs[1]["to"], Value::Null);
+    assert_eq!(
+        (&evs[2]["from"], &evs[2]["to"]),
+        (&Value::from("healthy"), &Value::from("unhealthy"))
+    );
+    assert!(
+        evs[2]["detail"].as_str().unwrap().starts_with("no leader"),
+        "{}",
+        evs[2]
+    );
+    let evs: Vec<Value> = evs
+        .into_iter()
+        .filter(|e| e["type"] != "health-change")
+        .collect();
     assert_eq!(evs[2]["from"], Value::Null);
     assert_eq!(evs[2]["to"], "node2");
     assert_eq!(evs[2]["timeline"], 2, "one past the last history line");
@@ -128,7 +144,11 @@ fn until_waits_for_its_type_and_times_out_with_exit_1() {
     let out = w.run(&["events", "--until", "leader-change", "--wait-timeout", "10"]);
     writer.join().unwrap();
     out.code(0);
-    assert_eq!(types(&events(&out)), ["member-joined", "leader-change"]);
+    // A member that is starting makes the cluster unhealthy.
+    assert_eq!(
+        types(&events(&out)),
+        ["member-joined", "health-change", "leader-change"]
+    );
     let out = w.run(&["events", "--until", "pause", "--wait-timeout", "0.3"]);
     out.code(1);
     assert!(out.stdout.is_empty());

@@ -234,7 +234,7 @@ pub fn member(n: usize, api: &str, leader: bool) -> String {
         )
     } else {
         format!(
-            r#"{{"conn_url":"postgres://127.0.0.1:{}/postgres","api_url":"{api}/patroni","state":"streaming","role":"replica","version":"4.1.5","xlog_location":67108960,"replay_lsn":67108960,"receive_lsn":67108960,"replication_state":"streaming","timeline":1}}"#,
+            r#"{{"conn_url":"postgres://127.0.0.1:{}/postgres","api_url":"{api}/patroni","state":"running","role":"replica","version":"4.1.5","xlog_location":67108960,"replay_lsn":67108960,"receive_lsn":67108960,"replication_state":"streaming","timeline":1}}"#,
             5432 + n
         )
     }

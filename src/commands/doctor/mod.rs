@@ -5,6 +5,10 @@
 //!   authentication, and for `https://` the certificate's expiry and host name;
 //! - every member's REST API ([`rest`]): reachable, TLS, authentication, certificate, Patroni and
 //!   PostgreSQL versions, clock difference from this machine;
+//! - replication ([`replication`]): a running leader, and every replica streaming from it (the one
+//!   health judgement, [`crate::model::health`]), with its lag: FAIL when a replica does not stream
+//!   (replication cut, stopped, in archive recovery without `nostream`), WARN when its Patroni cannot
+//!   tell or it lags beyond `maximum_lag_on_failover`;
 //! - the dynamic configuration ([`config`]): Patroni's `loop_wait + 2*retry_timeout <= ttl` rule and
 //!   minimums, `maximum_lag_on_failover`.
 //!
@@ -15,6 +19,7 @@
 pub mod config;
 pub mod dcs;
 pub mod render;
+pub mod replication;
 pub mod rest;
 
 use std::time::Duration;
@@ -69,6 +74,8 @@ pub enum Area {
     Dcs,
     /// A member's REST API.
     Rest,
+    /// The leader and the replicas' streaming.
+    Replication,
     /// The dynamic configuration.
     Config,
 }
@@ -79,6 +86,7 @@ impl Area {
         match self {
             Area::Dcs => "dcs",
             Area::Rest => "rest",
+            Area::Replication => "replication",
             Area::Config => "config",
         }
     }
@@ -127,7 +135,7 @@ pub struct Report {
     pub timeout: Duration,
     /// How long the run took.
     pub elapsed: Duration,
-    /// Every finding, DCS first, then the members, then the configuration.
+    /// Every finding, DCS first, then the members, replication, then the configuration.
     pub findings: Vec<Finding>,
 }
 
@@ -208,6 +216,7 @@ pub async fn cmd_doctor(ctx: &mut Context<'_>, args: DoctorArgs) -> Result<()> {
                 e.message.clone(),
             )],
         };
+        out.extend(replication::check(&cluster));
         out.extend(config::check(cluster.config.as_ref(), &name));
         out
     };

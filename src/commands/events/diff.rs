@@ -8,6 +8,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::model::health::health;
+use crate::model::health::replica::role_name;
 use crate::model::{Cluster, Member};
 
 /// The kinds of event, as named in the output (`leader-change`, …).
@@ -23,6 +25,9 @@ pub enum EventType {
     RoleChange,
     /// A member's `state` changed.
     StateChange,
+    /// The cluster's health verdict changed (healthy, unhealthy, unknown:
+    /// [`crate::model::health`]), with the problems found.
+    HealthChange,
     /// The dynamic configuration changed (the keys that differ).
     ConfigChange,
     /// Maintenance mode switched on.
@@ -59,6 +64,7 @@ impl EventType {
             EventType::MemberLeft => "member-left",
             EventType::RoleChange => "role-change",
             EventType::StateChange => "state-change",
+            EventType::HealthChange => "health-change",
             EventType::ConfigChange => "config-change",
             EventType::Pause => "pause",
             EventType::Resume => "resume",
@@ -216,6 +222,19 @@ pub fn diff(
         let (ow, nw) = (find(o).unwrap_or_default(), find(n).unwrap_or_default());
         diff_group(&mut out, cluster, Some(g), revision, &ow, &nw);
     }
+    if let (Some(o), Some(n)) = (old, new) {
+        let (ho, hn) = (health(o), health(n));
+        if ho.verdict != hn.verdict {
+            let mut why = hn.problems.clone();
+            why.extend(hn.unknown.iter().cloned());
+            out.push(Event {
+                from: ho.verdict.as_str().into(),
+                to: hn.verdict.as_str().into(),
+                detail: (!why.is_empty()).then(|| why.join("; ")),
+                ..Event::new(EventType::HealthChange, cluster, revision)
+            });
+        }
+    }
     if old.is_some() && new.is_none() {
         out.push(Event::new(EventType::ClusterRemoved, cluster, revision));
     }
@@ -254,7 +273,7 @@ fn diff_group(
         let Some(before) = o.member(&m.name) else {
             out.push(Event {
                 member: Some(m.name.clone()),
-                to: json!({"role": m.str_field("role"), "state": m.str_field("state")}),
+                to: json!({"role": m.str_field("role").map(role_name), "state": m.str_field("state")}),
                 ..ev(EventType::MemberJoined)
             });
             continue;
@@ -263,11 +282,17 @@ fn diff_group(
             ("role", EventType::RoleChange),
             ("state", EventType::StateChange),
         ] {
-            if before.str_field(field) != m.str_field(field) {
+            // Patroni 3.x writes `master`: shown as `primary`, as 4.x writes it.
+            let named = |x: &Member| {
+                x.str_field(field)
+                    .map(|v| if field == "role" { role_name(v) } else { v })
+                    .map(String::from)
+            };
+            if named(before) != named(m) {
                 out.push(Event {
                     member: Some(m.name.clone()),
-                    from: opt(before.str_field(field)),
-                    to: opt(m.str_field(field)),
+                    from: opt(named(before).as_deref()),
+                    to: opt(named(m).as_deref()),
                     ..ev(kind)
                 });
             }

@@ -14,6 +14,8 @@ use crate::commands::fanout::{in_parallel, Job};
 use crate::commands::Role;
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
+use crate::model::health::replica::from_rest;
+use crate::model::health::{replication, Replication};
 use crate::model::Member;
 use crate::output::machine::{member_outcome, Outcome};
 use crate::output::Ui;
@@ -273,10 +275,12 @@ impl<'c> Waiter<'c> {
             self.last = "running (reinitialize not started yet)".to_string();
             return Stage::Waiting;
         }
-        if s["replication_state"].as_str() == Some("streaming") {
-            return Stage::Completed;
+        // The one health judgement, on what the REST API says.
+        match replication(&from_rest("", &s)) {
+            Replication::Streaming | Replication::Archive => return Stage::Completed,
+            Replication::Unknown(_) => self.last = "running, streaming unknown".to_string(),
+            _ => self.last = "running, not streaming yet".to_string(),
         }
-        self.last = "running, not streaming yet".to_string();
         let since = *self.running_since.get_or_insert_with(Instant::now);
         if since.elapsed() >= NOT_STREAMING_GRACE {
             Stage::Completed

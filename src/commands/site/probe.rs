@@ -33,7 +33,7 @@ pub struct SiteView {
     pub source: Option<(String, u16)>,
     /// Every member's name and PostgreSQL address.
     pub members: Vec<(String, (String, u16))>,
-    /// The health problems (a standby leader's `streaming` state is not one).
+    /// The health problems, as `list --all` judges them.
     pub problems: Vec<String>,
     /// `pause` is set.
     pub paused: bool,
@@ -137,18 +137,7 @@ impl SiteView {
             .filter_map(|m| Some((m.name.clone(), member_address(m)?)))
             .collect();
         let h = health(&cluster);
-        let standby_streaming =
-            v.role.as_deref() == Some("standby_leader") && v.state.as_deref() == Some("streaming");
-        v.problems = h
-            .problems
-            .into_iter()
-            .filter(|p| {
-                !(standby_streaming
-                    && v.leader
-                        .as_deref()
-                        .is_some_and(|l| *p == format!("leader {l} streaming")))
-            })
-            .collect();
+        v.problems = h.problems;
         v.paused = h.paused;
         v.scheduled = !h.scheduled.is_empty();
         v.cluster = Some(cluster);

@@ -28,6 +28,7 @@ use super::stages::max_lag;
 use super::{Action, Plan, Request};
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
+use crate::model::health::{replication, Replication};
 use crate::model::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
 use crate::time::parse_scheduled;
@@ -390,7 +391,7 @@ fn judge(
         }
         Ok(_) => {}
     }
-    judge_replication(&mut row, base, &field);
+    judge_replication(&mut row, base, m, &field);
     judge_position(&mut row, base, m, status);
     judge_sync(&mut row, cluster, base.action);
     row
@@ -428,18 +429,35 @@ fn nofailover_reason(m: &Member) -> Option<String> {
     })
 }
 
-/// State, replication state and timeline.
-fn judge_replication(row: &mut Row, base: &Baseline, field: &dyn Fn(&str) -> Option<Value>) {
+/// State, replication state (the one judgement, [`crate::model::health::replication`], of the
+/// member as its REST API reports it when it answers, else as its key says) and timeline.
+fn judge_replication(
+    row: &mut Row,
+    base: &Baseline,
+    m: &Member,
+    field: &dyn Fn(&str) -> Option<Value>,
+) {
     let text = |k: &str| field(k).and_then(|v| v.as_str().map(String::from));
     let state = text("state").unwrap_or_else(|| "unknown".into());
-    if state != "running" {
-        row.reasons.push(format!("not running ({state})"));
+    let mut seen = m.clone();
+    for k in ["state", "role", "replication_state"] {
+        match field(k) {
+            Some(v) => seen.data.insert(k.into(), v),
+            None => seen.data.remove(k),
+        };
     }
-    match text("replication_state") {
-        Some(r) if r == "streaming" => row.notes.push("streaming".into()),
-        Some(r) => row.reasons.push(format!("not streaming ({r})")),
-        None if state == "running" => row.reasons.push("not streaming".into()),
-        None => {}
+    if let Some(v) = field("patroni").and_then(|p| p.get("version").cloned()) {
+        seen.data.insert("version".into(), v);
+    }
+    match replication(&seen) {
+        Replication::Streaming => row.notes.push("streaming".into()),
+        Replication::Archive => row.notes.push("in archive recovery (nostream)".into()),
+        _ if state != "running" => row.reasons.push(format!("not running ({state})")),
+        Replication::NotStreaming(r) if r == "not streaming" => {
+            row.reasons.push("not streaming".into())
+        }
+        Replication::NotStreaming(r) => row.reasons.push(format!("not streaming ({r})")),
+        Replication::Unknown(r) => row.reasons.push(format!("streaming unknown ({r})")),
     }
     let tl = field("timeline").as_ref().and_then(parse_int);
     match (tl, base.leader_timeline) {

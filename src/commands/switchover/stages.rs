@@ -15,6 +15,8 @@
 use serde_json::{json, Value};
 
 use crate::error::Exit;
+use crate::model::health::replica::role_name;
+use crate::model::health::{replication, Replication};
 use crate::model::{parse_int, Cluster, Member};
 
 /// Patroni's default `maximum_lag_on_failover` (1 MiB).
@@ -151,7 +153,10 @@ pub(super) fn judge_leader(cluster: &Cluster, base: &Baseline) -> (Option<String
     };
     let m = cluster.member(l);
     let state = m.map(|m| m.state().to_string());
-    let role = m.and_then(|m| m.str_field("role")).map(String::from);
+    // Patroni 3.x writes `master`: named `primary` in the progress, as 4.x writes it.
+    let role = m
+        .and_then(|m| m.str_field("role"))
+        .map(|r| role_name(r).to_string());
     let tl = m.and_then(timeline);
     let running = state.as_deref() == Some("running")
         && role.as_deref().is_some_and(|r| LEADING_ROLES.contains(&r));
@@ -226,13 +231,21 @@ fn replica_detail(
         role.as_deref(),
         Some("replica") | Some("standby") | Some("sync_standby") | Some("quorum_standby")
     ) {
-        why.push(format!("role {}", role.as_deref().unwrap_or("unknown")));
-    }
-    if repl.as_deref() != Some("streaming") {
         why.push(format!(
-            "not streaming ({})",
-            repl.as_deref().unwrap_or("no replication state")
+            "role {}",
+            role.as_deref().map(role_name).unwrap_or("unknown")
         ));
+    }
+    // The one health judgement; a state other than running is already said above.
+    match replication(m) {
+        Replication::Streaming | Replication::Archive => {}
+        Replication::NotStreaming(_) if state != "running" => {}
+        Replication::NotStreaming(r) if r.ends_with("without the leader key") => {}
+        Replication::NotStreaming(r) if r == "not streaming" => {
+            why.push("not streaming (no replication state)".into())
+        }
+        Replication::NotStreaming(r) => why.push(format!("not streaming ({r})")),
+        Replication::Unknown(r) => why.push(format!("streaming unknown ({r})")),
     }
     match (tl, leader_tl) {
         (Some(t), Some(l)) if t != l => why.push(format!("timeline {t}, the leader is on {l}")),

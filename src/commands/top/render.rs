@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TRow, Table, Tabl
 use ratatui::Frame;
 
 use super::state::{human_bytes, Row, State};
+use crate::model::health::{health, Verdict};
 use crate::model::Cluster;
 
 /// The table's columns, in order, with the width each needs and the terminal width from which it
@@ -80,8 +81,13 @@ fn header_lines(state: &State) -> Vec<Line<'static>> {
             .filter(|c| c.leader_name().is_none())
             .count();
         let paused = state.clusters.values().filter(|c| c.is_paused()).count();
+        let unhealthy = state
+            .clusters
+            .values()
+            .filter(|c| !health(c).healthy)
+            .count();
         out.push(Line::from(format!(
-            "{} clusters, {members} members, {leaderless} without a leader, {paused} paused",
+            "{} clusters, {members} members, {leaderless} without a leader, {unhealthy} not healthy, {paused} paused",
             state.clusters.len()
         )));
     } else {
@@ -108,7 +114,9 @@ fn header_lines(state: &State) -> Vec<Line<'static>> {
     out
 }
 
-/// `demo: leader node1 (TL 3) | paused | switchover scheduled at … | sync: node3`.
+/// `demo: leader node1 (TL 3) | healthy | paused | switchover scheduled at … | sync: node3`; the
+/// health verdict is [`crate::model::health`]'s, with its problems (`UNHEALTHY: node2 not
+/// streaming`) or what it cannot tell (`health UNKNOWN: …`).
 pub fn cluster_line(scope: &str, c: &Cluster) -> String {
     let mut parts = vec![match c.leader_name() {
         Some(l) => {
@@ -119,6 +127,12 @@ pub fn cluster_line(scope: &str, c: &Cluster) -> String {
         }
         None => format!("{scope}: NO LEADER"),
     }];
+    let h = health(c);
+    parts.push(match h.verdict {
+        Verdict::Healthy => "healthy".into(),
+        Verdict::Unhealthy => format!("UNHEALTHY: {}", h.problems.join("; ")),
+        Verdict::Unknown => format!("health UNKNOWN: {}", h.unknown.join("; ")),
+    });
     if c.is_paused() {
         parts.push("PAUSED".into());
     }
@@ -291,10 +305,12 @@ mod tests {
             clusters: [("demo".to_string(), Some(demo("node2")))].into(),
         });
         let wide = screen(&s, 160, 20);
+        // The fixture's leader says `streaming` and its keys have no lease: not healthy.
         assert!(
-            wide.contains("demo: leader node2 (TL 2) | PAUSED"),
+            wide.contains("demo: leader node2 (TL 2) | UNHEALTHY: leader node2 streaming;"),
             "{wide}"
         );
+        assert!(wide.contains("| PAUSED"), "{wide}");
         assert!(
             wide.contains("etcd v3 at http://x:1 (connected, revision 8)"),
             "{wide}"

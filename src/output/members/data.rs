@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::json::{cluster_as_json, topology_tree, MemberJson};
 use crate::dcs::KeyTtl;
-use crate::model::health::{is_stale, Health};
+use crate::model::health::{is_stale, replication, Health, Verdict};
 use crate::model::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
 
@@ -176,6 +176,18 @@ fn member_data(
     out.insert("apiUrl".into(), opt_str(field("api_url")).into());
     out.insert("patroniVersion".into(), opt_str(field("version")).into());
     out.insert("keyAgeSeconds".into(), key_age.into());
+    // The health judgement of a replica (null for the leader key's holder and a member without key).
+    let judged = raw
+        .filter(|r| c.leader_name() != Some(r.name.as_str()))
+        .map(replication);
+    out.insert(
+        "replication".into(),
+        judged.as_ref().map(|j| j.verdict()).into(),
+    );
+    out.insert(
+        "replicationReason".into(),
+        judged.as_ref().and_then(|j| j.reason()).into(),
+    );
     // A key not refreshed for longer than `ttl` outlives its Patroni as surely as one without a lease.
     let aged = key_age.is_some_and(|a| a > ttl);
     out.insert(
@@ -194,7 +206,9 @@ pub fn health_data(h: &Health) -> Value {
         .collect();
     json!({
         "healthy": h.healthy,
+        "verdict": h.verdict.as_str(),
         "problems": h.problems,
+        "unknown": h.unknown,
         "leader": h.leader,
         "leaderRunning": h.leader_running,
         "replicas": h.replicas,
@@ -239,10 +253,10 @@ pub fn health_line(label: &str, h: &Health) -> String {
     if !h.stale_members.is_empty() {
         parts.push(format!("stale member keys: {}", h.stale_members.join(", ")));
     }
-    let verdict = if h.healthy {
-        "healthy".to_string()
-    } else {
-        format!("UNHEALTHY ({})", h.problems.join("; "))
+    let verdict = match h.verdict {
+        Verdict::Healthy => "healthy".to_string(),
+        Verdict::Unhealthy => format!("UNHEALTHY ({})", h.problems.join("; ")),
+        Verdict::Unknown => format!("UNKNOWN ({})", h.unknown.join("; ")),
     };
     format!("{label}: {verdict}; {}", parts.join(", "))
 }
@@ -379,6 +393,24 @@ mod tests {
         assert_eq!(
             health_line("x", &h),
             "x: healthy; leader a running, 0/0 replicas streaming, paused"
+        );
+        // Nothing wrong, but a replica's Patroni cannot tell: unknown, not healthy.
+        let h = Health {
+            verdict: Verdict::Unknown,
+            unknown: vec!["b running, Patroni 2.1.7 publishes no replication state".into()],
+            leader: Some("a".into()),
+            leader_running: true,
+            replicas: 1,
+            ..Health::default()
+        };
+        assert_eq!(
+            health_line("x", &h),
+            "x: UNKNOWN (b running, Patroni 2.1.7 publishes no replication state); leader a running, 0/1 replicas streaming"
+        );
+        let d = health_data(&h);
+        assert_eq!(
+            (&d["healthy"], &d["verdict"]),
+            (&json!(false), &json!("unknown"))
         );
     }
 }

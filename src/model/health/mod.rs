@@ -1,12 +1,17 @@
 //! The health summary of one cluster as read in one DCS read: leader present and running, replicas
 //! streaming, worst lag in bytes, paused, pending restarts, scheduled actions and stale member keys.
 //! patctl's own (patronictl has none); `list --all` and `topology --all` print and filter on it, and
-//! it is pure (a [`Cluster`] in, a [`Health`] out) so that other read commands can reuse it.
+//! it is pure (a [`Cluster`] in, a [`Health`] out) so that every view that judges health (`list
+//! --all` and `-o json`, `top`, `events`, `doctor`, the switchover pre-flight and `--wait`) uses it.
+//! Whether one replica streams is [`replica::replication`], version-aware.
 //!
 //! A cluster is **healthy** when it has a leader key whose member is running, every other member is
-//! streaming, no replica is further behind than `maximum_lag_on_failover` (default 1 MiB: a replica
+//! streaming (or, tagged `nostream`, in archive recovery), no replica is further behind than `maximum_lag_on_failover` (default 1 MiB: a replica
 //! further behind could not be promoted) and no member key is stale. Being paused, a pending restart
 //! and a scheduled switchover or restart are reported but are not unhealthy: they are deliberate.
+//! It is **unknown** when nothing is wrong but a replica's Patroni version cannot tell whether it
+//! streams (before 3.0.4, or no `version`): an unknown cluster is not healthy (`healthy: false`,
+//! `verdict: "unknown"`, listed by `--unhealthy`, exit 9).
 //!
 //! **Stale member key**: a `members/<name>` key that the DCS will never expire by itself, i.e. one
 //! without an etcd v3 lease, without an etcd v2 TTL, or a ZooKeeper znode that is not ephemeral.
@@ -17,10 +22,38 @@
 //! position did not change between two reads (an idle cluster writes the same values every loop,
 //! and one read cannot tell idle from stuck).
 
+pub mod replica;
+#[cfg(test)]
+mod table;
+
 use serde_json::Value;
 
 use super::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
+pub use replica::{replication, Replication};
+
+/// The cluster verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verdict {
+    /// No problem found.
+    #[default]
+    Healthy,
+    /// At least one problem.
+    Unhealthy,
+    /// No problem found, but a replica's Patroni cannot tell whether it streams.
+    Unknown,
+}
+
+impl Verdict {
+    /// `healthy`, `unhealthy`, `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Unhealthy => "unhealthy",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
 
 /// Patroni's default `maximum_lag_on_failover` (bytes).
 pub const DEFAULT_MAXIMUM_LAG: u64 = 1_048_576;
@@ -39,10 +72,14 @@ pub struct Scheduled {
 /// The health summary of a cluster (Citus: of all its groups).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Health {
-    /// No problem found (see the module documentation).
+    /// No problem found and nothing unknown (see the module documentation).
     pub healthy: bool,
+    /// Healthy, unhealthy or unknown.
+    pub verdict: Verdict,
     /// What makes the cluster unhealthy, one short phrase each (`no leader`, `node2 stopped`).
     pub problems: Vec<String>,
+    /// What cannot be told, one phrase each (`node2 running, Patroni 2.1.7 publishes no …`).
+    pub unknown: Vec<String>,
     /// The holder of the leader key.
     pub leader: Option<String>,
     /// The leader's member key exists and its state is `running`.
@@ -89,6 +126,7 @@ pub fn health(c: &Cluster) -> Health {
     for (g, w) in &c.workers {
         let wh = group_health(w, &format!("group {g}: "));
         h.problems.extend(wh.problems);
+        h.unknown.extend(wh.unknown);
         h.leader_running &= wh.leader_running;
         h.replicas += wh.replicas;
         h.streaming += wh.streaming;
@@ -98,8 +136,21 @@ pub fn health(c: &Cluster) -> Health {
         h.scheduled.extend(wh.scheduled);
         h.stale_members.extend(wh.stale_members);
     }
-    h.healthy = h.problems.is_empty();
+    h.set_verdict();
     h
+}
+
+impl Health {
+    fn set_verdict(&mut self) {
+        self.verdict = if !self.problems.is_empty() {
+            Verdict::Unhealthy
+        } else if !self.unknown.is_empty() {
+            Verdict::Unknown
+        } else {
+            Verdict::Healthy
+        };
+        self.healthy = self.verdict == Verdict::Healthy;
+    }
 }
 
 fn group_health(c: &Cluster, prefix: &str) -> Health {
@@ -107,15 +158,24 @@ fn group_health(c: &Cluster, prefix: &str) -> Health {
     let mut problems = Vec::new();
     let leader = c.leader_name().map(String::from);
     let leader_member = c.leader_member();
-    let leader_running = leader_member.is_some_and(|m| m.state() == "running");
+    // A standby leader that replicates from its source publishes the state `streaming`.
+    let leader_running = leader_member.is_some_and(|m| {
+        m.state() == "running"
+            || (m.state() == "streaming" && m.str_field("role") == Some("standby_leader"))
+    });
     match (&leader, leader_member) {
         (None, _) => problems.push(named("no leader")),
         (Some(l), None) => problems.push(named(&format!("leader {l} has no member key"))),
         (Some(l), Some(m)) if !leader_running => {
             problems.push(named(&format!("leader {l} {}", m.state())))
         }
-        _ => {}
+        (Some(l), Some(m)) => {
+            if let Some(p) = replica::standby_leader_problem(m) {
+                problems.push(named(&format!("standby leader {l} {p}")));
+            }
+        }
     }
+    let mut unknown = Vec::new();
     let maximum_lag_bytes = c
         .valid_config()
         .and_then(|cfg| cfg.get("maximum_lag_on_failover"))
@@ -129,17 +189,11 @@ fn group_health(c: &Cluster, prefix: &str) -> Health {
         .filter(|m| Some(m.name.as_str()) != leader.as_deref())
     {
         replicas += 1;
-        let role = m.str_field("role").unwrap_or("");
-        match m.str_field("replication_state") {
-            Some("streaming") => streaming += 1,
-            Some(state) => problems.push(named(&format!("{} {state}", m.name))),
-            // A member that says it leads, while another (or no one) holds the leader key.
-            None if matches!(role, "primary" | "master" | "standby_leader") => {
-                problems.push(named(&format!("{} {role} without the leader key", m.name)))
-            }
-            // Patroni before 3.0.4 publishes no replication state: a running replica counts.
-            None if m.state() == "running" => streaming += 1,
-            None => problems.push(named(&format!("{} {}", m.name, m.state()))),
+        match replication(m) {
+            Replication::Streaming => streaming += 1,
+            Replication::Archive => {}
+            Replication::NotStreaming(why) => problems.push(named(&format!("{} {why}", m.name))),
+            Replication::Unknown(why) => unknown.push(named(&format!("{} {why}", m.name))),
         }
         if let Some(lag) = replica_lag(m, c.optime) {
             worst = worst.max(Some(lag));
@@ -189,9 +243,9 @@ fn group_health(c: &Cluster, prefix: &str) -> Health {
             });
         }
     }
-    Health {
-        healthy: problems.is_empty(),
+    let mut h = Health {
         problems,
+        unknown,
         leader,
         leader_running,
         replicas,
@@ -202,7 +256,10 @@ fn group_health(c: &Cluster, prefix: &str) -> Health {
         pending_restart,
         scheduled,
         stale_members,
-    }
+        ..Health::default()
+    };
+    h.set_verdict();
+    h
 }
 
 #[cfg(test)]
