@@ -170,7 +170,6 @@ fn patroni_fails_over_to_node3(w: &World, rejoins: bool) -> std::thread::JoinHan
             assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
             std::thread::sleep(Duration::from_millis(5));
         }
-        dcs.remove(&World::key("failover"));
         let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
         let node1 = if rejoins {
             tl2(member(1, "http://x", false))
@@ -189,6 +188,9 @@ fn patroni_fails_over_to_node3(w: &World, rejoins: bool) -> std::thread::JoinHan
             &tl2(member(3, "http://x", true)),
         );
         dcs.set(&World::key("leader"), "node3");
+        // As Patroni: the new leader takes the leader key, then clears the failover key (removed
+        // first, a follower reading in between sees a failover given up by node1).
+        dcs.remove(&World::key("failover"));
     })
 }
 
