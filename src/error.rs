@@ -37,11 +37,14 @@ pub enum Exit {
     WaitReplicas = 8,
     /// `list --all`/`topology --all`: a cluster shown is unhealthy.
     Unhealthy = 9,
+    /// `wait`: a condition was not met within `--wait-timeout`; `rollout`: a step did not complete or
+    /// its gate was not met in time, and the rollout stopped (running it again continues).
+    NotReached = 10,
 }
 
 impl Exit {
     /// All codes with a one-line meaning, in order (the README's table must list exactly these).
-    pub const ALL: [(Exit, &'static str); 10] = [
+    pub const ALL: [(Exit, &'static str); 11] = [
         (Exit::Success, "success"),
         (
             Exit::Failure,
@@ -75,6 +78,10 @@ impl Exit {
         (
             Exit::Unhealthy,
             "list/topology --all: a cluster shown is unhealthy",
+        ),
+        (
+            Exit::NotReached,
+            "wait: a condition not met in time; rollout: stopped at a step or gate not completed in time",
         ),
     ];
 

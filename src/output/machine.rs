@@ -194,7 +194,9 @@ pub fn category(e: &Error) -> &'static str {
         Exit::Unreachable => "unreachable",
         Exit::Conflict => "conflict",
         Exit::Unknown => "unknown",
-        Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas => "wait-timeout",
+        Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas | Exit::NotReached => {
+            "wait-timeout"
+        }
         Exit::Unhealthy => "unhealthy",
     }
 }
@@ -213,7 +215,8 @@ pub fn retry_safe(e: &Error) -> bool {
         | Exit::WaitLeader
         | Exit::WaitRejoin
         | Exit::WaitReplicas
-        | Exit::Unhealthy => false,
+        | Exit::Unhealthy
+        | Exit::NotReached => false,
     }
 }
 
@@ -257,6 +260,8 @@ pub fn kind_of(command: &str) -> &'static str {
         "remove" => "Remove",
         "events" => "Event",
         "top" => "Top",
+        "wait" => "WaitResult",
+        "rollout" => "RolloutReport",
         "demote-cluster" => "DemoteCluster",
         "promote-cluster" => "PromoteCluster",
         "context list" => "ContextList",
