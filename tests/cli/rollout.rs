@@ -70,7 +70,10 @@ fn rollout_restarts_every_member_moves_the_leader_and_leaves_it_healthy() {
                 dry.stdout
             );
             assert_eq!(postmaster_starts(), before, "--dry-run restarted something");
-            let out = patctl_long(&["rollout", "--force", "-o", "json"], HEALTHY * 3);
+            let out = patctl_long(
+                &["rollout", "--force", "--wait-timeout", "60", "-o", "json"],
+                HEALTHY * 3,
+            );
             out.code(0);
             let d = doc(&out, "RolloutReport");
             assert_eq!(d["data"]["completed"], true);
@@ -125,7 +128,10 @@ fn rollout_in_synchronous_mode_switches_over_only_to_a_present_sync_standby() {
                     .is_some_and(|v| v.contains("node2") || v.contains("node3"))
             });
             let mut watch = watch_prefix();
-            let out = patctl_long(&["rollout", "--force", "-o", "json"], HEALTHY * 3);
+            let out = patctl_long(
+                &["rollout", "--force", "--wait-timeout", "60", "-o", "json"],
+                HEALTHY * 3,
+            );
             // Let etcdctl print the last events, then read everything it saw.
             patctl(&["wait", "--until", "healthy", "--wait-timeout", "30"]).code(0);
             let _ = watch.kill();
@@ -191,7 +197,7 @@ fn a_failed_replica_restart_stops_the_rollout_and_a_pending_rerun_continues() {
     ensure_leader("node1");
     let (path, good, bad) = node3_yml();
     let set = |v: &str| {
-        let arg = format!("postgresql.parameters.max_prepared_transactions={v}");
+        let arg = format!("postgresql.parameters.track_activity_query_size={v}");
         patctl(&["edit-config", "--set", &arg, "--force"]).code(0);
     };
     finally(
@@ -199,7 +205,7 @@ fn a_failed_replica_restart_stops_the_rollout_and_a_pending_rerun_continues() {
             // Every member needs a restart; node3 will fail its own.
             std::fs::write(&path, &bad).unwrap();
             patctl(&["reload", "demo", "node3", "--force"]).code(0);
-            set("7");
+            set("2048");
             wait_until("every member pending a restart", HEALTHY, || {
                 all_pending(true)
             });
@@ -242,7 +248,15 @@ fn a_failed_replica_restart_stops_the_rollout_and_a_pending_rerun_continues() {
             patctl(&["reload", "demo", "node3", "--force"]).code(0);
             patctl(&["wait", "--until", "streaming=node3", "--wait-timeout", "60"]).code(0);
             let rerun = patctl_long(
-                &["rollout", "--pending", "--force", "-o", "json"],
+                &[
+                    "rollout",
+                    "--pending",
+                    "--force",
+                    "--wait-timeout",
+                    "60",
+                    "-o",
+                    "json",
+                ],
                 HEALTHY * 2,
             );
             rerun.code(0);
@@ -268,7 +282,11 @@ fn a_failed_replica_restart_stops_the_rollout_and_a_pending_rerun_continues() {
             wait_until("every member pending a restart", HEALTHY, || {
                 all_pending(true)
             });
-            patctl_long(&["rollout", "--pending", "--force"], HEALTHY * 2).code(0);
+            patctl_long(
+                &["rollout", "--pending", "--force", "--wait-timeout", "60"],
+                HEALTHY * 2,
+            )
+            .code(0);
             ensure_leader("node1");
         },
     );

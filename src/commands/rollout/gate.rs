@@ -134,13 +134,38 @@ pub fn blockers(c: Option<&Cluster>, max_lag: u64) -> Vec<String> {
     out
 }
 
+/// The parameters a hot standby must keep at least at the primary's value: Patroni keeps a replica's
+/// at the primary's until the primary restarts, so a decrease stays pending on a restarted replica.
+const PRIMARY_BOUND: [&str; 5] = [
+    "max_connections",
+    "max_prepared_transactions",
+    "max_locks_per_transaction",
+    "max_wal_senders",
+    "max_worker_processes",
+];
+
+/// Whether a replica's pending restart can only clear once the primary restarted: every reason
+/// Patroni gives is one of [`PRIMARY_BOUND`].
+fn pending_on_primary(m: &Member) -> bool {
+    match m.data.get("pending_restart_reason") {
+        Some(serde_json::Value::Object(r)) if !r.is_empty() => {
+            r.keys().all(|k| PRIMARY_BOUND.contains(&k.as_str()))
+        }
+        _ => false,
+    }
+}
+
 /// What keeps restarted member `name` from counting as back, beyond [`blockers`]: its key, running,
-/// no pending restart.
+/// no pending restart (except, on a replica, one that only the primary's restart clears).
 pub fn member_blockers(c: Option<&Cluster>, name: &str) -> Vec<String> {
+    let leader = c.and_then(|c| c.leader_name()) == Some(name);
     match c.and_then(|c| c.member(name)) {
         None => vec![format!("{name}: no member key")],
         Some(m) if m.state() != "running" => vec![format!("{name} {}", m.state())],
-        Some(m) if m.data.get("pending_restart").is_some_and(truthy) => {
+        Some(m)
+            if m.data.get("pending_restart").is_some_and(truthy)
+                && (leader || !pending_on_primary(m)) =>
+        {
             vec![format!("{name} still has a pending restart")]
         }
         Some(_) => Vec::new(),
@@ -203,6 +228,14 @@ mod tests {
             ["b still has a pending restart"]
         );
         assert_eq!(member_blockers(None, "b"), ["b: no member key"]);
+        let bound = cluster(&[
+            ("leader", "a"),
+            (
+                "members/b",
+                r#"{"state":"running","pending_restart":true,"pending_restart_reason":{"max_connections":{}}}"#,
+            ),
+        ]);
+        assert!(member_blockers(Some(&bound), "b").is_empty());
         assert_eq!(blockers(None, 1), ["the cluster has no key"]);
     }
 }
