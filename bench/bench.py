@@ -41,6 +41,7 @@ import socket
 import struct
 import termios
 import urllib.parse
+import urllib.error
 import urllib.request
 
 COMMANDS = [["list"], ["topology"], ["history"], ["show-config"], ["list", "-f", "json"]]
@@ -341,9 +342,19 @@ def bench_wait_healthy(patctl, runs):
         subprocess.run(["bash", os.path.join(here, "..", "sandbox", "cluster.sh"), "node-stop", "node3"],
                        capture_output=True)
         # Patroni 4 leaves the key to expire; `stopped` (not a missing key) is what makes it unhealthy.
+        # node-stop does not wait for Patroni to exit: wait until its REST API is gone (node-start
+        # would otherwise find it still running), with the key saying `stopped` (a missing key would
+        # make the two other members a healthy cluster).
+        api = f"http://127.0.0.1:{int(os.environ['SANDBOX_API_BASE']) + 3}/patroni"
         limit = time.time() + 30
-        while '"state":"stopped"' not in etcdctl("get", prefix + "members/node3").stdout.replace(" ", "") \
-                and time.time() < limit:
+        while time.time() < limit:
+            try:
+                urllib.request.urlopen(api, timeout=1)
+            except urllib.error.HTTPError:
+                pass  # Patroni answers (503 while PostgreSQL is down): still running
+            except Exception:
+                if '"state":"stopped"' in etcdctl("get", prefix + "members/node3").stdout.replace(" ", ""):
+                    break
             time.sleep(0.2)
         watcher = Watcher(prefix)
         time.sleep(0.5)
