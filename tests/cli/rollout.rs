@@ -309,6 +309,22 @@ fn wait_healthy_or_leader() -> String {
     leader
 }
 
+/// Start node3's Patroni; node-start finds a Patroni still exiting "already running", so try again
+/// until its REST API answers.
+fn start_node3() {
+    for _ in 0..20 {
+        sandbox_cmd(&["node-start", "node3"]);
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(3) {
+            if rest_get(api_port(3), "patroni").is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    panic!("node3's Patroni did not start");
+}
+
 #[test]
 fn wait_returns_as_soon_as_a_stopped_node3_streams_again() {
     let Some(_g) = write_lock() else { return };
@@ -335,7 +351,7 @@ fn wait_returns_as_soon_as_a_stopped_node3_streams_again() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            sandbox_cmd(&["node-start", "node3"]);
+            start_node3();
             let mut streaming_seen = None;
             wait_until("node3 streaming in its member key", HEALTHY, || {
                 let prefix = format!("/service/{}/members/node3", env("SANDBOX_SCOPE"));
