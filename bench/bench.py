@@ -41,6 +41,7 @@ import socket
 import struct
 import termios
 import urllib.parse
+import urllib.error
 import urllib.request
 
 COMMANDS = [["list"], ["topology"], ["history"], ["show-config"], ["list", "-f", "json"]]
@@ -307,6 +308,77 @@ def bench_wait(patctl, runs):
             print(f"| {name} | – | – | 0 |")
 
 
+def bench_rollout(patctl):
+    """A 3-member `rollout --force -o json`: its wall time against the sum of the parts no rollout can
+    avoid (each restart as Patroni's POST /restart took it, the switchover until its last --wait stage
+    was reached), and the idle time in between."""
+    t0 = time.time()
+    out = subprocess.run(patctl + ["rollout", "--force", "--wait-timeout", "120", "-o", "json"],
+                         capture_output=True, text=True)
+    wall = time.time() - t0
+    if out.returncode != 0:
+        print(f"warning: rollout exited {out.returncode}: {out.stdout[-500:]}", file=sys.stderr)
+        return
+    doc = json.loads(out.stdout)
+    parts = 0.0
+    for st in doc["data"]["steps"]:
+        parts += st.get("restartSeconds") or 0.0
+        sw = st.get("switchover") or {}
+        stages = ((sw.get("wait") or {}).get("stages")) or []
+        parts += max([x.get("elapsedSeconds") or 0.0 for x in stages] or [0.0])
+    total = doc["data"]["totalSeconds"]
+    print(f"\n`rollout` (3 members, leader by switchover): wall {wall:.2f} s (reported {total:.2f} s), "
+          f"unavoidable parts {parts:.2f} s (restarts + switchover stages), ratio {total / parts:.3f} "
+          "(goal <= 1.15)")
+
+
+def bench_wait_healthy(patctl, runs):
+    """`wait --until healthy` while a stopped node3 comes back: its exit minus the arrival, at an
+    independent etcdctl watch, of the member-key event after which node3 streams again."""
+    prefix = "/service/demo/"
+    here = os.path.dirname(os.path.abspath(__file__))
+    deltas = []
+    for _ in range(runs):
+        subprocess.run(["bash", os.path.join(here, "..", "sandbox", "cluster.sh"), "node-stop", "node3"],
+                       capture_output=True)
+        # Patroni 4 leaves the key to expire; `stopped` (not a missing key) is what makes it unhealthy.
+        # node-stop does not wait for Patroni to exit: wait until its REST API is gone (node-start
+        # would otherwise find it still running), with the key saying `stopped` (a missing key would
+        # make the two other members a healthy cluster).
+        api = f"http://127.0.0.1:{int(os.environ['SANDBOX_API_BASE']) + 3}/patroni"
+        limit = time.time() + 30
+        while time.time() < limit:
+            try:
+                urllib.request.urlopen(api, timeout=1)
+            except urllib.error.HTTPError:
+                pass  # Patroni answers (503 while PostgreSQL is down): still running
+            except Exception:
+                if '"state":"stopped"' in etcdctl("get", prefix + "members/node3").stdout.replace(" ", ""):
+                    break
+            time.sleep(0.2)
+        watcher = Watcher(prefix)
+        time.sleep(0.5)
+        proc = subprocess.Popen(patctl + ["wait", "--until", "healthy", "--wait-timeout", "120"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["bash", os.path.join(here, "..", "sandbox", "cluster.sh"), "node-start", "node3"],
+                       capture_output=True)
+        proc.wait()
+        done = time.time()
+        time.sleep(0.3)
+        watcher.stop()
+        shown = None
+        for at, key, value in watcher.events:
+            if key == "members/node3" and value and '"replication_state":"streaming"' in value.replace(" ", ""):
+                shown = at
+                break
+        if shown and proc.returncode == 0:
+            deltas.append((done - shown) * 1000)
+    print(f"\n`wait --until healthy` ({runs} runs, node3 stopped then started): exit after the DCS showed "
+          "node3 streaming, ms (process exit minus the event's arrival at an independent etcdctl watch)\n")
+    if deltas:
+        print(f"median {statistics.median(deltas):.1f} ms, max {max(deltas):.1f} ms (goal <= 100 ms)")
+
+
 def check_cluster(patctl, list_median, args):
     """`check` of one cluster: patctl against check_patroni 2.2 (same -e endpoints), and patctl without
     -e (endpoints from the DCS); targets: within 2x of `list`, at least 50x faster than check_patroni."""
@@ -473,7 +545,7 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--only", choices=["compare", "check", "scale", "doctor", "fleet", "wait", "live"])
+    ap.add_argument("--only", choices=["compare", "check", "scale", "doctor", "fleet", "wait", "rollout", "live"])
     ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
     ap.add_argument("--check-patroni", dest="check_patroni", default="/opt/check-patroni-venv/bin/check_patroni")
     args = ap.parse_args()
@@ -498,6 +570,9 @@ def main():
         fleet(args, args.runs)
     if args.only in (None, "wait"):
         bench_wait(patctl, args.wait_runs)
+    if args.only in (None, "rollout"):
+        bench_rollout(patctl)
+        bench_wait_healthy(patctl, 3)
     if args.only in (None, "live"):
         scopes = []
         try:

@@ -87,7 +87,8 @@ const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 failure/rejection/abort, 2 usage or config error, \
 3 DCS or member unreachable, 4 concurrent change (nothing written), 5 outcome unknown, \
 6-8 --wait stage not reached (new leader, former leader rejoined, replicas streaming), 9 unhealthy cluster (--all), \
-10 site switchover stopped with no primary site (demoted, not promoted).";
+10 site switchover stopped with no primary site (demoted, not promoted), \
+11 wait condition or rollout gate not met in time.";
 
 /// The default of `--request-timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -162,6 +163,16 @@ pub enum Command {
     Restart(commands::members::RestartArgs),
     /// Resume auto failover
     Resume(commands::pause::ResumeArgs),
+    /// Restart members one at a time, replicas first, gating every step (patctl)
+    ///
+    /// Every member, or those with --pending, --older-than or --member; replicas one at a time, then
+    /// the leader by a switchover (default), in place, or not at all. Before each step the cluster must
+    /// have a running leader, every other member streaming on its timeline within the lag limit and
+    /// the synchronous standbys it needs; after each restart the member must run again with a new
+    /// postmaster start time, stream, and show no pending restart. The first step or gate not met within
+    /// --wait-timeout stops the rollout (exit 11); running it again continues. -o json gives the
+    /// RolloutReport kind.
+    Rollout(commands::rollout::RolloutArgs),
     /// Show cluster configuration
     #[command(name = "show-config")]
     ShowConfig(commands::dynamic_config::ShowConfigArgs),
@@ -173,6 +184,12 @@ pub enum Command {
     Topology(commands::list::TopologyArgs),
     /// Output version of patronictl command or a running Patroni instance
     Version(commands::version::VersionArgs),
+    /// Wait until the cluster meets every --until condition (patctl)
+    ///
+    /// Follows the cluster in the DCS watch (never a polling sleep) and returns as soon as one
+    /// snapshot meets every condition (exit 0); at --wait-timeout fails with exit 11 naming the
+    /// conditions not met. -o json gives the last observed state (kind WaitResult).
+    Wait(commands::wait::WaitArgs),
     /// patctl's named contexts: list them, choose the current one, show one
     #[command(disable_help_subcommand = true)]
     Context(commands::context::ContextArgs),
@@ -358,6 +375,8 @@ pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> 
         }
         Command::Top(a) => commands::top::cmd_top(ctx, a).await,
         Command::Version(a) => commands::version::cmd_version(ctx, a).await,
+        Command::Wait(a) => commands::wait::cmd_wait(ctx, a).await,
+        Command::Rollout(a) => commands::rollout::cmd_rollout(ctx, a).await,
         Command::DemoteCluster(a) => commands::cluster_role::cmd_demote(ctx, a).await,
         Command::PromoteCluster(a) => commands::cluster_role::cmd_promote(ctx, a).await,
         Command::Context(a) => {

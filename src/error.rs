@@ -40,11 +40,14 @@ pub enum Exit {
     /// `site switchover` stopped after demoting the primary site and before promoting the standby
     /// site (no primary site now); the report says where both stand and how to go back or forward.
     SiteStopped = 10,
+    /// `wait`: a condition was not met within `--wait-timeout`; `rollout`: a step did not complete or
+    /// its gate was not met in time, and the rollout stopped (running it again continues).
+    NotReached = 11,
 }
 
 impl Exit {
     /// All codes with a one-line meaning, in order (the README's table must list exactly these).
-    pub const ALL: [(Exit, &'static str); 11] = [
+    pub const ALL: [(Exit, &'static str); 12] = [
         (Exit::Success, "success"),
         (
             Exit::Failure,
@@ -82,6 +85,10 @@ impl Exit {
         (
             Exit::SiteStopped,
             "site switchover stopped between demoting the primary site and promoting the standby site (no primary site); the report gives the commands to go back or forward",
+        ),
+        (
+            Exit::NotReached,
+            "wait: a condition not met in time; rollout: stopped at a step or gate not completed in time",
         ),
     ];
 

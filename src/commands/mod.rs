@@ -16,10 +16,12 @@ pub mod pause;
 
 pub mod query;
 pub mod remove;
+pub mod rollout;
 pub mod site;
 pub mod switchover;
 pub mod top;
 pub mod version;
+pub mod wait;
 
 use std::time::{Duration, Instant};
 

@@ -10,6 +10,7 @@
 
 mod decide;
 mod follow;
+pub mod handoff;
 mod preflight;
 mod request;
 mod stages;

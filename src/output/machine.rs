@@ -194,7 +194,9 @@ pub fn category(e: &Error) -> &'static str {
         Exit::Unreachable => "unreachable",
         Exit::Conflict => "conflict",
         Exit::Unknown => "unknown",
-        Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas => "wait-timeout",
+        Exit::WaitLeader | Exit::WaitRejoin | Exit::WaitReplicas | Exit::NotReached => {
+            "wait-timeout"
+        }
         Exit::Unhealthy => "unhealthy",
         Exit::SiteStopped => "stopped",
     }
@@ -215,7 +217,8 @@ pub fn retry_safe(e: &Error) -> bool {
         | Exit::WaitRejoin
         | Exit::WaitReplicas
         | Exit::Unhealthy
-        | Exit::SiteStopped => false,
+        | Exit::SiteStopped
+        | Exit::NotReached => false,
     }
 }
 
@@ -272,6 +275,8 @@ pub fn kind_of(command: &str) -> &'static str {
         "remove" => "Remove",
         "events" => "Event",
         "top" => "Top",
+        "wait" => "WaitResult",
+        "rollout" => "RolloutReport",
         "demote-cluster" => "DemoteCluster",
         "promote-cluster" => "PromoteCluster",
         "context list" => "ContextList",

@@ -56,6 +56,8 @@ pub struct Ui {
     stdout_closed: AtomicBool,
     /// Whether a stream of envelopes (one per line, `events`) went out.
     streaming: AtomicBool,
+    /// Whether stdout text goes to stderr for now ([`Ui::divert_stdout`]).
+    diverted: AtomicBool,
     machine: Option<MachineMode>,
 }
 
@@ -103,6 +105,7 @@ impl Ui {
             io: Io::Std,
             stdout_closed: AtomicBool::new(false),
             streaming: AtomicBool::new(false),
+            diverted: AtomicBool::new(false),
             machine: None,
         }
     }
@@ -120,6 +123,7 @@ impl Ui {
             })),
             stdout_closed: AtomicBool::new(false),
             streaming: AtomicBool::new(false),
+            diverted: AtomicBool::new(false),
             machine: None,
         }
     }
@@ -258,6 +262,12 @@ impl Ui {
         }
     }
 
+    /// Send what a command would print on stdout to stderr instead, until turned off: a command run
+    /// as one step of another (`rollout`'s switchover) reports there, the outer command owns stdout.
+    pub fn divert_stdout(&self, on: bool) {
+        self.diverted.store(on, Ordering::Relaxed);
+    }
+
     /// Whether stdout is a terminal.
     pub fn is_tty(&self) -> bool {
         self.stdout_tty
@@ -300,7 +310,7 @@ impl Ui {
     /// pipe is remembered and later text dropped: the command goes on and keeps its own exit code,
     /// so a `restart … | head -1` still restarts every member.
     pub fn out_raw(&self, text: &str) {
-        if self.machine.is_some() {
+        if self.machine.is_some() || self.diverted.load(Ordering::Relaxed) {
             // stdout is the envelope's alone; the human text stays readable on stderr.
             self.err_raw(text);
             return;

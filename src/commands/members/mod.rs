@@ -22,4 +22,5 @@ mod select;
 pub use flush::{cmd_flush, FlushArgs};
 pub use reinit::{cmd_reinit, ReinitArgs};
 pub use reload::{cmd_reload, ReloadArgs};
-pub use restart::{cmd_restart, RestartArgs};
+pub use restart::{cmd_restart, restart_one, RestartArgs};
+pub use restart_wait::postmaster_start;

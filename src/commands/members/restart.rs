@@ -232,6 +232,19 @@ impl<'b> RestartPlan<'b> {
     }
 }
 
+/// One member's immediate restart as `restart --force CLUSTER NAME` sends it (`POST /restart` with
+/// an empty body, after the probe that the member answers at all), for `rollout`'s steps: the
+/// verdict, the lines patronictl would print, and the postmaster start time before the restart.
+pub async fn restart_one(
+    api: &Api,
+    m: &Member,
+    answer_within: Duration,
+) -> (Exit, Vec<String>, Option<String>) {
+    let body = Value::Object(Map::new());
+    let r = restart_member(api, m, &body, false, Some(answer_within)).await;
+    (r.report.verdict, r.report.lines, r.started_before)
+}
+
 /// One member's restart: drop its scheduled restart first when asked, then `POST /restart`.
 async fn restart_member(
     api: &Api,

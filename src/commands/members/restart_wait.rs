@@ -19,7 +19,7 @@ use crate::output::machine::now_rfc3339;
 use crate::py::truth::truthy;
 
 /// `postmaster_start_time` from a `GET /patroni` body.
-pub(super) fn postmaster_start(body: &str) -> Option<String> {
+pub fn postmaster_start(body: &str) -> Option<String> {
     let v: Value = serde_json::from_str(body).ok()?;
     v.get("postmaster_start_time")?.as_str().map(String::from)
 }

@@ -109,7 +109,11 @@ fn record_request(plan: &Plan, via: &str, status: Option<u16>, answer: &str, out
     plan.record("request", entry);
 }
 
-async fn send_and_follow(ctx: &mut Context<'_>, req: &Request, plan: &Plan) -> Result<()> {
+pub(super) async fn send_and_follow(
+    ctx: &mut Context<'_>,
+    req: &Request,
+    plan: &Plan,
+) -> Result<()> {
     let started = Instant::now();
     let wait = req.extra.wait && plan.scheduled.is_none();
     let deadline = started
