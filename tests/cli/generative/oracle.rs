@@ -4,7 +4,7 @@
 //! child per command which runs patronictl's own entry point (`ctl()`) with the command's argv,
 //! stdout and stderr on files, and exits with its exit code, an uncaught exception printing its
 //! traceback and giving 1 as the interpreter does. Same code, same output as `patronictl ARGS`,
-//! without a second of interpreter start-up per command.
+//! without a second of interpreter start-up and imports per command.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -17,6 +17,8 @@ use crate::common::{etcd_url, Out};
 const SERVER: &str = r#"
 import json, os, sys, traceback
 from patroni.ctl import ctl
+# Modules patronictl imports on first use, imported once here so that each child starts warm.
+import patroni.dcs.etcd3, patroni.dcs.etcd, prettytable, wcwidth, dateutil.parser, yaml
 proto_in, proto_out = sys.stdin, os.fdopen(os.dup(1), "w")
 for line in proto_in:
     req = json.loads(line)
