@@ -365,4 +365,27 @@ mod tests {
             "a: ''\nb: '1.5'\nc: 0o7\nd: '- x'\ne: 'a: b'\nf: 'x #y'\ng: it's\nh: \"tab\\there\"\ni: []\nj: {}\nk: 1.0e+20\nl: '12:30'\nm: '012'\nn: '0x1F'\n");
         assert_eq!(dump_flow(&json!({"a": "x,y"})), "{a: 'x,y'}\n");
     }
+
+    #[test]
+    fn long_scalars_fold_at_200_columns_and_quoted_breaks_close_indented() {
+        // Expected texts: yaml.safe_dump(…, allow_unicode=True, width=200) of PyYAML 6.0.
+        let cmd = "pgbackrest --stanza=main archive-push %p ".repeat(6);
+        let d = json!({"archive_command": cmd.trim(), "q": "x: y ".repeat(45),
+            "e": "ends with a break\n", "t": {"k": "v ".repeat(110)}});
+        assert_eq!(
+            dump(&d),
+            format!(
+                "archive_command: {}\n  archive-push %p pgbackrest --stanza=main archive-push %p\n\
+                 e: 'ends with a break\n\n  '\nq: '{}x:\n  y x: y x: y x: y x: y x: y '\nt:\n  k: '{}v\n    {}'\n",
+                "pgbackrest --stanza=main archive-push %p ".repeat(4) + "pgbackrest --stanza=main",
+                "x: y ".repeat(39),
+                "v ".repeat(97),
+                "v ".repeat(12),
+            )
+        );
+        assert_eq!(
+            dump_flow(&d["t"]),
+            format!("{{k: '{}v\n    {}'}}\n", "v ".repeat(98), "v ".repeat(11))
+        );
+    }
 }
