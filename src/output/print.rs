@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::members::Format;
 use super::table::{self, Align};
-use crate::py::repr::py_str;
+use crate::py::repr::{py_str, py_strip};
 use crate::py::truth::truthy;
 use crate::py::{json, yaml_dump};
 
@@ -65,7 +65,7 @@ pub(crate) fn print_output_painted(
                             } else {
                                 yaml_dump::dump_flow(&r[i])
                             };
-                            r[i] = Value::String(text.trim().to_string());
+                            r[i] = Value::String(py_strip(&text).to_string());
                         }
                     }
                 }

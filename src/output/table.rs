@@ -7,6 +7,8 @@
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
+use crate::py::repr::expandtabs;
+
 /// Rules between every row (prettytable's `ALL`), used when any cell has several lines.
 const PRESET_ALL: &str = "||--+-++|-+++++++++";
 /// Rules only around the header and the table (prettytable's `FRAME`).
@@ -55,10 +57,11 @@ pub fn render_painted(
             .map(|(i, c)| Cell::new(c).set_alignment(alignment(i))),
     );
     for row in rows {
+        // prettytable expands tabs in every cell (`str.expandtabs()`) before measuring it.
         table.add_row(
             row.iter()
                 .enumerate()
-                .map(|(i, c)| Cell::new(c).set_alignment(alignment(i))),
+                .map(|(i, c)| Cell::new(expandtabs(c)).set_alignment(alignment(i))),
         );
     }
     let mut lines: Vec<String> = table.lines().collect();

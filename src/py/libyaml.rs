@@ -54,10 +54,15 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
+/// Where a scalar starts and ends: 0-based (line, column) pairs.
+pub type Span = ((usize, usize), (usize, usize));
+
 /// An event parser over a string; the string outlives it.
 pub struct Parser<'a> {
     sys: Box<MaybeUninit<unsafe_yaml::yaml_parser_t>>,
     input: PhantomData<&'a str>,
+    /// Where each quoted or block scalar read so far starts and ends: 0-based (line, column) pairs.
+    pub quoted_spans: Vec<Span>,
 }
 
 impl<'a> Parser<'a> {
@@ -77,6 +82,7 @@ impl<'a> Parser<'a> {
         let mut parser = Parser {
             sys,
             input: PhantomData,
+            quoted_spans: Vec::new(),
         };
         parser.next_event()?;
         Ok(parser)
@@ -94,6 +100,13 @@ impl<'a> Parser<'a> {
             }
             let e = event.as_mut_ptr();
             let out = convert(&*e);
+            if let Event::Scalar { plain: false, .. } = out {
+                let (s, t) = (&(*e).start_mark, &(*e).end_mark);
+                self.quoted_spans.push((
+                    (s.line as usize, s.column as usize),
+                    (t.line as usize, t.column as usize),
+                ));
+            }
             unsafe_yaml::yaml_event_delete(e);
             Ok(out)
         }

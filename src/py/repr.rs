@@ -87,6 +87,45 @@ pub fn float_repr(f: f64) -> String {
     }
 }
 
+/// Python's `str.isspace()` of one character (Rust's `char::is_whitespace` plus the four ASCII
+/// information separators).
+pub fn py_isspace(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `str.strip()`.
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(py_isspace)
+}
+
+/// Python's `str.expandtabs()` (tab size 8): a tab pads to the next multiple of 8 characters; a
+/// line feed or carriage return starts the count again.
+pub fn expandtabs(s: &str) -> String {
+    if !s.contains('\t') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut col = 0;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                let n = 8 - col % 8;
+                out.extend(std::iter::repeat_n(' ', n));
+                col += n;
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                col = 0;
+            }
+            c => {
+                out.push(c);
+                col += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Python's `str()` of a JSON-like value: a string as it is, anything else as its `repr()`.
 pub fn py_str(v: &Value) -> String {
     match v {
@@ -138,5 +177,7 @@ mod tests {
             r#"{"it's": 'a\rb\x01'}"#
         );
         assert_eq!(py_str(&json!("x")), "x");
+        assert_eq!(expandtabs("a\tb\n\tc"), "a       b\n        c");
+        assert_eq!(py_strip("\x1f x\u{85}"), "x");
     }
 }

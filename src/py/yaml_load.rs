@@ -112,11 +112,41 @@ fn load_once(text: &str) -> Result<Value, LoadError> {
     let v = c.node(event, 0)?;
     c.parser.next_event()?; // the document end
     match c.parser.next_event()? {
-        Event::StreamEnd => Ok(v),
+        Event::StreamEnd => {
+            stray_tab(text, &c.parser.quoted_spans)?;
+            Ok(v)
+        }
         _ => Err(fail(
             "expected a single document in the stream, but found another document",
         )),
     }
+}
+
+/// PyYAML's scanner skips only spaces between tokens and ends a plain scalar at a tab, so a tab
+/// outside quotes, block scalars and comments is "found character '\t' that cannot start any
+/// token" (libyaml lets tabs separate tokens).
+fn stray_tab(text: &str, quoted: &[super::libyaml::Span]) -> Result<(), LoadError> {
+    for (line_no, line) in text.split('\n').enumerate() {
+        let inside = |col: usize| {
+            quoted
+                .iter()
+                .any(|&(start, end)| start <= (line_no, col) && (line_no, col) < end)
+        };
+        let mut prev_blank = true;
+        for (col, ch) in line.chars().enumerate() {
+            if ch == '#' && prev_blank && !inside(col) {
+                break; // a comment
+            }
+            if ch == '\t' && !inside(col) {
+                return Err(LoadError {
+                    message: "found character '\\t' that cannot start any token".into(),
+                    location: Some((line_no + 1, col + 1)),
+                });
+            }
+            prev_blank = ch == ' ' || ch == '\t';
+        }
+    }
+    Ok(())
 }
 
 struct Composer<'a> {

@@ -28,6 +28,7 @@ mod faults; // DCS down, members frozen or answering garbage: bounded, one-line 
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current
+mod generative; // generated Patroni-shaped clusters in etcd: read commands against patronictl, with shrinking
 mod list; // list/topology/history: byte-for-byte against patronictl
 mod list_all; // list/topology --all over synthetic clusters in a scratch namespace, against patronictl by name
 mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it

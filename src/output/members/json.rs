@@ -126,12 +126,10 @@ pub(super) fn lsn_cell(m: &Member, key: &str, cluster_lsn: i64) -> LsnCell {
     }
 }
 
-/// `datetime.isoformat()` of a stored timestamp: a trailing `Z` becomes `+00:00`.
+/// `dateutil.parser.parse(s).isoformat()` of a stored timestamp, as patronictl re-formats the
+/// scheduled switchover's time (any other text is shown as stored).
 pub(super) fn iso_normalize(s: &str) -> String {
-    match s.strip_suffix('Z') {
-        Some(base) => format!("{base}+00:00"),
-        None => s.to_string(),
-    }
+    crate::py::datetime::reformat_iso(s).unwrap_or_else(|| s.to_string())
 }
 
 /// Patroni's `topology_sort` + `generate_topology`: leader first, children as `+ name`, deeper levels

@@ -300,7 +300,8 @@ fn cell(m: &MemberJson, column: &str, group: i64, view: &MembersView, append_por
             }
             _ => s(""),
         },
-        "Tags" => m.tags.clone().filter(truthy).unwrap_or_else(|| s("")),
+        // An empty `tags: {}` is shown as `{}`, as patronictl's `member.get('tags', '')` gives it.
+        "Tags" => m.tags.clone().unwrap_or_else(|| s("")),
         _ => s(""),
     }
 }
