@@ -527,7 +527,7 @@ EOF
         if [[ -n $tags ]]; then printf 'tags: %s\n' "$tags"; fi
     } >"$dir/patroni.yml"
     chown postgres:postgres "$dir/patroni.yml"
-    chmod 0644 "$dir/patroni.yml"
+    chmod 0600 "$dir/patroni.yml"
 }
 
 # cluster_health N JSON: exit 0 if healthy; prints a one-line summary either way.
@@ -1113,7 +1113,7 @@ cmd_tag() {
     awk '/^tags:/ {skip = 1; next} skip && /^[[:space:]]/ {next} {skip = 0; print}' "$yml" >"$tmp"
     printf 'tags: %s\n' "$flow" >>"$tmp"
     chown postgres:postgres "$tmp"
-    chmod 0644 "$tmp"
+    chmod 0600 "$tmp"
     mv -f "$tmp" "$yml"
     log "$node: tags: $flow written to $yml"
 

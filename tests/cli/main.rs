@@ -32,6 +32,7 @@ mod list; // list/topology/history: byte-for-byte against patronictl
 mod list_all; // list/topology --all over synthetic clusters in a scratch namespace, against patronictl by name
 mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
+mod secrets; // secrets: private files, password_file/password_command, no secret in any output
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback
 mod terminal; // colours, NO_COLOR, control characters on a terminal, the patronictl symlink
