@@ -145,3 +145,120 @@ pub fn io_reason(e: &std::io::Error) -> String {
     let why = e.to_string();
     why.split(" (os error").next().unwrap_or(&why).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::{PKey, Private};
+    use openssl::ssl::SslAcceptor;
+    use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+    use openssl::x509::X509NameBuilder;
+
+    /// A self-signed `CA:TRUE` certificate for 127.0.0.1 and `node1`, valid from `from` days ago for
+    /// `days` days, and its key.
+    fn self_signed(from: u32, days: u32) -> (X509, PKey<Private>) {
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "node1").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let start = now - i64::from(from) * 86400;
+        b.set_not_before(&Asn1Time::from_unix(start).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::from_unix(start + i64::from(days) * 86400).unwrap())
+            .unwrap();
+        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+            .unwrap();
+        let san = SubjectAlternativeName::new()
+            .dns("node1")
+            .ip("127.0.0.1")
+            .build(&b.x509v3_context(None, None))
+            .unwrap();
+        b.append_extension(san).unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        (b.build(), key)
+    }
+
+    /// A handshake with a server presenting `server`, the client trusting `ca` as `verify` says and
+    /// checking `host`.
+    fn check(
+        ca: &X509,
+        server: &(X509, PKey<Private>),
+        verify: Verify,
+        host: &str,
+    ) -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let mut acc = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+            acc.set_certificate(&server.0).unwrap();
+            acc.set_private_key(&server.1).unwrap();
+            let acc = acc.build();
+            let serve = async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let ssl = Ssl::new(acc.context()).unwrap();
+                let mut s = tokio_openssl::SslStream::new(ssl, tcp).unwrap();
+                let _ = std::pin::Pin::new(&mut s).accept().await;
+            };
+            let settings = TlsSettings {
+                ca: Some(vec![ca.clone()]),
+                client: None,
+                verify,
+            };
+            let ctx = build_context(&settings, None).unwrap();
+            let client = async {
+                let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                handshake(&ctx, host, verify, tcp).await.map(|_| ())
+            };
+            let (r, ()) = tokio::join!(client, serve);
+            r
+        })
+    }
+
+    #[test]
+    fn openssl_rules_and_reasons() {
+        let good = self_signed(1, 30);
+        let other = self_signed(1, 30);
+        let expired = self_signed(30, 10);
+        // A CA:TRUE certificate as its own CA and server certificate: accepted (webpki refuses it).
+        assert_eq!(check(&good.0, &good, Verify::Full, "127.0.0.1"), Ok(()));
+        assert_eq!(check(&good.0, &good, Verify::Full, "NODE1"), Ok(()));
+        assert_eq!(
+            check(&good.0, &good, Verify::Full, "localhost").unwrap_err(),
+            "certificate verify failed: hostname mismatch"
+        );
+        assert_eq!(
+            check(&good.0, &good, Verify::Full, "127.0.0.2").unwrap_err(),
+            "certificate verify failed: IP address mismatch"
+        );
+        assert_eq!(
+            check(&good.0, &good, Verify::ChainOnly, "127.0.0.2"),
+            Ok(())
+        );
+        assert_eq!(
+            check(&other.0, &good, Verify::ChainOnly, "127.0.0.1").unwrap_err(),
+            "certificate verify failed: self-signed certificate"
+        );
+        assert_eq!(
+            check(&expired.0, &expired, Verify::ChainOnly, "127.0.0.1").unwrap_err(),
+            "certificate verify failed: certificate has expired"
+        );
+        assert_eq!(check(&other.0, &expired, Verify::None, "127.0.0.1"), Ok(()));
+    }
+}
