@@ -84,7 +84,7 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper rpm)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
 # check_patroni (the Nagios plugin `patctl check` mirrors) in a venv of its own, so its requirements never
 # move Patroni's; /usr/local/bin/check_patroni links to it.
