@@ -522,7 +522,7 @@ def builds(args, cfg, patronictl):
     variants = [("default", os.path.abspath(args.patctl)), ("fast-start", os.path.abspath(args.fast))]
     variants = [(n, p) for n, p in variants if os.path.exists(p)]
     if len(variants) < 2:
-        print("(fast-start build missing: OPENSSL_STATIC=1 cargo build --profile release-fast --features fast-start)\n")
+        print("(fast-start build missing: see README 'Build variants')\n")
     tools = [(n, [p, "-c", cfg]) for n, p in variants] + [("patronictl", patronictl)]
     r = measure(tools, ["list"], args.runs)
     theirs = statistics.median(r["patronictl"][0])
