@@ -544,8 +544,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--patctl", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "patctl"))
+    ap.add_argument("--fast", default=os.path.join(os.path.dirname(__file__), "..", "target", "release-fast", "patctl"),
+                    help="the opt-in fast-start build (README 'Build variants'), compared with the default one")
     ap.add_argument("--patronictl", default="/opt/patroni-venv/bin/patronictl")
-    ap.add_argument("--only", choices=["compare", "check", "scale", "doctor", "fleet", "wait", "rollout", "live"])
+    ap.add_argument("--only", choices=["builds", "compare", "check", "scale", "doctor", "fleet", "wait", "rollout", "live"])
     ap.add_argument("--wait-runs", type=int, default=4, help="real switchovers for the --wait latency")
     ap.add_argument("--check-patroni", dest="check_patroni", default="/opt/check-patroni-venv/bin/check_patroni")
     args = ap.parse_args()
@@ -557,6 +559,8 @@ def main():
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores; {args.runs} alternating runs after 1 warm-up\n")
+    if args.only in (None, "builds"):
+        builds(args, cfg, patronictl)
     if args.only in (None, "compare"):
         compare(args, patctl, patronictl)
     if args.only == "check":
@@ -580,6 +584,33 @@ def main():
         finally:
             for s in scopes:
                 etcdctl("del", "--prefix", f"/service/{s}/")
+
+
+def elf_type(path):
+    out = subprocess.run(["readelf", "-h", path], capture_output=True, text=True).stdout
+    return next((l.split(":", 1)[1].split()[0] for l in out.splitlines() if l.strip().startswith("Type:")), "?")
+
+
+def builds(args, cfg, patronictl):
+    """The hardened default build and the opt-in fast-start build side by side, in the same run: `list`
+    against patronictl, `--help`, binary sizes (both are stripped by the release profiles)."""
+    variants = [("default", os.path.abspath(args.patctl)), ("fast-start", os.path.abspath(args.fast))]
+    variants = [(n, p) for n, p in variants if os.path.exists(p)]
+    if len(variants) < 2:
+        print("(fast-start build missing: see README 'Build variants')\n")
+    tools = [(n, [p, "-c", cfg]) for n, p in variants] + [("patronictl", patronictl)]
+    r = measure(tools, ["list"], args.runs)
+    theirs = statistics.median(r["patronictl"][0])
+    helps = measure([(n, [p]) for n, p in variants], ["--help"], args.runs)
+    print("| build | ELF type | libssl | size MiB (stripped) | `list` median ms | `list` vs patronictl | `--help` median ms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for n, p in variants:
+        ldd = subprocess.run(["ldd", p], capture_output=True, text=True).stdout
+        ssl = "shared" if "libssl" in ldd else "static"
+        ours = statistics.median(r[n][0])
+        print(f"| {n} | {elf_type(p)} | {ssl} | {os.path.getsize(p) / 1048576:.1f} | {fmt_ms(ours)} "
+              f"| {theirs / ours:.0f}× | {fmt_ms(statistics.median(helps[n][0]))} |")
+    print(f"\npatronictl `list`: median {fmt_ms(theirs)} ms\n")
 
 
 def compare(args, patctl, patronictl):

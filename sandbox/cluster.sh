@@ -93,7 +93,7 @@ readonly VENV=/opt/patroni-venv
 readonly PY="$VENV/bin/python3"
 readonly PATRONI_VERSION=4.1.5
 readonly PG_BIN=/usr/lib/postgresql/15/bin
-readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper)
+readonly APT_PACKAGES=(etcd-server etcd-client postgresql-15 protobuf-compiler libprotobuf-dev python3-venv curl openssl libssl-dev pkg-config zsh fish man-db hyperfine time tmux zookeeper rpm)
 readonly PIP_EXTRAS=etcd3,etcd,zookeeper
 # check_patroni (the Nagios plugin `patctl check` mirrors) in a venv of its own, so its requirements never
 # move Patroni's; /usr/local/bin/check_patroni links to it.
@@ -573,7 +573,7 @@ EOF
         if [[ -n $tags ]]; then printf 'tags: %s\n' "$tags"; fi
     } >"$dir/patroni.yml"
     chown postgres:postgres "$dir/patroni.yml"
-    chmod 0644 "$dir/patroni.yml"
+    chmod 0600 "$dir/patroni.yml"
 }
 
 # cluster_health N JSON: exit 0 if healthy; prints a one-line summary either way.
@@ -1161,7 +1161,7 @@ cmd_tag() {
     awk '/^tags:/ {skip = 1; next} skip && /^[[:space:]]/ {next} {skip = 0; print}' "$yml" >"$tmp"
     printf 'tags: %s\n' "$flow" >>"$tmp"
     chown postgres:postgres "$tmp"
-    chmod 0644 "$tmp"
+    chmod 0600 "$tmp"
     mv -f "$tmp" "$yml"
     log "$node: tags: $flow written to $yml"
 

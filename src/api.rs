@@ -168,7 +168,7 @@ impl Api {
                 status: r.status.as_u16(),
                 date: r
                     .headers
-                    .get(reqwest::header::DATE)
+                    .get(http::header::DATE)
                     .and_then(|v| v.to_str().ok())
                     .map(String::from),
                 body: r.body,

@@ -336,7 +336,7 @@ pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
     }
     let mut ctx = Context::new(&sources, ui)?;
     if let Some(c) = &chosen {
-        c.apply(&mut ctx.settings);
+        c.apply(&mut ctx.settings)?;
     }
     run_command(&mut ctx, cli.command).await
 }

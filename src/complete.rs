@@ -105,8 +105,10 @@ fn settings(words: &[String]) -> Option<Settings> {
     let flag = option_value(words, &["--context"]);
     let (sources, chosen) = contexts::resolve(&sources, true, flag.as_deref(), &env).ok()?;
     let mut settings = config::load(&sources).ok()?;
-    if let Some(c) = chosen {
-        c.apply(&mut settings);
+    if let Some(mut c) = chosen {
+        // Completion reads the DCS only: no password command is run on a TAB.
+        c.password = None;
+        c.apply(&mut settings).ok()?;
     }
     Some(settings)
 }

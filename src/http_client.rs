@@ -1,57 +1,35 @@
-//! The HTTP client of the Patroni REST API and etcd v2: reqwest over rustls, with the server
-//! certificate verified by OpenSSL ([`crate::openssl_verify`]) so that the certificates accepted are
-//! patronictl's (urllib3 on Python's `ssl`), and every request bounded by a timeout.
+//! The HTTP client of the Patroni REST API and etcd v2: HTTP/1.1 (hyper) over plain TCP or over the
+//! OpenSSL stream of [`crate::tls_stream`], the same TLS client as etcd v3 and PostgreSQL, so the
+//! certificates accepted are patronictl's (urllib3 on Python's `ssl`), and every request (connection,
+//! handshake, request and whole answer) is bounded by a timeout.
 //!
-//! Making a client reads no trust store: the rustls configuration has no roots, and the OpenSSL store
-//! (the CA file, else the system's) is made on the first verification. Certificate and key files are
-//! read and checked when the client is made, so a bad file is a configuration error before anything
-//! is sent.
+//! Why hyper rather than reqwest's OpenSSL backend (native-tls): native-tls loads the system trust
+//! store when a client is made (some 25 ms with OpenSSL 3, five times a whole `list`) even for plain
+//! `http://`, and it cannot be told Python's host-name flags; here the OpenSSL context is made on the
+//! first `https://` request only, by the code etcd v3 already uses. One connection per request, as
+//! patronictl's calls go out one by one: a pooled connection the server has just closed would fail a
+//! POST that may then read as "outcome unknown".
+//!
+//! Certificate and key files are read and checked when the client is made, so a bad file is a
+//! configuration error before anything is sent.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use openssl::x509::X509;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use openssl::ssl::SslContext;
+use tokio::io::{AsyncRead, AsyncWrite};
 
-pub use crate::openssl_verify::Verify;
-pub use reqwest::header::HeaderMap;
-pub use reqwest::{Method, StatusCode};
+pub use crate::tls_stream::{TlsSettings, Verify};
+pub use http::header::HeaderMap;
+pub use http::{Method, StatusCode};
 
-use crate::error::{Error, Result};
-use crate::openssl_verify::{OpensslVerifier, VerifyFailure};
+use crate::error::Result;
 use crate::tls::{self, ClientCert};
-
-/// The TLS settings of a client.
-pub struct TlsSettings {
-    /// CA certificates replacing the system trust store, when given.
-    pub ca: Option<Vec<X509>>,
-    /// The client certificate.
-    pub client: Option<ClientCert>,
-    /// What is verified.
-    pub verify: Verify,
-}
-
-impl TlsSettings {
-    /// Read the CA file (`what` names it in messages).
-    pub fn with_ca(mut self, path: Option<&Path>, what: &str) -> Result<TlsSettings> {
-        if let Some(p) = path {
-            self.ca = Some(tls::load_ca(p, what)?);
-        }
-        Ok(self)
-    }
-}
-
-/// A client with no TLS material (verification against the system trust store).
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            ca: None,
-            client: None,
-            verify: Verify::Full,
-        }
-    }
-}
+use crate::tls_stream;
 
 /// An answer.
 pub struct Reply {
@@ -76,57 +54,28 @@ pub enum HttpError {
 
 /// The client.
 pub struct HttpClient {
-    http: reqwest::Client,
-}
-
-/// The rustls configuration: no roots, the OpenSSL verifier, the client certificate (its key as
-/// PKCS#8, decrypted by [`crate::tls`]).
-fn rustls_config(tls: TlsSettings) -> std::result::Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = OpensslVerifier::new(tls.ca, tls.verify, provider.clone());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier));
-    let mut config = match tls.client {
-        None => builder.with_no_client_auth(),
-        Some(cc) => {
-            let ossl = |e: openssl::error::ErrorStack| tls::reason_of_stack(&e);
-            let chain = cc
-                .chain
-                .iter()
-                .map(|c| c.to_der().map(CertificateDer::from))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(ossl)?;
-            let key = cc.key.private_key_to_pkcs8().map_err(ossl)?;
-            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("the client key cannot be used: {e}"))?
-        }
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    tls: TlsSettings,
+    ctx: OnceLock<std::result::Result<SslContext, String>>,
 }
 
 impl HttpClient {
     /// A client with these TLS settings (nothing is connected yet, no trust store is read).
     pub fn new(tls: TlsSettings) -> Result<HttpClient> {
-        let config =
-            rustls_config(tls).map_err(|why| Error::usage(format!("cannot set up TLS: {why}")))?;
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(config)
-            .no_proxy()
-            // One connection per request, as before and as patronictl's calls go out one by one: a
-            // pooled connection the server has just closed would fail a POST that may then read as
-            // "outcome unknown".
-            .pool_max_idle_per_host(0)
-            .tcp_nodelay(true)
-            .user_agent(concat!("patctl/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(HttpClient { http })
+        Ok(HttpClient {
+            tls,
+            ctx: OnceLock::new(),
+        })
+    }
+
+    /// The OpenSSL context, made on the first `https://` request.
+    fn context(&self) -> std::result::Result<&SslContext, String> {
+        self.ctx
+            .get_or_init(|| {
+                tls_stream::build_context(&self.tls, Some(b"\x08http/1.1"))
+                    .map_err(|e| format!("cannot set up TLS: {}", tls::reason_of_stack(&e)))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Send one request and read the whole answer, all within `timeout`.
@@ -139,99 +88,116 @@ impl HttpClient {
         body: Option<String>,
         timeout: Duration,
     ) -> std::result::Result<Reply, HttpError> {
-        let mut req = self.http.request(method, url).timeout(timeout);
+        let exchange = self.exchange(method, url, auth, headers, body);
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(HttpError::Timeout))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        auth: Option<&(String, String)>,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> std::result::Result<Reply, HttpError> {
+        let invalid = |why: String| HttpError::Connect(format!("invalid URL: {why}"));
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(invalid("URL scheme is not allowed".into())),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| invalid("empty host".into()))?
+            .clone();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+            .header(http::header::HOST, authority.as_str())
+            .header(
+                http::header::USER_AGENT,
+                concat!("patctl/", env!("CARGO_PKG_VERSION")),
+            )
+            .header(http::header::ACCEPT, "*/*");
         if let Some((u, p)) = auth {
-            req = req.basic_auth(u, Some(p));
+            let token = openssl::base64::encode_block(format!("{u}:{p}").as_bytes());
+            req = req.header(http::header::AUTHORIZATION, format!("Basic {token}"));
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(b) = body {
-            req = req.body(b);
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| HttpError::Connect(format!("invalid request: {e}")))?;
+
+        let tcp = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|e| HttpError::Connect(tls_stream::io_reason(&e)))?;
+        // Small requests and answers: no Nagle delay.
+        let _ = tcp.set_nodelay(true);
+        if https {
+            let ctx = self.context().map_err(HttpError::Connect)?;
+            let stream = tls_stream::handshake(ctx, host, self.tls.verify, tcp)
+                .await
+                .map_err(HttpError::Connect)?;
+            exchange_on(stream, req).await
+        } else {
+            exchange_on(tcp, req).await
         }
-        let resp = req.send().await.map_err(|e| classify(&e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| classify(&e))?;
+    }
+}
+
+/// One request and its whole answer over a fresh connection, closed afterwards.
+async fn exchange_on<S>(
+    io: S,
+    req: http::Request<Full<Bytes>>,
+) -> std::result::Result<Reply, HttpError>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let other = |e: hyper::Error| HttpError::Other(reason(&e));
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(other)?;
+    let work = async {
+        let resp = sender.send_request(req).await.map_err(other)?;
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.map_err(other)?.to_bytes();
         Ok(Reply {
-            status,
-            headers,
+            status: parts.status,
+            headers: parts.headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         })
+    };
+    let mut work = std::pin::pin!(work);
+    let mut conn = std::pin::pin!(conn);
+    // The connection is driven while the request and answer go through it, and dropped (closed) after.
+    tokio::select! {
+        r = &mut work => r,
+        c = &mut conn => match c {
+            Err(e) => Err(other(e)),
+            Ok(()) => work.await,
+        },
     }
 }
 
-/// Sort a reqwest error: no answer in time, no connection (TCP or TLS: nothing was sent), or a failure
-/// after the request may have left.
-fn classify(e: &reqwest::Error) -> HttpError {
-    if e.is_timeout() {
-        HttpError::Timeout
-    } else if e.is_builder() {
-        HttpError::Connect(format!("invalid URL: {}", reason(e)))
-    } else if e.is_connect() {
-        HttpError::Connect(reason(e))
-    } else {
-        HttpError::Other(reason(e))
-    }
-}
-
-/// The one-line reason of a failure: OpenSSL's wording for TLS (a refused certificate as Python's
-/// `ssl` says it, a TLS alert as OpenSSL names it), else the innermost error without its `os error`.
+/// The one-line reason of a failure: OpenSSL's wording for TLS (a TLS alert as OpenSSL names it),
+/// else the innermost error without its `os error`.
 fn reason(e: &(dyn std::error::Error + 'static)) -> String {
-    for n in crate::error::sources(e) {
-        // An I/O error's `source` skips the error it wraps (io errors nest: hyper's around
-        // tokio-rustls's around rustls's): look inside.
-        let mut inner = Some(n);
-        while let Some(i) = inner {
-            if let Some(r) = i.downcast_ref::<rustls::Error>() {
-                return rustls_reason(r);
-            }
-            inner = i
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .map(|x| x as &(dyn std::error::Error + 'static));
-        }
-    }
+    // An I/O error's `source` skips the error it wraps, but its text is that error's: the texts of
+    // the chain hold OpenSSL's error lines.
     tls::describe(&crate::error::causes(e)).unwrap_or_else(|| crate::error::root_cause(e))
-}
-
-/// A rustls error as OpenSSL (so Python's `ssl`) would word the same failure.
-fn rustls_reason(e: &rustls::Error) -> String {
-    use rustls::{AlertDescription as A, CertificateError, InvalidMessage};
-    match e {
-        rustls::Error::InvalidCertificate(CertificateError::Other(o)) => {
-            match o.0.downcast_ref::<VerifyFailure>() {
-                Some(f) => f.0.clone(),
-                None => format!("certificate verify failed: {o}"),
-            }
-        }
-        rustls::Error::General(why) => why.clone(),
-        rustls::Error::AlertReceived(alert) => {
-            let name = match alert {
-                A::CertificateRequired => "tlsv13 alert certificate required",
-                A::BadCertificate => "sslv3 alert bad certificate",
-                A::CertificateExpired => "sslv3 alert certificate expired",
-                A::CertificateUnknown => "sslv3 alert certificate unknown",
-                A::CertificateRevoked => "sslv3 alert certificate revoked",
-                A::HandshakeFailure => "sslv3 alert handshake failure",
-                A::UnknownCA => "tlsv1 alert unknown ca",
-                A::AccessDenied => "tlsv1 alert access denied",
-                A::DecryptError => "tlsv1 alert decrypt error",
-                A::ProtocolVersion => "tlsv1 alert protocol version",
-                A::InternalError => "tlsv1 alert internal error",
-                A::UnrecognisedName => "tlsv1 unrecognized name",
-                A::NoApplicationProtocol => "tlsv1 alert no application protocol",
-                _ => return e.to_string(),
-            };
-            name.to_string()
-        }
-        // A plain-text answer to the ClientHello (not a TLS port).
-        rustls::Error::InvalidMessage(InvalidMessage::InvalidContentType)
-        | rustls::Error::InvalidMessage(InvalidMessage::UnknownProtocolVersion) => {
-            "wrong version number".to_string()
-        }
-        e => e.to_string(),
-    }
 }
 
 /// A client certificate setting read into a [`ClientCert`], as a configuration error when it fails.
@@ -253,35 +219,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rustls_errors_read_as_openssl() {
-        use rustls::{AlertDescription, InvalidMessage};
-        assert_eq!(
-            rustls_reason(&rustls::Error::AlertReceived(
-                AlertDescription::CertificateRequired
-            )),
-            "tlsv13 alert certificate required"
-        );
-        assert_eq!(
-            rustls_reason(&rustls::Error::InvalidMessage(
-                InvalidMessage::InvalidContentType
-            )),
-            "wrong version number"
-        );
-        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
-            rustls::OtherError(Arc::new(VerifyFailure(
-                "certificate verify failed: hostname mismatch".into(),
-            ))),
-        ));
-        // Wrapped as tokio-rustls and hyper hand it up.
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, refused);
-        let io = std::io::Error::other(io);
-        assert_eq!(reason(&io), "certificate verify failed: hostname mismatch");
+    fn plain_http_client_reads_no_trust_store() {
+        // No CA file: the system store would be read on the first https request only.
+        let c = HttpClient::new(TlsSettings::default()).unwrap();
+        assert!(c.ctx.get().is_none());
     }
 
     #[test]
-    fn plain_http_client_reads_no_trust_store() {
-        // No CA file: the system store would be read on the first verification only.
-        let c = HttpClient::new(TlsSettings::default());
-        assert!(c.is_ok());
+    fn bad_urls_are_refused_before_connecting() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let c = HttpClient::new(TlsSettings::default()).unwrap();
+        let r = rt.block_on(c.send(
+            Method::GET,
+            "ftp://127.0.0.1:1/x",
+            None,
+            &[],
+            None,
+            Duration::from_secs(1),
+        ));
+        assert!(matches!(r, Err(HttpError::Connect(w)) if w.starts_with("invalid URL")));
     }
 }

@@ -16,13 +16,13 @@ pub mod error;
 pub mod generate;
 pub mod http_client;
 pub mod model;
-pub mod openssl_verify;
 pub mod output;
 pub mod par;
 pub mod peer_cert;
 pub mod py;
 pub mod time;
 pub mod tls;
+pub mod tls_stream;
 pub mod usage;
 
 use std::ffi::OsString;

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{parse_yaml_mapping, scalar_string, Settings, Sources};
+use super::{parse_yaml_mapping, scalar_string, Mapping, Settings, Sources};
 use crate::error::{Error, Result};
 use crate::py::truth::truthy;
 
@@ -48,6 +48,8 @@ const KEYS: &[&str] = &[
     "insecure",
     "username",
     "password",
+    "password_file",
+    "password_command",
     "request_timeout",
 ];
 
@@ -74,8 +76,8 @@ pub struct ContextDef {
     pub insecure: Option<bool>,
     /// REST API user (`ctl.authentication.username`).
     pub username: Option<String>,
-    /// REST API password.
-    pub password: Option<String>,
+    /// REST API password, or where to get it.
+    pub password: Option<PasswordSource>,
     /// Bound on each DCS and REST call.
     pub request_timeout: Option<Duration>,
 }
@@ -91,6 +93,28 @@ impl std::fmt::Debug for ContextDef {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a context's password comes from; read only when the context is used.
+#[derive(Clone, PartialEq)]
+pub enum PasswordSource {
+    /// `password:` in the file (which must then be private to its owner).
+    Literal(String),
+    /// `password_file:`: its first line.
+    File(PathBuf),
+    /// `password_command:`: the first line of its output (argv, run without a shell).
+    Command(Vec<String>),
+}
+
+impl PasswordSource {
+    /// The password (`what` names the context in messages).
+    pub fn resolve(&self, what: &str) -> Result<String> {
+        match self {
+            PasswordSource::Literal(p) => Ok(p.clone()),
+            PasswordSource::File(f) => super::secret::read_password_file(f, what),
+            PasswordSource::Command(argv) => super::secret::run_password_command(argv, what),
+        }
     }
 }
 
@@ -145,7 +169,14 @@ pub fn path(env: &BTreeMap<String, String>) -> PathBuf {
 /// Read the contexts file at `path`; `None` when there is none.
 pub fn read(path: &Path) -> Result<Option<ContextFile>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path).map(Some),
+        Ok(text) => {
+            let file = parse(&text, path)?;
+            let literal = |c: &ContextDef| matches!(c.password, Some(PasswordSource::Literal(_)));
+            if file.contexts.iter().any(literal) {
+                super::secret::require_private(path, "a password")?;
+            }
+            Ok(Some(file))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::usage(format!(
             "cannot read the contexts file {}: {e}",
@@ -232,9 +263,38 @@ fn parse_context(name: &str, body: &Value) -> std::result::Result<ContextDef, St
         keyfile: text("keyfile")?.map(PathBuf::from),
         insecure: m.get("insecure").filter(|v| !v.is_null()).map(truthy),
         username: text("username")?,
-        password: text("password")?,
+        password: password_source(name, m)?,
         request_timeout: timeout,
     })
+}
+
+/// `password`, `password_file` or `password_command` (a string split as a shell would, or a list),
+/// at most one of them.
+fn password_source(name: &str, m: &Mapping) -> std::result::Result<Option<PasswordSource>, String> {
+    let given: Vec<&str> = ["password", "password_file", "password_command"]
+        .into_iter()
+        .filter(|k| m.get(*k).is_some_and(|v| !v.is_null()))
+        .collect();
+    let bad = |what: &str| format!("context '{name}': {what}");
+    let (key, v) = match given.as_slice() {
+        [] => return Ok(None),
+        [k] => (*k, &m[*k]),
+        _ => return Err(bad(&format!("give only one of {}", given.join(", ")))),
+    };
+    let text = || scalar_string(v).ok_or_else(|| bad(&format!("'{key}' must be a string")));
+    Ok(Some(match key {
+        "password" => PasswordSource::Literal(text()?),
+        "password_file" => PasswordSource::File(PathBuf::from(text()?)),
+        _ => PasswordSource::Command(match v {
+            Value::Array(items) => items
+                .iter()
+                .map(scalar_string)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| bad("'password_command' must be a list of strings"))?,
+            v => shell_words::split(&scalar_string(v).unwrap_or_default())
+                .map_err(|_| bad("'password_command' has unbalanced quotes"))?,
+        }),
+    }))
 }
 
 impl ContextFile {
@@ -321,8 +381,9 @@ impl ContextDef {
         }
     }
 
-    /// Lay the context's namespace, scope, REST TLS and auth over the loaded configuration.
-    pub fn apply(&self, settings: &mut Settings) {
+    /// Lay the context's namespace, scope, REST TLS and auth over the loaded configuration (reading
+    /// the password from its file or command now).
+    pub fn apply(&self, settings: &mut Settings) -> Result<()> {
         if let Some(ns) = &self.namespace {
             settings.namespace = ns.clone();
         }
@@ -340,8 +401,10 @@ impl ContextDef {
             rest.keyfile = Some(p.clone());
         }
         if let (Some(u), Some(p)) = (&self.username, &self.password) {
-            rest.auth = Some((u.clone(), p.clone()));
+            let p = p.resolve(&format!("context '{}'", self.name))?;
+            rest.auth = Some((u.clone(), p));
         }
+        Ok(())
     }
 
     /// Where the context points: its config file, else its DCS URL.
@@ -524,6 +587,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("contexts.yaml");
         std::fs::write(&p, FILE).unwrap();
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+        std::fs::set_permissions(&p, private).unwrap();
         let mut env = BTreeMap::new();
         env.insert("PATCTL_CONTEXTS".to_string(), p.display().to_string());
         let (s, c) = resolve(&given(None, None), false, None, &env).unwrap();

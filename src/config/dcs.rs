@@ -246,7 +246,9 @@ pub(super) fn resolve_etcd_endpoints(
         ),
     };
     let mut username = get_str(section, &["username"]);
-    let mut password = get_str(section, &["password"]);
+    let mut password = super::secret::password(section, module)
+        .map_err(|e| e.message)?
+        .filter(|p| !p.is_empty());
     let proxy = get_str(section, &["proxy"]);
     let use_proxies = proxy.is_some() || section.get("use_proxies").is_some_and(truthy);
     let mut endpoints = Vec::new();

@@ -24,6 +24,7 @@ use crate::py::yaml_load;
 pub mod contexts;
 mod dcs;
 mod env;
+pub mod secret;
 
 pub use dcs::parse_dcs_url;
 use dcs::*;
@@ -262,7 +263,11 @@ fn load_path(path: &Path) -> Result<Mapping> {
 fn load_file(path: &Path) -> Result<Mapping> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
-    parse_yaml_mapping(&text, &path.display().to_string())
+    let m = parse_yaml_mapping(&text, &path.display().to_string())?;
+    if secret::holds_secret(&m) {
+        secret::require_private(path, "a password")?;
+    }
+    Ok(m)
 }
 
 /// Parse a YAML document that must be a mapping (or empty); errors name the source and line.
@@ -382,7 +387,7 @@ fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
         match get(raw, &[section, "authentication"]) {
             Some(Value::Object(a)) => {
                 let user = a.get("username").and_then(scalar_string);
-                let pass = a.get("password").and_then(scalar_string);
+                let pass = secret::password(a, &format!("{section}.authentication"))?;
                 match (user, pass) {
                     (Some(u), Some(p)) => Ok(Some((u, p))),
                     (None, None) => Ok(None),
@@ -442,6 +447,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("p.yml");
         std::fs::write(&f, "scope: a\nnamespace: /ns/\netcd3:\n  hosts: 127.0.0.1:2379\nrestapi:\n  authentication: {username: r, password: r}\n").unwrap();
+        // It holds a password: private to its owner, or refused.
+        std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         let mut env = BTreeMap::new();
         env.insert("PATRONI_SCOPE".to_string(), "b".to_string());
         env.insert("PATRONI_CTL_USERNAME".to_string(), "e".to_string());

@@ -15,15 +15,13 @@ use std::time::Duration;
 use std::sync::OnceLock;
 
 use hyper_util::rt::TokioIo;
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::verify::X509CheckFlags;
+use openssl::ssl::SslContext;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
-use crate::http_client::{TlsSettings, Verify};
 use crate::tls;
+use crate::tls_stream::{build_context, Verify};
 
 /// The TLS side of the endpoints: an OpenSSL context made from the DCS settings when first needed.
 pub struct Tls {
@@ -102,87 +100,7 @@ async fn handshake(
     let port = uri.port_u16().unwrap_or(2379);
     let tcp = tokio::net::TcpStream::connect((host, port)).await?;
     tcp.set_nodelay(true)?;
-    tls_handshake(tls, host, Verify::Full, tcp)
+    crate::tls_stream::handshake(tls, host, Verify::Full, tcp)
         .await
         .map_err(std::io::Error::other)
-}
-
-/// The OpenSSL client context for these settings, offering the `alpn` protocols when given.
-fn build_context(
-    s: &TlsSettings,
-    alpn: Option<&[u8]>,
-) -> std::result::Result<SslContext, openssl::error::ErrorStack> {
-    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    if let Some(p) = alpn {
-        b.set_alpn_protos(p)?;
-    }
-    if s.verify == Verify::None {
-        b.set_verify(SslVerifyMode::NONE);
-    } else {
-        b.set_verify(SslVerifyMode::PEER);
-        match &s.ca {
-            Some(certs) => {
-                let mut store = X509StoreBuilder::new()?;
-                for c in certs {
-                    store.add_cert(c.clone())?;
-                }
-                b.set_cert_store(store.build());
-            }
-            None => b.set_default_verify_paths()?,
-        }
-    }
-    if let Some(cc) = &s.client {
-        b.set_certificate(&cc.chain[0])?;
-        for extra in cc.chain.iter().skip(1) {
-            b.add_extra_chain_cert(extra.clone())?;
-        }
-        b.set_private_key(&cc.key)?;
-    }
-    Ok(b.build())
-}
-
-/// The TLS handshake for `host` (SNI for names; with `Verify::Full` the certificate is checked against
-/// the name or IP address, as Python's `ssl` with `check_hostname`); the error is OpenSSL's reason on
-/// one line.
-async fn tls_handshake(
-    ctx: &SslContext,
-    host: &str,
-    verify: Verify,
-    tcp: tokio::net::TcpStream,
-) -> std::result::Result<tokio_openssl::SslStream<tokio::net::TcpStream>, String> {
-    let setup = |e: openssl::error::ErrorStack| tls::reason_of_stack(&e);
-    let mut ssl = Ssl::new(ctx).map_err(setup)?;
-    let ip = host.parse::<std::net::IpAddr>().ok();
-    if verify == Verify::Full {
-        let param = ssl.param_mut();
-        param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
-        match ip {
-            Some(ip) => param.set_ip(ip).map_err(setup)?,
-            None => param.set_host(host).map_err(setup)?,
-        }
-    }
-    if ip.is_none() {
-        ssl.set_hostname(host).map_err(setup)?;
-    }
-    let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(setup)?;
-    if let Err(e) = std::pin::Pin::new(&mut stream).connect().await {
-        let verify = stream.ssl().verify_result();
-        if verify != openssl::x509::X509VerifyResult::OK {
-            return Err(format!(
-                "certificate verify failed: {}",
-                verify.error_string()
-            ));
-        }
-        let texts = vec![e.to_string()];
-        return Err(tls::describe(&texts).unwrap_or_else(|| match e.io_error() {
-            Some(io) => io_reason(io),
-            None => e.to_string(),
-        }));
-    }
-    Ok(stream)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    let why = e.to_string();
-    why.split(" (os error").next().unwrap_or(&why).to_string()
 }

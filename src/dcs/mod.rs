@@ -416,7 +416,7 @@ pub fn is_conflict(e: &Error) -> bool {
 /// The TLS settings of both etcd back ends (v2 over HTTP, v3 over gRPC): verified against `cacert`
 /// only when it is given, with the client certificate (whose key cannot be encrypted: Patroni has no
 /// password setting for it).
-pub(crate) fn etcd_tls(settings: &DcsSettings) -> Result<crate::http_client::TlsSettings> {
+pub(crate) fn etcd_tls(settings: &DcsSettings) -> Result<crate::tls_stream::TlsSettings> {
     let client = crate::http_client::client_cert(
         settings.cert.as_deref(),
         settings.key.as_deref(),
@@ -424,10 +424,10 @@ pub(crate) fn etcd_tls(settings: &DcsSettings) -> Result<crate::http_client::Tls
         None,
         "etcd client",
     )?;
-    crate::http_client::TlsSettings {
+    crate::tls_stream::TlsSettings {
         ca: None,
         client,
-        verify: crate::http_client::Verify::Full,
+        verify: crate::tls_stream::Verify::Full,
     }
     .with_ca(settings.cacert.as_deref(), "etcd CA file")
 }

@@ -215,6 +215,12 @@ fn a_directory_of_yaml_files_is_a_config() {
         cfg.replace("scope: demo", "scope: nosuch"),
     )
     .unwrap();
+    // a.yml holds the sandbox's passwords: private, or patctl refuses it.
+    std::fs::set_permissions(
+        dir.join("a.yml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::write(dir.join("b.yaml"), "scope: demo\n").unwrap();
     std::fs::write(dir.join("ignored.txt"), "scope: [broken\n").unwrap();
     let ours = patctl_raw(&["-c", dir.to_str().unwrap(), "list"], None, &[]);

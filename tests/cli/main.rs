@@ -34,6 +34,7 @@ mod list_all; // list/topology --all over synthetic clusters in a scratch namesp
 mod machine; // -o json|yaml: envelopes valid against schemas/, data as patronictl shows it
 mod members; // restart/reinit/reload/flush: real restarts, DCS effects, prompts vs patronictl
 mod rollout; // rollout and wait: a gated rolling restart, a failed step, sync mode; wait --until
+mod secrets; // secrets: private files, password_file/password_command, no secret in any output
 mod site; // site status/switchover/failover on two sites of their own (sandbox/sites.sh)
 mod snapshots; // --help of every command and the main error messages (tests/snapshots/)
 mod switchover; // switchover/failover: real switches, prompts, --wait, --dry-run, DCS fallback

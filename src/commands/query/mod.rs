@@ -334,6 +334,12 @@ pub async fn cmd_query(ctx: &mut Context<'_>, args: QueryArgs) -> Result<()> {
     };
     if args.password {
         params.password = Some(ctx.ui.password("Password")?);
+    } else if let Some(serde_json::Value::Object(q)) =
+        ctx.settings.raw.get("ctl").and_then(|c| c.get("query"))
+    {
+        // patctl's `ctl.query` (password, password_file or password_command): the PostgreSQL password
+        // of `query` when no prompt is asked for.
+        params.password = crate::config::secret::password(q, "ctl.query")?;
     }
     let name = ctx.cluster_name(args.cluster_name.clone())?;
     // patronictl's `watching`: `-W` means 2 s unless `-w` gives a non-zero interval; 0 runs once.

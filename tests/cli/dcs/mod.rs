@@ -51,6 +51,8 @@ pub(crate) fn scratch_file(name: &str, text: &str) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
+    // Copies of the sandbox's configuration hold passwords: private, or patctl refuses them.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     path.to_string_lossy().into_owned()
 }
 
