@@ -193,7 +193,7 @@ fn open<'a>(
         }
     };
     if let Some(def) = def {
-        def.apply(&mut ctx.settings);
+        def.apply(&mut ctx.settings)?;
     }
     let scope = ctx.cluster_name(None)?;
     Ok(Site {
