@@ -137,7 +137,13 @@ pub async fn cmd_rollout(ctx: &mut Context<'_>, args: RolloutArgs) -> Result<()>
     let max_lag = gate::max_lag(&cluster, args.max_lag);
     let gates = gate::describe(&cluster, max_lag);
     let mut text = report::plan_text(&name, &entries, args.leader, &gates);
-    let pg = pg::check(&cluster, &args.pg, ctx.settings.rest.timeout).await;
+    let pg = pg::check(
+        &cluster,
+        &args.pg,
+        pg::config_superuser(&ctx.settings.raw),
+        ctx.settings.rest.timeout,
+    )
+    .await;
     text.push_str(&pg_notes(&pg));
     // Under --strict a finding refuses the rollout before any step (the leader step would cut it).
     let refused = (pg.strict && !pg.findings.is_empty()).then(|| {

@@ -185,11 +185,12 @@ pub(super) async fn assess(
     // by its own timeout, and a slow one must not add to the other.
     let budget = ctx.settings.dcs().map(|d| d.timeout).ok();
     let request_timeout = ctx.settings.rest.timeout;
+    let superuser = pg::config_superuser(&ctx.settings.raw);
     let (api, dcs) = ctx.api_and_dcs().await?;
     let (statuses, dcs, pg) = tokio::join!(
         fetch_statuses(api, &cluster),
         dcs_view(dcs, budget, &cluster),
-        pg::check(&cluster, &q.pg, request_timeout)
+        pg::check(&cluster, &q.pg, superuser, request_timeout)
     );
     let status_of = |m: &Member| {
         statuses
@@ -264,7 +265,13 @@ pub(super) async fn refuse_if_strict(ctx: &mut Context<'_>, plan: &Plan) -> Resu
     if !plan.pg.strict {
         return Ok(());
     }
-    let r = pg::check(&plan.cluster, &plan.pg, ctx.settings.rest.timeout).await;
+    let r = pg::check(
+        &plan.cluster,
+        &plan.pg,
+        pg::config_superuser(&ctx.settings.raw),
+        ctx.settings.rest.timeout,
+    )
+    .await;
     for i in r.info() {
         ctx.ui.err_line(&format!("INFO: {i}"));
     }

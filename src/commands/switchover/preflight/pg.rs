@@ -1,6 +1,8 @@
 //! The PostgreSQL side of the pre-flight (patctl only; patronictl has no such check): what a
 //! switchover or failover will break inside the leader's PostgreSQL. One read-only connection to the
-//! leader, made as `query` makes it (`--dbuser`, else libpq's `PGUSER`, `PGPASSWORD`, `~/.pgpass`),
+//! leader, made as `query` makes it (`--dbuser`, else libpq's `PGUSER`, `PGPASSWORD`, `~/.pgpass`;
+//! when that fails and no `--dbuser` was given, the configuration's
+//! `postgresql.authentication.superuser`),
 //! under `statement_timeout` and the request timeout, reads: transactions older than
 //! `--max-xact-age` (pid, user, application), prepared transactions, replication slots retaining more
 //! than `--max-slot-wal` bytes of WAL, `pg_stat_archiver` failures since the last success, and the
@@ -13,7 +15,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{json, Value};
 
-use crate::commands::query::read_row;
+use crate::commands::query::read_row_as;
 use crate::model::Cluster;
 
 /// Default `--max-xact-age`, in seconds (autobase's pre-check refuses a transaction older than 15 s).
@@ -222,8 +224,24 @@ pub fn judge(row: &[Option<String>], args: &PgArgs) -> (Vec<(&'static str, Strin
     (out, backends)
 }
 
-/// Run the checks on `cluster`'s leader, within `timeout` (the request timeout) at most.
-pub async fn check(cluster: &Cluster, args: &PgArgs, timeout: Duration) -> PgReport {
+/// The configuration's `postgresql.authentication.superuser` user name and password.
+pub fn config_superuser(raw: &crate::config::Mapping) -> Option<(String, String)> {
+    let su = raw
+        .get("postgresql")?
+        .get("authentication")?
+        .get("superuser")?;
+    let text = |k: &str| su.get(k).and_then(|v| v.as_str()).map(String::from);
+    Some((text("username")?, text("password")?))
+}
+
+/// Run the checks on `cluster`'s leader, within `timeout` (the request timeout) at most: with
+/// `query`'s credentials, then (without `--dbuser`) with `superuser` from the configuration.
+pub async fn check(
+    cluster: &Cluster,
+    args: &PgArgs,
+    superuser: Option<(String, String)>,
+    timeout: Duration,
+) -> PgReport {
     if args.skip_pg_checks {
         return PgReport::skipped(None, "--skip-pg-checks".into(), args.strict);
     }
@@ -231,13 +249,26 @@ pub async fn check(cluster: &Cluster, args: &PgArgs, timeout: Duration) -> PgRep
         return PgReport::skipped(None, "the cluster has no leader".into(), args.strict);
     };
     let name = Some(leader.name.clone());
-    // `read_row` bounds its connect and its statement by `query`'s connect timeout; the request
-    // timeout bounds the whole read, as it bounds every other pre-flight call.
     let sql = sql(args);
-    let read = read_row(leader, args.dbuser.as_deref(), &sql);
-    let row = match tokio::time::timeout(timeout.max(Duration::from_secs(1)), read).await {
+    let mut attempts = vec![(args.dbuser.clone(), None)];
+    if let Some((u, p)) = superuser.filter(|_| args.dbuser.is_none()) {
+        attempts.push((Some(u), Some(p)));
+    }
+    // `read_row_as` bounds its connect and its statement by `query`'s connect timeout; the request
+    // timeout bounds the whole read, as it bounds every other pre-flight call.
+    let all = async {
+        let mut last = String::new();
+        for (user, password) in &attempts {
+            match read_row_as(leader, user.as_deref(), password.as_deref(), &sql).await {
+                Ok(row) => return Ok(row),
+                Err(e) => last = e.message,
+            }
+        }
+        Err(last)
+    };
+    let row = match tokio::time::timeout(timeout.max(Duration::from_secs(1)), all).await {
         Ok(Ok(row)) => row,
-        Ok(Err(e)) => return PgReport::skipped(name, e.message, args.strict),
+        Ok(Err(e)) => return PgReport::skipped(name, e, args.strict),
         Err(_) => {
             return PgReport::skipped(
                 name,
