@@ -6,6 +6,8 @@
 //! It reuses `restart`'s request ([`crate::commands::members::restart_one`]) and `switchover
 //! --force --wait` ([`crate::commands::switchover::handoff`]); patronictl has no such procedure (its
 //! `restart` order is not guaranteed and it may return before the start finished, Patroni #2385).
+//! The plan ends with `switchover`'s PostgreSQL pre-flight of the leader
+//! ([`crate::commands::switchover::pg`]); under `--strict` a finding refuses the rollout.
 
 mod gate;
 mod plan;
@@ -214,4 +216,26 @@ async fn server_versions(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_notes_say_warn_or_fail_then_info() {
+        let mut r = pg::PgReport {
+            member: Some("node1".into()),
+            findings: vec![("transaction", "transaction open for 20 s".into())],
+            client_backends: Some(4),
+            ..pg::PgReport::default()
+        };
+        assert_eq!(
+            pg_notes(&r),
+            "WARN: node1: transaction open for 20 s\n\
+             INFO: 4 client connection(s) on node1 will be cut by the switch\n"
+        );
+        r.strict = true;
+        assert!(pg_notes(&r).starts_with("FAIL: node1: transaction"));
+    }
 }

@@ -11,7 +11,8 @@
 //! mixed Patroni versions, a `ttl` too short for `loop_wait` and `retry_timeout`, DCS endpoints that
 //! do not answer or a DCS quorum at risk, a leader key about to expire (its lease or TTL has less
 //! than `loop_wait` + 1 s left: the leader is late refreshing it). Without a
-//! candidate, the member Patroni would promote is named, with why ([`predict`]).
+//! candidate, the member Patroni would promote is named, with why ([`predict`]). The leader's
+//! PostgreSQL is looked into as well ([`pg`]): its findings are WARN items, or block under `--strict`.
 
 mod advice;
 pub mod pg;
