@@ -28,6 +28,7 @@ use crate::model::{Cluster, Member};
 use crate::output::members::Format;
 use crate::py::datetime::isoformat;
 use decide::{confirm, decide, prompt_group, CITUS_GROUP_REQUIRED};
+pub use preflight::pg::{self, PgArgs};
 use request::execute;
 
 /// `switchover [CLUSTER_NAME]`
@@ -90,6 +91,9 @@ pub struct ExtraArgs {
     /// go ahead (exit 0) or not (exit 1); nothing is written and nothing is asked
     #[arg(long)]
     pub dry_run: bool,
+    /// The PostgreSQL pre-flight (the leader's long and prepared transactions, slots, archiving)
+    #[command(flatten)]
+    pub pg: PgArgs,
 }
 
 /// Which of the two commands runs.
@@ -143,6 +147,8 @@ struct Plan {
     scheduled: Option<DateTime<FixedOffset>>,
     /// The lag limit of the `replicas` stage, in bytes.
     max_lag: i64,
+    /// The PostgreSQL pre-flight's options.
+    pg: PgArgs,
     /// What the command did so far, for machine output (`request`, `wait`, `newLeader`, …).
     record: std::cell::RefCell<Map<String, Value>>,
 }
@@ -277,6 +283,7 @@ async fn run(ctx: &mut Context<'_>, req: Request) -> Result<()> {
         cluster = ctx.cluster(&name, group).await?;
     }
     let plan = decide(ctx.ui, &req, name, group, cluster)?;
+    preflight::refuse_if_strict(ctx, &plan).await?;
     if !req.force {
         // On a terminal the DBA sees what Patroni will judge before saying yes (on stderr: the
         // prompts and stdout stay patronictl's).

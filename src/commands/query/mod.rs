@@ -221,8 +221,20 @@ pub async fn read_row(
     user: Option<&str>,
     sql: &str,
 ) -> Result<Vec<Option<String>>> {
+    read_row_as(member, user, None, sql).await
+}
+
+/// [`read_row`] with a password as well (the switchover pre-flight's fallback on the
+/// configuration's `postgresql.authentication.superuser`).
+pub async fn read_row_as(
+    member: &Member,
+    user: Option<&str>,
+    password: Option<&str>,
+    sql: &str,
+) -> Result<Vec<Option<String>>> {
     let params = ConnectParams {
         user: user.map(String::from),
+        password: password.map(String::from),
         ..ConnectParams::default()
     };
     let fail = |f: Failed| {

@@ -6,6 +6,8 @@
 //! It reuses `restart`'s request ([`crate::commands::members::restart_one`]) and `switchover
 //! --force --wait` ([`crate::commands::switchover::handoff`]); patronictl has no such procedure (its
 //! `restart` order is not guaranteed and it may return before the start finished, Patroni #2385).
+//! The plan ends with `switchover`'s PostgreSQL pre-flight of the leader
+//! ([`crate::commands::switchover::pg`]); under `--strict` a finding refuses the rollout.
 
 mod gate;
 mod plan;
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::commands::switchover::{pg, PgArgs};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http_client::Method;
@@ -81,6 +84,9 @@ pub struct RolloutArgs {
     /// Do not ask for confirmation
     #[arg(long)]
     pub force: bool,
+    /// The PostgreSQL pre-flight of the leader (as `switchover`'s)
+    #[command(flatten)]
+    pub pg: PgArgs,
 }
 
 /// Run `rollout`.
@@ -132,12 +138,39 @@ pub async fn cmd_rollout(ctx: &mut Context<'_>, args: RolloutArgs) -> Result<()>
     let entries: Vec<Entry> = select(&cluster, &filter, &versions);
     let max_lag = gate::max_lag(&cluster, args.max_lag);
     let gates = gate::describe(&cluster, max_lag);
-    let text = report::plan_text(&name, &entries, args.leader, &gates);
+    let mut text = report::plan_text(&name, &entries, args.leader, &gates);
+    let pg = pg::check(
+        &cluster,
+        &args.pg,
+        pg::config_superuser(&ctx.settings.raw),
+        ctx.settings.rest.timeout,
+    )
+    .await;
+    text.push_str(&pg_notes(&pg));
+    // Under --strict a finding refuses the rollout before any step (the leader step would cut it).
+    let refused = (pg.strict && !pg.findings.is_empty()).then(|| {
+        Error::failure(format!(
+            "rollout refused by the PostgreSQL pre-flight (--strict): {}",
+            pg.lines().join("; ")
+        ))
+    });
     if args.dry_run {
         ctx.ui.out(&text);
-        ctx.ui
-            .emit(report::plan_json(&name, &entries, &args, max_lag, &gates));
-        return Ok(());
+        let mut data = report::plan_json(&name, &entries, &args, max_lag, &gates);
+        data["postgresql"] = pg.to_json();
+        return match refused {
+            Some(e) => {
+                ctx.ui.set_partial(data);
+                Err(e)
+            }
+            None => {
+                ctx.ui.emit(data);
+                Ok(())
+            }
+        };
+    }
+    if let Some(e) = refused {
+        return Err(e);
     }
     if !args.force {
         ctx.ui.out(&text);
@@ -150,6 +183,19 @@ pub async fn cmd_rollout(ctx: &mut Context<'_>, args: RolloutArgs) -> Result<()>
         }
     }
     run::run(ctx, &name, &entries, &args, max_lag, &gates).await
+}
+
+/// The PostgreSQL pre-flight's lines under the plan (pure): WARN (FAIL under --strict), INFO.
+fn pg_notes(pg: &pg::PgReport) -> String {
+    let tag = if pg.strict { "FAIL" } else { "WARN" };
+    let mut out = String::new();
+    for l in pg.lines() {
+        out.push_str(&format!("{tag}: {l}\n"));
+    }
+    for i in pg.info() {
+        out.push_str(&format!("INFO: {i}\n"));
+    }
+    out
 }
 
 /// Each member's `server_version` from `GET /patroni` (members that do not answer are left out).
@@ -170,4 +216,26 @@ async fn server_versions(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_notes_say_warn_or_fail_then_info() {
+        let mut r = pg::PgReport {
+            member: Some("node1".into()),
+            findings: vec![("transaction", "transaction open for 20 s".into())],
+            client_backends: Some(4),
+            ..pg::PgReport::default()
+        };
+        assert_eq!(
+            pg_notes(&r),
+            "WARN: node1: transaction open for 20 s\n\
+             INFO: 4 client connection(s) on node1 will be cut by the switch\n"
+        );
+        r.strict = true;
+        assert!(pg_notes(&r).starts_with("FAIL: node1: transaction"));
+    }
 }

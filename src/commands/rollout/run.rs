@@ -314,9 +314,15 @@ async fn switchover_step(
 ) -> std::result::Result<(), String> {
     let label = format!("[{}/{}] {}", i + 1, r.total, step.member);
     step.gate_before = Some(wait_gate(ctx, r, None, &format!("{label} gate before")).await?);
-    let choice = handoff::choose(ctx, r.name, r.args.candidate.as_deref(), r.args.max_lag)
-        .await
-        .map_err(|e| e.message)?;
+    let choice = handoff::choose(
+        ctx,
+        r.name,
+        r.args.candidate.as_deref(),
+        r.args.max_lag,
+        &r.args.pg,
+    )
+    .await
+    .map_err(|e| e.message)?;
     let Some(candidate) = choice.candidate.filter(|_| choice.go) else {
         return Err(format!("switchover not possible: {}", choice.why));
     };

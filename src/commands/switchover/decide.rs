@@ -82,6 +82,7 @@ pub(super) fn decide(
         candidate,
         scheduled,
         max_lag,
+        pg: req.extra.pg.clone(),
         record: Default::default(),
     };
     Ok(plan)

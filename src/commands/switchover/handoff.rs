@@ -33,6 +33,7 @@ pub async fn choose(
     name: &str,
     pinned: Option<&str>,
     max_lag: Option<u64>,
+    pg: &super::PgArgs,
 ) -> Result<Choice> {
     let cluster = ctx.cluster(name, None).await?;
     let q = Query {
@@ -41,6 +42,7 @@ pub async fn choose(
         candidate: pinned.map(String::from),
         scheduled: None,
         max_lag,
+        pg: pg.clone(),
     };
     let a = assess(ctx, &q, name, cluster).await?;
     let failing: Vec<String> = a
@@ -99,6 +101,11 @@ pub async fn switch_and_wait(
             max_lag,
             wait_timeout: Some(wait_timeout),
             dry_run: false,
+            // Judged already by `choose` just before.
+            pg: super::PgArgs {
+                skip_pg_checks: true,
+                ..super::PgArgs::default()
+            },
         },
     };
     let cluster = match ctx.cluster(name, None).await {

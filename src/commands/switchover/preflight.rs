@@ -11,9 +11,11 @@
 //! mixed Patroni versions, a `ttl` too short for `loop_wait` and `retry_timeout`, DCS endpoints that
 //! do not answer or a DCS quorum at risk, a leader key about to expire (its lease or TTL has less
 //! than `loop_wait` + 1 s left: the leader is late refreshing it). Without a
-//! candidate, the member Patroni would promote is named, with why ([`predict`]).
+//! candidate, the member Patroni would promote is named, with why ([`predict`]). The leader's
+//! PostgreSQL is looked into as well ([`pg`]): its findings are WARN items, or block under `--strict`.
 
 mod advice;
+pub mod pg;
 mod report;
 
 use std::time::Duration;
@@ -103,6 +105,8 @@ pub(super) struct Query {
     pub(super) candidate: Option<String>,
     pub(super) scheduled: Option<String>,
     pub(super) max_lag: Option<u64>,
+    /// The PostgreSQL pre-flight's options.
+    pub(super) pg: pg::PgArgs,
 }
 
 impl Query {
@@ -113,6 +117,7 @@ impl Query {
             candidate: req.candidate.clone(),
             scheduled: req.scheduled.clone(),
             max_lag: req.extra.max_lag,
+            pg: req.extra.pg.clone(),
         }
     }
 
@@ -124,6 +129,7 @@ impl Query {
             // Already accepted by the prompts; a schedule is not what Patroni refuses on.
             scheduled: None,
             max_lag: u64::try_from(plan.max_lag).ok(),
+            pg: plan.pg.clone(),
         }
     }
 
@@ -145,6 +151,8 @@ pub(super) struct Assessment {
     /// The DCS endpoints and the leader key's time to live.
     pub(super) dcs: DcsView,
     pub(super) max_lag: i64,
+    /// What the leader's PostgreSQL showed ([`pg`]).
+    pub(super) pg: pg::PgReport,
     pub(super) go: bool,
 }
 
@@ -177,10 +185,13 @@ pub(super) async fn assess(
     // The members' REST statuses and the DCS endpoints' are asked at the same time: each is bounded
     // by its own timeout, and a slow one must not add to the other.
     let budget = ctx.settings.dcs().map(|d| d.timeout).ok();
+    let request_timeout = ctx.settings.rest.timeout;
+    let superuser = pg::config_superuser(&ctx.settings.raw);
     let (api, dcs) = ctx.api_and_dcs().await?;
-    let (statuses, dcs) = tokio::join!(
+    let (statuses, dcs, pg) = tokio::join!(
         fetch_statuses(api, &cluster),
-        dcs_view(dcs, budget, &cluster)
+        dcs_view(dcs, budget, &cluster),
+        pg::check(&cluster, &q.pg, superuser, request_timeout)
     );
     let status_of = |m: &Member| {
         statuses
@@ -217,6 +228,10 @@ pub(super) async fn assess(
             leader: false,
         });
     }
+    // The PostgreSQL findings block only under --strict.
+    if pg.strict {
+        problems.extend(pg.lines());
+    }
     let go = problems.is_empty()
         && match wanted {
             Some(c) => rows.iter().any(|r| r.name == c && r.pass()),
@@ -224,6 +239,9 @@ pub(super) async fn assess(
         };
     let mut warnings = warnings(&cluster, &statuses);
     warnings.extend(dcs_warnings(&cluster, &dcs));
+    if !pg.strict {
+        warnings.extend(pg.lines());
+    }
     let predicted = if wanted.is_none() {
         predict(&rows)
     } else {
@@ -237,8 +255,35 @@ pub(super) async fn assess(
         predicted,
         dcs,
         max_lag: base.max_lag,
+        pg,
         go,
     })
+}
+
+/// `--strict` on a real switch: refuse it (exit 1) when the leader's PostgreSQL shows anything the
+/// pre-flight warns about, before anything is asked or written.
+pub(super) async fn refuse_if_strict(ctx: &mut Context<'_>, plan: &Plan) -> Result<()> {
+    if !plan.pg.strict {
+        return Ok(());
+    }
+    let r = pg::check(
+        &plan.cluster,
+        &plan.pg,
+        pg::config_superuser(&ctx.settings.raw),
+        ctx.settings.rest.timeout,
+    )
+    .await;
+    for i in r.info() {
+        ctx.ui.err_line(&format!("INFO: {i}"));
+    }
+    if r.findings.is_empty() {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "{} refused by the PostgreSQL pre-flight (--strict): {}",
+        plan.action.title(),
+        r.lines().join("; ")
+    )))
 }
 
 /// Every DCS endpoint's status and what is left of the leader key's lease or TTL, each within the
@@ -525,121 +570,4 @@ fn judge_sync(row: &mut Row, cluster: &Cluster, action: Action) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::stages::DEFAULT_MAX_LAG;
-    use super::*;
-    use crate::model::Node;
-
-    fn member(name: &str, value: &str) -> Node {
-        Node {
-            key: format!("members/{name}"),
-            value: value.into(),
-            version: crate::dcs::Version::new(1),
-            session: None,
-        }
-    }
-
-    fn base(action: Action) -> Baseline {
-        Baseline {
-            action,
-            leader_timeline: Some(2),
-            optime: 10_000_000,
-            max_lag: DEFAULT_MAX_LAG,
-        }
-    }
-
-    #[test]
-    fn member_checks_from_the_member_key() {
-        let c = Cluster::from_nodes(&[
-            Node {
-                key: "leader".into(),
-                value: "a".into(),
-                version: crate::dcs::Version::new(1),
-                session: None,
-            },
-            member("a", r#"{"state":"running","role":"primary","timeline":2}"#),
-            member(
-                "b",
-                r#"{"state":"running","replication_state":"streaming","timeline":2,"receive_lsn":9999000,"replay_lsn":9999000}"#,
-            ),
-            member(
-                "c",
-                r#"{"state":"running","replication_state":"streaming","timeline":1,"receive_lsn":100,"tags":{"nofailover":true}}"#,
-            ),
-            member("d", r#"{"state":"stopped","tags":{"failover_priority":0}}"#),
-        ]);
-        let down: std::result::Result<Value, String> = Err("connection refused".into());
-        let judge_dcs = |n: &str| judge(&c, &base(Action::Switchover), c.member(n).unwrap(), &down);
-        let a = judge_dcs("a");
-        assert_eq!(a.reasons[0], "is the leader");
-        // The leader reads as the current leader, not as a failure under a PASS verdict.
-        assert_eq!(
-            a.cells()[1..],
-            [
-                "-",
-                "current leader; REST API unreachable (connection refused)"
-            ]
-        );
-        assert_eq!(a.result(), "LEADER");
-        let b = judge_dcs("b");
-        assert_eq!(b.reasons, vec!["REST API unreachable (connection refused)"]);
-        assert_eq!(b.notes, vec!["streaming", "TL 2", "lag 1000 bytes"]);
-        let cr = judge_dcs("c").reasons;
-        assert!(cr.contains(&"tagged nofailover".to_string()), "{cr:?}");
-        assert!(
-            cr.contains(&"timeline 1, the leader is on 2".to_string()),
-            "{cr:?}"
-        );
-        assert!(cr
-            .iter()
-            .any(|r| r.starts_with("lag 9999900 bytes > maximum_lag_on_failover")));
-        let dr = judge_dcs("d").reasons;
-        assert!(dr.contains(&"failover_priority 0".to_string()), "{dr:?}");
-        assert!(dr.contains(&"not running (stopped)".to_string()), "{dr:?}");
-        assert!(dr.contains(&"WAL position unknown".to_string()), "{dr:?}");
-    }
-
-    #[test]
-    fn rest_status_is_preferred_and_sync_mode_judged() {
-        let c = Cluster::from_nodes(&[
-            Node {
-                key: "config".into(),
-                value: r#"{"synchronous_mode":true}"#.into(),
-                version: crate::dcs::Version::new(1),
-                session: None,
-            },
-            Node {
-                key: "sync".into(),
-                value: r#"{"leader":"a","sync_standby":"b"}"#.into(),
-                version: crate::dcs::Version::new(1),
-                session: None,
-            },
-            member("b", r#"{"state":"stopped"}"#),
-            member("c", r#"{"state":"stopped"}"#),
-        ]);
-        let status: std::result::Result<Value, String> = Ok(serde_json::json!({
-            "state": "running", "timeline": 2, "replication_state": "streaming",
-            "xlog": {"received_location": 10_000_000, "replayed_location": 9_000_000}
-        }));
-        let b = judge(
-            &c,
-            &base(Action::Switchover),
-            c.member("b").unwrap(),
-            &status,
-        );
-        assert!(b.pass(), "{:?}", b.reasons);
-        assert_eq!(
-            b.cells()[2],
-            "streaming, TL 2, lag 0 bytes, synchronous standby"
-        );
-        let cs = judge(
-            &c,
-            &base(Action::Switchover),
-            c.member("c").unwrap(),
-            &status,
-        );
-        assert_eq!(cs.reasons, vec!["not a synchronous standby"]);
-        let cf = judge(&c, &base(Action::Failover), c.member("c").unwrap(), &status);
-        assert!(cf.pass());
-    }
-}
+mod tests;

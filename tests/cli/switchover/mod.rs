@@ -398,5 +398,6 @@ fn dry_run_reports_nofailover_and_writes_nothing() {
 
 // ---- synthetic clusters (scratch scopes) for the paths the live cluster cannot produce ----
 
+mod pg_preflight;
 mod synthetic;
 mod wait;

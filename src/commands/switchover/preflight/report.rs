@@ -31,6 +31,9 @@ fn render_notes(a: &Assessment) -> String {
     for w in &a.warnings {
         out.push_str(&format!("WARN: {w}\n"));
     }
+    for i in a.pg.info() {
+        out.push_str(&format!("INFO: {i}\n"));
+    }
     if let Some(p) = &a.predicted {
         let who = p.name.clone().unwrap_or_else(|| p.candidates.join(" or "));
         out.push_str(&format!("Patroni would promote {who}: {}\n", p.why));
@@ -94,6 +97,7 @@ pub(super) fn plan_json(q: &Query, name: &str, group: Option<i64>, a: &Assessmen
         "warnings": a.warnings,
         "predicted": a.predicted.as_ref().map(|p| json!({"name": p.name, "candidates": p.candidates, "why": p.why})),
         "dcs": a.dcs.to_json(),
+        "postgresql": a.pg.to_json(),
         "members": a.rows.iter().map(row_json).collect::<Vec<_>>(),
     })
 }
