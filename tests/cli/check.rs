@@ -26,27 +26,6 @@ fn node_index(name: &str) -> u16 {
     name.trim_start_matches("node").parse().unwrap()
 }
 
-/// Run `check_patroni ARGS` and `patctl check ARGS` until they agree (a few tries: lag moves);
-/// assert the same stdout and exit code. Returns patctl's output.
-#[track_caller]
-fn same(args: &[&str]) -> Out {
-    let run = |tool: Tool| match tool {
-        Tool::Patctl => {
-            let mut full = vec!["check"];
-            full.extend_from_slice(args);
-            run_isolated(env!("CARGO_BIN_EXE_patctl"), &full, &[])
-        }
-        Tool::Patronictl => run_isolated("check_patroni", args, &[]),
-    };
-    match until_same(run, |a, b| a.stdout == b.stdout && a.code == b.code) {
-        Ok((ours, _)) => ours,
-        Err((ours, theirs)) => panic!(
-            "patctl check {args:?} differs from check_patroni\n--- patctl ({}):\n{}{}\n--- check_patroni ({}):\n{}{}",
-            ours.code, ours.stdout, ours.stderr, theirs.code, theirs.stdout, theirs.stderr
-        ),
-    }
-}
-
 /// Every check in this state through both tools; returns (check line, exit code) per invocation.
 fn suite() -> Vec<(String, i32)> {
     let all = all_endpoints();
@@ -87,7 +66,7 @@ fn suite() -> Vec<(String, i32)> {
     runs.iter()
         .map(|args| {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let out = same(&args);
+            let out = same_check(&args);
             (args.join(" "), out.code)
         })
         .collect()
@@ -131,7 +110,7 @@ fn check_matches_check_patroni_on_a_healthy_cluster() {
 
     // -v, thresholds that fail, a dead endpoint, a bad threshold (the traceback aside).
     let all = all_endpoints();
-    let out = same(&[
+    let out = same_check(&[
         "-e",
         &all,
         "-v",
@@ -143,7 +122,7 @@ fn check_matches_check_patroni_on_a_healthy_cluster() {
     ]);
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("\ncritical: healthy_replica is"));
-    let out = same(&["-e", "http://127.0.0.1:1", "cluster_has_leader"]);
+    let out = same_check(&["-e", "http://127.0.0.1:1", "cluster_has_leader"]);
     assert_eq!(out.code, 3);
     let theirs = run_isolated(
         "check_patroni",
@@ -177,7 +156,7 @@ fn check_matches_check_patroni_on_a_healthy_cluster() {
         &[],
     );
     assert_eq!(ours.code, 2, "{}", ours.stdout);
-    let out = same(&["-e", &all, "cluster_config_has_changed", "-s", hash]);
+    let out = same_check(&["-e", &all, "cluster_config_has_changed", "-s", hash]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     let tl = dir.join("tl.state");
     let tl = tl.to_str().unwrap();
@@ -193,7 +172,7 @@ fn check_matches_check_patroni_on_a_healthy_cluster() {
         ],
         &[],
     );
-    let out = same(&["-e", &node_url(li), "node_tl_has_changed", "-s", tl]);
+    let out = same_check(&["-e", &node_url(li), "node_tl_has_changed", "-s", tl]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -448,7 +427,7 @@ fn check_config_ini_matches_check_patroni() {
     let config = |args: &[&str]| {
         let mut full = vec!["--config", ini.as_str()];
         full.extend_from_slice(args);
-        same(&full).code
+        same_check(&full).code
     };
     assert_eq!(
         config(&["cluster_has_replica"]),

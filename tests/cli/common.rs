@@ -297,6 +297,27 @@ pub fn until_same(
     Err(last.unwrap())
 }
 
+/// Run `check_patroni ARGS` and `patctl check ARGS` until they agree (a few tries: lag moves);
+/// assert the same stdout and exit code. Returns patctl's output.
+#[track_caller]
+pub fn same_check(args: &[&str]) -> Out {
+    let run = |tool: Tool| match tool {
+        Tool::Patctl => {
+            let mut full = vec!["check"];
+            full.extend_from_slice(args);
+            run_isolated(env!("CARGO_BIN_EXE_patctl"), &full, &[])
+        }
+        Tool::Patronictl => run_isolated("check_patroni", args, &[]),
+    };
+    match until_same(run, same_stdout_and_code) {
+        Ok((ours, _)) => ours,
+        Err((ours, theirs)) => panic!(
+            "patctl check {args:?} differs from check_patroni\n--- patctl ({}):\n{}{}\n--- check_patroni ({}):\n{}{}",
+            ours.code, ours.stdout, ours.stderr, theirs.code, theirs.stdout, theirs.stderr
+        ),
+    }
+}
+
 /// Same stdout and exit code.
 fn same_stdout_and_code(ours: &Out, theirs: &Out) -> bool {
     ours.stdout == theirs.stdout && ours.code == theirs.code

@@ -148,26 +148,6 @@ fn endpoints(sb: &ModeSandbox) -> String {
         .join(",")
 }
 
-/// `check ARGS` and `check_patroni ARGS` agree (stdout and exit code); returns patctl's output.
-#[track_caller]
-fn same_check(args: &[&str]) -> Out {
-    let run = |tool: Tool| match tool {
-        Tool::Patctl => {
-            let mut full = vec!["check"];
-            full.extend_from_slice(args);
-            run_isolated(env!("CARGO_BIN_EXE_patctl"), &full, &[])
-        }
-        Tool::Patronictl => run_isolated("check_patroni", args, &[]),
-    };
-    match until_same(run, |a, b| a.stdout == b.stdout && a.code == b.code) {
-        Ok((ours, _)) => ours,
-        Err((ours, theirs)) => panic!(
-            "patctl check {args:?} differs from check_patroni\n--- patctl ({}):\n{}{}\n--- check_patroni ({}):\n{}{}",
-            ours.code, ours.stdout, ours.stderr, theirs.code, theirs.stdout, theirs.stderr
-        ),
-    }
-}
-
 fn check_agrees(sb: &ModeSandbox, leader: &str) {
     let all = endpoints(sb);
     for args in [
