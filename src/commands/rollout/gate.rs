@@ -4,7 +4,7 @@
 //! restarted member from counting as back (running, no pending restart). Pure and small, so that it
 //! can later be routed through the shared judgement of [`crate::model::health`].
 
-use crate::model::health::replica_lag;
+use crate::model::health::{replica_lag, replication, Replication};
 use crate::model::{parse_int, Cluster, Member};
 use crate::py::truth::truthy;
 
@@ -60,19 +60,10 @@ fn timeline(m: &Member) -> Option<i64> {
     m.data.get("timeline").and_then(parse_int)
 }
 
-/// Whether a member streams: `replication_state: streaming`, or, from a Patroni that publishes no
-/// replication state (before 3.0.4), running.
+/// Whether a member streams, by the one judgement of `list --all` and every `--wait`
+/// ([`replication`]): a Patroni that cannot tell (before 3.0.4, no version) is not taken for streaming.
 fn streams(m: &Member) -> bool {
-    match m.str_field("replication_state") {
-        Some(s) => s == "streaming",
-        None => {
-            m.state() == "running"
-                && m.str_field("version").is_some_and(|v| {
-                    let n: Vec<u32> = v.split('.').filter_map(|p| p.parse().ok()).collect();
-                    n < vec![3, 0, 4]
-                })
-        }
-    }
+    replication(m) == Replication::Streaming
 }
 
 /// What keeps the cluster from being ready for a step; empty when it is.
@@ -211,6 +202,11 @@ mod tests {
             ),
             ("members/c", r#"{"state":"starting"}"#),
             ("members/d", r#"{"state":"running","version":"4.1.5"}"#),
+            // Before 3.0.4 Patroni cannot tell: not taken for streaming (the health judgement).
+            (
+                "members/e",
+                r#"{"state":"running","version":"2.1.7","timeline":2}"#,
+            ),
             ("sync", r#"{"leader":"a","sync_standby":"b"}"#),
         ]);
         assert_eq!(sync_needed(&c), 2);
@@ -220,6 +216,7 @@ mod tests {
                 "b on timeline 1, leader on 2",
                 "c starting",
                 "d not streaming",
+                "e not streaming",
                 "1 synchronous standby(s) of 2 needed (b)"
             ]
         );

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
-use crate::model::health::{health, replica_lag};
+use crate::model::health::{health, replica_lag, replication, Replication};
 use crate::model::Cluster;
 use crate::py::truth::truthy;
 
@@ -126,7 +126,8 @@ pub fn judge(cond: &Cond, c: Option<&Cluster>) -> (bool, String) {
             Some(m) => {
                 let repl = m.str_field("replication_state");
                 let seen = format!("{n} {}", repl.unwrap_or(m.state()));
-                (repl == Some("streaming") && m.state() == "running", seen)
+                // The one judgement of `list --all`: a Patroni that cannot tell is not streaming.
+                (replication(m) == Replication::Streaming, seen)
             }
         },
         Cond::Running(n) => match state_of(n) {
