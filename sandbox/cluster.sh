@@ -385,7 +385,7 @@ cmd_install() {
         log "symlink /usr/local/bin/patronictl -> $VENV/bin/patronictl"
         ln -sfn "$VENV/bin/patronictl" /usr/local/bin/patronictl
     fi
-    if "$CHECK_VENV/bin/check_patroni" --version 2>/dev/null | grep -q '^Version 2\.2\.'; then
+    if "$CHECK_VENV/bin/check_patroni" --version 2>/dev/null | grep >/dev/null '^Version 2\.2\.'; then
         log "$CHECK_VENV has check_patroni $("$CHECK_VENV/bin/check_patroni" --version)"
     else
         [[ -x $CHECK_VENV/bin/python3 ]] || /usr/bin/python3 -m venv "$CHECK_VENV"
@@ -717,7 +717,7 @@ etcd_wait_healthy() {
     local k=$1 deadline=$((SECONDS + $2)) dir tls_args=()
     dir=$(etcd_dir "$k")
     mapfile -t tls_args < <(tls_curl_args)
-    until curl -fsS --max-time 2 "${tls_args[@]}" "$(etcd_url "$k")/health" 2>/dev/null | grep -q '"health":"true"'; do
+    until curl -fsS --max-time 2 "${tls_args[@]}" "$(etcd_url "$k")/health" 2>/dev/null | grep >/dev/null '"health":"true"'; do
         ((SECONDS < deadline)) || { tail -n 20 "$dir/etcd.log" >&2; die "etcd member $k did not become healthy"; }
         etcd_pid "$k" >/dev/null || { tail -n 20 "$dir/etcd.log" >&2; die "etcd member $k exited"; }
         sleep 0.2
@@ -757,7 +757,7 @@ zk_srvr() {
 # zk_wait_ready SECONDS: wait until ZooKeeper answers `srvr` with its mode.
 zk_wait_ready() {
     local deadline=$((SECONDS + $1))
-    until zk_srvr | grep -q '^Mode: '; do
+    until zk_srvr | grep >/dev/null '^Mode: '; do
         ((SECONDS < deadline)) || { tail -n 20 "$ZK_DIR/zookeeper.log" >&2; die "ZooKeeper did not answer srvr"; }
         zk_pid >/dev/null || { tail -n 20 "$ZK_DIR/zookeeper.log" >&2; die "ZooKeeper exited"; }
         sleep 0.2

@@ -33,8 +33,8 @@ for f in /usr/bin/patctl /usr/share/man/man1/patctl-switchover.1.gz /usr/share/b
 done
 pages=$(ls man/*.1 | wc -l)
 [[ $(grep -c '^/usr/share/man/man1/.*\.1\.gz$' <<<"$deb_files") == "$pages" ]] || fail "not every man page is packaged"
-dpkg-deb -f "$deb" Depends | grep -q 'libssl3' || fail ".deb does not depend on libssl3"
-rpm -qp --requires "$rpmfile" 2>/dev/null | grep -q '^openssl-libs' || fail "RPM does not require openssl-libs"
+dpkg-deb -f "$deb" Depends | grep >/dev/null 'libssl3' || fail ".deb does not depend on libssl3"
+rpm -qp --requires "$rpmfile" 2>/dev/null | grep >/dev/null '^openssl-libs' || fail "RPM does not require openssl-libs"
 ok "the .deb and the RPM hold the same $(wc -l <<<"$deb_files") files; Depends: libssl3, Requires: openssl-libs"
 
 dpkg -i "$deb" >/dev/null

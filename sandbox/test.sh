@@ -61,8 +61,8 @@ step "release build: the hardened default (PIE, the system's OpenSSL), stripped 
 # Built once here and reused by the package step.
 cargo build --release --quiet
 release=target/release/patctl
-readelf -h "$release" | grep -Eq 'Type:[[:space:]]+DYN' || { readelf -h "$release" | grep Type: >&2; echo "release binary is not PIE" >&2; exit 1; }
-ldd "$release" | grep -Eq 'libssl\.so\.3 => /(usr/)?lib' || { ldd "$release" >&2; echo "release binary does not load the system libssl" >&2; exit 1; }
+readelf -h "$release" | grep -E >/dev/null 'Type:[[:space:]]+DYN' || { readelf -h "$release" | grep Type: >&2; echo "release binary is not PIE" >&2; exit 1; }
+ldd "$release" | grep -E >/dev/null 'libssl\.so\.3 => /(usr/)?lib' || { ldd "$release" >&2; echo "release binary does not load the system libssl" >&2; exit 1; }
 size=$(stat -c %s "$release")
 ((size <= 10 * 1024 * 1024)) || { echo "release binary is $size bytes (> 10 MB)" >&2; exit 1; }
 printf 'release binary: PIE (DYN), %s, %s bytes\n' "$(ldd "$release" | grep -o 'libssl\.so\.3 => [^ ]*')" "$size" >&2
