@@ -8,7 +8,10 @@
 //! (group 0) and its workers, as patronictl's `get_dcs` does by making the client a coordinator; a
 //! write then addresses the coordinator, the group whose keys that read returned.
 
+use std::collections::BTreeMap;
+
 use crate::config::Settings;
+use crate::model::{Cluster, Node};
 
 /// The dynamic configuration key.
 pub const CONFIG: &str = "config";
@@ -86,6 +89,27 @@ impl Layout {
             .filter(|(scope, rest)| !scope.is_empty() && !rest.is_empty())
     }
 
+    /// Assemble one read of a cluster's directory ([`Layout::read_dir`]): a whole Citus scope
+    /// (`mpp`, keys `<group>/<key>`) split into its groups for [`Cluster::from_groups`] (a key
+    /// outside every group is left out), any other as [`Cluster::from_nodes`].
+    pub fn assemble(nodes: &[Node], mpp: bool) -> Cluster {
+        if !mpp {
+            return Cluster::from_nodes(nodes);
+        }
+        let mut groups: BTreeMap<i64, Vec<Node>> = BTreeMap::new();
+        for n in nodes {
+            if let Some((g, rest)) = n.key.split_once('/') {
+                if let Some(gi) = Layout::parse_group(g) {
+                    groups.entry(gi).or_default().push(Node {
+                        key: rest.to_string(),
+                        ..n.clone()
+                    });
+                }
+            }
+        }
+        Cluster::from_groups(COORDINATOR_GROUP, groups)
+    }
+
     /// The group of a directory name under a Citus scope: `0`, or digits without a leading zero.
     pub fn parse_group(dir: &str) -> Option<i64> {
         let digits = !dir.is_empty() && dir.bytes().all(|b| b.is_ascii_digit());
@@ -159,6 +183,34 @@ mod tests {
             ("/service/demo/".into(), false)
         );
         assert_eq!(plain.key("demo", None, FAILOVER), "/service/demo/failover");
+    }
+
+    #[test]
+    fn a_citus_read_is_split_by_group() {
+        let node = |key: &str, value: &str| Node {
+            key: key.into(),
+            value: value.into(),
+            version: crate::model::Version::new(1),
+            session: None,
+        };
+        let nodes = [
+            node("0/leader", "c1"),
+            node("0/members/c1", "{}"),
+            node("1/members/w1", "{}"),
+            node("01/members/x", "{}"),
+            node("config", "{}"),
+        ];
+        let c = Layout::assemble(&nodes, true);
+        assert_eq!(c.leader_name(), Some("c1"));
+        assert_eq!(c.members.len(), 1);
+        let workers: Vec<_> = c
+            .workers
+            .iter()
+            .map(|(g, w)| (*g, w.members.len()))
+            .collect();
+        assert_eq!(workers, [(1, 1)]);
+        let plain = Layout::assemble(&nodes[..2], false);
+        assert!(plain.leader.is_none() && plain.members.is_empty());
     }
 
     #[test]

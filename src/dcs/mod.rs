@@ -45,6 +45,7 @@ use crate::config::{DcsKind, DcsSettings};
 use crate::error::{Error, Exit, Result};
 use crate::model::{Cluster, Node};
 
+pub use crate::model::{KeyTtl, Version};
 pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
 pub use layout::Layout;
@@ -52,24 +53,6 @@ pub use memory::Memory;
 pub use status::{endpoint_statuses, quorum_count, Auth, EndpointStatus};
 pub use watch::{ClusterStream, KeyChange, KvChanges, Update};
 pub use zookeeper::ZooKeeper;
-
-/// The version of a key as read, for compare-and-swap: etcd v3 `mod_revision`, etcd v2
-/// `modifiedIndex`, a znode's `stat.version`. Opaque: only the back end that produced it gives it a
-/// meaning, and only equality is defined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Version(i64);
-
-impl Version {
-    /// Wrap a back end's raw version number.
-    pub fn new(raw: i64) -> Version {
-        Version(raw)
-    }
-
-    /// The raw number, for the back end that made it.
-    pub fn raw(self) -> i64 {
-        self.0
-    }
-}
 
 /// What a write expects to find, for compare-and-swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,24 +146,6 @@ pub trait KeyValue: Send {
     }
 }
 
-/// What is left of a key's lease (etcd v3) or TTL (etcd v2).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KeyTtl {
-    /// The TTL the lease was granted with (etcd v3); `None` where the store does not keep it (etcd
-    /// v2, where Patroni sets the cluster's `ttl` on every write).
-    pub granted: Option<f64>,
-    /// Seconds before the store expires the key unless it is refreshed.
-    pub remaining: f64,
-}
-
-impl KeyTtl {
-    /// Seconds since the key (or its lease) was last refreshed: granted − remaining, the cluster's
-    /// `ttl` standing in for an unknown grant; never negative.
-    pub fn age(&self, ttl: f64) -> f64 {
-        (self.granted.unwrap_or(ttl) - self.remaining).max(0.0)
-    }
-}
-
 /// Every cluster of one namespace, as [`Dcs::get_namespace`] read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamespaceRead {
@@ -269,7 +234,7 @@ impl Dcs {
     pub async fn get_cluster(&mut self, scope: &str, group: Option<i64>) -> Result<Cluster> {
         let (dir, mpp) = self.layout.read_dir(scope, group);
         let nodes = self.kv.read_prefix(&dir).await?;
-        Ok(Cluster::from_read(&nodes, mpp))
+        Ok(Layout::assemble(&nodes, mpp))
     }
 
     /// Read every cluster of a namespace (the configured one when `namespace` is `None`) in one
@@ -294,7 +259,7 @@ impl Dcs {
         let scopes: Vec<(String, Vec<Node>)> = scopes.into_iter().collect();
         let citus = layout.citus();
         let clusters = crate::par::map_in_order(&scopes, 64, &|(scope, nodes)| {
-            (scope.clone(), Cluster::from_read(nodes, citus))
+            (scope.clone(), Layout::assemble(nodes, citus))
         });
         Ok(NamespaceRead {
             namespace: layout.namespace_dir(),

@@ -118,7 +118,7 @@ impl ClusterStream {
         if nodes.is_empty() {
             return None;
         }
-        Some(Cluster::from_read(&nodes, self.mpp))
+        Some(Layout::assemble(&nodes, self.mpp))
     }
 
     /// Replace the kept keys by a fresh read; the scopes whose cluster differs.

@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Member;
-use crate::dcs::Version;
+use super::{Member, Version};
 use crate::py::truth::truthy;
 
 impl Member {

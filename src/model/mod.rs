@@ -8,13 +8,14 @@
 //! [`member`] reads one member key; this file assembles the cluster from every key.
 
 pub mod health;
+mod key;
 mod member;
 
 use serde_json::{Map, Value};
 
-use crate::dcs::Version;
 use crate::py::truth::truthy;
 
+pub use key::{KeyTtl, Version};
 pub use member::{parse_bool, parse_int, parse_url_host_port};
 
 /// One key read from the DCS, with the version used for compare-and-swap.
@@ -163,31 +164,14 @@ impl Cluster {
         c
     }
 
-    /// Assemble one read of a cluster's prefix: a whole Citus prefix (`mpp`, keys `<group>/<key>`)
-    /// as [`Cluster::from_mpp_nodes`], any other as [`Cluster::from_nodes`].
-    pub fn from_read(nodes: &[Node], mpp: bool) -> Cluster {
-        if mpp {
-            Cluster::from_mpp_nodes(nodes)
-        } else {
-            Cluster::from_nodes(nodes)
-        }
-    }
-
-    /// Split the nodes of a whole Citus prefix (`<group>/<key>`) into coordinator (group 0) and workers.
-    pub fn from_mpp_nodes(nodes: &[Node]) -> Cluster {
-        let mut groups: std::collections::BTreeMap<i64, Vec<Node>> = Default::default();
-        for n in nodes {
-            if let Some((g, rest)) = n.key.split_once('/') {
-                if let Some(gi) = crate::dcs::Layout::parse_group(g) {
-                    groups.entry(gi).or_default().push(Node {
-                        key: rest.to_string(),
-                        ..n.clone()
-                    });
-                }
-            }
-        }
+    /// Assemble a Citus cluster from its groups' nodes (keys relative to each group, as the DCS
+    /// layer splits them): the `coordinator` group with the others as its workers, by group.
+    pub fn from_groups(
+        coordinator: i64,
+        mut groups: std::collections::BTreeMap<i64, Vec<Node>>,
+    ) -> Cluster {
         let mut coordinator = groups
-            .remove(&0)
+            .remove(&coordinator)
             .map(|n| Cluster::from_nodes(&n))
             .unwrap_or_default();
         coordinator.workers = groups
@@ -377,8 +361,7 @@ pub fn format_lsn(lsn: i64) -> String {
 /// Test fixtures: DCS nodes and clusters as a store returns them.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use super::{Cluster, Node};
-    use crate::dcs::Version;
+    use super::{Cluster, Node, Version};
 
     /// A node at version 1 whose lease (etcd v3) or TTL (etcd v2) is `session`.
     pub(crate) fn node(key: &str, value: &str, session: Option<i64>) -> Node {
@@ -468,14 +451,21 @@ mod tests {
 
     #[test]
     fn citus_groups() {
-        let c = Cluster::from_mpp_nodes(&[
-            node("0/leader", "c1", 1),
-            node("0/members/c1", NODE1, 1),
-            node("1/members/w1", NODE2, 1),
-            node("01/members/x", NODE2, 1),
-        ]);
+        let groups = [
+            (
+                0,
+                vec![node("leader", "c1", 1), node("members/c1", NODE1, 1)],
+            ),
+            (1, vec![node("members/w1", NODE2, 1)]),
+            (2, vec![node("members/w2", NODE2, 1)]),
+        ];
+        let c = Cluster::from_groups(0, groups.into_iter().collect());
         assert_eq!(c.leader_name(), Some("c1"));
-        assert_eq!(c.workers.len(), 1);
-        assert_eq!(c.workers[0].0, 1);
+        let workers: Vec<_> = c
+            .workers
+            .iter()
+            .map(|(g, w)| (*g, w.members[0].name.as_str()))
+            .collect();
+        assert_eq!(workers, [(1, "w1"), (2, "w2")]);
     }
 }

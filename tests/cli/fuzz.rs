@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::Rng;
-use patctl::model::{Cluster, Node};
+use patctl::model::Node;
 use patctl::output::members::{self, Format, MembersView};
 
 const JSON_VALUES: &[&str] = &[
@@ -155,11 +155,7 @@ fn dcs_values_never_panic_the_model_or_the_renderers() {
             })
             .collect();
         let mpp = r.below(4) == 0;
-        let cluster = if mpp {
-            Cluster::from_mpp_nodes(&nodes)
-        } else {
-            Cluster::from_nodes(&nodes)
-        };
+        let cluster = patctl::dcs::Layout::assemble(&nodes, mpp);
         for fmt in [
             Format::Pretty,
             Format::Tsv,

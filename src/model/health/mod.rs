@@ -369,11 +369,14 @@ mod tests {
 
     #[test]
     fn citus_groups_are_named() {
-        let c = Cluster::from_mpp_nodes(&[
-            n("0/leader", "node1", L),
-            n("0/members/node1", PRIMARY, L),
-            n("1/members/w1", PRIMARY, L),
-        ]);
+        let groups = [
+            (
+                0,
+                vec![n("leader", "node1", L), n("members/node1", PRIMARY, L)],
+            ),
+            (1, vec![n("members/w1", PRIMARY, L)]),
+        ];
+        let c = Cluster::from_groups(0, groups.into_iter().collect());
         let h = health(&c);
         assert_eq!(
             h.problems,

@@ -8,9 +8,8 @@
 use serde_json::{json, Map, Value};
 
 use super::json::{cluster_as_json, topology_tree, MemberJson};
-use crate::dcs::KeyTtl;
 use crate::model::health::{is_stale, replication, Health, Verdict};
-use crate::model::{parse_int, Cluster, Member};
+use crate::model::{parse_int, Cluster, KeyTtl, Member};
 use crate::py::truth::truthy;
 
 /// One cluster to describe.
@@ -23,7 +22,7 @@ pub struct ClusterItem<'a> {
     pub cluster: &'a Cluster,
     /// Its health summary.
     pub health: &'a Health,
-    /// What is left of the members' leases or TTLs, by session ([`crate::dcs::Dcs::key_ttls`]);
+    /// What is left of the members' leases or TTLs, by session (the DCS layer's `Dcs::key_ttls`);
     /// a member whose session is not in it has `keyAgeSeconds` null.
     pub ttls: &'a KeyTtls,
 }

@@ -315,7 +315,7 @@ mod tests {
         Node {
             key: key.into(),
             value: value.into(),
-            version: crate::dcs::Version::new(1),
+            version: crate::model::Version::new(1),
             session: None,
         }
     }
