@@ -51,12 +51,12 @@ pub struct Cli {
 
     /// Timeout in seconds for each DCS and REST call [default: 5] (accepted before or after the
     /// command)
-    #[arg(long = "request-timeout", global = true, env = "PATCTL_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = request_seconds)]
+    #[arg(long = "request-timeout", global = true, env = "PATCTL_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = crate::time::request_seconds)]
     pub request_timeout: Option<Duration>,
 
     /// The former name of --request-timeout, before the command only (restart's own --timeout is
     /// patronictl's and goes to Patroni)
-    #[arg(long = "timeout", hide = true, env = "PATCTL_TIMEOUT", value_name = "SECONDS", value_parser = request_seconds)]
+    #[arg(long = "timeout", hide = true, env = "PATCTL_TIMEOUT", value_name = "SECONDS", value_parser = crate::time::request_seconds)]
     pub legacy_timeout: Option<Duration>,
 
     /// When to use colours (accepted before or after the command)
@@ -92,26 +92,6 @@ const EXIT_CODES_HELP: &str =
 
 /// The default of `--request-timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A number of seconds greater than 0 and at most `max`, with a message that says what is allowed.
-fn seconds_upto(s: &str, max: u32) -> std::result::Result<Duration, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= f64::from(max) => Ok(Duration::from_secs_f64(v)),
-        _ => Err(format!(
-            "'{s}' is not a valid number of seconds: give a number greater than 0 and at most {max} (e.g. 5 or 0.5)"
-        )),
-    }
-}
-
-/// `--request-timeout`: up to an hour.
-pub fn request_seconds(s: &str) -> std::result::Result<Duration, String> {
-    seconds_upto(s, 3600)
-}
-
-/// Every `--wait-timeout`: up to a day.
-pub fn wait_seconds(s: &str) -> std::result::Result<Duration, String> {
-    seconds_upto(s, 86_400)
-}
 
 /// Every command.
 #[derive(Debug, Subcommand)]

@@ -1,11 +1,35 @@
 //! Timestamps as patronictl prints and parses them: `timestamp()` (local time, 5 or 0 fractional
 //! digits), the logging prefix, and `parse_scheduled` for `--scheduled` (ISO 8601 and the common
 //! unambiguous forms dateutil accepts; no timezone means the local one). Python's own renderings of a
-//! datetime (`isoformat()`, `str()`) are in [`crate::py::datetime`].
+//! datetime (`isoformat()`, `str()`) are in [`crate::py::datetime`]. Also the parsers of patctl's
+//! timeouts in seconds (`--request-timeout`, every `--wait-timeout`), shared by the global options
+//! and the commands.
+
+use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::error::{Error, Result};
+
+/// A number of seconds greater than 0 and at most `max`, with a message that says what is allowed.
+fn seconds_upto(s: &str, max: u32) -> std::result::Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= f64::from(max) => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!(
+            "'{s}' is not a valid number of seconds: give a number greater than 0 and at most {max} (e.g. 5 or 0.5)"
+        )),
+    }
+}
+
+/// `--request-timeout`: up to an hour.
+pub fn request_seconds(s: &str) -> std::result::Result<Duration, String> {
+    seconds_upto(s, 3600)
+}
+
+/// Every `--wait-timeout`: up to a day.
+pub fn wait_seconds(s: &str) -> std::result::Result<Duration, String> {
+    seconds_upto(s, 86_400)
+}
 
 /// patronictl's `timestamp(precision)`: `%Y-%m-%d %H:%M:%S.%f` with the last `7 - precision` characters cut.
 pub fn timestamp(precision: usize) -> String {

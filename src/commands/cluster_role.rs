@@ -41,7 +41,7 @@ pub struct DemoteArgs {
     #[arg(long = "primary-slot-name", value_name = "TEXT")]
     pub primary_slot_name: Option<String>,
     /// Give up waiting for the demotion after this many seconds (exit 5) (patctl only)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
 }
 
@@ -54,7 +54,7 @@ pub struct PromoteArgs {
     #[arg(long)]
     pub force: bool,
     /// Give up waiting for the promotion after this many seconds (exit 5) (patctl only)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
 }
 

@@ -85,7 +85,7 @@ pub struct ExtraArgs {
     #[arg(long = "max-lag", value_name = "BYTES")]
     pub max_lag: Option<u64>,
     /// With --wait: how long to follow the switch, in seconds [default: 2 × max(10, loop_wait) + 30]
-    #[arg(long = "wait-timeout", alias = "timeout", value_name = "SECONDS", requires = "wait", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", alias = "timeout", value_name = "SECONDS", requires = "wait", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Option<Duration>,
     /// Check every member (tags, state, timeline, lag, sync, REST API) and say whether the switch can
     /// go ahead (exit 0) or not (exit 1); nothing is written and nothing is asked

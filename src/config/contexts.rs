@@ -247,7 +247,7 @@ fn parse_context(name: &str, body: &Value) -> std::result::Result<ContextDef, St
         Some(v) => {
             let s = scalar_string(v).unwrap_or_default();
             Some(
-                crate::cli::request_seconds(&s)
+                crate::time::request_seconds(&s)
                     .map_err(|e| format!("context '{name}': request_timeout: {e}"))?,
             )
         }

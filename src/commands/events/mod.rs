@@ -44,7 +44,7 @@ pub struct EventsArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop after this many seconds; with --until or --count not yet met, exit 1
-    #[arg(long = "wait-timeout", value_name = "SECONDS", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Option<Duration>,
 }
 

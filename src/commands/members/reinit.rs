@@ -40,7 +40,7 @@ pub struct ReinitArgs {
     #[arg(long)]
     pub wait: bool,
     /// patctl: with --wait, give up after this many seconds (exit 5, outcome unknown)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
 }
 

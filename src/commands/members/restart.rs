@@ -52,7 +52,7 @@ pub struct RestartArgs {
     pub force: bool,
     /// patctl: how long to wait for each member's answer to an immediate restart; a member that has
     /// not answered by then is reported as "outcome unknown" (exit 5)
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "600", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
     /// patctl: after an immediate restart, wait (bounded by --wait-timeout) until every restarted
     /// member runs again with a new postmaster start time and no pending restart (else exit 8)

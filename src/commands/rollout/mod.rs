@@ -76,7 +76,7 @@ pub struct RolloutArgs {
     #[arg(long = "max-lag", value_name = "BYTES")]
     pub max_lag: Option<u64>,
     /// How long each step (its gate, restart or switchover) may take, in seconds
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "300", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "300", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
     /// Print the plan (order, why each member is in or out, the gates) and write nothing
     #[arg(long)]

@@ -88,7 +88,7 @@ pub struct SwitchoverArgs {
     #[arg(long = "max-lag", value_name = "BYTES", default_value = "1048576")]
     pub max_lag: u64,
     /// Give up each step's wait after this many seconds
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
     /// Do not ask for confirmation (the LSN proof is never skipped)
     #[arg(long)]
@@ -107,7 +107,7 @@ pub struct FailoverArgs {
     #[arg(long = "primary-is-lost")]
     pub primary_is_lost: bool,
     /// Give up waiting for the promotion after this many seconds
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "120", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
     /// Do not ask for confirmation
     #[arg(long)]

@@ -31,7 +31,7 @@ pub struct WaitArgs {
     #[arg(long = "until", value_name = "COND", required = true, value_parser = cond::parse)]
     pub until: Vec<Cond>,
     /// How long to wait, in seconds, before failing with exit 11
-    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "300", value_parser = crate::cli::wait_seconds)]
+    #[arg(long = "wait-timeout", value_name = "SECONDS", default_value = "300", value_parser = crate::time::wait_seconds)]
     pub wait_timeout: Duration,
 }
 
