@@ -1,5 +1,6 @@
 //! How one member's request ended (patronictl's `check_response` lines, and the member's outcome
-//! for machine output) and the exit code the outcomes of several members add up to.
+//! for machine output), the exit code the outcomes of several members add up to, and one member's
+//! restart as it ended ([`Restarted`], which `restart --wait` follows).
 
 use crate::api::{Failure, FailureKind, Response};
 use crate::error::{Error, Exit, Result};
@@ -159,6 +160,15 @@ pub(super) fn emit(ui: &Ui, tally: &mut Tally, report: Report) {
     if let Some(o) = report.outcome {
         tally.add_member(o);
     }
+}
+
+/// One member's restart as it ended: the lines, verdict and outcome, and the postmaster start time
+/// before (for `--wait`).
+pub(super) struct Restarted {
+    pub(super) name: String,
+    pub(super) report: Report,
+    pub(super) outcome: Exit,
+    pub(super) started_before: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::http_client::Method;
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::report::{asked, check_response, emit, transport_report, Report, Tally};
+use super::report::{asked, check_response, emit, transport_report, Report, Restarted, Tally};
 use super::select::{confirm_members_action, get_members, Selection};
 use crate::api::{Api, Failure, FailureKind};
 use crate::commands::fanout::{in_parallel, Job};
@@ -199,19 +199,12 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
     if args.wait && scheduled_at.is_some() {
         ui.err_line("Note: --wait does not apply to a scheduled restart");
     } else if args.wait {
-        let waited = super::restart_wait::run(ctx, &args, &done, &mut data).await;
+        let (name, group) = (&args.cluster_name, args.group);
+        let waited =
+            super::restart_wait::run(ctx, name, group, args.wait_timeout, &done, &mut data).await;
         return ctx.ui.emit_result(result.and(waited), data);
     }
     ui.emit_result(result, data)
-}
-
-/// One member's restart as it ended: the lines, verdict and outcome, and the postmaster start time
-/// before (for `--wait`).
-pub(super) struct Restarted {
-    pub(super) name: String,
-    pub(super) report: Report,
-    pub(super) outcome: Exit,
-    pub(super) started_before: Option<String>,
 }
 
 /// What every member's restart request carries.

@@ -7,11 +7,11 @@
 //! start time (`GET /patroni`) other than the one read before the restart. Bounded by
 //! `--wait-timeout`; members not back by then are named with their state (exit 8).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::restart::{RestartArgs, Restarted};
+use super::report::Restarted;
 use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::http_client::Method;
@@ -35,12 +35,14 @@ struct Follow {
 /// Wait until every member restarted with success runs again.
 pub(super) async fn run(
     ctx: &mut Context<'_>,
-    args: &RestartArgs,
+    cluster_name: &str,
+    group: Option<i64>,
+    timeout: Duration,
     done: &[Restarted],
     data: &mut Value,
 ) -> Result<()> {
     let started = Instant::now();
-    let deadline = started + args.wait_timeout;
+    let deadline = started + timeout;
     let mut follow: Vec<Follow> = done
         .iter()
         .filter(|r| r.outcome == Exit::Success)
@@ -52,7 +54,7 @@ pub(super) async fn run(
         })
         .collect();
     loop {
-        let cluster = ctx.cluster(&args.cluster_name, args.group).await?;
+        let cluster = ctx.cluster(cluster_name, group).await?;
         for f in follow.iter_mut().filter(|f| f.back.is_none()) {
             let Some(m) = cluster.member(&f.name) else {
                 f.seen =
@@ -83,7 +85,7 @@ pub(super) async fn run(
             }
         }
         let all = follow.iter().all(|f| f.back.is_some());
-        data["wait"] = wait_json(args, &follow, all, started);
+        data["wait"] = wait_json(timeout, &follow, all, started);
         if all {
             return Ok(());
         }
@@ -105,12 +107,12 @@ pub(super) async fn run(
         }
         ctx.dcs()
             .await?
-            .wait_for_change(&args.cluster_name, args.group, deadline - now)
+            .wait_for_change(cluster_name, group, deadline - now)
             .await?;
     }
 }
 
-fn wait_json(args: &RestartArgs, follow: &[Follow], all: bool, started: Instant) -> Value {
+fn wait_json(timeout: Duration, follow: &[Follow], all: bool, started: Instant) -> Value {
     let members: Vec<Value> = follow
         .iter()
         .map(|f| {
@@ -129,7 +131,7 @@ fn wait_json(args: &RestartArgs, follow: &[Follow], all: bool, started: Instant)
         .filter_map(|f| f.back.as_ref())
         .max_by(|a, b| a.0.total_cmp(&b.0));
     json!({
-        "timeoutSeconds": args.wait_timeout.as_secs_f64(),
+        "timeoutSeconds": timeout.as_secs_f64(),
         "completed": all,
         "stages": [{
             "name": "restarted",
