@@ -1,13 +1,40 @@
 //! What `rollout` shows: the plan (order, why each member is in or out, the gates; `--dry-run` and
 //! before the confirmation), the final per-step table with times, and the `RolloutReport` machine
-//! output. Pure renderers.
+//! output, and the records of what ran ([`Step`], [`GateRec`]) they are made from. Pure renderers.
 
 use serde_json::{json, Value};
 
 use super::plan::Entry;
-use super::run::{GateRec, Step};
 use super::{LeaderMode, RolloutArgs};
 use crate::output::table::{render, Align};
+
+/// A gate as it was met (or not).
+#[derive(Debug, Clone)]
+pub(super) struct GateRec {
+    pub(super) met: bool,
+    pub(super) seconds: f64,
+    /// What blocked it last (empty when met at once).
+    pub(super) blocking: Vec<String>,
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone)]
+pub(super) struct Step {
+    pub(super) member: String,
+    pub(super) role: &'static str,
+    pub(super) action: String,
+    /// `done`, `stopped` or `not started`.
+    pub(super) result: &'static str,
+    pub(super) gate_before: Option<GateRec>,
+    pub(super) restart_seconds: Option<f64>,
+    pub(super) switchover_seconds: Option<f64>,
+    pub(super) switchover: Option<Value>,
+    pub(super) postmaster_before: Option<String>,
+    pub(super) postmaster_after: Option<String>,
+    pub(super) gate_after: Option<GateRec>,
+    pub(super) seconds: f64,
+    pub(super) note: String,
+}
 
 /// The plan as text: one line per member in order (skipped members last), then the gates.
 pub(super) fn plan_text(

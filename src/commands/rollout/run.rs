@@ -6,10 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::plan::Entry;
-use super::{gate, report, LeaderMode, RolloutArgs};
+use super::report::{self, GateRec, Step};
+use super::{gate, LeaderMode, RolloutArgs};
 use crate::commands::members::{postmaster_start, restart_one};
 use crate::commands::switchover::handoff;
 use crate::commands::wait::follow;
@@ -17,34 +16,6 @@ use crate::context::Context;
 use crate::error::{Error, Exit, Result};
 use crate::http_client::Method;
 use crate::py::truth::truthy;
-
-/// A gate as it was met (or not).
-#[derive(Debug, Clone)]
-pub(super) struct GateRec {
-    pub(super) met: bool,
-    pub(super) seconds: f64,
-    /// What blocked it last (empty when met at once).
-    pub(super) blocking: Vec<String>,
-}
-
-/// One step as it ran.
-#[derive(Debug, Clone)]
-pub(super) struct Step {
-    pub(super) member: String,
-    pub(super) role: &'static str,
-    pub(super) action: String,
-    /// `done`, `stopped` or `not started`.
-    pub(super) result: &'static str,
-    pub(super) gate_before: Option<GateRec>,
-    pub(super) restart_seconds: Option<f64>,
-    pub(super) switchover_seconds: Option<f64>,
-    pub(super) switchover: Option<Value>,
-    pub(super) postmaster_before: Option<String>,
-    pub(super) postmaster_after: Option<String>,
-    pub(super) gate_after: Option<GateRec>,
-    pub(super) seconds: f64,
-    pub(super) note: String,
-}
 
 /// What every step shares.
 struct Runner<'r> {
