@@ -1,13 +1,35 @@
 //! patronictl's `print_output`: the rows of any command (`list`, `history`, `query`) as JSON or YAML
-//! arrays, TSV, or the pretty table with its title.
+//! arrays, TSV, or the pretty table with its title, in the [`Format`] of `-f/--format`.
 
 use serde_json::{Map, Value};
 
-use super::members::Format;
 use super::table::{self, Align};
 use crate::py::repr::{py_str, py_strip};
 use crate::py::truth::truthy;
 use crate::py::{json, yaml_dump};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The bordered table.
+    Pretty,
+    /// Tab-separated values with a header line.
+    Tsv,
+    /// One JSON array per cluster.
+    Json,
+    /// One YAML document per cluster.
+    Yaml,
+    /// Same as yaml.
+    Yml,
+    /// The table ordered as a replication tree (used by `topology`).
+    #[value(skip)]
+    Topology,
+}
+
+impl Format {
+    pub(super) fn is_table(self) -> bool {
+        matches!(self, Format::Pretty | Format::Topology)
+    }
+}
 
 /// patronictl's `print_output`: JSON/YAML arrays (empty values dropped when there is a title), TSV,
 /// or the pretty table with the title. Returns the text including the final newline.

@@ -10,35 +10,14 @@ mod json;
 
 use serde_json::Value;
 
+pub use super::print::Format;
+
 use super::print::print_output_painted;
 use super::table;
 use crate::model::Cluster;
 use crate::py::repr::py_str;
 use crate::py::truth::truthy;
 use json::{cluster_as_json, topology_sort, ClusterJson, LsnCell, MemberJson};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// The bordered table.
-    Pretty,
-    /// Tab-separated values with a header line.
-    Tsv,
-    /// One JSON array per cluster.
-    Json,
-    /// One YAML document per cluster.
-    Yaml,
-    /// Same as yaml.
-    Yml,
-    /// The table ordered as a replication tree (used by `topology`).
-    #[value(skip)]
-    Topology,
-}
-
-impl Format {
-    fn is_table(self) -> bool {
-        matches!(self, Format::Pretty | Format::Topology)
-    }
-}
 
 /// Python 3's `round(bytes / 1024 / 1024)`: round half to even.
 pub fn lag_mib(bytes: i64) -> i64 {
