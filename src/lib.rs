@@ -15,6 +15,8 @@ pub mod dcs;
 pub mod error;
 pub mod generate;
 pub mod http_client;
+#[cfg(test)]
+mod import_rules;
 pub mod model;
 pub mod output;
 pub mod par;
