@@ -1,7 +1,8 @@
 //! Reads one source file for the import rules ([`super`]): comments and literals blanked out, the
 //! rest cut into tokens, and from those the file's `mod x;` declarations, its `use` trees and its
 //! inline `crate::…`/`super::…` paths, each with the module it appears in (inline `mod x { … }`
-//! blocks included, so a test module's `super::` is the file itself).
+//! blocks included, so a test module's `super::` is the file itself), and the inline paths that go
+//! through a name a `use` bound.
 
 /// One token of code: an identifier or keyword, `::`, or a single other character.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,9 @@ pub struct Scanned {
     pub children: Vec<String>,
     /// Those of [`Scanned::children`] declared under `#[cfg(test)]`.
     pub test_children: Vec<String>,
-    /// Every `crate::`/`super::`/`self::` path, in use trees and inline, plus the facade's
-    /// `pub use child::…` re-exports.
+    /// Every `crate::`/`super::`/`self::` path, in use trees and inline, every inline path that
+    /// starts with a name such a `use` bound (`commands::list::run` after `use crate::commands;`),
+    /// plus the facade's `pub use child::…` re-exports.
     pub refs: Vec<PathRef>,
 }
 
@@ -49,6 +51,10 @@ pub fn scan(module: &[String], source: &str) -> Scanned {
     let mut depth = 0usize;
     // Inline `mod x { … }` blocks: (name, depth outside the block, whether under `#[cfg(test)]`).
     let mut inline: Vec<(String, usize, bool)> = Vec::new();
+    // Names bound by `use` (module path, name) → the absolute path, and the bare paths (`x::y`) seen,
+    // resolved at the end through those names (`use crate::commands;` … `commands::list::run`).
+    let mut bound: Vec<(Vec<String>, String, Vec<String>)> = Vec::new();
+    let mut bare: Vec<(Vec<String>, Vec<String>, usize, bool)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
         let t = toks[i].text.as_str();
@@ -92,6 +98,9 @@ pub fn scan(module: &[String], source: &str) -> Scanned {
                         absolute(&here, &segs)
                     };
                     if let Some(target) = target {
+                        if let Some(n) = &name {
+                            bound.push((here.clone(), n.clone(), target.clone()));
+                        }
                         out.refs.push(PathRef {
                             line,
                             target,
@@ -133,9 +142,41 @@ pub fn scan(module: &[String], source: &str) -> Scanned {
                 i = j;
                 continue;
             }
+            s if is_ident(s)
+                && next(1) == "::"
+                && is_ident(next(2))
+                && (i == 0 || toks[i - 1].text != "::") =>
+            {
+                let mut segs = vec![s.to_string()];
+                let mut j = i + 1;
+                while toks.get(j).is_some_and(|t| t.text == "::")
+                    && toks.get(j + 1).is_some_and(|t| is_ident(&t.text))
+                {
+                    segs.push(toks[j + 1].text.clone());
+                    j += 2;
+                }
+                let test = inline.iter().any(|(_, _, t)| *t);
+                bare.push((current(module, &inline), segs, toks[i].line, test));
+                i = j;
+                continue;
+            }
             _ => {}
         }
         i += 1;
+    }
+    for (here, segs, line, test) in bare {
+        let Some((_, _, to)) = bound.iter().find(|(m, n, _)| *m == here && *n == segs[0]) else {
+            continue;
+        };
+        out.refs.push(PathRef {
+            line,
+            target: to.iter().chain(&segs[1..]).cloned().collect(),
+            written: segs.join("::"),
+            reexport: false,
+            name: None,
+            bare_child: false,
+            test,
+        });
     }
     out
 }
