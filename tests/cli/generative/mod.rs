@@ -12,11 +12,10 @@
 //!   give a one-line error or a rendering, never a panic. Such cases are counted and their shapes
 //!   (the exception line) printed; README "Compatibility with patronictl 4.1.5" lists them.
 
+#[path = "../../support/generator.rs"]
 mod gen;
 mod oracle;
 mod shrink;
-
-pub use gen::text_with;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::Rng;
+use crate::rng::Rng;
 use patctl::model::{Cluster, Node};
 use patctl::output::members::{self, Format, MembersView};
 

@@ -7,7 +7,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::common::{installed, Rng};
+use crate::harness::installed;
+use crate::rng::Rng;
 use serde_json::{Map, Value};
 
 const TOKENS: &[&str] = &[
@@ -108,7 +109,7 @@ fn string(r: &mut Rng) -> String {
     // One string in four comes from the generative test's generator: long texts with spaces,
     // quotes, breaks, tabs, unicode and control characters.
     if r.below(4) == 0 {
-        return crate::generative::text_with(r, true);
+        return crate::generator::text_with(r, true);
     }
     let n = 1 + r.below(3);
     (0..n)

@@ -1,0 +1,28 @@
+//! A small deterministic generator for the property tests (`tests/offline`: fuzz, formats; the
+//! generative read test of `tests/cli`): fixed seeds, the same cases on every run.
+
+#![allow(dead_code)]
+
+/// A small deterministic generator (xorshift64*) for the property tests: fixed seeds, the same
+/// cases on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// One of `xs`.
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
