@@ -10,6 +10,7 @@ pub use crate::fake_api::*;
 pub use crate::hung::*;
 pub use crate::process::*;
 pub use crate::rng::*;
+pub use crate::wait::*;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -289,15 +290,8 @@ pub fn wait_healthy(timeout: Duration) -> String {
 /// Poll (bounded, every 300 ms) until `check` holds; fails naming `what` when it does not within
 /// `timeout`.
 #[track_caller]
-pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out waiting for {what} (not within {timeout:?})"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+pub fn wait_until(what: &str, timeout: Duration, check: impl FnMut() -> bool) {
+    poll_until(what, timeout, Duration::from_millis(300), check);
 }
 
 /// Each sandbox member's published `pause` flag, read from its member key.

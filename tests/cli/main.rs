@@ -25,6 +25,8 @@ mod process;
 mod rng;
 #[path = "../support/schema.rs"]
 mod schema;
+#[path = "../support/wait.rs"]
+mod wait;
 
 mod admin; // remove/dsn/query/version/demote-cluster/promote-cluster
 mod check; // check: the Nagios checks against the real check_patroni 2.2

@@ -58,8 +58,15 @@ fn check_errors_inside_a_check_are_check_patronis_unknown_line() {
             "/",
         ],
     ];
-    for args in cases {
-        let theirs = run_isolated("check_patroni", args, &[]);
+    // The last one is click's own usage error, before the check.
+    let usage: &[&str] = &["-e", &node, "node_is_replica", "--no-such-option"];
+    let mut answers = click_each(
+        "check_patroni",
+        ("check_patroni.cli", "main"),
+        &[&cases[..], &[usage]].concat(),
+    );
+    let usage_answer = answers.pop().unwrap();
+    for (args, theirs) in cases.iter().zip(answers) {
         let mut full = vec!["check"];
         full.extend_from_slice(args);
         let ours = patctl_raw(&full, None, &[]);
@@ -75,9 +82,8 @@ fn check_errors_inside_a_check_are_check_patronis_unknown_line() {
         assert_eq!(ours.stderr, "", "{args:?}");
     }
     // click's own usage errors, before the check: exit 2, the message on stderr, stdout empty.
-    let args = ["-e", &node, "node_is_replica", "--no-such-option"];
-    let theirs = run_isolated("check_patroni", &args, &[]);
-    let ours = patctl_raw(&[&["check"][..], &args].concat(), None, &[]);
+    let theirs = usage_answer;
+    let ours = patctl_raw(&[&["check"][..], usage].concat(), None, &[]);
     assert_eq!((ours.code, theirs.code), (2, 2));
     assert_eq!((ours.stdout.as_str(), theirs.stdout.as_str()), ("", ""));
 }

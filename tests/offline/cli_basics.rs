@@ -160,22 +160,20 @@ fn command_line_mistakes_read_as_patronictls() {
         &["restart", "--p"],
         &["--dcs-ur", "x", "list"],
     ];
-    // One thread a case: each runs Python, and 15 of them one after the other took 11 s.
-    std::thread::scope(|threads| {
-        for args in cases {
-            threads.spawn(move || {
-                let ours = as_patronictl(args);
-                let theirs = patronictl_raw(args, &[]);
-                assert_eq!(
-                    (ours.stderr.as_str(), ours.stdout.as_str()),
-                    (theirs.stderr.as_str(), theirs.stdout.as_str()),
-                    "{args:?}"
-                );
-                ours.code(2);
-                theirs.code(2);
-            });
-        }
-    });
+    for (args, theirs) in
+        cases
+            .iter()
+            .zip(click_each(&patronictl_bin(), ("patroni.ctl", "ctl"), cases))
+    {
+        let ours = as_patronictl(args);
+        assert_eq!(
+            (ours.stderr.as_str(), ours.stdout.as_str()),
+            (theirs.stderr.as_str(), theirs.stdout.as_str()),
+            "{args:?}"
+        );
+        ours.code(2);
+        theirs.code(2);
+    }
 }
 
 #[test]

@@ -22,6 +22,8 @@ mod process;
 mod rng;
 #[path = "../support/schema.rs"]
 mod schema;
+#[path = "../support/wait.rs"]
+mod wait;
 
 /// What the test modules use: running the tools, skipping without them, loopback fakes.
 mod harness {
