@@ -1,7 +1,7 @@
 //! Property tests ("fuzzing" with a fixed-seed generator, bounded in time) over every parser of DCS
 //! values and of configuration input: whatever is stored in etcd or typed on the command line, the
 //! parsers and renderers return a value or an error, never panic. Plain `cargo test` runs a few
-//! thousand cases a property; `PATCTL_FUZZ_CASES=N` runs N (`rng::cases`).
+//! thousand cases a property; `PATCTL_PROPERTY_CASES=N` runs N (`rng::cases`).
 
 use std::time::{Duration, Instant};
 

@@ -27,11 +27,11 @@ impl Rng {
     }
 }
 
-/// How many cases a property test generates: `PATCTL_FUZZ_CASES` when set (to look further, e.g.
-/// `PATCTL_FUZZ_CASES=20000 cargo test --test offline fuzz`), else `default` (what plain `cargo test`
+/// How many cases a property test generates: `PATCTL_PROPERTY_CASES` when set (to look further, e.g.
+/// `PATCTL_PROPERTY_CASES=20000 cargo test --test offline fuzz`), else `default` (what plain `cargo test`
 /// affords in about a second).
 pub fn cases(default: usize) -> usize {
-    std::env::var("PATCTL_FUZZ_CASES")
+    std::env::var("PATCTL_PROPERTY_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
