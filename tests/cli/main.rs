@@ -17,6 +17,8 @@ mod common;
 mod complete;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
+#[path = "../support/fork_server.rs"]
+mod fork_server;
 #[path = "../support/hung.rs"]
 mod hung;
 #[path = "../support/process.rs"]

@@ -12,6 +12,8 @@
 mod complete;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
+#[path = "../support/fork_server.rs"]
+mod fork_server;
 #[path = "../support/generator.rs"]
 mod generator;
 #[path = "../support/hung.rs"]

@@ -97,7 +97,7 @@ pub fn run_isolated(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Out 
 }
 
 /// `program` without any inherited `PATRONI_*`, `PG*` and `PATCTL_*` variable.
-fn isolated(program: &str) -> Command {
+pub fn isolated(program: &str) -> Command {
     let mut cmd = Command::new(program);
     for (k, _) in std::env::vars() {
         if k.starts_with("PATRONI_") || k.starts_with("PG") || k.starts_with("PATCTL_") {
@@ -226,71 +226,4 @@ pub fn each_in_parallel<T: Sync>(cases: &[T], check: impl Fn(&T) + Sync) {
             threads.spawn(move || check(case));
         }
     });
-}
-
-/// A click command's entry point (`ENTRY`, imported from `MODULE`) run in one Python for every
-/// argument list in turn, as its console script runs it (`prog_name` PROG), with stdout, stderr and
-/// exit code captured per list.
-const CLICK_IN_ONE: &str = r#"
-import contextlib, io, json, sys
-from MODULE import ENTRY as entry
-for line in sys.stdin:
-    out, err, code = io.StringIO(), io.StringIO(), 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            entry.main(json.loads(line), prog_name="PROG")
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else int(e.code is not None)
-    sys.stdout.write(json.dumps([out.getvalue(), err.getvalue(), code]) + "\n")
-"#;
-
-/// The answers of the Python console script `script` (found on PATH; its `#!` names its Python) to
-/// each of `cases`, from one Python running `MODULE.ENTRY` (`entry`) in turn, environment isolated as
-/// [`run_isolated`]. For answers that need no cluster (usage errors): a Python start per case
-/// (0.3 s of CPU, 0.7 s on a busy machine) made these the slowest tests of plain `cargo test`.
-pub fn click_each(script: &str, entry: (&str, &str), cases: &[&[&str]]) -> Vec<Out> {
-    let path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(script))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from(script));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let python = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("#!"))
-        .unwrap_or_else(|| panic!("{} is not a Python script", path.display()))
-        .trim()
-        .to_string();
-    let prog = path.file_name().unwrap().to_string_lossy();
-    let program = CLICK_IN_ONE
-        .replace("MODULE", entry.0)
-        .replace("ENTRY", entry.1)
-        .replace("PROG", &prog);
-    let input: String = cases
-        .iter()
-        .map(|args| serde_json::to_string(args).unwrap() + "\n")
-        .collect();
-    let out = run_cmd(
-        isolated(&python),
-        &python,
-        &["-c", &program],
-        Some(&input),
-        &[],
-        Duration::from_secs(60),
-    );
-    out.code(0);
-    let answers: Vec<Out> = out
-        .stdout
-        .lines()
-        .map(|l| {
-            let (stdout, stderr, code): (String, String, i32) = serde_json::from_str(l).unwrap();
-            Out {
-                stdout,
-                stderr,
-                code,
-            }
-        })
-        .collect();
-    assert_eq!(answers.len(), cases.len(), "{}", out.stderr);
-    answers
 }
