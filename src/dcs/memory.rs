@@ -40,6 +40,8 @@ struct State {
     /// Every write and delete a client made, in order (`put KEY VALUE`, `delete PREFIX`).
     writes: Vec<String>,
     unreachable: bool,
+    /// How many calls failed as unreachable (tests wait on it: the client has seen the outage).
+    refusals: usize,
     /// Key → lease, for keys set with [`Memory::set_leased`] (cleared by any other change).
     leases: BTreeMap<String, i64>,
     /// Lease → what is left of it, as [`Memory::set_lease_ttl`] made it.
@@ -188,9 +190,23 @@ impl Memory {
         self.lock().unreachable = unreachable;
     }
 
+    /// How many calls have failed as unreachable so far: a test waits on it to know that a client has
+    /// seen the outage before it ends the outage.
+    pub fn refusals(&self) -> usize {
+        self.lock().refusals
+    }
+
+    /// How many clients wait for a change now: a test waits on it to know that a client has read and
+    /// watches (a change made earlier would be part of its first read, not a change it sees).
+    pub fn waiters(&self) -> usize {
+        self.changed.receiver_count()
+    }
+
     /// The error of an unreachable store, when it is one.
     fn check(&self) -> Result<()> {
-        if self.lock().unreachable {
+        let mut s = self.lock();
+        if s.unreachable {
+            s.refusals += 1;
             Err(Error::unreachable(
                 "DCS unreachable at memory (set unreachable by the test)",
             ))

@@ -1,37 +1,21 @@
-//! Test harness: run `patctl` and `patronictl`, read the sandbox settings, poke etcd directly.
+//! Test harness of the sandbox tests: run `patctl` and `patronictl` on the sandbox, read its settings,
+//! poke etcd directly. Running the tools as processes is `tests/support/process.rs`, shared with the
+//! tests that need no sandbox (`tests/offline`).
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 pub use crate::fake_api::*;
+pub use crate::hung::*;
+pub use crate::process::*;
+pub use crate::rng::*;
+pub use crate::wait::*;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 mod mode_sandbox;
 pub use mode_sandbox::*;
-
-/// What a command printed and how it exited.
-#[derive(Debug, Clone)]
-pub struct Out {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: i32,
-}
-
-impl Out {
-    /// Assert the exit code, showing the output when it differs.
-    #[track_caller]
-    pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code, code,
-            "unexpected exit code; stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
 
 static CLUSTER: RwLock<()> = RwLock::new(());
 
@@ -39,53 +23,10 @@ static CLUSTER: RwLock<()> = RwLock::new(());
 const SANDBOX: &str =
     "the sandbox cluster (bash sandbox/cluster.sh up; eval \"$(bash sandbox/cluster.sh env)\")";
 
-/// Whether a missing sandbox must fail the tests that need it instead of skipping them: under CI
-/// (`CI` set) or when `PATCTL_REQUIRE_SANDBOX` is set, so they never pass silently where it is expected.
-fn sandbox_required() -> bool {
-    ["CI", "PATCTL_REQUIRE_SANDBOX"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-}
-
-/// Whether a test can run: `present` says whether what it needs (`what`) is there. When it is not,
-/// the test is skipped with one line on stderr (written past libtest's capture so that it shows), or
-/// fails when the sandbox is required ([`sandbox_required`]). Use as `if !needs(…) { return; }`.
-#[track_caller]
-pub fn needs(what: &str, present: bool) -> bool {
-    if present {
-        return true;
-    }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("this test")
-        .to_string();
-    assert!(
-        !sandbox_required(),
-        "{test} needs {what}, and CI or PATCTL_REQUIRE_SANDBOX says it must be there"
-    );
-    let _ = writeln!(std::io::stderr(), "skipped: {test} needs {what}");
-    false
-}
-
 /// Whether the sandbox is up (its settings are in the environment); see [`needs`].
 #[track_caller]
 pub fn sandbox() -> bool {
     needs(SANDBOX, std::env::var_os("PATCTL_TEST_CONFIG").is_some())
-}
-
-/// Whether `program` runs here (installed by `sandbox/cluster.sh install`); see [`needs`].
-#[track_caller]
-pub fn installed(program: &str) -> bool {
-    let found = Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    needs(
-        &format!("{program} (bash sandbox/cluster.sh install)"),
-        found,
-    )
 }
 
 /// Shared access to the sandbox cluster (read-only tests); `None` (the test is skipped) when the
@@ -125,94 +66,11 @@ pub fn etcd_url() -> String {
     env("SANDBOX_ETCD_URL")
 }
 
-fn run(
-    program: &str,
-    args: &[&str],
-    stdin: Option<&str>,
-    envs: &[(&str, &str)],
-    timeout: Duration,
-) -> Out {
-    run_cmd(Command::new(program), program, args, stdin, envs, timeout)
-}
-
-/// Run `program ARGS` configured by `envs` alone: every inherited `PATRONI_*`, `PG*` and `PATCTL_*`
-/// variable is removed first, so the settings under test are exactly the given ones.
-pub fn run_isolated(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(program);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PATRONI_") || k.starts_with("PG") || k.starts_with("PATCTL_") {
-            cmd.env_remove(k);
-        }
-    }
-    run_cmd(cmd, program, args, None, envs, Duration::from_secs(90))
-}
-
-fn run_cmd(
-    mut cmd: Command,
-    program: &str,
-    args: &[&str],
-    stdin: Option<&str>,
-    envs: &[(&str, &str)],
-    timeout: Duration,
-) -> Out {
-    cmd.args(args)
-        .env_remove("PATRONICTL_CONFIG_FILE")
-        .env_remove("DCS_URL")
-        .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    if let Some(input) = stdin {
-        let mut sin = child.stdin.take().unwrap();
-        let input = input.to_string();
-        std::thread::spawn(move || {
-            let _ = sin.write_all(input.as_bytes());
-        });
-    }
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{program} {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
 /// `f(["-c", config, ARGS…])`.
 pub fn with_config<T>(config: &str, args: &[&str], f: impl FnOnce(&[&str]) -> T) -> T {
     let mut full = vec!["-c", config];
     full.extend_from_slice(args);
     f(&full)
-}
-
-/// Run patctl with the given arguments (no config added).
-pub fn patctl_raw(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
-    Tool::Patctl.run(args, stdin, envs)
 }
 
 /// Run `patctl -c <sandbox config> ARGS`.
@@ -223,11 +81,6 @@ pub fn patctl(args: &[&str]) -> Out {
 /// Run `patctl -c <sandbox config> ARGS` with stdin.
 pub fn patctl_stdin(args: &[&str], stdin: &str) -> Out {
     Tool::Patctl.on_sandbox(args, Some(stdin))
-}
-
-/// Path of the real patronictl.
-pub fn patronictl_bin() -> String {
-    std::env::var("PATRONICTL").unwrap_or_else(|_| "/opt/patroni-venv/bin/patronictl".to_string())
 }
 
 /// Run the real `patronictl -c <sandbox config> ARGS` (bounded: it hangs forever when etcd is down).
@@ -245,32 +98,7 @@ pub fn patctl_env(args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> 
     with_config(&config(), args, |full| Tool::Patctl.run(full, stdin, envs))
 }
 
-/// Run the real `patronictl ARGS` (no config added), bounded like [`patronictl`].
-pub fn patronictl_raw(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    Tool::Patronictl.run(args, None, envs)
-}
-
-/// One of the two tools under comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
-    Patctl,
-    Patronictl,
-}
-
 impl Tool {
-    /// The program to run.
-    pub fn bin(self) -> String {
-        match self {
-            Tool::Patctl => env!("CARGO_BIN_EXE_patctl").to_string(),
-            Tool::Patronictl => patronictl_bin(),
-        }
-    }
-
-    /// Run this tool with exactly `args` (no config added), bounded like [`patronictl`].
-    pub fn run(self, args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Out {
-        run(&self.bin(), args, stdin, envs, Duration::from_secs(60))
-    }
-
     /// Run `TOOL -c <sandbox config> ARGS` with stdin (`None`: /dev/null).
     pub fn on_sandbox(self, args: &[&str], stdin: Option<&str>) -> Out {
         with_config(&config(), args, |full| self.run(full, stdin, &[]))
@@ -462,15 +290,8 @@ pub fn wait_healthy(timeout: Duration) -> String {
 /// Poll (bounded, every 300 ms) until `check` holds; fails naming `what` when it does not within
 /// `timeout`.
 #[track_caller]
-pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !check() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out waiting for {what} (not within {timeout:?})"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+pub fn wait_until(what: &str, timeout: Duration, check: impl FnMut() -> bool) {
+    poll_until(what, timeout, Duration::from_millis(300), check);
 }
 
 /// Each sandbox member's published `pause` flag, read from its member key.
@@ -558,33 +379,4 @@ pub fn patctl_long(args: &[&str], limit: Duration) -> Out {
     with_config(&config(), args, |full| {
         run(env!("CARGO_BIN_EXE_patctl"), full, None, &[], limit)
     })
-}
-
-/// Run the real `patronictl ARGS` (no config added) with stdin.
-pub fn patronictl_raw_stdin(args: &[&str], stdin: &str) -> Out {
-    Tool::Patronictl.run(args, Some(stdin), &[])
-}
-
-/// A small deterministic generator (xorshift64*) for the property tests: fixed seeds, the same
-/// cases on every run.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number below `n`.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// One of `xs`.
-    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
 }

@@ -18,41 +18,6 @@ fn envelope(kind: &str, args: &[&str], code: i32) -> Value {
 }
 
 #[test]
-fn without_a_dcs_the_envelope_says_unreachable_in_json_and_yaml() {
-    let dcs = format!("etcd3://127.0.0.1:{}", closed_port());
-    let args = [
-        "-d",
-        dcs.as_str(),
-        "--request-timeout",
-        "1",
-        "history",
-        "demo",
-    ];
-    let out = patctl_raw(&[&["-o", "json"][..], &args].concat(), None, &[]);
-    out.code(3);
-    let env = parse_json(&out.stdout);
-    assert_valid("History", &env);
-    assert_eq!(env["error"]["category"], "unreachable");
-    assert_eq!(env["error"]["retrySafe"], true);
-    assert!(out.stderr.starts_with("Error: "), "{}", out.stderr);
-    let yaml = patctl_raw(&[&["-o", "yaml"][..], &args].concat(), None, &[]);
-    yaml.code(3);
-    let from_yaml = patctl::py::yaml_load::load(&yaml.stdout).unwrap();
-    assert_eq!(untimed(&from_yaml)["error"]["category"], "unreachable");
-    assert_valid("History", &from_yaml);
-}
-
-#[test]
-fn offline_version_emits_an_envelope() {
-    let out = patctl_raw(&["version", "-o", "json"], None, &[]);
-    out.code(0);
-    let env = parse_json(&out.stdout);
-    assert_valid("Version", &env);
-    assert_eq!(env["data"]["ctlVersion"], "4.1.5");
-    assert_eq!(out.stderr, "patronictl version 4.1.5\n");
-}
-
-#[test]
 fn history_matches_patronictl() {
     let Some(_g) = read_lock() else { return };
     // A scratch scope with a history of its own (the sandbox's may be empty): a line as Patroni 4

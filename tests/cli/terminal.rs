@@ -1,5 +1,5 @@
 //! The DBA's terminal: colour only when wanted (and never changing the text), control characters from
-//! the DCS made harmless on a terminal, and patctl behaving as patronictl when invoked by that name.
+//! the DCS made harmless on a terminal. (patctl invoked as patronictl: `tests/offline/cli_basics.rs`.)
 
 use std::process::Command;
 use std::time::Duration;
@@ -128,36 +128,4 @@ fn control_characters_from_the_dcs_are_neutralised_on_a_terminal() {
             piped.stdout
         );
     });
-}
-
-#[test]
-fn invoked_as_patronictl_it_calls_itself_patronictl() {
-    let dir = std::env::temp_dir().join(format!("patctl-link-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join("patronictl");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(bin(), &link).unwrap();
-    let out = Command::new(&link).arg("--help").output().unwrap();
-    assert!(out.status.success());
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        help.contains("Usage: patronictl [OPTIONS] <COMMAND>"),
-        "{help}"
-    );
-    let out = Command::new(&link)
-        .args(["list", "--bogus"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("patronictl list"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(&link).arg("version").output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "patronictl version 4.1.5\n"
-    );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,7 +1,5 @@
 //! `show-config`, `edit-config` (compare-and-swap on the config key) and `pause`/`resume`.
 
-use std::time::Duration;
-
 use crate::harness::*;
 
 #[test]
@@ -346,8 +344,9 @@ fn pause_wait_returns_when_every_member_shows_it() {
     let dcs = w.dcs.clone();
     let url = api.url();
     // The members' part: each publishes `"pause": true` once asked.
+    let patroni = api.clone();
     let members = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(50));
+        patroni.wait_for_request("PATCH /config");
         for n in 1..=3 {
             let paused =
                 member(n, &url, n == 1).replace(r#""timeline":1"#, r#""timeline":1,"pause":true"#);

@@ -3,8 +3,8 @@
 //! that stops answering and comes back (said in the stream, nothing lost).
 
 use std::thread;
-use std::time::Duration;
 
+use patctl::dcs::Memory;
 use serde_json::Value;
 
 use crate::harness::*;
@@ -29,10 +29,12 @@ fn types(evs: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// Run `f` on another thread after `ms` milliseconds.
-fn later(ms: u64, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
+/// Run `f` on another thread once the command watches `dcs`: it has read the cluster, so what `f`
+/// changes is a change it sees (made earlier, it would be part of that first read).
+fn once_watching(dcs: &Memory, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
+    let dcs = dcs.clone();
     thread::spawn(move || {
-        thread::sleep(Duration::from_millis(ms));
+        soon("the command watching the DCS", || dcs.waiters() > 0);
         f()
     })
 }
@@ -41,7 +43,7 @@ fn later(ms: u64, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
 fn a_switchover_and_a_pause_arrive_in_order_once() {
     let w = World::demo_unreachable();
     let m = w.dcs.clone();
-    let writer = later(150, move || {
+    let writer = once_watching(&w.dcs, move || {
         m.set(
             &World::key("failover"),
             r#"{"leader":"node1","member":"node2"}"#,
@@ -134,7 +136,7 @@ fn since_revision_replays_exactly_what_came_after() {
 fn until_waits_for_its_type_and_times_out_with_exit_1() {
     let w = World::demo_unreachable();
     let m = w.dcs.clone();
-    let writer = later(100, move || {
+    let writer = once_watching(&w.dcs, move || {
         m.set(
             &World::key("members/node4"),
             r#"{"role":"replica","state":"starting"}"#,
@@ -163,11 +165,12 @@ fn until_waits_for_its_type_and_times_out_with_exit_1() {
 fn a_dcs_outage_is_said_and_loses_nothing() {
     let w = World::demo_unreachable();
     let m = w.dcs.clone();
-    let writer = later(100, move || {
+    let writer = once_watching(&w.dcs, move || {
         m.set_unreachable(true);
-        thread::sleep(Duration::from_millis(1200));
+        // The change wakes the command's watch, which finds the DCS away; the outage ends once it
+        // has seen that.
         m.set(&World::key("leader"), "node2");
-        thread::sleep(Duration::from_millis(1200));
+        soon("the command seeing the outage", || m.refusals() > 0);
         m.set_unreachable(false);
     });
     let out = w.run(&["events", "--until", "leader-change", "--wait-timeout", "15"]);
@@ -186,7 +189,7 @@ fn a_dcs_outage_is_said_and_loses_nothing() {
 fn every_cluster_with_all() {
     let w = World::demo_unreachable();
     let m = w.dcs.clone();
-    let writer = later(100, move || {
+    let writer = once_watching(&w.dcs, move || {
         m.set("/service/other/leader", "x1");
         m.set(&World::key("leader"), "node3");
     });

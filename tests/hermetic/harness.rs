@@ -12,6 +12,7 @@ use patctl::dcs::{Dcs, Layout, Memory};
 use patctl::output::Ui;
 
 pub use crate::fake_api::*;
+pub use crate::wait::*;
 
 /// What a command printed and how it exited.
 #[derive(Debug, Clone)]

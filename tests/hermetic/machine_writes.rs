@@ -2,8 +2,6 @@
 //! `remove`, `demote-cluster`, `promote-cluster`): what was asked, each member's outcome with
 //! Patroni's answer, the wait stages; validated against `schemas/<Kind>.schema.json`.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -214,8 +212,9 @@ fn pause_wait_acknowledged_by_every_member() {
     let w = World::demo_served_by(&api);
     let dcs = w.dcs.clone();
     let url = api.url();
+    let patroni = api.clone();
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
+        patroni.wait_for_request("PATCH /config");
         for n in 1..=3 {
             let m = member(n, &url, n == 1).replace('}', r#","pause":true}"#);
             dcs.set(&World::key(&format!("members/node{n}")), &m);
@@ -251,8 +250,9 @@ fn demote_and_promote_report_the_patch_and_the_wait() {
     let w = World::demo_served_by(&api);
     let dcs = w.dcs.clone();
     let url = api.url();
+    let patroni = api.clone();
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
+        patroni.wait_for_request("PATCH /config");
         let now = member(1, &url, true).replace("primary", "standby_leader");
         dcs.set(&World::key("members/node1"), &now);
     });

@@ -11,6 +11,8 @@ mod fake_api;
 mod harness;
 #[path = "../support/schema.rs"]
 mod schema;
+#[path = "../support/wait.rs"]
+mod wait;
 
 mod check; // check: check_patroni's lines for fixed REST answers, endpoints from the DCS
 mod config; // show-config, edit-config (CAS), pause/resume

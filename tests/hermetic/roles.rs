@@ -1,8 +1,6 @@
 //! `demote-cluster` and `promote-cluster`: the PATCH to the leader, then waiting in the DCS for the
 //! leader's new role.
 
-use std::time::Duration;
-
 use crate::harness::*;
 
 fn patched(role: &'static str, config: &'static str) -> (FakeApi, World) {
@@ -10,10 +8,10 @@ fn patched(role: &'static str, config: &'static str) -> (FakeApi, World) {
     let w = World::demo_served_by(&api);
     let dcs = w.dcs.clone();
     let url = api.url();
-    // Patroni's part: the config changes and the leader publishes its new role a moment after the
-    // PATCH.
+    // Patroni's part: the config changes and the leader publishes its new role after the PATCH.
+    let patroni = api.clone();
     std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
+        patroni.wait_for_request("PATCH /config");
         dcs.set(&World::key("config"), config);
         let now =
             member(1, &url, true).replace(r#""role":"primary""#, &format!(r#""role":"{role}""#));

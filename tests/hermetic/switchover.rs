@@ -1,8 +1,6 @@
 //! `switchover` and `failover`: prompts, candidate selection, the REST request to the leader, its
 //! answers, and the DCS fallback when no member can be reached.
 
-use std::time::Duration;
-
 use crate::harness::*;
 
 const SWITCHED: Reply = Reply::Status(200, "Successfully switched over to \"node2\"");
@@ -165,11 +163,9 @@ fn without_rest_the_failover_key_is_written() {
 fn patroni_fails_over_to_node3(w: &World, rejoins: bool) -> std::thread::JoinHandle<()> {
     let dcs = w.dcs.clone();
     std::thread::spawn(move || {
-        let asked = std::time::Instant::now();
-        while dcs.get(&World::key("failover")).is_none() {
-            assert!(asked.elapsed() < Duration::from_secs(10), "never asked");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        soon("the failover key", || {
+            dcs.get(&World::key("failover")).is_some()
+        });
         let tl2 = |m: String| m.replace(r#""timeline":1"#, r#""timeline":2"#);
         let node1 = if rejoins {
             tl2(member(1, "http://x", false))

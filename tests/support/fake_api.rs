@@ -20,6 +20,7 @@ pub enum Reply {
 }
 
 /// A running fake REST API. Its threads live until the test process ends.
+#[derive(Clone)]
 pub struct FakeApi {
     /// The port it listens on.
     pub port: u16,
@@ -46,6 +47,15 @@ impl FakeApi {
                 format!("{target} {body}")
             })
             .collect()
+    }
+
+    /// Wait (bounded) until a request starting with `what` (`"PATCH /config"`) has come: the moment
+    /// a fake Patroni acts on it, as the real one does after the request.
+    #[track_caller]
+    pub fn wait_for_request(&self, what: &str) {
+        crate::wait::soon(&format!("a {what} request"), || {
+            self.requests().iter().any(|r| r.starts_with(what))
+        });
     }
 }
 
@@ -87,6 +97,7 @@ fn serve(pick: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> FakeApi
                 log.lock().unwrap().push(request);
                 let answer = match reply {
                     Reply::Hang => {
+                        // Hanging is the reply under test: the client's own timeout must end it.
                         std::thread::sleep(Duration::from_secs(120));
                         return;
                     }

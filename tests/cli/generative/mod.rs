@@ -1,7 +1,7 @@
 //! The generative differential test of the read commands: seeded random, Patroni-shaped DCS contents
 //! ([`gen`]) written into the sandbox etcd under a scratch namespace ([`oracle::write`]), then
 //! `list`, `list -e`, `list -f json|yaml|tsv`, `topology`, `history` and `show-config` run with
-//! patctl and with patronictl 4.1.5 ([`oracle::Patronictl`]); stdout and exit code must be the same.
+//! patctl and with patronictl 4.1.5 (a [`ForkServer`]); stdout and exit code must be the same.
 //!
 //! - `PATCTL_FUZZ_CASES=N` sets the number of cases (CI: [`CI_CASES`]), `PATCTL_FUZZ_SEED=S` the seed;
 //!   case `i` is generated from `S + i`, so one case can be replayed on its own
@@ -12,18 +12,17 @@
 //!   give a one-line error or a rendering, never a panic. Such cases are counted and their shapes
 //!   (the exception line) printed; README "Compatibility with patronictl 4.1.5" lists them.
 
+#[path = "../../support/generator.rs"]
 mod gen;
 mod oracle;
 mod shrink;
-
-pub use gen::text_with;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::common::*;
+use crate::fork_server::{patronictl_script, ForkServer};
 use gen::Case;
-use oracle::Patronictl;
 
 /// Cases run when `PATCTL_FUZZ_CASES` is not set (under a minute and a half on a busy 2-core machine).
 const CI_CASES: u64 = 40;
@@ -77,7 +76,7 @@ fn write_config(path: &std::path::Path, ns: &str, citus: bool) {
 }
 
 struct Runner {
-    patronictl: Patronictl,
+    patronictl: ForkServer,
     dir: std::path::PathBuf,
     ns: String,
 }
@@ -171,7 +170,7 @@ fn generated_clusters_read_the_same_as_with_patronictl() {
     let dir = std::env::temp_dir().join(scratch_scope("gen"));
     std::fs::create_dir_all(&dir).unwrap();
     let mut runner = Runner {
-        patronictl: Patronictl::start(&python, &dir),
+        patronictl: ForkServer::start(&patronictl_script(&python), &dir),
         dir: dir.clone(),
         ns: ns.clone(),
     };

@@ -1,110 +1,14 @@
-//! Running the two tools on a generated case: the case is written into the sandbox etcd under a
-//! scratch namespace in one transaction (etcd's JSON gateway, so any bytes go in as they are), and
-//! patronictl runs through a fork server: one Python process imports `patroni.ctl` once, then forks a
-//! child per command which runs patronictl's own entry point (`ctl()`) with the command's argv,
-//! stdout and stderr on files, and exits with its exit code, an uncaught exception printing its
-//! traceback and giving 1 as the interpreter does. Same code, same output as `patronictl ARGS`,
-//! without a second of interpreter start-up and imports per command.
+//! Writing a generated case into the sandbox etcd under a scratch namespace in one transaction
+//! (etcd's JSON gateway, so any bytes go in as they are). patronictl runs on it through the fork
+//! server of `tests/support/fork_server.rs`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
 use super::gen::Case;
-use crate::common::{etcd_url, Out};
-
-const SERVER: &str = r#"
-import json, os, sys, traceback
-from patroni.ctl import ctl
-# Modules patronictl imports on first use, imported once here so that each child starts warm.
-import patroni.dcs.etcd3, patroni.dcs.etcd, prettytable, wcwidth, dateutil.parser, yaml
-proto_in, proto_out = sys.stdin, os.fdopen(os.dup(1), "w")
-for line in proto_in:
-    req = json.loads(line)
-    sys.stdout.flush(); sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(out, 1); os.dup2(err, 2)
-        sys.argv = ["patronictl"] + req["args"]
-        code = 0
-        try:
-            ctl()
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            if e.code is not None and not isinstance(e.code, int):
-                sys.stderr.write(str(e.code) + "\n")
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        try:
-            sys.stdout.flush(); sys.stderr.flush()
-        except Exception:
-            code = 120
-        os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    proto_out.write(json.dumps(os.waitstatus_to_exitcode(status)) + "\n")
-    proto_out.flush()
-"#;
-
-/// The patronictl fork server (see the module doc).
-pub struct Patronictl {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    dir: std::path::PathBuf,
-}
-
-impl Patronictl {
-    /// Start the server with the Patroni venv's Python (`PATCTL_PYTHON`).
-    pub fn start(python: &str, dir: &std::path::Path) -> Self {
-        let mut child = Command::new(python)
-            .args(["-c", SERVER])
-            .env_remove("PATRONICTL_CONFIG_FILE")
-            .env_remove("DCS_URL")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {python}: {e}"));
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Patronictl {
-            child,
-            stdin,
-            stdout,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    /// `patronictl ARGS`.
-    pub fn run(&mut self, args: &[String]) -> Out {
-        let (out, err) = (self.dir.join("p.out"), self.dir.join("p.err"));
-        let req = json!({"args": args, "out": out, "err": err});
-        writeln!(self.stdin, "{req}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        let code: i32 = serde_json::from_str(line.trim())
-            .unwrap_or_else(|_| panic!("patronictl fork server died ({line:?})"));
-        let read =
-            |p: &std::path::Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
-        Out {
-            stdout: read(&out),
-            stderr: read(&err),
-            code,
-        }
-    }
-}
-
-impl Drop for Patronictl {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::common::etcd_url;
 
 fn b64(data: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -217,17 +217,6 @@ fn unreachable_leader_falls_back_to_dcs_like_patronictl() {
 }
 
 #[test]
-fn new_flags_are_validated() {
-    let out = patctl_raw(&["switchover", "--timeout", "5"], None, &[]);
-    out.code(2);
-    assert!(out.stderr.contains("--wait"), "{}", out.stderr);
-    let out = patctl_raw(&["failover", "--wait", "--dry-run"], None, &[]);
-    out.code(2);
-    let out = patctl_raw(&["switchover", "--wait", "--timeout", "soon"], None, &[]);
-    out.code(2);
-}
-
-#[test]
 fn synthetic_prompts_and_checks_match_patronictl() {
     // Cluster states the sandbox does not have: synchronous mode, standby cluster, no leader,
     // paused, only nofailover replicas. Every case stops before a request is sent.

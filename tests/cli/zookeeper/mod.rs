@@ -13,7 +13,7 @@ use patctl::dcs::{Expect, KeyValue, Version, ZooKeeper};
 use serde_json::Value;
 
 use crate::common::*;
-use crate::dcs::{block_on, scratch_file, settings, with_hosts, Hung, READ_COMMANDS};
+use crate::dcs::{block_on, settings, with_hosts, READ_COMMANDS};
 
 mod writes;
 use writes::*;

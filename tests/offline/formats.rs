@@ -2,12 +2,14 @@
 //! oracle): random documents rendered by `py::yaml_dump` and `py::json` must be byte-identical to
 //! what PyYAML's `safe_dump` and `json.dumps` print for the same data, and random YAML texts loaded
 //! by `py::yaml_load` must give what `yaml.safe_load` gives (compared as JSON; both refusing counts
-//! as agreeing). Deterministic: a fixed-seed generator, a bounded number of cases.
+//! as agreeing). Deterministic: a fixed-seed generator, 1,500 cases a property
+//! (`PATCTL_PROPERTY_CASES=N` for N).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::common::{installed, Rng};
+use crate::harness::installed;
+use crate::rng::{cases, Rng};
 use serde_json::{Map, Value};
 
 const TOKENS: &[&str] = &[
@@ -108,7 +110,7 @@ fn string(r: &mut Rng) -> String {
     // One string in four comes from the generative test's generator: long texts with spaces,
     // quotes, breaks, tabs, unicode and control characters.
     if r.below(4) == 0 {
-        return crate::generative::text_with(r, true);
+        return crate::generator::text_with(r, true);
     }
     let n = 1 + r.below(3);
     (0..n)
@@ -155,7 +157,7 @@ for line in sys.stdin:
 #[test]
 fn pyyaml_and_json_match_python_for_random_documents() {
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);
-    let docs: Vec<Value> = (0..1500).map(|i| value(&mut r, 1 + i % 4)).collect();
+    let docs: Vec<Value> = (0..cases(1500)).map(|i| value(&mut r, 1 + i % 4)).collect();
     let python =
         std::env::var("PATCTL_PYTHON").unwrap_or_else(|_| "/opt/patroni-venv/bin/python".into());
     if !installed(&python) {
@@ -364,7 +366,7 @@ fn normalize(v: Value) -> Value {
 fn yaml_loading_matches_pyyaml_safe_load() {
     let mut r = Rng(0x2545_F491_4F6C_DD1D);
     let mut texts: Vec<String> = LOAD_CASES.iter().map(|s| s.to_string()).collect();
-    for i in 0..1500 {
+    for i in 0..cases(1500) {
         let v = value(&mut r, 1 + i % 4);
         let mut text = String::new();
         yaml_text(&mut r, &v, 0, &mut text);

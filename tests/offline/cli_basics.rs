@@ -1,6 +1,12 @@
-//! Parsing, configuration and exit codes that need no cluster.
+//! Parsing, configuration and exit codes that need no cluster: usage errors as patronictl words them
+//! (the real patronictl as oracle where installed), config file errors, new flags validated, the
+//! offline `version` envelope, and patctl invoked through a symlink named `patronictl`.
 
-use crate::common::*;
+use std::path::Path;
+
+use crate::fork_server::{patronictl_script, python_of, ForkServer, Script};
+use crate::harness::*;
+use crate::schema::{assert_valid, parse_json};
 
 #[test]
 fn version_without_cluster_matches_patronictl() {
@@ -112,23 +118,25 @@ fn as_patronictl(args: &[&str]) -> Out {
     let dir = std::env::temp_dir().join(format!("patctl-usage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let link = dir.join("patronictl");
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_patctl"), &link).unwrap();
+    // Tests run in parallel: another one may have made the link first.
+    match std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_patctl"), &link) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("{e}"),
+        _ => {}
     }
-    let out = std::process::Command::new(&link)
-        .args(args)
-        .env_remove("PATRONICTL_CONFIG_FILE")
-        .output()
-        .unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
+    run(
+        link.to_str().unwrap(),
+        args,
+        None,
+        &[],
+        std::time::Duration::from_secs(60),
+    )
 }
 
 #[test]
 fn command_line_mistakes_read_as_patronictls() {
+    if !installed(&patronictl_bin()) {
+        return;
+    }
     // Runbooks written for patronictl (seed 001 uses `--master`) get patronictl's words and exit 2.
     let cases: &[&[&str]] = &[
         &[
@@ -155,9 +163,18 @@ fn command_line_mistakes_read_as_patronictls() {
         &["restart", "--p"],
         &["--dcs-ur", "x", "list"],
     ];
+    // patronictl's own entry point in a fork server: a Python start per case took 11 s.
+    let python = python_of(&patronictl_bin());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fork-patronictl");
+    // Usage errors need none of the modules a command imports on first use.
+    let script = Script {
+        warm: &[],
+        ..patronictl_script(&python)
+    };
+    let mut patronictl = ForkServer::start(&script, &dir);
     for args in cases {
+        let theirs = patronictl.run(args);
         let ours = as_patronictl(args);
-        let theirs = patronictl_raw(args, &[]);
         assert_eq!(
             (ours.stderr.as_str(), ours.stdout.as_str()),
             (theirs.stderr.as_str(), theirs.stdout.as_str()),
@@ -273,5 +290,44 @@ fn no_dcs_names_where_patctl_looked() {
         lines[2].contains(".config/patroni/patronictl.yaml not found"),
         "{}",
         out.stderr
+    );
+}
+
+#[test]
+fn new_flags_are_validated() {
+    let out = patctl_raw(&["switchover", "--timeout", "5"], None, &[]);
+    out.code(2);
+    assert!(out.stderr.contains("--wait"), "{}", out.stderr);
+    let out = patctl_raw(&["failover", "--wait", "--dry-run"], None, &[]);
+    out.code(2);
+    let out = patctl_raw(&["switchover", "--wait", "--timeout", "soon"], None, &[]);
+    out.code(2);
+}
+
+#[test]
+fn offline_version_emits_an_envelope() {
+    let out = patctl_raw(&["version", "-o", "json"], None, &[]);
+    out.code(0);
+    let env = parse_json(&out.stdout);
+    assert_valid("Version", &env);
+    assert_eq!(env["data"]["ctlVersion"], "4.1.5");
+    assert_eq!(out.stderr, "patronictl version 4.1.5\n");
+}
+
+#[test]
+fn invoked_as_patronictl_it_calls_itself_patronictl() {
+    let out = as_patronictl(&["--help"]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("Usage: patronictl [OPTIONS] <COMMAND>"),
+        "{}",
+        out.stdout
+    );
+    let out = as_patronictl(&["list", "--bogus"]);
+    out.code(2);
+    assert!(out.stderr.contains("patronictl list"), "{}", out.stderr);
+    assert_eq!(
+        as_patronictl(&["version"]).stdout,
+        "patronictl version 4.1.5\n"
     );
 }

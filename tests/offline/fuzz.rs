@@ -1,10 +1,11 @@
 //! Property tests ("fuzzing" with a fixed-seed generator, bounded in time) over every parser of DCS
 //! values and of configuration input: whatever is stored in etcd or typed on the command line, the
-//! parsers and renderers return a value or an error, never panic.
+//! parsers and renderers return a value or an error, never panic. Plain `cargo test` runs a few
+//! thousand cases a property; `PATCTL_PROPERTY_CASES=N` runs N (`rng::cases`).
 
 use std::time::{Duration, Instant};
 
-use crate::common::Rng;
+use crate::rng::{cases, Rng};
 use patctl::model::Node;
 use patctl::output::members::{self, Format, MembersView};
 
@@ -143,9 +144,12 @@ fn value(r: &mut Rng) -> String {
 #[test]
 fn dcs_values_never_panic_the_model_or_the_renderers() {
     let mut r = Rng(0xDEAD_BEEF_CAFE_F00D);
-    let deadline = Instant::now() + Duration::from_secs(8);
-    let mut cases = 0;
-    while Instant::now() < deadline && cases < 20_000 {
+    let wanted = cases(2_000);
+    // Bounded in time too (a slow machine runs fewer cases): scaled with the number asked for.
+    let deadline =
+        Instant::now() + Duration::from_millis(8 * wanted as u64).max(Duration::from_secs(8));
+    let mut done = 0;
+    while Instant::now() < deadline && done < wanted {
         let nodes: Vec<Node> = (0..r.below(10))
             .map(|_| Node {
                 key: r.pick(KEYS).to_string(),
@@ -185,9 +189,9 @@ fn dcs_values_never_panic_the_model_or_the_renderers() {
                 patctl::api::Api::url(m, "patroni"),
             );
         }
-        cases += 1;
+        done += 1;
     }
-    assert!(cases > 100, "only {cases} cases ran");
+    assert!(done > 100, "only {done} cases ran");
 }
 
 #[test]
@@ -219,7 +223,7 @@ fn config_input_never_panics() {
         " ",
         "ü",
     ];
-    for _ in 0..5000 {
+    for _ in 0..cases(5000) {
         let url: String = (0..r.below(5)).map(|_| r.pick(&pieces)).collect();
         let _ = patctl::config::parse_dcs_url(&url);
     }
@@ -251,14 +255,14 @@ fn config_input_never_panics() {
         "...\n",
         "---\n",
     ];
-    for _ in 0..5000 {
+    for _ in 0..cases(5000) {
         let text: String = (0..r.below(8)).map(|_| r.pick(&yaml_pieces)).collect();
         let _ = patctl::config::parse_yaml_mapping(&text, "fuzz.yml");
     }
     let ts_pieces = [
         "2030", "-01", "-1", "T", " ", "10", ":00", ":61", "Z", "+02:00", "+2", ".123", "now", "x",
     ];
-    for _ in 0..5000 {
+    for _ in 0..cases(5000) {
         let text: String = (0..r.below(7)).map(|_| r.pick(&ts_pieces)).collect();
         let _ = patctl::time::parse_scheduled(Some(&text));
     }

@@ -1,7 +1,7 @@
 //! The committed `completions/` and `man/` files are exactly what `patctl::generate` renders from the
-//! clap tree. `UPDATE_GENERATED=1 cargo test --test cli generated` rewrites them.
+//! clap tree. `UPDATE_GENERATED=1 cargo test --test offline generated` rewrites them.
 
-use crate::common::installed;
+use crate::harness::installed;
 use std::path::Path;
 
 /// Compare (or with `UPDATE_GENERATED=1` rewrite) the files of `dir` with `files`, exactly.
@@ -35,7 +35,7 @@ pub fn check(dir: &str, files: Vec<(String, Vec<u8>)>) {
     }
     assert!(
         stale.is_empty(),
-        "{dir}/ is stale: {stale:?}; run `UPDATE_GENERATED=1 cargo test --test cli generated` and commit"
+        "{dir}/ is stale: {stale:?}; run `UPDATE_GENERATED=1 cargo test --test offline generated` and commit"
     );
 }
 

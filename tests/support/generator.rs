@@ -1,11 +1,14 @@
 //! The seeded generator of Patroni-shaped DCS contents: what Patroni 3.x/4.x writes under
 //! `/<namespace>/<scope>/` (member keys, leader, config, status, failover, sync, history,
 //! initialize), in every shape the fields take, with hostile text wherever Patroni stores text a
-//! user chose (member names, tag values, configuration values, restart reasons).
+//! user chose (member names, tag values, configuration values, restart reasons). Used by the generative
+//! read test (`tests/cli/generative`) and, for its texts, by the formats test (`tests/offline`).
+
+#![allow(dead_code)]
 
 use serde_json::{json, Map, Value};
 
-use crate::common::Rng;
+use crate::rng::Rng;
 
 /// One generated cluster: its key/value pairs per Citus group (group 0 only without Citus).
 /// A `Value::String` is written as is (leader, initialize), anything else as its JSON text.

@@ -1,6 +1,6 @@
 //! Snapshots, as jj keeps them: every command's `--help`, and the main error messages with stdout,
 //! stderr and exit code together, in `tests/snapshots/`. A change to any of them shows up as a diff
-//! in review; `UPDATE_GENERATED=1 cargo test --test cli snapshots` rewrites them.
+//! in review; `UPDATE_GENERATED=1 cargo test --test offline snapshots` rewrites them.
 
 use crate::generated::check;
 
