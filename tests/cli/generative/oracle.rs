@@ -4,7 +4,8 @@
 //! child per command which runs patronictl's own entry point (`ctl()`) with the command's argv,
 //! stdout and stderr on files, and exits with its exit code, an uncaught exception printing its
 //! traceback and giving 1 as the interpreter does. Same code, same output as `patronictl ARGS`,
-//! without a second of interpreter start-up and imports per command.
+//! without a second of interpreter start-up and imports per command. A child that runs over 60 s
+//! is killed (exit -14), so a DCS gone away fails the case instead of hanging the suite.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -15,7 +16,7 @@ use super::gen::Case;
 use crate::common::{etcd_url, Out};
 
 const SERVER: &str = r#"
-import json, os, sys, traceback
+import json, os, signal, sys, traceback
 from patroni.ctl import ctl
 # Modules patronictl imports on first use, imported once here so that each child starts warm.
 import patroni.dcs.etcd3, patroni.dcs.etcd, prettytable, wcwidth, dateutil.parser, yaml
@@ -25,6 +26,8 @@ for line in proto_in:
     sys.stdout.flush(); sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
+        # Bounded: a patronictl that hangs (a DCS gone) dies by SIGALRM, reported as exit -14.
+        signal.alarm(60)
         out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(out, 1); os.dup2(err, 2)

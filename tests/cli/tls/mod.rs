@@ -169,11 +169,17 @@ fn refused(out: &Out, code: i32, reason: &str) {
 
 // ------------------------------------------------------------------ commands
 
+/// The commands, then the refusals (`refusals.rs`), on one sandbox.
 #[test]
-fn selfsigned_commands_like_patronictl() {
+fn selfsigned_commands_and_refusals_like_patronictl() {
     let Some(t) = Tls::up("selfsigned") else {
         return;
     };
+    commands(&t);
+    refusals::refusals(&t);
+}
+
+fn commands(t: &Tls) {
     let text = std::fs::read_to_string(t.tls("server.crt")).unwrap();
     let x509 = Command::new("openssl")
         .args(["x509", "-noout", "-text"])
