@@ -289,7 +289,7 @@ fn commands(t: &Tls) {
     assert_eq!(ours.stdout, theirs.stdout);
     assert_eq!(ours_back.stdout, theirs_back.stdout);
 
-    query_over_tls(&t);
+    query_over_tls(t);
 }
 
 /// `query` over TLS with `clientcert=verify-ca`: PGSSLMODE/PGSSLROOTCERT/PGSSLCERT/PGSSLKEY as libpq reads them.

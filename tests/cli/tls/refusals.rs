@@ -123,8 +123,8 @@ pub(super) fn refusals(t: &Tls) {
         theirs.stdout
     );
 
-    encrypted_client_key(&t);
-    etcd_tls_refusals(&t, &server);
+    encrypted_client_key(t);
+    etcd_tls_refusals(t, &server);
 }
 
 /// `ctl.keyfile_password` opens an encrypted client key; a wrong or missing one is a config error.
