@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # sandbox/test.sh - the whole test suite on a fresh Debian 12 machine (as root): installs what is
-# missing, checks formatting and lints, runs the unit and hermetic tests, starts a dedicated sandbox cluster
-# (etcd + 3 Patroni/PostgreSQL nodes on 127.0.0.1, ports apart from the demo's), runs the integration
-# tests against it (comparing with the real patronictl), and stops the sandbox at the end, pass or fail.
+# missing, checks formatting, runs the tests that need no cluster (plain `cargo test`), starts a
+# dedicated sandbox cluster (etcd + 3 Patroni/PostgreSQL nodes on 127.0.0.1, ports apart from the
+# demo's), runs the integration tests against it (comparing with the real patronictl), and stops the
+# sandbox at the end, pass or fail.
 #
-# The tests of other modes (etcd v2, TLS, ZooKeeper) start sandboxes of their own next to it, one at a time
-# (ports: etcd and ZooKeeper +10, PostgreSQL and REST +100).
+# What keeps it short on two cores: the sandbox starts while patctl builds; clippy and the hardened
+# release build (with its packages) run in the background at the lowest CPU priority while the
+# integration tests mostly wait on clusters; the integration tests run side by side (readers together,
+# a test that changes the cluster alone: `common::read_lock`/`write_lock`), and the tests of other
+# modes (etcd v2, TLS, ZooKeeper, two sites, other Patroni versions) run on sandboxes of their own next
+# to it, PATCTL_MODE_SANDBOXES [2] at a time, each on a slot of ports (slot K: etcd and ZooKeeper
+# +10*K, PostgreSQL and REST +100*K).
 #
 # Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
-# SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481] (the ZooKeeper test's server listens on +10);
-# TEST_ARGS are passed to `cargo test --test cli` (e.g. a test name filter).
-# PATCTL_VERSIONS ["3.0.4 4.1.5"]: the Patroni versions of the version-matrix phase (each in a sandbox of
+# SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481]; TEST_ARGS are passed to `cargo test --test cli`
+# (e.g. a test name filter); PATCTL_TEST_THREADS [4]: integration tests at once.
+# PATCTL_VERSIONS ["3.0.4 4.1.5"]: the Patroni versions of the version matrix (each in a sandbox of
 # its own, nodes on that Patroni from /opt/patroni-venv-V; patronictl 4.1.5 stays the oracle); "" skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +28,11 @@ export SANDBOX_PG_BASE=${SANDBOX_PG_BASE:-5532}
 export SANDBOX_API_BASE=${SANDBOX_API_BASE:-8108}
 export SANDBOX_ZK_PORT=${SANDBOX_ZK_PORT:-2481}
 export SANDBOX_FORCE=1
+PATCTL_VERSIONS=${PATCTL_VERSIONS-3.0.4 4.1.5}
+LOGS=$(mktemp -d /tmp/patctl-test-logs.XXXXXX)
 
-# Each step's wall time, printed in a table at the end (pass or fail) so the README's figure stays true.
+# Each step's wall time, printed in a table at the end (pass or fail) so the README's figure stays true;
+# the background steps write theirs to $LOGS/times.
 PHASES=()
 PHASE_NAME=""
 PHASE_START=$SECONDS
@@ -42,65 +51,91 @@ report_phases() {
     phase_end
     printf '\n==> time per step\n' >&2
     printf '%s\n' "${PHASES[@]}" >&2
+    [[ -s $LOGS/times ]] && sed 's/^/  (background) /' "$LOGS/times" >&2
     printf '%6ss  total\n' "$((SECONDS - SUITE_START))" >&2
 }
 
-trap report_phases EXIT
+BG_PIDS=()
+cleanup() {
+    local pid
+    # Each background job leads a process group of its own (setsid): stop the whole group.
+    for pid in "${BG_PIDS[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+    bash sandbox/cluster.sh down >/dev/null 2>&1 || true
+}
+trap 'cleanup; report_phases' EXIT
 
 step "install (apt, pip, cargo deps) where missing"
 bash sandbox/cluster.sh install
+for v in $PATCTL_VERSIONS; do
+    [[ $v == 4.1.5 ]] || bash sandbox/cluster.sh install-version "$v"
+done
 
-step "format and lint"
+step "format; the test sandbox starts in $SANDBOX_DIR meanwhile"
+setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-up.log" 2>&1 &
+UP_PID=$!
+BG_PIDS+=("$UP_PID")
 cargo fmt --check
-cargo clippy --all-targets --quiet -- -D warnings
 
-step "build"
+step "build (debug, every target)"
 cargo build --quiet --all-targets
 
-step "release build: the hardened default (PIE, the system's OpenSSL), stripped <= 10 MB"
-# Built once here and reused by the package step.
-cargo build --release --quiet
-release=target/release/patctl
-readelf -h "$release" | grep -E >/dev/null 'Type:[[:space:]]+DYN' || { readelf -h "$release" | grep Type: >&2; echo "release binary is not PIE" >&2; exit 1; }
-ldd "$release" | grep -E >/dev/null 'libssl\.so\.3 => /(usr/)?lib' || { ldd "$release" >&2; echo "release binary does not load the system libssl" >&2; exit 1; }
-size=$(stat -c %s "$release")
-((size <= 10 * 1024 * 1024)) || { echo "release binary is $size bytes (> 10 MB)" >&2; exit 1; }
-printf 'release binary: PIE (DYN), %s, %s bytes\n' "$(ldd "$release" | grep -o 'libssl\.so\.3 => [^ ]*')" "$size" >&2
+# timed NAME CMD...: run CMD, append its wall time to $LOGS/times.
+timed() {
+    local name=$1 start=$SECONDS
+    shift
+    "$@"
+    printf '%6ss  %s\n' "$((SECONDS - start))" "$name" >>"$LOGS/times"
+}
 
-step "packages: .deb and RPM built from that binary, the .deb installed, checked and removed"
-PATCTL_BIN=$release bash sandbox/package.sh
-bash sandbox/package-test.sh
+release_checks() {
+    cargo build --release --quiet
+    local release=target/release/patctl size libs
+    readelf -h "$release" | grep -E >/dev/null 'Type:[[:space:]]+DYN' || { readelf -h "$release" | grep Type:; echo "release binary is not PIE"; return 1; }
+    libs=$(ldd "$release")
+    grep -E >/dev/null 'libssl\.so\.3 => /(usr/)?lib' <<<"$libs" || { printf '%s\n' "$libs"; echo "release binary does not load the system libssl"; return 1; }
+    size=$(stat -c %s "$release")
+    ((size <= 10 * 1024 * 1024)) || { echo "release binary is $size bytes (> 10 MB)"; return 1; }
+    printf 'release binary: PIE (DYN), %s, %s bytes\n' "$(grep -o 'libssl\.so\.3 => [^ ]*' <<<"$libs")" "$size"
+}
 
-step "unit tests"
-cargo test --quiet --lib
+# Lint, then the hardened release build and its packages, at the lowest CPU priority while the tests
+# run. Clippy gets a target directory of its own: cargo locks a profile's directory for a whole build,
+# and the tests build into target/debug.
+background_checks() {
+    set -euo pipefail
+    timed "lint (clippy -D warnings)" env CARGO_TARGET_DIR=target/lint \
+        cargo clippy --all-targets --quiet -- -D warnings
+    timed "release build: the hardened default (PIE, the system's OpenSSL), stripped <= 10 MB" release_checks
+    timed "packages: .deb and RPM from that binary, the .deb installed, checked and removed" \
+        bash -c 'PATCTL_BIN=target/release/patctl bash sandbox/package.sh && bash sandbox/package-test.sh'
+}
+setsid nice -n 19 bash -c "$(declare -f timed release_checks background_checks); LOGS=$LOGS background_checks" \
+    >"$LOGS/background.log" 2>&1 &
+BG_PID=$!
+BG_PIDS+=("$BG_PID")
 
-step "hermetic command tests (in-memory DCS, fake REST APIs)"
-cargo test --quiet --test hermetic
+step "tests without a sandbox (what plain \`cargo test\` runs: unit, hermetic, offline)"
+cargo test --quiet --lib --test hermetic --test offline
 
-step "start the test sandbox in $SANDBOX_DIR"
-cleanup() { bash sandbox/cluster.sh down >/dev/null 2>&1 || true; }
-trap 'cleanup; report_phases' EXIT
-bash sandbox/cluster.sh up
+step "integration tests against the sandbox (and the version matrix: $PATCTL_VERSIONS)"
+wait "$UP_PID" || { cat "$LOGS/sandbox-up.log" >&2; echo "the test sandbox did not come up" >&2; exit 1; }
+BG_PIDS=("$BG_PID")
 eval "$(bash sandbox/cluster.sh env)"
-
-step "integration tests against the sandbox"
-# One test at a time: several tests change the cluster (switchover, restart, edit-config). The
-# sandbox is up, so a test that would skip for want of it is a failure here.
+# The sandbox is up, so a test that would skip for want of it is a failure here.
 # shellcheck disable=SC2086
-PATCTL_VERSIONS= PATCTL_REQUIRE_SANDBOX=1 cargo test --test cli -- --test-threads=1 ${TEST_ARGS:-}
-
-PATCTL_VERSIONS=${PATCTL_VERSIONS-3.0.4 4.1.5}
-if [[ -n $PATCTL_VERSIONS ]]; then
-    step "Patroni version matrix ($PATCTL_VERSIONS): reads, check, switchover --wait, replication cut"
-    for v in $PATCTL_VERSIONS; do
-        [[ $v == 4.1.5 ]] || bash sandbox/cluster.sh install-version "$v"
-    done
-    # Each version's sandbox is stopped by the test itself, pass or fail (ModeSandbox's drop).
-    PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 \
-        cargo test --test cli -- --test-threads=1 versions::
-fi
+PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 \
+    cargo test --test cli -- --test-threads="${PATCTL_TEST_THREADS:-4}" ${TEST_ARGS:-}
 
 step "stop the sandbox"
-cleanup
+bash sandbox/cluster.sh down >/dev/null 2>&1
+
+step "lint, release build and packages (in the background since the build)"
+if ! wait "$BG_PID"; then
+    cat "$LOGS/background.log" >&2
+    exit 1
+fi
+cat "$LOGS/background.log" >&2
+BG_PIDS=()
 trap - EXIT
 report_phases
+rm -rf "$LOGS"

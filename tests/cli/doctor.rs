@@ -121,19 +121,9 @@ fn a_frozen_patroni_fails_its_member_within_the_timeout() {
     );
 }
 
-#[test]
-fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum() {
-    let Some(sb) = ModeSandbox::up(
-        "doctor",
-        &[
-            ("SANDBOX_DCS", "etcd3"),
-            ("SANDBOX_ETCD_MEMBERS", "3"),
-            ("SANDBOX_TLS", "1"),
-            ("SANDBOX_ETCD_AUTH", "1"),
-        ],
-    ) else {
-        return;
-    };
+/// On the three-member etcd v3 TLS sandbox of `dcs::tls` (run from there, on a healthy one): etcd
+/// member 2 stopped, then started again.
+pub fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum(sb: &ModeSandbox) {
     let endpoints: Vec<String> = sb
         .var("SANDBOX_ETCD_ENDPOINTS")
         .split(',')
@@ -199,6 +189,7 @@ fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum() {
     );
     let left = plan["data"]["dcs"]["leaderKeyRemainingSeconds"].as_f64();
     assert!(left.is_some_and(|s| s > 0.0), "{plan}");
+    sb.sh(&["etcd-start", "2"]);
 }
 
 /// A self-signed certificate for `san` valid for `days` days, written to `dir`.

@@ -174,9 +174,9 @@ fn the_leader_lost_during_a_switchover_wait_is_reported_honestly() {
                 "--force",
                 "--wait",
                 "--timeout",
-                "75",
+                "45",
             ],
-            Duration::from_secs(120),
+            Duration::from_secs(90),
         )
     });
     let took = start.elapsed();
@@ -190,7 +190,7 @@ fn the_leader_lost_during_a_switchover_wait_is_reported_honestly() {
     };
     let new_leader = wait_healthy(Duration::from_secs(180));
     assert!(
-        took < Duration::from_secs(90),
+        took < Duration::from_secs(60),
         "bounded by --timeout: {took:?}"
     );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);

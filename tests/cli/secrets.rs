@@ -22,8 +22,11 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new() -> Scratch {
+        // One per test: the tests run side by side in one process.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("secrets-{}", std::process::id()));
+            .join(format!("secrets-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         Scratch(d)

@@ -21,12 +21,12 @@ const SITES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/sites.sh");
 const CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
 const PATCTL: &str = env!("CARGO_BIN_EXE_patctl");
 
-/// The two sites, on the ports next to the main sandbox's (site A: etcd +10, PostgreSQL/REST +100;
-/// site B: etcd +14, +110), taken down on drop.
+/// The two sites, on two consecutive port slots next to the main sandbox's (site A on the first, site B
+/// on the second: `common::Slots`), taken down on drop.
 struct Sites {
     dir: String,
     vars: Vec<(String, String)>,
-    _guard: std::sync::MutexGuard<'static, ()>,
+    _slots: Slots,
 }
 
 impl Sites {
@@ -34,20 +34,18 @@ impl Sites {
         if !sandbox() {
             return None;
         }
-        let guard = mode_sandbox_lock();
+        let slots = Slots::take(2);
         let main = std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".into());
-        let etcd = port_base("SANDBOX_ETCD_PORT", 2379);
-        let pg = port_base("SANDBOX_PG_BASE", 5432);
-        let api = port_base("SANDBOX_API_BASE", 8008);
         let base = format!("{main}-site");
+        let [a, b] = [slots.ports(0), slots.ports(1)];
         let vars: Vec<(String, String)> = [
             ("SANDBOX_DIR", base.clone()),
-            ("SANDBOX_ETCD_PORT", (etcd + 10).to_string()),
-            ("SANDBOX_PG_BASE", (pg + 100).to_string()),
-            ("SANDBOX_API_BASE", (api + 100).to_string()),
-            ("SITE_B_ETCD_PORT", (etcd + 14).to_string()),
-            ("SITE_B_PG_BASE", (pg + 110).to_string()),
-            ("SITE_B_API_BASE", (api + 110).to_string()),
+            ("SANDBOX_ETCD_PORT", a[0].1.clone()),
+            ("SANDBOX_PG_BASE", a[1].1.clone()),
+            ("SANDBOX_API_BASE", a[2].1.clone()),
+            ("SITE_B_ETCD_PORT", b[0].1.clone()),
+            ("SITE_B_PG_BASE", b[1].1.clone()),
+            ("SITE_B_API_BASE", b[2].1.clone()),
             ("SANDBOX_NODES", "2".into()),
             ("SANDBOX_FORCE", "1".into()),
             ("SANDBOX_TIMEOUT", "90".into()),
@@ -58,7 +56,7 @@ impl Sites {
         let sites = Sites {
             dir: format!("{base}-sites"),
             vars,
-            _guard: guard,
+            _slots: slots,
         };
         let out = sites.script(SITES, &[], &["up"]);
         if !out.status.success() {

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a command printed and how it exited.
 #[derive(Debug, Clone)]
@@ -129,6 +129,15 @@ pub fn run_cmd(
     for (k, v) in envs {
         cmd.env(k, v);
     }
+    let late = |out: Out| -> ! {
+        panic!(
+            "{program} {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        )
+    };
+    if let Some(served) = crate::fork_server::served(program, &cmd, stdin, timeout) {
+        return served.unwrap_or_else(|out| late(out));
+    }
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
@@ -139,28 +148,24 @@ pub fn run_cmd(
             let _ = sin.write_all(input.as_bytes());
         });
     }
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{program} {args:?} did not finish within {timeout:?}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        // The poll interval of the bounded wait for the process to end.
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().unwrap();
-    Out {
+    // Output is read while the child runs (a full pipe would stall it), on a thread of its own.
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let to_out = |out: std::process::Output| Out {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         code: out.status.code().unwrap_or(-1),
+    };
+    match rx.recv_timeout(timeout) {
+        Ok(out) => to_out(out.unwrap()),
+        Err(_) => {
+            // SAFETY: kill(2) on the child's PID, which is not reaped until the thread's wait.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            late(to_out(rx.recv().unwrap().unwrap()))
+        }
     }
 }
 

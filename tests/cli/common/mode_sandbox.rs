@@ -1,30 +1,101 @@
 //! Sandboxes of their own in a given mode (`sandbox/cluster.sh up` with SANDBOX_DCS / SANDBOX_TLS / …),
-//! one at a time, on ports next to the main sandbox's (etcd +10, PostgreSQL and REST +100), stopped at
-//! the end, pass or fail; and a throw-away TLS server (`openssl s_server`).
+//! each on a slot of ports next to the main sandbox's (slot K: etcd and ZooKeeper +10·K, PostgreSQL
+//! and REST +100·K), stopped at the end, pass or fail; and a throw-away TLS server (`openssl s_server`).
+//!
+//! Several run at once, next to the tests on the main sandbox: `PATCTL_MODE_SANDBOXES` slots [2]
+//! (a test waits for a free one). Each slot is its own cluster, so its tests need no cluster lock.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/cluster.sh");
 
-static MODE_SANDBOX: Mutex<()> = Mutex::new(());
+/// Which slots are taken (index 0 is slot 1).
+static TAKEN: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+static FREED: Condvar = Condvar::new();
 
-/// The lock every sandbox of its own holds (they share the ports next to the main sandbox's).
-pub fn mode_sandbox_lock() -> std::sync::MutexGuard<'static, ()> {
-    MODE_SANDBOX.lock().unwrap_or_else(|e| e.into_inner())
+/// How many sandboxes of their own may run at once: `PATCTL_MODE_SANDBOXES` [2], 1 to 8.
+fn slot_count() -> usize {
+    std::env::var("PATCTL_MODE_SANDBOXES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2usize)
+        .clamp(1, 8)
+}
+
+/// Consecutive port slots held by one test; freed on drop.
+pub struct Slots {
+    first: u16,
+    count: usize,
+}
+
+impl Slots {
+    /// Wait until `count` consecutive slots are free and take them.
+    pub fn take(count: usize) -> Slots {
+        let total = slot_count().max(count);
+        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+        if taken.len() < total {
+            taken.resize(total, false);
+        }
+        loop {
+            if let Some(i) = (0..=total - count).find(|&i| taken[i..i + count].iter().all(|t| !t)) {
+                taken[i..i + count].iter_mut().for_each(|t| *t = true);
+                return Slots {
+                    first: i as u16 + 1,
+                    count,
+                };
+            }
+            taken = FREED.wait(taken).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The ports of the `k`th slot held (0-based), as SANDBOX_* settings for `cluster.sh`.
+    pub fn ports(&self, k: u16) -> [(String, String); 4] {
+        let s = self.first + k;
+        [
+            (
+                "SANDBOX_ETCD_PORT",
+                port_base("SANDBOX_ETCD_PORT", 2379) + 10 * s,
+            ),
+            (
+                "SANDBOX_PG_BASE",
+                port_base("SANDBOX_PG_BASE", 5432) + 100 * s,
+            ),
+            (
+                "SANDBOX_API_BASE",
+                port_base("SANDBOX_API_BASE", 8008) + 100 * s,
+            ),
+            (
+                "SANDBOX_ZK_PORT",
+                port_base("SANDBOX_ZK_PORT", 2181) + 10 * s,
+            ),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+        let first = usize::from(self.first) - 1;
+        taken[first..first + self.count]
+            .iter_mut()
+            .for_each(|t| *t = false);
+        FREED.notify_all();
+    }
 }
 
 /// A sandbox of its own, started in one mode and stopped (and removed, when the test passed) on drop.
 pub struct ModeSandbox {
     pub dir: String,
     pub env: BTreeMap<String, String>,
-    _guard: std::sync::MutexGuard<'static, ()>,
+    slots: Slots,
 }
 
 pub fn port_base(name: &str, default: u16) -> u16 {
@@ -41,37 +112,25 @@ impl ModeSandbox {
         if !sandbox() {
             return None;
         }
-        let guard = mode_sandbox_lock();
+        let slots = Slots::take(1);
         let main_dir =
             std::env::var("SANDBOX_DIR").unwrap_or_else(|_| "/tmp/patctl-sandbox".to_string());
         let dir = format!("{main_dir}-{tag}");
-        let mut vars: Vec<(String, String)> = vec![
-            ("SANDBOX_DIR".into(), dir.clone()),
-            (
-                "SANDBOX_ETCD_PORT".into(),
-                (port_base("SANDBOX_ETCD_PORT", 2379) + 10).to_string(),
-            ),
-            (
-                "SANDBOX_PG_BASE".into(),
-                (port_base("SANDBOX_PG_BASE", 5432) + 100).to_string(),
-            ),
-            (
-                "SANDBOX_API_BASE".into(),
-                (port_base("SANDBOX_API_BASE", 8008) + 100).to_string(),
-            ),
-            (
-                "SANDBOX_ZK_PORT".into(),
-                (port_base("SANDBOX_ZK_PORT", 2181) + 10).to_string(),
-            ),
-            ("SANDBOX_FORCE".into(), "1".into()),
-            ("SANDBOX_TIMEOUT".into(), "90".into()),
-            ("SANDBOX_NODES".into(), "2".into()),
-        ];
+        let mut vars: Vec<(String, String)> = vec![("SANDBOX_DIR".into(), dir.clone())];
+        vars.extend(slots.ports(0));
+        vars.extend(
+            [
+                ("SANDBOX_FORCE", "1"),
+                ("SANDBOX_TIMEOUT", "90"),
+                ("SANDBOX_NODES", "2"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         vars.extend(mode.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let mut sb = ModeSandbox {
             dir,
             env: BTreeMap::new(),
-            _guard: guard,
+            slots,
         };
         let out = sb.script(&vars, &["up"]);
         assert!(
@@ -117,6 +176,11 @@ impl ModeSandbox {
             "cluster.sh {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// The REST API port of member `nodeI` of this sandbox.
+    pub fn api_port(&self, i: u16) -> u16 {
+        port_base("SANDBOX_API_BASE", 8008) + 100 * self.slots.first + i
     }
 
     pub fn var(&self, k: &str) -> &str {

@@ -39,6 +39,8 @@ fn etcd_v3_tls_auth_three_members_and_https_rest() {
 
     tls_negative_cases(&sb);
     https_rest_api(&sb);
+    // doctor's checks of the same set-up (it stops etcd member 2 and starts it again).
+    crate::doctor::a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum(&sb);
 
     // One etcd member stopped under a running `events`: the stream says it reconnected to another
     // member and goes on, losing nothing (the pause made while it moved over arrives).
@@ -147,7 +149,7 @@ fn https_rest_api(sb: &ModeSandbox) {
     use patctl::api::{Api, FailureKind};
     use patctl::model::Member;
 
-    let port = port_base("SANDBOX_API_BASE", 8008) + 100 + 1;
+    let port = sb.api_port(1);
     let node1 = Member::from_node(
         "node1",
         None,

@@ -169,11 +169,17 @@ fn refused(out: &Out, code: i32, reason: &str) {
 
 // ------------------------------------------------------------------ commands
 
+/// The commands, then the refusals (`refusals.rs`), on one sandbox.
 #[test]
-fn selfsigned_commands_like_patronictl() {
+fn selfsigned_commands_and_refusals_like_patronictl() {
     let Some(t) = Tls::up("selfsigned") else {
         return;
     };
+    commands(&t);
+    refusals::refusals(&t);
+}
+
+fn commands(t: &Tls) {
     let text = std::fs::read_to_string(t.tls("server.crt")).unwrap();
     let x509 = Command::new("openssl")
         .args(["x509", "-noout", "-text"])
@@ -283,7 +289,7 @@ fn selfsigned_commands_like_patronictl() {
     assert_eq!(ours.stdout, theirs.stdout);
     assert_eq!(ours_back.stdout, theirs_back.stdout);
 
-    query_over_tls(&t);
+    query_over_tls(t);
 }
 
 /// `query` over TLS with `clientcert=verify-ca`: PGSSLMODE/PGSSLROOTCERT/PGSSLCERT/PGSSLKEY as libpq reads them.

@@ -4,11 +4,8 @@
 
 use super::*;
 
-#[test]
-fn selfsigned_refusals_like_patronictl() {
-    let Some(t) = Tls::up("selfsigned-neg") else {
-        return;
-    };
+/// Run by `selfsigned_commands_and_refusals_like_patronictl` on its sandbox, after the commands.
+pub(super) fn refusals(t: &Tls) {
     t.wait_healthy();
     let ok = "node1: Patroni 4.1.5 PostgreSQL";
 
@@ -126,8 +123,8 @@ fn selfsigned_refusals_like_patronictl() {
         theirs.stdout
     );
 
-    encrypted_client_key(&t);
-    etcd_tls_refusals(&t, &server);
+    encrypted_client_key(t);
+    etcd_tls_refusals(t, &server);
 }
 
 /// `ctl.keyfile_password` opens an encrypted client key; a wrong or missing one is a config error.
