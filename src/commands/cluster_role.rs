@@ -250,7 +250,13 @@ async fn change_cluster_role(
             "/config PATCH status code={}, ({})",
             response.status, response.body
         ));
-        return Err(Error::failure(failed(inner)));
+        let e = Error::failure(failed(inner));
+        return Err(
+            match ctx.api()?.status_hint(response.status, &response.body) {
+                Some(h) => e.with_hint(h),
+                None => e,
+            },
+        );
     }
     let mut stage = Value::Null;
     match wait_for_role(ctx, &name, &leader_name, &change, &mut stage).await {

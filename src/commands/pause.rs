@@ -141,7 +141,13 @@ async fn toggle_pause(
                 Some(line),
             ));
             ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
-            return Err(rejection(resp.status, &timed_out, paused));
+            let e = rejection(resp.status, &timed_out, paused);
+            return Err(
+                match (&e.hint, ctx.api()?.status_hint(resp.status, &resp.body)) {
+                    (None, Some(h)) => e.with_hint(h),
+                    _ => e,
+                },
+            );
         }
         tried.push(member_outcome(
             &member.name,

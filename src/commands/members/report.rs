@@ -1,7 +1,7 @@
 //! How one member's request ended (patronictl's `check_response` lines, and the member's outcome
 //! for machine output) and the exit code the outcomes of several members add up to.
 
-use crate::api::{Failure, FailureKind, Response};
+use crate::api::{Api, Failure, FailureKind, Response, StatusHints};
 use crate::error::{Error, Exit, Result};
 use crate::output::machine::{member_outcome, Outcome};
 use crate::output::Ui;
@@ -54,19 +54,40 @@ fn rejected_line(action: &str, member: &str, r: &Response) -> String {
 
 /// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code. The
 /// members' outcome entries are kept for machine output.
+/// The first refusal that needs a hint (401, 403, 412, 503) gives the error its hint.
 #[derive(Default)]
 pub(super) struct Tally {
     outcomes: Vec<Exit>,
     members: Vec<Value>,
+    hints: StatusHints,
+    hint: Option<String>,
 }
 
 impl Tally {
+    /// A tally of requests sent by `api` (whose credentials a refusal's hint names).
+    pub(super) fn new(api: &Api) -> Tally {
+        Tally {
+            hints: api.hints(),
+            ..Tally::default()
+        }
+    }
+
     pub(super) fn add(&mut self, outcome: Exit) {
         self.outcomes.push(outcome);
     }
 
     /// Keep one member's outcome entry (see [`member_outcome`]).
     pub(super) fn add_member(&mut self, entry: Value) {
+        if self.hint.is_none() && entry["outcome"] == "failed" {
+            if let Some(status) = entry["httpStatus"].as_u64() {
+                let body = match &entry["response"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                self.hint = self.hints.hint(status as u16, &body);
+            }
+        }
         self.members.push(entry);
     }
 
@@ -76,9 +97,10 @@ impl Tally {
     }
 
     pub(super) fn finish(self) -> Result<()> {
-        match Exit::combine(self.outcomes) {
-            Exit::Success => Ok(()),
-            code => Err(Error::silent(code)),
+        match (Exit::combine(self.outcomes), self.hint) {
+            (Exit::Success, _) => Ok(()),
+            (code, Some(hint)) => Err(Error::silent(code).with_hint(hint)),
+            (code, None) => Err(Error::silent(code)),
         }
     }
 
