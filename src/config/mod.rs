@@ -245,6 +245,7 @@ fn load_path(path: &Path) -> Result<Mapping> {
                     "cannot read config directory {}: {e}",
                     path.display()
                 ))
+                .with_source(e)
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -265,8 +266,9 @@ fn load_path(path: &Path) -> Result<Mapping> {
 }
 
 fn load_file(path: &Path) -> Result<Mapping> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!("cannot read config file {}: {e}", path.display())).with_source(e)
+    })?;
     let m = parse_yaml_mapping(&text, &path.display().to_string())?;
     if secret::holds_secret(&m) {
         secret::require_private(path, "a password")?;
@@ -285,6 +287,7 @@ pub fn parse_yaml_mapping(text: &str, source: &str) -> Result<Mapping> {
             "malformed YAML in {source}{at}: {}",
             first_line(&e.message)
         ))
+        .with_source(e)
     })?;
     match value {
         Value::Object(m) => Ok(m),
