@@ -199,6 +199,16 @@ impl Error {
         self
     }
 
+    /// A new error (`exit`, `message`) that this one led to: this one becomes its source, and its
+    /// hint, when it has one, is kept (e.g. a lost DCS read after a request went out: outcome unknown).
+    pub fn wrap(mut self, exit: Exit, message: impl Into<String>) -> Self {
+        let hint = self.hint.take();
+        Error {
+            hint,
+            ..Error::new(exit, message.into()).with_source(self)
+        }
+    }
+
     fn new(exit: Exit, message: String) -> Self {
         Error {
             exit,
@@ -366,6 +376,32 @@ mod tests {
         );
         assert_eq!(root_cause(&e), "Connection refused");
         assert!(Error::aborted().is_aborted() && !Error::failure("x").is_aborted());
+    }
+
+    #[test]
+    fn a_cause_keeps_the_error_below_it_to_be_found() {
+        #[derive(Debug)]
+        struct Below;
+        impl fmt::Display for Below {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("below")
+            }
+        }
+        impl std::error::Error for Below {}
+        let c = Cause::of("worded", Below);
+        assert_eq!(&*c, "worded");
+        assert_eq!(c, Cause::new("worded"), "compares as its text");
+        let e = Error::failure("top").with_source(c.clone());
+        assert_eq!(causes(&e), vec!["top", "worded", "below"]);
+        assert!(find::<Below>(&e).is_some());
+        assert!(c
+            .below()
+            .is_some_and(|b| b.downcast_ref::<Below>().is_some()));
+        let w = Error::failure("inner")
+            .with_hint("h")
+            .wrap(Exit::Unknown, "outer");
+        assert_eq!((w.exit, w.hint.as_deref()), (Exit::Unknown, Some("h")));
+        assert_eq!(causes(&w), vec!["outer", "inner"]);
     }
 
     #[test]

@@ -359,11 +359,12 @@ fn say(ctx: &Context<'_>, change: &Change, text: &str) {
 
 /// A DCS failure after the PATCH went out: the change may still happen, so the outcome is unknown.
 fn requested_but_unknown(e: Error, change: &Change) -> Error {
-    Error::unknown(format!(
+    let message = format!(
         "{}; the {}ion was requested but its outcome is unknown",
         e.message,
         change.action()
-    ))
+    );
+    e.wrap(crate::error::Exit::Unknown, message)
 }
 
 /// What patronictl looks at in each round.

@@ -192,11 +192,12 @@ async fn unknown(
 /// Read the cluster after the request went out: failing now leaves the outcome unknown (exit 5).
 async fn read_after_request(ctx: &mut Context<'_>, plan: &Plan) -> Result<Cluster> {
     ctx.cluster(&plan.name, plan.group).await.map_err(|e| {
-        Error::unknown(format!(
+        let message = format!(
             "{}; the {} request was made but its outcome is unknown",
             e.message,
             plan.action.name()
-        ))
+        );
+        e.wrap(Exit::Unknown, message)
     })
 }
 
