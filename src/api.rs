@@ -103,9 +103,27 @@ impl From<Failure> for Error {
 const CA_SETTING: &str = "ctl.cacert (or restapi.cafile)";
 const CLIENT_SETTING: &str = "ctl.certfile and ctl.keyfile";
 
-/// The hint of a request whose TLS handshake was refused: which certificate, which name, why.
-pub fn tls_hint(cause: &Cause) -> Option<String> {
-    let refusal = cause.below()?.downcast_ref::<TlsRefusal>()?;
+/// The hint of a request to `url` whose TLS handshake was refused: which certificate, which name,
+/// why. A refusal the server sends after the handshake (TLS 1.3 reports a missing client certificate
+/// on the first read) is known by its alert.
+pub fn tls_hint(cause: &Cause, url: &str) -> Option<String> {
+    if let Some(refusal) = cause.below().and_then(|b| b.downcast_ref::<TlsRefusal>()) {
+        return Some(refusal.hint(CA_SETTING, CLIENT_SETTING));
+    }
+    if !cause.contains("alert") {
+        return None;
+    }
+    let host = url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_default();
+    let refusal = TlsRefusal::new(
+        &host,
+        openssl::x509::X509VerifyResult::OK,
+        None,
+        cause.to_string(),
+    );
     Some(refusal.hint(CA_SETTING, CLIENT_SETTING))
 }
 
@@ -206,12 +224,12 @@ impl Api {
                 "no answer within the timeout".into(),
             )),
             Err(HttpError::Connect(why)) => Err(Failure {
-                hint: tls_hint(&why),
+                hint: tls_hint(&why, &url),
                 cause: Some(why.clone()),
                 ..fail(FailureKind::Connect, format!("cannot connect: {why}"))
             }),
             Err(HttpError::Other(why)) => Err(Failure {
-                hint: tls_hint(&why),
+                hint: tls_hint(&why, &url),
                 cause: Some(why.clone()),
                 ..fail(FailureKind::Other, why.to_string())
             }),

@@ -93,6 +93,7 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
                 lines: line.into_iter().collect(),
                 verdict: if ok { Exit::Success } else { Exit::Failure },
                 outcome: None,
+                hint: None,
             }
             .answered(&m.name, Some(&r))
         }

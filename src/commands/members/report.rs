@@ -13,6 +13,8 @@ pub(super) struct Report {
     pub(super) lines: Vec<String>,
     pub(super) verdict: Exit,
     pub(super) outcome: Option<Value>,
+    /// The hint of a request that got no answer (a TLS refusal names the certificate).
+    pub(super) hint: Option<String>,
 }
 
 impl Report {
@@ -21,6 +23,7 @@ impl Report {
             lines: vec![line],
             verdict,
             outcome: None,
+            hint: None,
         }
     }
 
@@ -144,6 +147,7 @@ pub(super) fn transport_report(action: &str, member: &str, f: &Failure) -> Repor
         f.exit(),
     );
     report.outcome = Some(failure_outcome(member, f));
+    report.hint = f.hint.clone();
     report
 }
 
@@ -178,6 +182,9 @@ pub(super) fn emit(ui: &Ui, tally: &mut Tally, report: Report) {
         ui.line(l);
     }
     tally.add(report.verdict);
+    if tally.hint.is_none() {
+        tally.hint = report.hint;
+    }
     if let Some(o) = report.outcome {
         tally.add_member(o);
     }
