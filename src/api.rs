@@ -7,6 +7,10 @@
 //!
 //! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
 //! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
+//! A failure keeps the error below it (the connection's, a TLS refusal) as its [`Cause`], and says
+//! what to do next: a TLS refusal names the certificate and the setting to change
+//! ([`tls_hint`]); a refused request's status gets [`StatusHints::hint`] (the credentials sent for
+//! 401/403, Patroni's words for 412/503).
 
 use std::time::Duration;
 

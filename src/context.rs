@@ -2,6 +2,9 @@
 //! clients, connected on first use (so `version` without a cluster never touches the network).
 //! Mirrors patronictl's `ctl` group callback plus its cached `get_dcs` / `request_patroni`.
 //!
+//! When a command read a cluster that has no key at all, [`Context::conclude`] adds the scopes that
+//! do exist to its error (or to stderr after an empty `list`): patctl's hint for a misspelt name.
+//!
 //! Tests run commands in-process by giving the context a store of their own ([`Context::set_dcs`],
 //! e.g. [`Dcs::memory`]) before running a command.
 
