@@ -7,14 +7,18 @@
 //!
 //! Unlike patronictl, every request has a timeout, and failures are typed so commands can tell
 //! "could not connect" (nothing happened) from "sent, no answer" (outcome unknown).
+//! A failure keeps the error below it (the connection's, a TLS refusal) as its [`Cause`], and says
+//! what to do next: a TLS refusal names the certificate and the setting to change
+//! ([`tls_hint`]); a refused request's status gets [`StatusHints::hint`] (the credentials sent for
+//! 401/403, Patroni's words for 412/503).
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::config::RestSettings;
-use crate::error::{Error, Exit, Result};
-use crate::http_client::{self, HttpClient, HttpError, TlsSettings, Verify};
+use crate::error::{Cause, Error, Exit, Result};
+use crate::http_client::{self, HttpClient, HttpError, TlsRefusal, TlsSettings, Verify};
 use crate::model::Member;
 use crate::py::json as pyjson;
 
@@ -58,9 +62,23 @@ pub struct Failure {
     pub kind: FailureKind,
     /// One line naming the member and URL.
     pub message: String,
+    /// The error below (the connection's, the TLS refusal), kept as the [`Error`]'s source.
+    pub cause: Option<Cause>,
+    /// What to do next (a TLS refusal names the certificate and the setting to change).
+    pub hint: Option<String>,
 }
 
 impl Failure {
+    /// A failure with nothing below it.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
+        Failure {
+            kind,
+            message: message.into(),
+            cause: None,
+            hint: None,
+        }
+    }
+
     /// The exit code of a request that got no HTTP answer: nothing sent (3), outcome unknown (5),
     /// anything else (1). The one mapping, for single requests and per-member outcomes alike.
     pub fn exit(&self) -> Exit {
@@ -74,18 +92,50 @@ impl Failure {
 
 impl From<Failure> for Error {
     fn from(f: Failure) -> Error {
-        match f.exit() {
-            Exit::Unknown => Error::unknown(f.message),
-            Exit::Unreachable => Error::unreachable(f.message),
-            _ => Error::failure(f.message),
+        let mut e = Error::with_exit(f.exit(), f.message);
+        if let Some(c) = f.cause {
+            e = e.with_source(c);
+        }
+        match f.hint {
+            Some(h) => e.with_hint(h),
+            None => e,
         }
     }
+}
+
+/// The settings a TLS refusal's hint names for the REST API client.
+const CA_SETTING: &str = "ctl.cacert (or restapi.cafile)";
+const CLIENT_SETTING: &str = "ctl.certfile and ctl.keyfile";
+
+/// The hint of a request to `url` whose TLS handshake was refused: which certificate, which name,
+/// why. A refusal the server sends after the handshake (TLS 1.3 reports a missing client certificate
+/// on the first read) is known by its alert.
+pub fn tls_hint(cause: &Cause, url: &str) -> Option<String> {
+    if let Some(refusal) = cause.below().and_then(|b| b.downcast_ref::<TlsRefusal>()) {
+        return Some(refusal.hint(CA_SETTING, CLIENT_SETTING));
+    }
+    if !cause.contains("alert") {
+        return None;
+    }
+    let host = url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_string()))
+        .unwrap_or_default();
+    let refusal = TlsRefusal::new(
+        &host,
+        openssl::x509::X509VerifyResult::OK,
+        None,
+        cause.to_string(),
+    );
+    Some(refusal.hint(CA_SETTING, CLIENT_SETTING))
 }
 
 /// A REST client configured from `ctl:`/`restapi:`.
 pub struct Api {
     http: HttpClient,
     auth: Option<(String, String)>,
+    auth_key: Option<&'static str>,
     timeout: Duration,
 }
 
@@ -119,6 +169,7 @@ impl Api {
         Ok(Api {
             http: HttpClient::new(tls)?,
             auth: rest.auth.clone(),
+            auth_key: rest.auth_key,
             timeout: rest.timeout,
         })
     }
@@ -148,14 +199,13 @@ impl Api {
         timeout: Option<Duration>,
     ) -> std::result::Result<Response, Failure> {
         let Some(url) = Self::url(member, endpoint) else {
-            return Err(Failure {
-                kind: FailureKind::NoUrl,
-                message: format!("member {} has no usable api_url", member.name),
-            });
+            return Err(Failure::new(
+                FailureKind::NoUrl,
+                format!("member {} has no usable api_url", member.name),
+            ));
         };
-        let fail = |kind: FailureKind, why: String| Failure {
-            kind,
-            message: format!("member {} at {url}: {why}", member.name),
+        let fail = |kind: FailureKind, why: String| {
+            Failure::new(kind, format!("member {} at {url}: {why}", member.name))
         };
         let body = body.map(pyjson::dumps);
         let timeout = timeout.unwrap_or(self.timeout);
@@ -177,12 +227,83 @@ impl Api {
                 FailureKind::Timeout,
                 "no answer within the timeout".into(),
             )),
-            Err(HttpError::Connect(why)) => {
-                Err(fail(FailureKind::Connect, format!("cannot connect: {why}")))
-            }
-            Err(HttpError::Other(why)) => Err(fail(FailureKind::Other, why)),
+            Err(HttpError::Connect(why)) => Err(Failure {
+                hint: tls_hint(&why, &url),
+                cause: Some(why.clone()),
+                ..fail(FailureKind::Connect, format!("cannot connect: {why}"))
+            }),
+            Err(HttpError::Other(why)) => Err(Failure {
+                hint: tls_hint(&why, &url),
+                cause: Some(why.clone()),
+                ..fail(FailureKind::Other, why.to_string())
+            }),
         }
     }
+
+    /// The hint for a status Patroni answered with that needs one (see [`StatusHints::hint`]).
+    pub fn status_hint(&self, status: u16, body: &str) -> Option<String> {
+        self.hints().hint(status, body)
+    }
+
+    /// What the hints of refused requests need to know of this client (the credentials it sends).
+    pub fn hints(&self) -> StatusHints {
+        StatusHints {
+            user: self.auth.as_ref().map(|(u, _)| u.clone()),
+            key: self.auth_key,
+        }
+    }
+}
+
+/// The hints for statuses Patroni refuses a request with: which credentials were sent (401, 403),
+/// what Patroni said and what to check (412, 503).
+#[derive(Debug, Clone, Default)]
+pub struct StatusHints {
+    user: Option<String>,
+    key: Option<&'static str>,
+}
+
+impl StatusHints {
+    /// The hint for `status` (with Patroni's answer `body`), `None` for a status that needs none.
+    pub fn hint(&self, status: u16, body: &str) -> Option<String> {
+        let said = said(body);
+        let sent = match &self.user {
+            Some(user) => format!(
+                "username '{user}' from {}",
+                self.key.unwrap_or("the configuration")
+            ),
+            None => {
+                "no credentials (none of ctl.authentication, ctl.auth, restapi.authentication is set)"
+                    .to_string()
+            }
+        };
+        match status {
+            401 => Some(format!(
+                "Patroni refused the request as unauthenticated{said}; sent: {sent}. They must match the member's restapi.authentication"
+            )),
+            403 => Some(format!(
+                "Patroni denied access{said}; sent: {sent}. Check that the member's restapi.allowlist (and allowlist_include_members) admits this host, and, with restapi.verify_client, that ctl.certfile and ctl.keyfile name a client certificate it trusts"
+            )),
+            412 => Some(format!(
+                "Patroni found a precondition unmet{said}: check the names given and the cluster's state (`patctl list`: the leader, a streaming candidate without nofailover, pause)"
+            )),
+            503 => Some(format!(
+                "Patroni could not do it now{said}: check that the member runs PostgreSQL and reaches the DCS (`patctl list`, the member's Patroni log), then try again"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// What Patroni said, for a hint: ` ("<first line of the body>")`, cut to 200 characters, or nothing
+/// for an empty body.
+fn said(body: &str) -> String {
+    let line = body.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        return String::new();
+    }
+    let cut: String = line.chars().take(200).collect();
+    let more = if cut.len() < line.len() { "…" } else { "" };
+    format!(" (\"{cut}{more}\")")
 }
 
 #[cfg(test)]

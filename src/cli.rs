@@ -324,6 +324,11 @@ pub async fn dispatch(cli: Cli, ui: &Ui) -> Result<()> {
 /// Run one command in a context: the one dispatch match. Tests call it in-process after giving the
 /// context a store of their own ([`Context::set_dcs`]).
 pub async fn run_command(ctx: &mut Context<'_>, command: Command) -> Result<()> {
+    let result = run_one(ctx, command).await;
+    ctx.conclude(result).await
+}
+
+async fn run_one(ctx: &mut Context<'_>, command: Command) -> Result<()> {
     match command {
         Command::Check(a) => commands::check::cmd_check(ctx, a).await,
         Command::List(a) => {

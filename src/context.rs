@@ -2,6 +2,9 @@
 //! clients, connected on first use (so `version` without a cluster never touches the network).
 //! Mirrors patronictl's `ctl` group callback plus its cached `get_dcs` / `request_patroni`.
 //!
+//! When a command read a cluster that has no key at all, [`Context::conclude`] adds the scopes that
+//! do exist to its error (or to stderr after an empty `list`): patctl's hint for a misspelt name.
+//!
 //! Tests run commands in-process by giving the context a store of their own ([`Context::set_dcs`],
 //! e.g. [`Dcs::memory`]) before running a command.
 
@@ -20,6 +23,8 @@ pub struct Context<'a> {
     pub ui: &'a Ui,
     dcs: Option<Dcs>,
     api: Option<Api>,
+    /// The clusters whose last read found no key at all (perhaps a misspelt name).
+    absent: Vec<String>,
 }
 
 impl<'a> Context<'a> {
@@ -31,6 +36,7 @@ impl<'a> Context<'a> {
             ui,
             dcs: None,
             api: None,
+            absent: Vec::new(),
         })
     }
 
@@ -81,7 +87,56 @@ impl<'a> Context<'a> {
     /// Read a cluster, as patronictl's `get_dcs(name, group).get_cluster()`. Without `--group` on a
     /// Citus cluster the whole scope is read and split into coordinator and workers.
     pub async fn cluster(&mut self, name: &str, group: Option<i64>) -> Result<Cluster> {
-        self.dcs().await?.get_cluster(name, group).await
+        let cluster = self.dcs().await?.get_cluster(name, group).await?;
+        self.absent.retain(|n| n != name);
+        if cluster == Cluster::default() {
+            self.absent.push(name.to_string());
+        }
+        Ok(cluster)
+    }
+
+    /// A command's result with the hint for an unknown cluster: when the last read of a cluster
+    /// found no key and its name is not among the scopes in the DCS, the error (that has no hint of
+    /// its own) says which clusters exist; on success (an empty `list`) the hint goes to stderr. The
+    /// scopes are read within the request timeout; when that fails there is no hint.
+    pub async fn conclude(&mut self, result: Result<()>) -> Result<()> {
+        if self.absent.is_empty() || result.as_ref().is_err_and(|e| e.hint.is_some()) {
+            return result;
+        }
+        let Some(hint) = self.unknown_cluster_hint().await else {
+            return result;
+        };
+        match result {
+            Ok(()) => {
+                self.ui.err_line(&format!("Hint: {hint}"));
+                Ok(())
+            }
+            Err(e) => Err(e.with_hint(hint)),
+        }
+    }
+
+    async fn unknown_cluster_hint(&mut self) -> Option<String> {
+        let timeout = self.settings.rest.timeout;
+        let namespace = self.settings.namespace.clone();
+        let dcs = self.dcs.as_mut()?;
+        let scopes = tokio::time::timeout(timeout, dcs.scopes())
+            .await
+            .ok()?
+            .ok()?;
+        let unknown: Vec<&String> = self.absent.iter().filter(|n| !scopes.contains(n)).collect();
+        let [name, ..] = unknown[..] else {
+            return None;
+        };
+        Some(if scopes.is_empty() {
+            format!(
+                "there is no cluster {name} in the DCS: the namespace {namespace} holds no cluster"
+            )
+        } else {
+            format!(
+                "there is no cluster {name} in the DCS; the clusters in {namespace}: {}",
+                scopes.join(", ")
+            )
+        })
     }
 
     /// The cluster name: the argument, else `scope` from the configuration.

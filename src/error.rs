@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Every exit code patctl uses. The README's exit-code table is generated from the same list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +199,16 @@ impl Error {
         self
     }
 
+    /// A new error (`exit`, `message`) that this one led to: this one becomes its source, and its
+    /// hint, when it has one, is kept (e.g. a lost DCS read after a request went out: outcome unknown).
+    pub fn wrap(mut self, exit: Exit, message: impl Into<String>) -> Self {
+        let hint = self.hint.take();
+        Error {
+            hint,
+            ..Error::new(exit, message.into()).with_source(self)
+        }
+    }
+
     fn new(exit: Exit, message: String) -> Self {
         Error {
             exit,
@@ -226,6 +237,84 @@ impl std::error::Error for Error {
             .as_deref()
             .map(|s| s as &(dyn std::error::Error + 'static))
     }
+}
+
+/// One link of an error chain as text, with the error below it: a failure worded for a person
+/// ("Connection refused", "certificate verify failed: certificate has expired") that keeps the
+/// library error it came from, so `-o json`'s `causes` can list the whole chain. Cheap to clone
+/// (the error below is shared); compares and derefs as its text.
+#[derive(Clone)]
+pub struct Cause {
+    text: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Cause {
+    /// A cause with nothing below it.
+    pub fn new(text: impl Into<String>) -> Cause {
+        Cause {
+            text: text.into(),
+            source: None,
+        }
+    }
+
+    /// A cause worded `text`, coming from `source`.
+    pub fn of(
+        text: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Cause {
+        Cause {
+            text: text.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The error below this one, to look for a known kind in the chain (`downcast_ref`).
+    pub fn below(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.source.as_deref()
+    }
+}
+
+impl std::ops::Deref for Cause {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Cause) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Cause {}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The first error of kind `T` in `e`'s chain (e.g. a TLS refusal under an HTTP failure).
+pub fn find<'e, T: std::error::Error + 'static>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    sources(e).find_map(|s| s.downcast_ref::<T>())
 }
 
 /// `e` and every error below it, outermost first.
@@ -287,6 +376,32 @@ mod tests {
         );
         assert_eq!(root_cause(&e), "Connection refused");
         assert!(Error::aborted().is_aborted() && !Error::failure("x").is_aborted());
+    }
+
+    #[test]
+    fn a_cause_keeps_the_error_below_it_to_be_found() {
+        #[derive(Debug)]
+        struct Below;
+        impl fmt::Display for Below {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("below")
+            }
+        }
+        impl std::error::Error for Below {}
+        let c = Cause::of("worded", Below);
+        assert_eq!(&*c, "worded");
+        assert_eq!(c, Cause::new("worded"), "compares as its text");
+        let e = Error::failure("top").with_source(c.clone());
+        assert_eq!(causes(&e), vec!["top", "worded", "below"]);
+        assert!(find::<Below>(&e).is_some());
+        assert!(c
+            .below()
+            .is_some_and(|b| b.downcast_ref::<Below>().is_some()));
+        let w = Error::failure("inner")
+            .with_hint("h")
+            .wrap(Exit::Unknown, "outer");
+        assert_eq!((w.exit, w.hint.as_deref()), (Exit::Unknown, Some("h")));
+        assert_eq!(causes(&w), vec!["outer", "inner"]);
     }
 
     #[test]

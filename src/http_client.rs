@@ -23,11 +23,12 @@ use hyper_util::rt::TokioIo;
 use openssl::ssl::SslContext;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use crate::tls_refusal::TlsRefusal;
 pub use crate::tls_stream::{TlsSettings, Verify};
 pub use http::header::HeaderMap;
 pub use http::{Method, StatusCode};
 
-use crate::error::Result;
+use crate::error::{Cause, Result};
 use crate::tls::{self, ClientCert};
 use crate::tls_stream;
 
@@ -46,16 +47,17 @@ pub struct Reply {
 pub enum HttpError {
     /// Nothing came back within the timeout (the request may have been sent).
     Timeout,
-    /// The connection (TCP, TLS) could not be made: nothing was sent. The reason, on one line.
-    Connect(String),
+    /// The connection (TCP, TLS) could not be made: nothing was sent. The reason, on one line (the
+    /// error below it, e.g. a [`TlsRefusal`], kept as its source).
+    Connect(Cause),
     /// The request may have been sent, then the connection failed.
-    Other(String),
+    Other(Cause),
 }
 
 /// The client.
 pub struct HttpClient {
     tls: TlsSettings,
-    ctx: OnceLock<std::result::Result<SslContext, String>>,
+    ctx: OnceLock<std::result::Result<SslContext, Cause>>,
 }
 
 impl HttpClient {
@@ -68,11 +70,15 @@ impl HttpClient {
     }
 
     /// The OpenSSL context, made on the first `https://` request.
-    fn context(&self) -> std::result::Result<&SslContext, String> {
+    fn context(&self) -> std::result::Result<&SslContext, Cause> {
         self.ctx
             .get_or_init(|| {
-                tls_stream::build_context(&self.tls, Some(b"\x08http/1.1"))
-                    .map_err(|e| format!("cannot set up TLS: {}", tls::reason_of_stack(&e)))
+                tls_stream::build_context(&self.tls, Some(b"\x08http/1.1")).map_err(|e| {
+                    Cause::of(
+                        format!("cannot set up TLS: {}", tls::reason_of_stack(&e)),
+                        e,
+                    )
+                })
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -102,7 +108,7 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> std::result::Result<Reply, HttpError> {
-        let invalid = |why: String| HttpError::Connect(format!("invalid URL: {why}"));
+        let invalid = |why: String| HttpError::Connect(Cause::new(format!("invalid URL: {why}")));
         let uri: http::Uri = url
             .parse()
             .map_err(|e: http::uri::InvalidUri| invalid(e.to_string()))?;
@@ -139,18 +145,18 @@ impl HttpClient {
         }
         let req = req
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| HttpError::Connect(format!("invalid request: {e}")))?;
+            .map_err(|e| HttpError::Connect(Cause::of(format!("invalid request: {e}"), e)))?;
 
         let tcp = tokio::net::TcpStream::connect((host, port))
             .await
-            .map_err(|e| HttpError::Connect(tls_stream::io_reason(&e)))?;
+            .map_err(|e| HttpError::Connect(Cause::of(tls_stream::io_reason(&e), e)))?;
         // Small requests and answers: no Nagle delay.
         let _ = tcp.set_nodelay(true);
         if https {
             let ctx = self.context().map_err(HttpError::Connect)?;
-            let stream = tls_stream::handshake(ctx, host, self.tls.verify, tcp)
+            let stream = tls_stream::handshake_checked(ctx, host, self.tls.verify, tcp)
                 .await
-                .map_err(HttpError::Connect)?;
+                .map_err(|r| HttpError::Connect(Cause::of(r.reason.clone(), r)))?;
             exchange_on(stream, req).await
         } else {
             exchange_on(tcp, req).await
@@ -166,7 +172,7 @@ async fn exchange_on<S>(
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
-    let other = |e: hyper::Error| HttpError::Other(reason(&e));
+    let other = |e: hyper::Error| HttpError::Other(Cause::of(reason(&e), e));
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(other)?;

@@ -24,6 +24,7 @@ pub mod peer_cert;
 pub mod py;
 pub mod time;
 pub mod tls;
+pub mod tls_refusal;
 pub mod tls_stream;
 pub mod usage;
 

@@ -27,7 +27,7 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
         let why = e.to_string();
         let why = why.split(" (os error").next().unwrap_or(&why).to_string();
-        Error::usage(format!("cannot read {what} {}: {why}", path.display()))
+        Error::usage(format!("cannot read {what} {}: {why}", path.display())).with_source(e)
     })
 }
 

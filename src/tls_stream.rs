@@ -13,14 +13,16 @@
 //! trust store, which with OpenSSL 3 costs some 25 ms (five times a whole `list`).
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509CheckFlags;
-use openssl::x509::X509;
+use openssl::x509::{X509VerifyResult, X509};
 
 use crate::error::Result;
 use crate::tls::{self, ClientCert};
+use crate::tls_refusal::{CertInfo, TlsRefusal};
 
 /// How the server certificate is checked (patronictl's request.py).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,14 +103,27 @@ pub fn build_context(
 
 /// The TLS handshake for `host` over `tcp` (SNI for names; with `Verify::Full` the certificate is
 /// checked against the name or IP address, as Python's `ssl` with `check_hostname`); the error is
-/// OpenSSL's reason on one line.
+/// OpenSSL's reason on one line (see [`handshake_checked`] for the certificate at fault).
 pub async fn handshake(
     ctx: &SslContext,
     host: &str,
     verify: Verify,
     tcp: tokio::net::TcpStream,
 ) -> std::result::Result<tokio_openssl::SslStream<tokio::net::TcpStream>, String> {
-    let setup = |e: openssl::error::ErrorStack| tls::reason_of_stack(&e);
+    handshake_checked(ctx, host, verify, tcp)
+        .await
+        .map_err(|r| r.reason)
+}
+
+/// [`handshake`], its refusal kept whole: the reason, and the certificate OpenSSL refused.
+pub async fn handshake_checked(
+    ctx: &SslContext,
+    host: &str,
+    verify: Verify,
+    tcp: tokio::net::TcpStream,
+) -> std::result::Result<tokio_openssl::SslStream<tokio::net::TcpStream>, TlsRefusal> {
+    let refusal = |reason: String| TlsRefusal::new(host, X509VerifyResult::OK, None, reason);
+    let setup = |e: openssl::error::ErrorStack| refusal(tls::reason_of_stack(&e));
     let mut ssl = Ssl::new(ctx).map_err(setup)?;
     let ip = host.parse::<std::net::IpAddr>().ok();
     if verify == Verify::Full {
@@ -122,20 +137,33 @@ pub async fn handshake(
     if ip.is_none() {
         ssl.set_hostname(host).map_err(setup)?;
     }
+    // The first certificate refused, to name it: OpenSSL keeps no peer certificate after a refusal.
+    let refused: Arc<Mutex<Option<CertInfo>>> = Arc::default();
+    let slot = Arc::clone(&refused);
+    ssl.set_verify_callback(ctx.verify_mode(), move |ok, x| {
+        if !ok {
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = x.current_cert().map(|c| CertInfo::of(c, x.error_depth()));
+            }
+        }
+        ok
+    });
     let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(setup)?;
     if let Err(e) = std::pin::Pin::new(&mut stream).connect().await {
-        let verify = stream.ssl().verify_result();
-        if verify != openssl::x509::X509VerifyResult::OK {
-            return Err(format!(
-                "certificate verify failed: {}",
-                verify.error_string()
-            ));
+        let result = stream.ssl().verify_result();
+        let cert = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if result != X509VerifyResult::OK {
+            let reason = format!("certificate verify failed: {}", result.error_string());
+            return Err(TlsRefusal::new(host, result, cert, reason));
         }
         let texts = vec![e.to_string()];
-        return Err(tls::describe(&texts).unwrap_or_else(|| match e.io_error() {
-            Some(io) => io_reason(io),
-            None => e.to_string(),
-        }));
+        return Err(refusal(tls::describe(&texts).unwrap_or_else(
+            || match e.io_error() {
+                Some(io) => io_reason(io),
+                None => e.to_string(),
+            },
+        )));
     }
     Ok(stream)
 }

@@ -250,7 +250,13 @@ async fn change_cluster_role(
             "/config PATCH status code={}, ({})",
             response.status, response.body
         ));
-        return Err(Error::failure(failed(inner)));
+        let e = Error::failure(failed(inner));
+        return Err(
+            match ctx.api()?.status_hint(response.status, &response.body) {
+                Some(h) => e.with_hint(h),
+                None => e,
+            },
+        );
     }
     let mut stage = Value::Null;
     match wait_for_role(ctx, &name, &leader_name, &change, &mut stage).await {
@@ -353,11 +359,12 @@ fn say(ctx: &Context<'_>, change: &Change, text: &str) {
 
 /// A DCS failure after the PATCH went out: the change may still happen, so the outcome is unknown.
 fn requested_but_unknown(e: Error, change: &Change) -> Error {
-    Error::unknown(format!(
+    let message = format!(
         "{}; the {}ion was requested but its outcome is unknown",
         e.message,
         change.action()
-    ))
+    );
+    e.wrap(crate::error::Exit::Unknown, message)
 }
 
 /// What patronictl looks at in each round.

@@ -296,7 +296,7 @@ fn load_file(name: &str) -> Result<Map<String, Value>> {
             File::open(name).and_then(|mut f| f.read_to_string(&mut text)),
         )
     };
-    read.map_err(|e| Error::usage(format!("Cannot read {what}: {e}")))?;
+    read.map_err(|e| Error::usage(format!("Cannot read {what}: {e}")).with_source(e))?;
     let v = yaml_load::load(&text)
         .map_err(|e| Error::failure(format!("{what} is not valid YAML: {e}; nothing written")))?;
     as_mapping(v, &what)

@@ -132,8 +132,9 @@ pub async fn live_view<T>(
         return work.await;
     }
     use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt())
-        .map_err(|e| crate::error::Error::failure(format!("cannot listen for signals: {e}")))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| {
+        crate::error::Error::failure(format!("cannot listen for signals: {e}")).with_source(e)
+    })?;
     tokio::select! {
         r = work => r,
         _ = interrupt.recv() => Err(crate::error::Error::interrupted()),

@@ -100,6 +100,8 @@ async fn toggle_pause(
     data.insert("group".into(), group.into());
     data.insert("request".into(), body.clone());
     let mut tried = Vec::new();
+    // The first member's failure: its cause and hint go with the final error.
+    let mut first: Option<crate::api::Failure> = None;
     let report = |data: &mut serde_json::Map<String, Value>, tried: &[Value], wait: Value| {
         data.insert("members".into(), Value::Array(tried.to_vec()));
         data.insert("wait".into(), wait);
@@ -120,8 +122,10 @@ async fn toggle_pause(
                     timed_out.push(member.name.clone());
                 }
                 let outcome = Outcome::of_exit(f.exit());
-                let entry = member_outcome(&member.name, outcome, None, None, Some(f.message));
+                let entry =
+                    member_outcome(&member.name, outcome, None, None, Some(f.message.clone()));
                 tried.push(entry);
+                first.get_or_insert(f);
                 continue;
             }
         };
@@ -141,7 +145,13 @@ async fn toggle_pause(
                 Some(line),
             ));
             ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
-            return Err(rejection(resp.status, &timed_out, paused));
+            let e = rejection(resp.status, &timed_out, paused);
+            return Err(
+                match (&e.hint, ctx.api()?.status_hint(resp.status, &resp.body)) {
+                    (None, Some(h)) => e.with_hint(h),
+                    _ => e,
+                },
+            );
         }
         tried.push(member_outcome(
             &member.name,
@@ -160,14 +170,25 @@ async fn toggle_pause(
         return Ok(());
     }
     ctx.ui.set_partial(report(&mut data, &tried, Value::Null));
-    if timed_out.is_empty() {
-        Err(Error::unreachable("Can not find accessible cluster member"))
+    let e = if timed_out.is_empty() {
+        Error::unreachable("Can not find accessible cluster member")
     } else {
-        Err(Error::unknown(format!(
+        Error::unknown(format!(
             "Can not find accessible cluster member (no answer in time from {}: the request may have been applied)",
             timed_out.join(", ")
-        )))
-    }
+        ))
+    };
+    Err(match first {
+        Some(f) => {
+            let hint = f.hint.clone();
+            let e = e.with_source(Error::from(f));
+            match hint {
+                Some(h) => e.with_hint(h),
+                None => e,
+            }
+        }
+        None => e,
+    })
 }
 
 /// A member's refusal, after `timed_out` members did not answer in time. Patroni answers 409 when its

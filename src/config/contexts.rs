@@ -483,7 +483,7 @@ pub fn write_current(path: &Path, text: &str, name: &str) -> Result<()> {
     ));
     let fail = |e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
-        Error::failure(format!("cannot write {}: {e}", path.display()))
+        Error::failure(format!("cannot write {}: {e}", path.display())).with_source(e)
     };
     let mut f = std::fs::File::create(&tmp).map_err(fail)?;
     // The file may hold passwords: keep its mode (0600 for a new one would be the caller's).

@@ -137,6 +137,7 @@ pub(super) fn parse_env_list(value: &str, var: &str) -> Result<Value> {
             "malformed list in {var}: {}",
             first_line(&e.message)
         ))
+        .with_source(e)
     })
 }
 

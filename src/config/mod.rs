@@ -76,6 +76,9 @@ pub struct DcsSettings {
 pub struct RestSettings {
     /// `user:password` for basic auth on writes.
     pub auth: Option<(String, String)>,
+    /// The setting `auth` came from (`ctl.authentication`, `ctl.auth`, `restapi.authentication`), for
+    /// the hint of a refused request.
+    pub auth_key: Option<&'static str>,
     /// Skip TLS verification (`-k` or `ctl.insecure`).
     pub insecure: bool,
     /// CA bundle (`ctl.cacert`, else `restapi.cafile`).
@@ -132,6 +135,7 @@ impl std::fmt::Debug for RestSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RestSettings")
             .field("auth", &self.auth.as_ref().map(|(u, _)| (u, REDACTED)))
+            .field("auth_key", &self.auth_key)
             .field("insecure", &self.insecure)
             .field("cacert", &self.cacert)
             .field("certfile", &self.certfile)
@@ -241,6 +245,7 @@ fn load_path(path: &Path) -> Result<Mapping> {
                     "cannot read config directory {}: {e}",
                     path.display()
                 ))
+                .with_source(e)
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -261,8 +266,9 @@ fn load_path(path: &Path) -> Result<Mapping> {
 }
 
 fn load_file(path: &Path) -> Result<Mapping> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(format!("cannot read config file {}: {e}", path.display())).with_source(e)
+    })?;
     let m = parse_yaml_mapping(&text, &path.display().to_string())?;
     if secret::holds_secret(&m) {
         secret::require_private(path, "a password")?;
@@ -281,6 +287,7 @@ pub fn parse_yaml_mapping(text: &str, source: &str) -> Result<Mapping> {
             "malformed YAML in {source}{at}: {}",
             first_line(&e.message)
         ))
+        .with_source(e)
     })?;
     match value {
         Value::Object(m) => Ok(m),
@@ -399,16 +406,19 @@ fn resolve_rest(raw: &Mapping, sources: &Sources) -> Result<RestSettings> {
             _ => Ok(None),
         }
     };
-    let auth = match auth_of("ctl")? {
-        Some(a) => Some(a),
+    let (auth, auth_key) = match auth_of("ctl")? {
+        Some(a) => (Some(a), "ctl.authentication"),
         None => match get_str(raw, &["ctl", "auth"]) {
-            Some(s) => s
-                .split_once(':')
-                .map(|(u, p)| (u.to_string(), p.to_string())),
-            None => auth_of("restapi")?,
+            Some(s) => (
+                s.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string())),
+                "ctl.auth",
+            ),
+            None => (auth_of("restapi")?, "restapi.authentication"),
         },
     };
     Ok(RestSettings {
+        auth_key: auth.is_some().then_some(auth_key),
         auth,
         insecure: sources.insecure || get(raw, &["ctl", "insecure"]).is_some_and(truthy),
         cacert: get_str(raw, &["ctl", "cacert"])

@@ -99,6 +99,7 @@ pub fn read_password_file(path: &Path, what: &str) -> Result<String> {
             "{what}: cannot read password_file {}: {why}",
             path.display()
         ))
+        .with_source(e)
     })?;
     Ok(first_line(&text))
 }
@@ -119,6 +120,7 @@ pub fn run_password_command(argv: &[String], what: &str) -> Result<String> {
             let why = e.to_string();
             let why = why.split(" (os error").next().unwrap_or(&why).to_string();
             Error::usage(format!("{what}: cannot run password_command {prog}: {why}"))
+                .with_source(e)
         })?;
     if !out.status.success() {
         return Err(Error::usage(format!(

@@ -323,6 +323,31 @@ mod tests {
     }
 
     #[test]
+    fn the_envelope_lists_the_whole_chain_and_keeps_the_hint() {
+        use crate::error::{Cause, Exit};
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused (os error 111)",
+        );
+        let read = Error::unreachable("DCS unreachable")
+            .with_source(Cause::of("connection refused", io))
+            .with_hint("check etcd");
+        let e = read.wrap(Exit::Unknown, "DCS unreachable; the outcome is unknown");
+        let body = error_body(&e);
+        assert_eq!(
+            body["causes"],
+            json!([
+                "DCS unreachable",
+                "connection refused",
+                "refused (os error 111)"
+            ])
+        );
+        assert_eq!(body["hint"], "check etcd");
+        assert_eq!(body["exitCode"], 5);
+        assert_eq!(body["message"], "DCS unreachable; the outcome is unknown");
+    }
+
+    #[test]
     fn a_partial_result_with_a_member_done_is_not_safe_to_retry() {
         let e = Error::unreachable("node2 unreachable");
         let done = json!({"members": [

@@ -26,7 +26,7 @@ pub struct Screen {
 }
 
 fn failed(what: &str, e: std::io::Error) -> Error {
-    Error::failure(format!("cannot {what} the terminal: {e}"))
+    Error::failure(format!("cannot {what} the terminal: {e}")).with_source(e)
 }
 
 /// Leave raw mode and the alternate screen, show the cursor; only once per entry.

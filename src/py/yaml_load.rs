@@ -43,6 +43,8 @@ impl fmt::Display for LoadError {
     }
 }
 
+impl std::error::Error for LoadError {}
+
 impl From<SyntaxError> for LoadError {
     fn from(e: SyntaxError) -> Self {
         LoadError {

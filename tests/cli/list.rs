@@ -245,3 +245,34 @@ fn an_option_given_twice_keeps_the_last_value_as_in_click() {
         out.stdout
     );
 }
+
+#[test]
+fn an_unknown_cluster_hints_at_the_scopes_in_the_dcs() {
+    let Some(_g) = read_lock() else { return };
+    wait_healthy(Duration::from_secs(60));
+    // stdout and the exit code stay patronictl's (an empty table, 0); the hint is on stderr.
+    let out = assert_same(&["list", "nosuch"]);
+    let hint = out
+        .stderr
+        .strip_prefix("Hint: there is no cluster nosuch in the DCS; the clusters in /service/: ")
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(hint.trim_end().split(", ").any(|s| s == "demo"), "{hint}");
+    // An error keeps patronictl's line, the hint follows; -o json carries it too.
+    let out = patctl(&["restart", "nosuch", "--force"]);
+    out.code(1);
+    let mut lines = out.stderr.lines();
+    assert_eq!(
+        lines.next(),
+        Some("Error: nosuch cluster doesn't have any members")
+    );
+    assert!(lines
+        .next()
+        .is_some_and(|l| l.starts_with("Hint: there is no cluster nosuch in the DCS")));
+    let out = patctl(&["-o", "json", "restart", "nosuch", "--force"]);
+    let env: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(env["error"]["hint"]
+        .as_str()
+        .is_some_and(|h| h.contains("demo")));
+    // The cluster that exists: no hint.
+    assert!(!patctl(&["list", "demo"]).stderr.contains("Hint:"));
+}

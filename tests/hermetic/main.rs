@@ -18,6 +18,7 @@ mod check; // check: check_patroni's lines for fixed REST answers, endpoints fro
 mod config; // show-config, edit-config (CAS), pause/resume
 mod doctor; // doctor: findings from fake REST APIs and the memory DCS, exit 1 on FAIL
 mod events; // events: the change stream, --since-revision, outages
+mod hints; // hints of refused REST requests and unknown clusters, -o json causes
 mod key_ttl; // pre-flight DCS warnings (endpoints, quorum, leader key TTL), members' key age
 mod list; // list, topology, history rendering from a fixture
 mod list_all; // list/topology --all: namespaces, health lines, filters, exit 9, -o json data

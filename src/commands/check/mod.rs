@@ -317,6 +317,7 @@ async fn rest_for(ctx: &mut Context<'_>, args: &CheckArgs) -> Result<Rest> {
     if !given.is_empty() {
         let rest = RestSettings {
             auth: None,
+            auth_key: None,
             insecure: false,
             cacert: args.ca_file.clone(),
             certfile: args.cert_file.clone(),

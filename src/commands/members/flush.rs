@@ -69,7 +69,7 @@ async fn flush_restart(ctx: &mut Context<'_>, args: &FlushArgs, names: &[String]
         .iter()
         .map(|m| Box::pin(flush_member_restart(api, m)) as Job<Report>)
         .collect();
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(api);
     in_parallel(jobs, |r| emit(ui, &mut tally, r)).await;
     let mut data = asked("flush restart", &args.cluster_name, args.group, &members);
     data.insert("dcsWrite".into(), Value::Null);
@@ -93,6 +93,7 @@ async fn flush_member_restart(api: &Api, m: &Member) -> Report {
                 lines: line.into_iter().collect(),
                 verdict: if ok { Exit::Success } else { Exit::Failure },
                 outcome: None,
+                hint: None,
             }
             .answered(&m.name, Some(&r))
         }

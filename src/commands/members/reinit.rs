@@ -125,7 +125,7 @@ pub async fn cmd_reinit(ctx: &mut Context<'_>, args: ReinitArgs) -> Result<()> {
     let mut first = Vec::new();
     in_parallel(jobs, |t| first.push(t)).await;
 
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(api);
     let mut waiting = Vec::new();
     let mut data = asked("reinitialize", &args.cluster_name, args.group, &members);
     data.insert("fromLeader".into(), args.from_leader.into());

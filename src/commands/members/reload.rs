@@ -63,7 +63,7 @@ pub async fn cmd_reload(ctx: &mut Context<'_>, args: ReloadArgs) -> Result<()> {
         .iter()
         .map(|m| Box::pin(reload_member(api, m, &loop_wait)) as Job<Report>)
         .collect();
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(api);
     in_parallel(jobs, |r| emit(ui, &mut tally, r)).await;
     let data = asked("reload", &args.cluster_name, args.group, &members);
     tally.conclude(ui, data)

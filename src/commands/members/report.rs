@@ -2,7 +2,7 @@
 //! for machine output), the exit code the outcomes of several members add up to, and one member's
 //! restart as it ended ([`Restarted`], which `restart --wait` follows).
 
-use crate::api::{Failure, FailureKind, Response};
+use crate::api::{Api, Failure, FailureKind, Response, StatusHints};
 use crate::error::{Error, Exit, Result};
 use crate::output::machine::{member_outcome, Outcome};
 use crate::output::Ui;
@@ -14,6 +14,8 @@ pub(super) struct Report {
     pub(super) lines: Vec<String>,
     pub(super) verdict: Exit,
     pub(super) outcome: Option<Value>,
+    /// The hint of a request that got no answer (a TLS refusal names the certificate).
+    pub(super) hint: Option<String>,
 }
 
 impl Report {
@@ -22,6 +24,7 @@ impl Report {
             lines: vec![line],
             verdict,
             outcome: None,
+            hint: None,
         }
     }
 
@@ -55,19 +58,40 @@ fn rejected_line(action: &str, member: &str, r: &Response) -> String {
 
 /// The outcome of each member's request so far; [`Exit::combine`] makes them one exit code. The
 /// members' outcome entries are kept for machine output.
+/// The first refusal that needs a hint (401, 403, 412, 503) gives the error its hint.
 #[derive(Default)]
 pub(super) struct Tally {
     outcomes: Vec<Exit>,
     members: Vec<Value>,
+    hints: StatusHints,
+    hint: Option<String>,
 }
 
 impl Tally {
+    /// A tally of requests sent by `api` (whose credentials a refusal's hint names).
+    pub(super) fn new(api: &Api) -> Tally {
+        Tally {
+            hints: api.hints(),
+            ..Tally::default()
+        }
+    }
+
     pub(super) fn add(&mut self, outcome: Exit) {
         self.outcomes.push(outcome);
     }
 
     /// Keep one member's outcome entry (see [`member_outcome`]).
     pub(super) fn add_member(&mut self, entry: Value) {
+        if self.hint.is_none() && entry["outcome"] == "failed" {
+            if let Some(status) = entry["httpStatus"].as_u64() {
+                let body = match &entry["response"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                self.hint = self.hints.hint(status as u16, &body);
+            }
+        }
         self.members.push(entry);
     }
 
@@ -77,9 +101,10 @@ impl Tally {
     }
 
     pub(super) fn finish(self) -> Result<()> {
-        match Exit::combine(self.outcomes) {
-            Exit::Success => Ok(()),
-            code => Err(Error::silent(code)),
+        match (Exit::combine(self.outcomes), self.hint) {
+            (Exit::Success, _) => Ok(()),
+            (code, Some(hint)) => Err(Error::silent(code).with_hint(hint)),
+            (code, None) => Err(Error::silent(code)),
         }
     }
 
@@ -123,6 +148,7 @@ pub(super) fn transport_report(action: &str, member: &str, f: &Failure) -> Repor
         f.exit(),
     );
     report.outcome = Some(failure_outcome(member, f));
+    report.hint = f.hint.clone();
     report
 }
 
@@ -157,6 +183,9 @@ pub(super) fn emit(ui: &Ui, tally: &mut Tally, report: Report) {
         ui.line(l);
     }
     tally.add(report.verdict);
+    if tally.hint.is_none() {
+        tally.hint = report.hint;
+    }
     if let Some(o) = report.outcome {
         tally.add_member(o);
     }

@@ -172,7 +172,7 @@ pub async fn cmd_restart(ctx: &mut Context<'_>, args: RestartArgs) -> Result<()>
     };
     let api = ctx.api()?;
     let jobs: Vec<Job<Restarted>> = members.iter().map(|m| plan.job(api, m)).collect();
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(api);
     let mut done: Vec<Restarted> = Vec::new();
     let mut take = |mut r: Restarted| {
         let report = std::mem::replace(&mut r.report, Report::new(String::new(), Exit::Success));
@@ -268,6 +268,7 @@ async fn restart_member(
                 let probe = Failure {
                     kind: FailureKind::Connect,
                     message: format!("{}; restart not sent", f.message),
+                    ..f
                 };
                 let mut report = transport_report("restart", &m.name, &probe);
                 lines.append(&mut report.lines);

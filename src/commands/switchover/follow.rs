@@ -358,10 +358,11 @@ async fn watch(ctx: &mut Context<'_>, plan: &Plan, slice: Duration) -> Result<bo
 
 /// The request went out, so losing the DCS now leaves the outcome unknown (exit 5).
 fn lost_dcs(e: Error) -> Error {
-    Error::unknown(format!(
+    let message = format!(
         "{}; the request was sent but its outcome is unknown",
         e.message
-    ))
+    );
+    e.wrap(crate::error::Exit::Unknown, message)
 }
 
 /// `Switchover completed in 4.2 s: node2 is the leader`.

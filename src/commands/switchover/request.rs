@@ -41,14 +41,14 @@ async fn post(
     timeout: Duration,
 ) -> std::result::Result<Response, Failure> {
     let Some(target) = plan.target() else {
-        return Err(Failure {
-            kind: FailureKind::NoUrl,
-            message: "no member to send the request to".into(),
-        });
+        return Err(Failure::new(
+            FailureKind::NoUrl,
+            "no member to send the request to",
+        ));
     };
     let api = ctx.api().map_err(|e| Failure {
-        kind: FailureKind::Other,
-        message: e.message,
+        hint: e.hint.clone(),
+        ..Failure::new(FailureKind::Other, e.message.clone())
     })?;
     let body = plan.body();
     let endpoint = plan.action.name();
@@ -153,7 +153,11 @@ pub(super) async fn send_and_follow(
             if r.status == 412 || r.status == 503 {
                 preflight::explain_rejection(ctx, plan).await;
             }
-            Err(Error::silent(Exit::Failure))
+            let e = Error::silent(Exit::Failure);
+            Err(match ctx.api()?.status_hint(r.status, &r.body) {
+                Some(h) => e.with_hint(h),
+                None => e,
+            })
         }
         Err(f) if f.kind == FailureKind::Timeout => {
             record_request(plan, "rest", None, &f.message, "unknown");
@@ -188,11 +192,12 @@ async fn unknown(
 /// Read the cluster after the request went out: failing now leaves the outcome unknown (exit 5).
 async fn read_after_request(ctx: &mut Context<'_>, plan: &Plan) -> Result<Cluster> {
     ctx.cluster(&plan.name, plan.group).await.map_err(|e| {
-        Error::unknown(format!(
+        let message = format!(
             "{}; the {} request was made but its outcome is unknown",
             e.message,
             plan.action.name()
-        ))
+        );
+        e.wrap(Exit::Unknown, message)
     })
 }
 

@@ -132,7 +132,8 @@ pub async fn cmd_top(ctx: &mut Context<'_>, args: TopArgs) -> Result<()> {
 async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = |kind: SignalKind| {
-        signal(kind).map_err(|e| Error::failure(format!("cannot listen for signals: {e}")))
+        signal(kind)
+            .map_err(|e| Error::failure(format!("cannot listen for signals: {e}")).with_source(e))
     };
     let mut term = listen(SignalKind::terminate())?;
     let mut hangup = listen(SignalKind::hangup())?;
@@ -163,7 +164,11 @@ async fn run(state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) -> Result
                     }
                 }
                 Some(Ok(_)) => {} // a resize: the next draw uses the new size
-                Some(Err(e)) => return Err(Error::failure(format!("cannot read the terminal: {e}"))),
+                Some(Err(e)) => {
+                    return Err(
+                        Error::failure(format!("cannot read the terminal: {e}")).with_source(e)
+                    )
+                }
                 None => return Ok(()),
             },
             _ = tick.tick() => {}

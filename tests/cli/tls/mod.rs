@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::common::*;
 
+mod hints; // the hints of TLS refusals: which certificate, which name, why
 mod refusals; // expired, wrong host, unknown CA, -k, encrypted keys; etcd TLS refusals
 
 /// The mode sandbox and the ctl side's environment.

@@ -39,11 +39,11 @@ pub(super) fn refusals(t: &Tls) {
             out.stderr
         );
     }
-    assert_eq!(
-        last_line(&out.stderr),
-        "Error: Can not find accessible cluster member"
-    );
-    assert_eq!(last_line(&theirs.stderr), last_line(&out.stderr));
+    // patronictl's error line, then patctl's hint naming the certificate (see hints.rs).
+    let error = out.stderr.lines().rev().nth(1).unwrap_or_default();
+    assert_eq!(error, "Error: Can not find accessible cluster member");
+    assert_eq!(last_line(&theirs.stderr), error);
+    assert!(last_line(&out.stderr).starts_with("Hint: the certificate CN=batman.patroni"));
 
     // A wrong host (localhost is not in the certificate): refused, unless -k/ctl.insecure, which with
     // a client certificate skips only the host name check.
@@ -125,6 +125,7 @@ pub(super) fn refusals(t: &Tls) {
 
     encrypted_client_key(t);
     etcd_tls_refusals(t, &server);
+    super::hints::certificate_hints(t, &server);
 }
 
 /// `ctl.keyfile_password` opens an encrypted client key; a wrong or missing one is a config error.
