@@ -49,9 +49,14 @@ fn every_command_fails_fast_when_the_dcs_is_down() {
                 "{cmd:?} on {url}: exit {}\n{}{}",
                 out.code, out.stdout, out.stderr
             );
-            let last = out.stderr.lines().last().unwrap_or_default();
+            // The error, then the hint naming the endpoints tried.
+            let last = out
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("Error: "))
+                .unwrap_or_default();
             assert!(
-                last.starts_with("Error: DCS unreachable"),
+                out.stderr.contains("\nHint: tried ") && last.starts_with("Error: DCS unreachable"),
                 "{cmd:?} on {url}: {}",
                 out.stderr
             );

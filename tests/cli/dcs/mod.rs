@@ -339,14 +339,20 @@ fn all_endpoints_down_names_each_one() {
         let took = t0.elapsed();
         out.code(3);
         assert!(took < Duration::from_secs(7), "{kind}: took {took:?}");
-        assert_eq!(
-            out.stderr,
-            format!(
-                "Error: DCS unreachable at http://127.0.0.1:{a} (connection refused), http://127.0.0.1:{b} (connection refused), http://127.0.0.1:{} (no answer within 5.0s)\n",
-                hung.port
-            ),
-            "{kind}"
+        // The hint says the order they were tried in, each with its error.
+        let (ea, eb, eh) = (
+            format!("http://127.0.0.1:{a} (connection refused)"),
+            format!("http://127.0.0.1:{b} (connection refused)"),
+            format!("http://127.0.0.1:{} (no answer within 5.0s)", hung.port),
         );
+        assert!(
+            out.stderr.starts_with(&format!(
+                "Error: DCS unreachable at {ea}, {eb}, {eh}\nHint: tried in this order: {ea}, then {eb}, then {eh}; check "
+            )),
+            "{kind}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 2, "{kind}: {}", out.stderr);
         assert_eq!(out.stdout, "");
     }
     // Credentials in an etcd URL never show up in the error.
@@ -356,10 +362,14 @@ fn all_endpoints_down_names_each_one() {
     );
     let out = patctl_raw(&["-c", &cfg, "list"], None, &[]);
     out.code(3);
-    assert_eq!(
-        out.stderr,
-        format!("Error: DCS unreachable at http://127.0.0.1:{a} (connection refused)\n")
+    assert!(
+        out.stderr.starts_with(&format!(
+            "Error: DCS unreachable at http://127.0.0.1:{a} (connection refused)\nHint: tried http://127.0.0.1:{a} (connection refused); "
+        )),
+        "{}",
+        out.stderr
     );
+    assert!(!out.stderr.contains("Url-S3cret"), "{}", out.stderr);
 }
 
 #[test]
@@ -475,11 +485,19 @@ fn etcd_v2_three_members() {
     assert!(t0.elapsed() < Duration::from_secs(15));
     out.code(3);
     assert_eq!(
-        out.stderr,
-        format!(
-            "Error: DCS unreachable at {} (connection refused)\n",
-            endpoints.join(", ")
+        out.stderr.lines().next(),
+        Some(
+            format!(
+                "Error: DCS unreachable at {} (connection refused)",
+                endpoints.join(", ")
+            )
+            .as_str()
         )
+    );
+    assert!(
+        out.stderr.contains("\nHint: tried in this order: "),
+        "{}",
+        out.stderr
     );
 }
 
