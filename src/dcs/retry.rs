@@ -361,4 +361,6 @@ pub(crate) fn tidy_reason(why: &str) -> String {
 }
 
 #[cfg(test)]
+mod backends;
+#[cfg(test)]
 mod tests;
