@@ -154,7 +154,7 @@ async fn etcd2_not_sent_moves_on_and_maybe_sent_write_is_unknown() {
 // ------------------------------------------------------------------------------------- etcd v3
 
 /// A fake etcd v3 member (gRPC over HTTP/2): `MemberList` answers an empty list, any other call
-/// (a write) is dropped unanswered with the connection.
+/// (a write) is read whole, then dropped unanswered with the connection.
 async fn fake_etcd3(seen: Seen) -> u16 {
     fake(move |tcp| {
         let seen = seen.clone();
@@ -166,6 +166,8 @@ async fn fake_etcd3(seen: Seen) -> u16 {
                 let path = request.uri().path().to_string();
                 seen.push(path.clone());
                 if !path.ends_with("/MemberList") {
+                    let mut body = request.into_body();
+                    while let Some(Ok(_)) = body.data().await {}
                     return;
                 }
                 let head = http::Response::builder()
