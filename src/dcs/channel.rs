@@ -61,6 +61,7 @@ fn context(settings: &DcsSettings) -> Result<SslContext> {
             "cannot set up TLS for etcd: {}",
             tls::reason_of_stack(&e)
         ))
+        .with_source(e)
     })
 }
 

@@ -89,9 +89,9 @@ pub enum Expect {
 /// those keys is [`Layout`]'s business, not the back end's. Every call is bounded by the configured
 /// timeout; an unreachable store is [`Exit::Unreachable`], a write whose outcome is unknown
 /// [`Exit::Unknown`]. A lost compare-and-swap is `Ok(false)`, not an error: [`Dcs`] turns it into
-/// the conflict error that names the key's role. A back end that repeats a write after a broken
-/// connection must tell a repeat that lost against its own first try from a real conflict (see
-/// [`Etcd3`]).
+/// the conflict error that names the key's role. Endpoints are tried by the one rule of
+/// `dcs/retry.rs`: a write that may have been sent is never repeated, so a lost compare-and-swap is always
+/// a real conflict.
 ///
 /// An `async_trait` so that [`Dcs`] can hold any back end as a `Box<dyn KeyValue>` (native async
 /// trait methods are not dyn-compatible).

@@ -11,9 +11,10 @@
 //! - Delete: `delete_cluster`, a recursive delete of the cluster's znode.
 //! - Wait: a persistent recursive watch on the cluster's znode (ZooKeeper 3.6+), not a poll.
 //!
-//! Unlike kazoo (which retries forever), every call is bounded by the timeout: servers are tried one at a
-//! time, each with a share of it, so a dead or hung server is skipped, and when none answers the error
-//! names each server and why (`DCS unreachable at 127.0.0.1:2181 (connection refused)`).
+//! Unlike kazoo (which retries forever), every call is bounded by the one rule of `dcs/retry.rs`: servers
+//! are tried one at a time, each with a share of the timeout, so a dead or hung server is skipped, a
+//! write that may have been sent is never repeated (exit 5), and when none answers the error names each
+//! server and why (`DCS unreachable at 127.0.0.1:2181 (connection refused)`).
 
 use std::future::Future;
 use std::time::Duration;

@@ -2,8 +2,9 @@
 //! uses it: `/v2/machines` discovery, a quorum recursive read, `prevIndex` compare-and-swap (412 = lost),
 //! a recursive delete, HTTP basic auth, and TLS with a CA and a client certificate.
 //!
-//! Unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a time,
-//! each with a share of the timeout, so a dead or hung member is skipped, and when none answers the error
+//! Unlike patronictl (which retries forever), every call is bounded by the one rule of `dcs/retry.rs`:
+//! endpoints are tried one at a time, each with a share of the timeout, so a dead or hung member is
+//! skipped, a write that may have been sent is never repeated (exit 5), and when none answers the error
 //! names each endpoint and why it failed.
 
 use std::time::Duration;

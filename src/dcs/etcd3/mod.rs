@@ -3,9 +3,10 @@
 //! transaction, a prefix delete, user/password token auth, and TLS with a CA and a client certificate.
 //!
 //! Like patronictl, it asks the cluster for its members' client URLs (`MemberList`) and fails over to
-//! them; unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a
-//! time, each with a share of the timeout, so a dead or hung member is skipped, and when none answers the
-//! error names each endpoint and why it failed.
+//! them; unlike patronictl (which retries forever), every call is bounded by the one rule of
+//! `dcs/retry.rs`: endpoints are tried one at a time, each with a share of the timeout, so a dead or
+//! hung member is skipped, a write that may have been sent is never repeated (exit 5), and when none
+//! answers the error names each endpoint and why it failed.
 
 use std::time::Duration;
 
