@@ -58,7 +58,15 @@ impl Why {
         }
         match parts.join(": ") {
             d if d.is_empty() => self.short.clone(),
-            d if d.to_lowercase().contains(&self.short.to_lowercase()) => d,
+            d if d.to_lowercase().contains(
+                &self
+                    .short
+                    .trim_start_matches("TLS certificate error: ")
+                    .to_lowercase(),
+            ) =>
+            {
+                d
+            }
             d => format!("{}: {d}", self.short),
         }
     }

@@ -300,3 +300,77 @@ async fn zookeeper_not_sent_moves_on_and_maybe_sent_write_is_unknown() {
     assert!(a.all().contains(&"op 5".to_string()), "{:?}", a.all());
     assert_eq!(b.all(), Vec::<String>::new());
 }
+
+// ------------------------------------------------------------------------------------------ TLS
+
+/// A server that offers a self-signed certificate for `localhost` (no CA trusts it) and then
+/// nothing: the TLS handshake of a client that verifies it fails.
+async fn fake_untrusted_tls() -> u16 {
+    use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, pkey::PKey, rsa::Rsa};
+    use openssl::{ssl, x509};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "localhost").unwrap();
+    let name = name.build();
+    let mut cert = x509::X509::builder().unwrap();
+    cert.set_version(2).unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    let serial = BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap();
+    cert.set_serial_number(&serial).unwrap();
+    cert.sign(&key, MessageDigest::sha256()).unwrap();
+    let mut acceptor =
+        ssl::SslAcceptor::mozilla_intermediate(ssl::SslMethod::tls_server()).unwrap();
+    acceptor.set_private_key(&key).unwrap();
+    acceptor.set_certificate(&cert.build()).unwrap();
+    let acceptor = Arc::new(acceptor.build());
+    fake(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let ssl = ssl::Ssl::new(acceptor.context()).unwrap();
+            let mut stream = tokio_openssl::SslStream::new(ssl, tcp).unwrap();
+            let _ = std::pin::Pin::new(&mut stream).accept().await;
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_certificate_is_named_in_the_error_its_hint_and_causes() {
+    let port = fake_untrusted_tls().await;
+    let endpoint = format!("https://127.0.0.1:{port}");
+    for kind in [DcsKind::Etcd3, DcsKind::Etcd2] {
+        let s = settings(kind, vec![endpoint.clone()], true);
+        let e = match kind {
+            DcsKind::Etcd3 => Etcd3::connect(&s).await.err().unwrap(),
+            _ => {
+                let mut kv = Etcd2::connect(&s).await.unwrap();
+                kv.read_prefix("/service/demo/").await.unwrap_err()
+            }
+        };
+        assert_eq!(e.exit, Exit::Unreachable, "{kind:?}: {}", e.message);
+        let problem = "TLS certificate error: certificate verify failed: self-signed certificate";
+        assert_eq!(
+            e.message,
+            format!("DCS unreachable at {endpoint} ({problem})"),
+            "{kind:?}"
+        );
+        let hint = e.hint.clone().unwrap_or_default();
+        assert!(
+            hint.starts_with(&format!(
+                "tried {endpoint} ({problem}); check the DCS certificate"
+            )),
+            "{kind:?}: {hint}"
+        );
+        let causes = crate::error::causes(&e);
+        assert!(
+            causes[1].starts_with(&format!("{endpoint}: ")) && causes[1].contains("self-signed"),
+            "{kind:?}: {causes:?}"
+        );
+    }
+}
