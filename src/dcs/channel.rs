@@ -61,21 +61,23 @@ fn context(settings: &DcsSettings) -> Result<SslContext> {
             "cannot set up TLS for etcd: {}",
             tls::reason_of_stack(&e)
         ))
+        .with_source(e)
     })
 }
 
-/// Open a channel to `endpoint` within `budget`; the error is a one-line reason.
-pub async fn open(
+/// Open a channel to `endpoint` within `budget`; the error is why (a certificate problem worded by
+/// [`tls::describe`]), with the error chain it came from.
+pub(super) async fn open(
     endpoint: &str,
     tls: &Tls,
     budget: Duration,
-) -> std::result::Result<Channel, String> {
+) -> std::result::Result<Channel, super::retry::Why> {
     let ep = Endpoint::from_shared(endpoint.to_string())
         .map_err(|e| format!("invalid endpoint URL: {e}"))?
         .connect_timeout(budget)
         .tcp_nodelay(true);
     let result = if endpoint.starts_with("https://") {
-        let tls = tls.context().map_err(|e| e.message)?.clone();
+        let tls = tls.context().map_err(|e| e.message.clone())?.clone();
         let connect = tower::service_fn(move |uri: http::Uri| {
             let tls = tls.clone();
             async move { handshake(&tls, &uri).await.map(TokioIo::new) }
@@ -84,10 +86,7 @@ pub async fn open(
     } else {
         ep.connect().await
     };
-    result.map_err(|e| {
-        let texts = crate::error::causes(&e);
-        tls::describe(&texts).unwrap_or_else(|| super::root_cause(&e))
-    })
+    result.map_err(|e| super::retry::Why::of(&e))
 }
 
 /// TCP connect and TLS handshake to the URI's host and port (host name checked).

@@ -13,8 +13,9 @@
 //!   (`/<namespace>/<scope>/[<group>/]…`, in [`layout`]), shared by every key-value back end.
 //!
 //! Adding a back end touches its own file and one registration: implement [`KeyValue`] in
-//! `src/dcs/<name>.rs`, add its `mod` line here and one arm to the `match` in [`connect`] (and the
-//! configuration that selects it). Nothing in `commands/` changes:
+//! `src/dcs/<name>.rs` (its endpoint loop is [`retry::run`]: the back end only says how to reach one
+//! endpoint and how its errors sort), add its `mod` line here and one arm to the `match` in [`connect`]
+//! and in [`endpoint_statuses`] (and the configuration that selects it). Nothing in `commands/` changes:
 //!
 //! ```text
 //! // src/dcs/zookeeper.rs
@@ -33,6 +34,7 @@ mod etcd2;
 mod etcd3;
 pub mod layout;
 pub mod memory;
+mod retry;
 pub mod status;
 mod watch;
 pub mod zookeeper;
@@ -50,7 +52,8 @@ pub use etcd2::Etcd2;
 pub use etcd3::Etcd3;
 pub use layout::Layout;
 pub use memory::Memory;
-pub use status::{endpoint_statuses, quorum_count, Auth, EndpointStatus};
+pub(crate) use retry::root_cause;
+pub use status::{quorum_count, Auth, EndpointStatus};
 pub use watch::{ClusterStream, KeyChange, KvChanges, Update};
 pub use zookeeper::ZooKeeper;
 
@@ -69,9 +72,9 @@ pub enum Expect {
 /// those keys is [`Layout`]'s business, not the back end's. Every call is bounded by the configured
 /// timeout; an unreachable store is [`Exit::Unreachable`], a write whose outcome is unknown
 /// [`Exit::Unknown`]. A lost compare-and-swap is `Ok(false)`, not an error: [`Dcs`] turns it into
-/// the conflict error that names the key's role. A back end that repeats a write after a broken
-/// connection must tell a repeat that lost against its own first try from a real conflict (see
-/// [`Etcd3`]).
+/// the conflict error that names the key's role. Endpoints are tried by the one rule of
+/// `dcs/retry.rs`: a write that may have been sent is never repeated, so a lost compare-and-swap is always
+/// a real conflict.
 ///
 /// An `async_trait` so that [`Dcs`] can hold any back end as a `Box<dyn KeyValue>` (native async
 /// trait methods are not dyn-compatible).
@@ -135,7 +138,7 @@ pub trait KeyValue: Send {
         Ok(vec![None; sessions.len()])
     }
     /// Every configured endpoint's status, each asked on its own and all at once within `budget`
-    /// ([`status::endpoint_statuses`]); `probe_key` is read to check the credentials. Default: none
+    /// ([`endpoint_statuses`]); `probe_key` is read to check the credentials. Default: none
     /// (a store without endpoints).
     async fn endpoint_statuses(
         &mut self,
@@ -200,6 +203,23 @@ pub async fn connect(settings: &DcsSettings) -> Result<Box<dyn KeyValue>> {
         DcsKind::Etcd2 => Box::new(Etcd2::connect(settings).await?),
         DcsKind::Zookeeper => Box::new(ZooKeeper::connect(settings).await?),
     })
+}
+
+/// Ask every configured endpoint of the back end named in the settings for its status (`doctor`), all
+/// at once, each within `budget`, each on its own connection (not through the fail-over client of
+/// [`connect`]). `probe_key` is a key to read for the authentication check (the namespace, from
+/// [`Layout::namespace_dir`]). Returned in the configured order. The other registration of the back
+/// ends, next to [`connect`].
+pub async fn endpoint_statuses(
+    settings: &DcsSettings,
+    probe_key: &str,
+    budget: Duration,
+) -> Vec<EndpointStatus> {
+    match settings.kind {
+        DcsKind::Etcd3 => etcd3::statuses(settings, probe_key, budget).await,
+        DcsKind::Etcd2 => etcd2::statuses(settings, probe_key, budget).await,
+        DcsKind::Zookeeper => zookeeper::statuses(settings, budget).await,
+    }
 }
 
 impl Dcs {
@@ -395,125 +415,6 @@ pub(crate) fn etcd_tls(settings: &DcsSettings) -> Result<crate::tls_stream::TlsS
         verify: crate::tls_stream::Verify::Full,
     }
     .with_ca(settings.cacert.as_deref(), "etcd CA file")
-}
-
-/// How one try at one endpoint went wrong, for the fail-over loops of both back ends.
-pub(crate) enum Miss {
-    /// Nothing reached the server (connection refused, TLS handshake failed): safe to try the next one.
-    NotSent(String),
-    /// The request may have reached the server (timeout, connection lost): the next endpoint may be tried
-    /// only for reads and idempotent writes.
-    MaybeSent(String),
-    /// The server answered with a definite error (bad credentials, permission): no other endpoint will do
-    /// better.
-    Fatal(Error),
-}
-
-/// The endpoints tried within one bounded call, and why each failed.
-pub(crate) struct Attempts {
-    deadline: tokio::time::Instant,
-    timeout: Duration,
-    failures: Vec<(String, String)>,
-}
-
-impl Attempts {
-    /// Start the clock: every try of this call must end within `timeout` from now.
-    pub(crate) fn new(timeout: Duration) -> Attempts {
-        Attempts {
-            deadline: tokio::time::Instant::now() + timeout,
-            timeout,
-            failures: Vec::new(),
-        }
-    }
-
-    /// The time one try may take when `left` endpoints (this one included) remain: an equal share of
-    /// what is left, but at least a second (or whatever is left); `None` once the deadline has passed.
-    pub(crate) fn budget(&self, left: usize) -> Option<Duration> {
-        let remaining = self
-            .deadline
-            .saturating_duration_since(tokio::time::Instant::now());
-        if remaining.is_zero() {
-            return None;
-        }
-        let share = remaining / u32::try_from(left.max(1)).unwrap_or(u32::MAX);
-        Some(share.max(Duration::from_secs(1)).min(remaining))
-    }
-
-    /// Record that `endpoint` failed, and why.
-    pub(crate) fn fail(&mut self, endpoint: &str, why: impl Into<String>) {
-        self.failures.push((endpoint.to_string(), why.into()));
-    }
-
-    /// Why a try that timed out failed.
-    pub(crate) fn no_answer(budget: Duration) -> String {
-        format!("no answer within {:.1}s", budget.as_secs_f64())
-    }
-
-    /// The "DCS unreachable" error naming every endpoint tried and why it failed; `untried` endpoints
-    /// are named as not tried because the time was up.
-    pub(crate) fn into_error(mut self, untried: &[String]) -> Error {
-        for ep in untried {
-            if !self.failures.iter().any(|(e, _)| e == ep) {
-                let why = format!(
-                    "not tried: the {}s timeout was up",
-                    self.timeout.as_secs_f64()
-                );
-                self.failures.push((ep.clone(), why));
-            }
-        }
-        let first = self.failures.first().map(|(_, w)| w.clone());
-        let same = self.failures.iter().all(|(_, w)| Some(w) == first.as_ref());
-        let text = if same {
-            let eps: Vec<&str> = self.failures.iter().map(|(e, _)| e.as_str()).collect();
-            format!("{} ({})", eps.join(", "), first.unwrap_or_default())
-        } else {
-            let parts: Vec<String> = self
-                .failures
-                .iter()
-                .map(|(e, w)| format!("{e} ({w})"))
-                .collect();
-            parts.join(", ")
-        };
-        Error::unreachable(format!("DCS unreachable at {text}"))
-    }
-}
-
-/// The order in which to use endpoints after `current` answered: `current`, then (unless `use_proxies`)
-/// the client URLs the cluster advertises, then the configured ones, each once.
-pub(crate) fn fail_over_order(
-    current: &str,
-    advertised: &[String],
-    configured: &[String],
-    use_proxies: bool,
-) -> Vec<String> {
-    let mut out = vec![current.to_string()];
-    let advertised = if use_proxies { &[][..] } else { advertised };
-    for ep in advertised.iter().chain(configured) {
-        let ep = ep.trim().trim_end_matches('/');
-        if !ep.is_empty() && !out.iter().any(|e| e == ep) {
-            out.push(ep.to_string());
-        }
-    }
-    out
-}
-
-/// The innermost cause of an error, which is the one that says what happened ("Connection refused",
-/// "invalid peer certificate: UnknownIssuer"), with the `(os error N)` noise removed.
-pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    tidy_reason(&crate::error::root_cause(e))
-}
-
-/// Lower-case the usual socket messages so that they read well inside a sentence.
-pub(crate) fn tidy_reason(why: &str) -> String {
-    let why = why.lines().next().unwrap_or(why).trim();
-    match why {
-        "Connection refused" => "connection refused".to_string(),
-        "Connection reset by peer" => "connection reset".to_string(),
-        _ if why.contains("certificate") || why.contains("Certificate") => {
-            format!("TLS certificate error: {why}")
-        }
-        _ => why.to_string(),
-    }
 }
 
 #[cfg(test)]

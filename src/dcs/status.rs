@@ -9,11 +9,12 @@
 //! - ZooKeeper: the `srvr` four-letter word (the only one ZooKeeper 3.5+ allows by default): version
 //!   and mode (`leader`, `follower`, `standalone`); no leader name, member list or authentication.
 //!
+//! Which back end to ask is [`super::endpoint_statuses`]'s registration, next to `connect`: this
+//! module knows none of them.
+//!
 //! Certificates of `https://` endpoints are read by [`crate::peer_cert`], not here.
 
 use std::time::Duration;
-
-use crate::config::{DcsKind, DcsSettings};
 
 /// What authenticating at one endpoint showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,21 +117,6 @@ pub fn quorum_count(statuses: &[EndpointStatus]) -> Option<(usize, usize, usize)
     Some((answered, total, total / 2 + 1))
 }
 
-/// Ask every configured endpoint for its status, all at once, each within `budget`. `probe_key` is a
-/// key to read for the authentication check (the namespace, from [`super::Layout::namespace_dir`]).
-/// Returned in the configured order.
-pub async fn endpoint_statuses(
-    settings: &DcsSettings,
-    probe_key: &str,
-    budget: Duration,
-) -> Vec<EndpointStatus> {
-    match settings.kind {
-        DcsKind::Etcd3 => super::etcd3::statuses(settings, probe_key, budget).await,
-        DcsKind::Etcd2 => super::etcd2::statuses(settings, probe_key, budget).await,
-        DcsKind::Zookeeper => super::zookeeper::statuses(settings, budget).await,
-    }
-}
-
 /// Run `probe` on every endpoint at once, each bounded by `budget` (a probe that runs out becomes an
 /// unreachable status), results in the endpoints' order.
 pub(super) async fn each<'a, F, Fut>(
@@ -153,7 +139,7 @@ where
                 }
                 Err(_) => EndpointStatus::unreachable(
                     ep,
-                    super::Attempts::no_answer(budget),
+                    super::retry::Attempts::no_answer(budget),
                     started.elapsed(),
                 ),
             }

@@ -11,9 +11,10 @@
 //! - Delete: `delete_cluster`, a recursive delete of the cluster's znode.
 //! - Wait: a persistent recursive watch on the cluster's znode (ZooKeeper 3.6+), not a poll.
 //!
-//! Unlike kazoo (which retries forever), every call is bounded by the timeout: servers are tried one at a
-//! time, each with a share of it, so a dead or hung server is skipped, and when none answers the error
-//! names each server and why (`DCS unreachable at 127.0.0.1:2181 (connection refused)`).
+//! Unlike kazoo (which retries forever), every call is bounded by the one rule of `dcs/retry.rs`: servers
+//! are tried one at a time, each with a share of the timeout, so a dead or hung server is skipped, a
+//! write that may have been sent is never repeated (exit 5), and when none answers the error names each
+//! server and why (`DCS unreachable at 127.0.0.1:2181 (connection refused)`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -21,18 +22,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use zookeeper_client::{self as zk, Acls, AddWatchMode, Client, CreateMode, PersistentWatcher};
 
-use super::etcd3::unsure;
-use super::{root_cause, Attempts, Expect, KeyValue, Version};
+use super::retry::{self, root_cause, Attempts, Call, Miss, Why};
+use super::{Expect, KeyValue, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
 
 /// A ZooKeeper session on one of the configured servers.
 pub struct ZooKeeper {
-    /// The configured servers (`host:port`), in order.
-    hosts: Vec<String>,
-    /// Index in `hosts` of the server the session is on.
-    current: usize,
+    /// The configured servers (`host:port`) in fail-over order, the one the session is on first.
+    order: Vec<String>,
+    /// The session, on `order[0]`.
     client: Client,
     timeout: Duration,
     /// The persistent recursive watch of the last `wait_for_change`, kept so that no change between two
@@ -63,6 +63,17 @@ fn zk_error(path: &str, e: &zk::Error) -> Error {
         )),
         e => Error::failure(format!("ZooKeeper error on {path}: {e}")),
     }
+    .with_source(e.clone())
+}
+
+/// Sort an error of a request on `path`: a lost connection or session may have let the request
+/// through; anything else is ZooKeeper's answer.
+fn classify(path: &str, e: &zk::Error) -> Miss {
+    if is_transport(e) {
+        Miss::MaybeSent(Why::of(e))
+    } else {
+        Miss::Fatal(zk_error(path, e))
+    }
 }
 
 /// The session timeout asked for: the server clamps it to 2–20 ticks (4–40 s with a 2 s tick).
@@ -76,21 +87,24 @@ async fn open(
     host: &str,
     budget: Duration,
     timeout: Duration,
-) -> std::result::Result<Client, String> {
+) -> std::result::Result<Client, Miss> {
     let attempt = async {
         tokio::net::TcpStream::connect(host)
             .await
-            .map_err(|e| root_cause(&e))?;
+            .map_err(|e| Why::of(&e))?;
         Client::connector()
             .with_fail_eagerly()
             .with_session_timeout(session_timeout(timeout))
             .connect(host)
             .await
-            .map_err(|e| format!("no session: {e}"))
+            .map_err(|e| Why {
+                short: format!("no session: {e}"),
+                chain: crate::error::causes(&e),
+            })
     };
     match tokio::time::timeout(budget, attempt).await {
-        Ok(r) => r,
-        Err(_) => Err(Attempts::no_answer(budget)),
+        Ok(r) => r.map_err(Miss::NotSent),
+        Err(_) => Err(Miss::NotSent(Attempts::no_answer(budget).into())),
     }
 }
 
@@ -233,90 +247,58 @@ async fn delete_tree(client: Client, root: String) -> std::result::Result<(), zk
 impl ZooKeeper {
     /// Open a session on the first configured server that answers within its share of the timeout.
     pub async fn connect(settings: &DcsSettings) -> Result<ZooKeeper> {
-        let hosts = settings.endpoints.clone();
-        let mut attempts = Attempts::new(settings.timeout);
-        for (i, host) in hosts.iter().enumerate() {
-            let Some(budget) = attempts.budget(hosts.len() - i) else {
-                break;
-            };
-            match open(host, budget, settings.timeout).await {
-                Ok(client) => {
-                    return Ok(ZooKeeper {
-                        hosts,
-                        current: i,
-                        client,
-                        timeout: settings.timeout,
-                        watch: None,
-                        settings: settings.clone(),
-                    })
-                }
-                Err(why) => attempts.fail(host, why),
-            }
-        }
-        Err(attempts.into_error(&hosts))
+        let mut order = settings.endpoints.clone();
+        let timeout = settings.timeout;
+        let (client, at) =
+            retry::first_answering(&order, timeout, |host, budget| open(host, budget, timeout))
+                .await?;
+        retry::prefer(&mut order, at);
+        Ok(ZooKeeper {
+            order,
+            client,
+            timeout,
+            watch: None,
+            settings: settings.clone(),
+        })
     }
 
-    /// Move the session to the next server that answers (each other server once, in configured order
-    /// after the current one); false when none did within the time left.
-    async fn reconnect(&mut self, attempts: &mut Attempts) -> bool {
-        let n = self.hosts.len();
-        for step in 1..n {
-            let i = (self.current + step) % n;
-            let Some(budget) = attempts.budget(n - step) else {
-                return false;
-            };
-            match open(&self.hosts[i], budget, self.timeout).await {
-                Ok(client) => {
-                    self.client = client;
-                    self.current = i;
-                    self.watch = None;
-                    return true;
-                }
-                Err(why) => attempts.fail(&self.hosts[i], why),
-            }
-        }
-        false
-    }
-
-    /// Run `op` on the session, bounded by the timeout. A read (or an idempotent delete) that loses its
-    /// connection, or gets no answer within its share of the timeout, moves to the next server; a write
-    /// that may have reached ZooKeeper is not repeated and ends as "outcome unknown".
-    async fn run<T, F, Fut>(&mut self, path: &str, write: bool, op: F) -> Result<T>
+    /// Run `op` by the one retry rule ([`retry::run`]): on the session, then (a read, after the
+    /// session or its server failed) on a new session on the next server that answers, which the
+    /// client keeps. A write that may have reached ZooKeeper is not repeated.
+    async fn run<T, F, Fut>(&mut self, path: &str, call: Call, op: F) -> Result<T>
     where
-        T: Send,
-        F: Fn(Client) -> Fut + Send + Sync,
-        Fut: Future<Output = std::result::Result<T, zk::Error>> + Send,
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = std::result::Result<T, zk::Error>>,
     {
-        let mut attempts = Attempts::new(self.timeout);
-        let mut left = if write { 1 } else { self.hosts.len() };
-        loop {
-            let host = self.hosts[self.current].clone();
-            let connected = matches!(
-                self.client.state(),
-                zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly
-            );
-            if connected {
-                let Some(budget) = attempts.budget(left) else {
-                    return Err(attempts.into_error(&self.hosts));
-                };
-                let why = match tokio::time::timeout(budget, op(self.client.clone())).await {
-                    Ok(Ok(v)) => return Ok(v),
-                    Ok(Err(e)) if !is_transport(&e) => return Err(zk_error(path, &e)),
-                    Ok(Err(e)) => e.to_string(),
-                    Err(_) => Attempts::no_answer(budget),
-                };
-                attempts.fail(&host, why);
-                if write {
-                    return Err(unsure(attempts.into_error(&[]), true, "write"));
+        let order = self.order.clone();
+        let connected = matches!(
+            self.client.state(),
+            zk::SessionState::SyncConnected | zk::SessionState::ConnectedReadOnly
+        );
+        let (current, timeout, op) = (self.client.clone(), self.timeout, &op);
+        let (value, client, at) = retry::run(
+            &order,
+            timeout,
+            call,
+            |host, budget| {
+                let here = (host == order[0]).then(|| current.clone());
+                async move {
+                    match here {
+                        Some(c) if connected => Ok(c),
+                        Some(_) => Err(Miss::NotSent(Why::from("session lost"))),
+                        None => open(host, budget, timeout).await,
+                    }
                 }
-            } else {
-                attempts.fail(&host, "session lost");
-            }
-            left = left.saturating_sub(1).max(1);
-            if !self.reconnect(&mut attempts).await {
-                return Err(attempts.into_error(&self.hosts));
-            }
+            },
+            |_, c, _| async move { op(c).await.map_err(|e| classify(path, &e)) },
+        )
+        .await?;
+        if at > 0 {
+            self.client = client;
+            self.watch = None;
+            retry::prefer(&mut self.order, at);
         }
+        Ok(value)
     }
 }
 
@@ -325,22 +307,26 @@ impl KeyValue for ZooKeeper {
     /// Every key under `prefix` (which ends in `/`), relative to it.
     async fn read_prefix(&mut self, prefix: &str) -> Result<Vec<Node>> {
         let root = prefix.trim_end_matches('/').to_string();
-        self.run(prefix, false, |c| read_tree(c, root.clone()))
+        self.run(prefix, Call::Read, |c| read_tree(c, root.clone()))
             .await
     }
 
     /// Write `value` to `key` if `expect` holds; false when it did not.
     async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
         let (k, v) = (key.to_string(), value.to_string());
-        self.run(key, true, |c| write(c, k.clone(), v.clone(), expect))
-            .await
+        self.run(key, Call::Write("write"), |c| {
+            write(c, k.clone(), v.clone(), expect)
+        })
+        .await
     }
 
     /// Delete the znode of `prefix` and everything under it.
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
         let root = prefix.trim_end_matches('/').to_string();
-        self.run(prefix, false, |c| delete_tree(c, root.clone()))
-            .await
+        self.run(prefix, Call::Write("delete"), |c| {
+            delete_tree(c, root.clone())
+        })
+        .await
     }
 
     /// Wait (at most `timeout`) for a change anywhere under `prefix`, through a persistent recursive
@@ -356,7 +342,7 @@ impl KeyValue for ZooKeeper {
                 .is_ok());
         }
         let watched = self
-            .run(prefix, false, |c| {
+            .run(prefix, Call::Read, |c| {
                 let root = root.clone();
                 async move {
                     match c.watch(&root, AddWatchMode::PersistentRecursive).await {
@@ -375,7 +361,7 @@ impl KeyValue for ZooKeeper {
     }
 
     fn describe(&self) -> String {
-        format!("ZooKeeper at {}", self.hosts[self.current])
+        format!("ZooKeeper at {}", self.order[0])
     }
 
     // `time_to_live`: the default (nothing), an ephemeral znode lives as long as its session.

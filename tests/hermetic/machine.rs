@@ -254,6 +254,43 @@ fn an_unreachable_dcs_is_exit_3_and_safe_to_retry() {
 }
 
 #[test]
+fn an_unreachable_dcs_names_each_endpoint_tried_in_the_causes_and_the_hint() {
+    let w = World::demo_unreachable();
+    for (url, endpoint) in [
+        ("etcd3://127.0.0.1:1", "http://127.0.0.1:1"),
+        ("etcd://127.0.0.1:1", "http://127.0.0.1:1"),
+        ("zookeeper://127.0.0.1:1", "127.0.0.1:1"),
+    ] {
+        let out = w.run_without_dcs(&["-d", url, "list", "demo", "-o", "json"]);
+        out.code(3);
+        let env = parse_json(&out.stdout);
+        assert_valid("ClusterList", &env);
+        let error = &env["error"];
+        let causes = error["causes"].as_array().unwrap();
+        assert!(
+            causes[0]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{endpoint}: ")),
+            "{url}: {causes:?}"
+        );
+        let hint = error["hint"].as_str().unwrap();
+        assert!(
+            hint.starts_with(&format!("tried {endpoint} (connection refused); check ")),
+            "{url}: {hint}"
+        );
+        // Human output: the one error line, then the hint, on stderr.
+        let human = w.run_without_dcs(&["-d", url, "list", "demo"]);
+        human.code(3);
+        assert_eq!(human.stdout, "");
+        assert_eq!(
+            human.stderr,
+            format!("Error: DCS unreachable at {endpoint} (connection refused)\nHint: {hint}\n")
+        );
+    }
+}
+
+#[test]
 fn a_command_that_would_prompt_fails_with_exit_2_and_one_envelope() {
     let api = fake_api(&[Reply::Status(202, "")]);
     let w = World::demo_served_by(&api);

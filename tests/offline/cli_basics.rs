@@ -110,7 +110,14 @@ fn unreachable_dcs_fails_fast_naming_the_endpoint() {
         out.stderr
     );
     assert!(out.stderr.contains("127.0.0.1:1"), "{}", out.stderr);
-    assert_eq!(out.stderr.lines().count(), 1);
+    // One error line, then the hint naming the endpoint tried and its error.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(
+        lines[1].starts_with("Hint: tried http://127.0.0.1:1 (connection refused); "),
+        "{}",
+        out.stderr
+    );
 }
 
 /// patctl started through a symlink named `patronictl`, in a scratch directory.

@@ -49,9 +49,14 @@ fn every_command_fails_fast_when_the_dcs_is_down() {
                 "{cmd:?} on {url}: exit {}\n{}{}",
                 out.code, out.stdout, out.stderr
             );
-            let last = out.stderr.lines().last().unwrap_or_default();
+            // The error, then the hint naming the endpoints tried.
+            let last = out
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("Error: "))
+                .unwrap_or_default();
             assert!(
-                last.starts_with("Error: DCS unreachable"),
+                out.stderr.contains("\nHint: tried ") && last.starts_with("Error: DCS unreachable"),
                 "{cmd:?} on {url}: {}",
                 out.stderr
             );
@@ -82,14 +87,20 @@ fn all_endpoints_down_names_each_one() {
         let took = t0.elapsed();
         out.code(3);
         assert!(took < Duration::from_secs(7), "{kind}: took {took:?}");
-        assert_eq!(
-            out.stderr,
-            format!(
-                "Error: DCS unreachable at http://127.0.0.1:{a} (connection refused), http://127.0.0.1:{b} (connection refused), http://127.0.0.1:{} (no answer within 5.0s)\n",
-                hung.port
-            ),
-            "{kind}"
+        // The hint says the order they were tried in, each with its error.
+        let (ea, eb, eh) = (
+            format!("http://127.0.0.1:{a} (connection refused)"),
+            format!("http://127.0.0.1:{b} (connection refused)"),
+            format!("http://127.0.0.1:{} (no answer within 5.0s)", hung.port),
         );
+        assert!(
+            out.stderr.starts_with(&format!(
+                "Error: DCS unreachable at {ea}, {eb}, {eh}\nHint: tried in this order: {ea}, then {eb}, then {eh}; check "
+            )),
+            "{kind}: {}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 2, "{kind}: {}", out.stderr);
         assert_eq!(out.stdout, "");
     });
     // Credentials in an etcd URL never show up in the error.
@@ -99,10 +110,14 @@ fn all_endpoints_down_names_each_one() {
     );
     let out = patctl_raw(&["-c", &cfg, "list"], None, &[]);
     out.code(3);
-    assert_eq!(
-        out.stderr,
-        format!("Error: DCS unreachable at http://127.0.0.1:{a} (connection refused)\n")
+    assert!(
+        out.stderr.starts_with(&format!(
+            "Error: DCS unreachable at http://127.0.0.1:{a} (connection refused)\nHint: tried http://127.0.0.1:{a} (connection refused); "
+        )),
+        "{}",
+        out.stderr
     );
+    assert!(!out.stderr.contains("Url-S3cret"), "{}", out.stderr);
 }
 
 #[test]

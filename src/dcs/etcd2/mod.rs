@@ -2,8 +2,9 @@
 //! uses it: `/v2/machines` discovery, a quorum recursive read, `prevIndex` compare-and-swap (412 = lost),
 //! a recursive delete, HTTP basic auth, and TLS with a CA and a client certificate.
 //!
-//! Unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a time,
-//! each with a share of the timeout, so a dead or hung member is skipped, and when none answers the error
+//! Unlike patronictl (which retries forever), every call is bounded by the one rule of `dcs/retry.rs`:
+//! endpoints are tried one at a time, each with a share of the timeout, so a dead or hung member is
+//! skipped, a write that may have been sent is never repeated (exit 5), and when none answers the error
 //! names each endpoint and why it failed.
 
 use std::time::Duration;
@@ -12,10 +13,8 @@ use serde_json::Value;
 
 use async_trait::async_trait;
 
-use super::etcd3::unsure;
-use super::{
-    fail_over_order, tidy_reason, Attempts, Expect, KeyChange, KeyValue, KvChanges, Miss, Version,
-};
+use super::retry::{self, fail_over_order, tidy_reason, Attempts, Call, Miss, Why};
+use super::{Expect, KeyChange, KeyValue, KvChanges, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::http_client::{HttpClient, HttpError, Method, StatusCode};
@@ -30,8 +29,6 @@ pub struct Etcd2 {
     timeout: Duration,
     /// `X-Etcd-Index` of the last read, so a wait sees every change made after it.
     last_index: Option<u64>,
-    /// Whether the last request repeated a try that may have reached etcd.
-    resent: bool,
     /// The settings connected with, for the per-endpoint statuses.
     settings: DcsSettings,
 }
@@ -53,9 +50,9 @@ fn http_client(settings: &DcsSettings) -> Result<HttpClient> {
 /// Sort a transport error: refused or failed before the request left is safe to try elsewhere.
 fn miss_of(e: HttpError, budget: Duration) -> Miss {
     match e {
-        HttpError::Timeout => Miss::MaybeSent(Attempts::no_answer(budget)),
-        HttpError::Connect(why) => Miss::NotSent(tidy_reason(&why)),
-        HttpError::Other(why) => Miss::MaybeSent(tidy_reason(&why)),
+        HttpError::Timeout => Miss::MaybeSent(Attempts::no_answer(budget).into()),
+        HttpError::Connect(why) => Miss::NotSent(tidy_reason(&why).into()),
+        HttpError::Other(why) => Miss::MaybeSent(tidy_reason(&why).into()),
     }
 }
 
@@ -73,28 +70,24 @@ impl Etcd2 {
             },
             timeout: settings.timeout,
             last_index: None,
-            resent: false,
             settings: settings.clone(),
         };
         if settings.use_proxies {
             return Ok(me);
         }
         let configured = &settings.endpoints;
-        let mut attempts = Attempts::new(settings.timeout);
-        for (i, ep) in configured.iter().enumerate() {
-            let Some(budget) = attempts.budget(configured.len() - i) else {
-                return Err(attempts.into_error(configured));
-            };
-            match me.machines(ep, budget).await {
-                Ok(advertised) => {
-                    me.order = fail_over_order(ep, &advertised, configured, false);
-                    return Ok(me);
-                }
-                Err(Miss::Fatal(e)) => return Err(e),
-                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => attempts.fail(ep, why),
-            }
-        }
-        Err(attempts.into_error(configured))
+        let this = &me;
+        let (advertised, at) =
+            retry::first_answering(configured, settings.timeout, |ep, budget| async move {
+                // Asking is a read: whatever failed, try the next one.
+                this.machines(ep, budget).await.map_err(|miss| match miss {
+                    Miss::MaybeSent(why) => Miss::NotSent(why),
+                    other => other,
+                })
+            })
+            .await?;
+        me.order = fail_over_order(&configured[at], &advertised, configured, false);
+        Ok(me)
     }
 
     /// `GET <ep>/v2/machines`: the comma-separated client URLs of the cluster.
@@ -117,10 +110,10 @@ impl Etcd2 {
             return Err(Miss::Fatal(self.auth_error()));
         }
         if !status.is_success() {
-            return Err(Miss::NotSent(format!(
+            return Err(Miss::NotSent(Why::from(format!(
                 "GET /v2/machines answered {}: no etcd v2 API here? (etcd 3.4+ serves it only with --enable-v2)",
                 status.as_u16()
-            )));
+            ))));
         }
         Ok(text
             .split(',')
@@ -140,10 +133,9 @@ impl Etcd2 {
         }
     }
 
-    /// Send one request to the endpoint in use; when it fails, to the next ones in fail-over order. Every
-    /// request here may be repeated safely (a `prevIndex` write fails its compare if a first try landed);
-    /// `self.resent` tells whether a try that may have reached etcd was repeated. A `write` that may have
-    /// landed and could not be repeated anywhere ends as "outcome unknown", not as "unreachable".
+    /// Send one request by the one retry rule ([`retry::run`]): to the endpoint in use, then to the
+    /// next ones in fail-over order; the member that answered stays in use. A write (any method but
+    /// `GET`) is never repeated once it may have been sent.
     async fn send(
         &mut self,
         method: Method,
@@ -151,35 +143,26 @@ impl Etcd2 {
         query: &[(&str, String)],
         form: Option<&[(&str, String)]>,
     ) -> Result<Answer> {
-        let write = method != Method::GET;
-        let what = if write { "write" } else { "read" };
-        self.resent = false;
-        let mut maybe_sent = false;
-        let mut attempts = Attempts::new(self.timeout);
-        let all = self.order.clone();
-        for (i, ep) in all.iter().enumerate() {
-            let Some(budget) = attempts.budget(all.len() - i) else {
-                break;
-            };
-            match self.send_to(ep, &method, path, query, form, budget).await {
-                Ok(answer) => {
-                    self.resent = maybe_sent;
-                    if i > 0 {
-                        // Stay with the member that answered.
-                        self.order.retain(|e| e != ep);
-                        self.order.insert(0, ep.clone());
-                    }
-                    return Ok(answer);
-                }
-                Err(Miss::Fatal(e)) => return Err(unsure(e, write && maybe_sent, what)),
-                Err(Miss::NotSent(why)) => attempts.fail(ep, why),
-                Err(Miss::MaybeSent(why)) => {
-                    maybe_sent = true;
-                    attempts.fail(ep, why);
-                }
-            }
-        }
-        Err(unsure(attempts.into_error(&all), write && maybe_sent, what))
+        let call = if method == Method::GET {
+            Call::Read
+        } else {
+            Call::Write("write")
+        };
+        let order = self.order.clone();
+        let (this, method) = (&*self, &method);
+        let (answer, (), at) =
+            retry::run(
+                &order,
+                self.timeout,
+                call,
+                |_, _| async { Ok(()) },
+                |ep, (), budget| async move {
+                    this.send_to(ep, method, path, query, form, budget).await
+                },
+            )
+            .await?;
+        retry::prefer(&mut self.order, at);
+        Ok(answer)
     }
 
     /// One v2 long poll (`wait=true&recursive=true`) of `prefix` on the current endpoint, from
@@ -257,11 +240,11 @@ impl Etcd2 {
         }
         if status.is_server_error() {
             // etcd could not serve it (no leader, request timed out inside the cluster).
-            return Err(Miss::MaybeSent(format!(
+            return Err(Miss::MaybeSent(Why::from(format!(
                 "HTTP {}: {}",
                 status.as_u16(),
                 etcd_message(&serde_json::from_str(&text).unwrap_or(Value::Null), &text)
-            )));
+            ))));
         }
         Ok(Answer {
             status,
@@ -269,6 +252,13 @@ impl Etcd2 {
             index,
         })
     }
+}
+
+/// The "DCS unreachable" error of a long poll that could not reach `ep`.
+fn unreachable(ep: &str, why: Why, timeout: Duration) -> Error {
+    let mut a = Attempts::new(timeout);
+    a.fail(ep, why);
+    a.into_error(&[])
 }
 
 fn urlencode(s: &str) -> String {
@@ -367,15 +357,7 @@ impl KeyValue for Etcd2 {
             StatusCode::NOT_FOUND if expect != Expect::Any => false,
             _ => return Err(etcd_error(&answer)),
         };
-        if won || !self.resent {
-            return Ok(won);
-        }
-        // A repeated CAS that lost may have lost against its own first try: it won if the key now
-        // holds what we wrote.
-        let now = self
-            .send(Method::GET, key, &[("quorum", "true".to_string())], None)
-            .await?;
-        Ok(now.body.pointer("/node/value").and_then(Value::as_str) == Some(value))
+        Ok(won)
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
@@ -415,9 +397,7 @@ impl KeyValue for Etcd2 {
             Ok(answer) => Err(etcd_error(&answer)),
             Err(Miss::Fatal(e)) => Err(e),
             Err(Miss::MaybeSent(_)) => Ok(false),
-            Err(Miss::NotSent(why)) => Err(Error::unreachable(format!(
-                "DCS unreachable at {ep} ({why})"
-            ))),
+            Err(Miss::NotSent(why)) => Err(unreachable(&ep, why, timeout)),
         }
     }
 
@@ -465,9 +445,7 @@ impl KeyValue for Etcd2 {
                     self.order.rotate_left(1);
                     return Ok(KvChanges::Reconnected(self.order[0].clone()));
                 }
-                Err(Error::unreachable(format!(
-                    "DCS unreachable at {ep} ({why})"
-                )))
+                Err(unreachable(&ep, why, timeout))
             }
         }
     }

@@ -3,9 +3,10 @@
 //! transaction, a prefix delete, user/password token auth, and TLS with a CA and a client certificate.
 //!
 //! Like patronictl, it asks the cluster for its members' client URLs (`MemberList`) and fails over to
-//! them; unlike patronictl (which retries forever), every call is bounded: endpoints are tried one at a
-//! time, each with a share of the timeout, so a dead or hung member is skipped, and when none answers the
-//! error names each endpoint and why it failed.
+//! them; unlike patronictl (which retries forever), every call is bounded by the one rule of
+//! `dcs/retry.rs`: endpoints are tried one at a time, each with a share of the timeout, so a dead or
+//! hung member is skipped, a write that may have been sent is never repeated (exit 5), and when none
+//! answers the error names each endpoint and why it failed.
 
 use std::time::Duration;
 
@@ -16,10 +17,8 @@ use etcd_client::{
 
 use async_trait::async_trait;
 
-use super::{
-    fail_over_order, root_cause, tidy_reason, Attempts, Expect, KeyChange, KeyTtl, KeyValue,
-    KvChanges, Miss, Version,
-};
+use super::retry::{self, fail_over_order, tidy_reason, Attempts, Call, Miss, Why};
+use super::{Expect, KeyChange, KeyTtl, KeyValue, KvChanges, Version};
 use crate::config::DcsSettings;
 use crate::error::{Error, Result};
 use crate::model::Node;
@@ -30,15 +29,12 @@ const MAX_READ_BYTES: usize = 512 * 1024 * 1024;
 
 /// A connected etcd v3 client, talking to one member at a time.
 pub struct Etcd3 {
+    /// The client of the endpoint in use, `order[0]`.
     client: Client,
-    /// The endpoint `client` talks to.
-    current: String,
-    /// Every endpoint in fail-over order, `current` first.
+    /// Every endpoint in fail-over order, the one in use first.
     order: Vec<String>,
     connector: Connector,
     timeout: Duration,
-    /// Whether the last call repeated a try that may have reached etcd.
-    resent: bool,
     /// The prefix last read and the store revision of that read: a watch on the same prefix starts
     /// right after it, so a change landing between the read and the watch is not missed.
     read_at: Option<(String, i64)>,
@@ -85,7 +81,7 @@ impl Connector {
             // Patroni uses TLS only on https endpoints.
             let channel = super::channel::open(endpoint, &self.tls, budget)
                 .await
-                .map_err(|why| Miss::NotSent(tidy_reason(&why)))?;
+                .map_err(Miss::NotSent)?;
             // With a user this authenticates, so it already proves the endpoint answers.
             let mut client =
                 Client::from_channel(etcd_client::Channel::Tonic(channel), Some(options))
@@ -107,17 +103,21 @@ impl Connector {
         };
         let result = match tokio::time::timeout(budget, attempt).await {
             Ok(r) => r,
-            Err(_) => Err(Miss::NotSent(Attempts::no_answer(budget))),
+            Err(_) => Err(Miss::NotSent(Attempts::no_answer(budget).into())),
         };
         // Opening only authenticates and lists members, so whatever failed, the caller's request was
         // not sent yet.
         result.map_err(|miss| match miss {
             Miss::NotSent(why) | Miss::MaybeSent(why)
-                if self.client_cert_missing(endpoint, &why) =>
+                if self.client_cert_missing(endpoint, &why.short) =>
             {
-                Miss::NotSent(format!(
-                    "{why}; etcd may require a client certificate: set cert and key"
-                ))
+                Miss::NotSent(Why {
+                    short: format!(
+                        "{}; etcd may require a client certificate: set cert and key",
+                        why.short
+                    ),
+                    ..why
+                })
             }
             Miss::NotSent(why) | Miss::MaybeSent(why) => Miss::NotSent(why),
             fatal => fatal,
@@ -150,23 +150,24 @@ fn classify(e: &etcd_client::Error, user: Option<&(String, String)>) -> Miss {
             let why = status_reason(s);
             // A status with a source error was made by tonic from a transport failure, not sent by etcd.
             let transport = std::error::Error::source(s).is_some();
+            let fatal = |text: String| Miss::Fatal(Error::failure(text).with_source(s.clone()));
             match s.code() {
                 _ if transport && is_connect_failure(s) => Miss::NotSent(why),
                 _ if transport => Miss::MaybeSent(why),
                 Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
                     Miss::MaybeSent(why)
                 }
-                Code::InvalidArgument if why.contains("authentication failed") => {
-                    Miss::Fatal(auth_failed(user, &why))
+                Code::InvalidArgument if why.short.contains("authentication failed") => {
+                    fatal(auth_failed(user, &why.short))
                 }
                 Code::Unauthenticated | Code::PermissionDenied => {
-                    Miss::Fatal(Error::failure(format!("etcd refused the request: {why}")))
+                    fatal(format!("etcd refused the request: {}", why.short))
                 }
-                _ => Miss::Fatal(Error::failure(format!("etcd error: {why}"))),
+                _ => fatal(format!("etcd error: {}", why.short)),
             }
         }
-        etcd_client::Error::TransportError(t) => Miss::NotSent(root_cause(t)),
-        etcd_client::Error::IoError(io) => Miss::MaybeSent(tidy_reason(&io.to_string())),
+        etcd_client::Error::TransportError(t) => Miss::NotSent(Why::of(t)),
+        etcd_client::Error::IoError(io) => Miss::MaybeSent(Why::of(io)),
         etcd_client::Error::InvalidUri(u) => Miss::Fatal(Error::usage(format!(
             "invalid etcd endpoint URL: {}",
             tidy_reason(&u.to_string())
@@ -197,36 +198,24 @@ fn is_connect_failure(s: &tonic::Status) -> bool {
 }
 
 /// A status's message, or its innermost cause when the message is a generic "transport error".
-fn status_reason(s: &tonic::Status) -> String {
+fn status_reason(s: &tonic::Status) -> Why {
     match std::error::Error::source(s) {
-        Some(src) => root_cause(src),
-        None => tidy_reason(s.message()),
+        Some(_) => Why::of(s),
+        None => Why::from(tidy_reason(s.message())),
     }
 }
 
-/// An error after a write may have reached etcd: its outcome is unknown (exit 5), whatever came next.
-pub(super) fn unsure(e: Error, maybe_applied: bool, what: &str) -> Error {
-    if maybe_applied {
-        Error::unknown(format!(
-            "the {what} may have been applied before the connection failed, then: {}; check the cluster before retrying",
-            e.message
-        ))
-    } else {
-        e
-    }
-}
-
-fn auth_failed(user: Option<&(String, String)>, why: &str) -> Error {
+fn auth_failed(user: Option<&(String, String)>, why: &str) -> String {
     let who = user
         .map(|(u, _)| format!(" for user '{u}'"))
         .unwrap_or_default();
-    Error::failure(format!("etcd authentication failed{who}: {why}"))
+    format!("etcd authentication failed{who}: {why}")
 }
 
 impl Etcd3 {
     /// One range read of every key under `prefix` (as it was at revision `at`, when given).
     async fn range(&mut self, prefix: &str, at: Option<i64>) -> Result<GetResponse> {
-        self.call("range read", false, move |c: Client| async move {
+        self.call(Call::Read, move |c: Client| async move {
             let mut o = GetOptions::new().with_prefix();
             if let Some(r) = at {
                 o = o.with_revision(r);
@@ -246,111 +235,91 @@ impl Etcd3 {
     pub async fn connect(settings: &DcsSettings) -> Result<Etcd3> {
         let connector = Connector::new(settings)?;
         let configured = &settings.endpoints;
-        let mut attempts = Attempts::new(settings.timeout);
-        for (i, ep) in configured.iter().enumerate() {
-            let Some(budget) = attempts.budget(configured.len() - i) else {
-                return Err(attempts.into_error(configured));
-            };
-            match connector.open(ep, budget).await {
-                Ok((client, advertised)) => {
-                    let order = fail_over_order(ep, &advertised, configured, settings.use_proxies);
-                    return Ok(Etcd3 {
-                        client,
-                        current: ep.clone(),
-                        order,
-                        connector,
-                        timeout: settings.timeout,
-                        resent: false,
-                        read_at: None,
-                        watch: None,
-                        settings: settings.clone(),
-                    });
-                }
-                Err(Miss::Fatal(e)) => return Err(e),
-                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => attempts.fail(ep, why),
-            }
-        }
-        Err(attempts.into_error(configured))
+        let ((client, advertised), at) =
+            retry::first_answering(configured, settings.timeout, |ep, budget| {
+                connector.open(ep, budget)
+            })
+            .await?;
+        let order = fail_over_order(
+            &configured[at],
+            &advertised,
+            configured,
+            settings.use_proxies,
+        );
+        Ok(Etcd3 {
+            client,
+            order,
+            connector,
+            timeout: settings.timeout,
+            read_at: None,
+            watch: None,
+            settings: settings.clone(),
+        })
     }
 
-    /// Run `op` on the current member; when that member fails, move on to the next one that answers and
-    /// run it again. Every operation here may be repeated safely (reads, prefix deletes, puts, and CAS
-    /// writes, whose compare fails if a first try landed); `self.resent` tells whether a try that may
-    /// have reached etcd was repeated. A `write` that may have landed and could not be repeated anywhere
-    /// ends as "outcome unknown", not as "unreachable".
+    /// The endpoint in use.
+    fn current(&self) -> &str {
+        &self.order[0]
+    }
+
+    /// Run `op` by the one retry rule ([`retry::run`]): on the member in use, then on the next ones
+    /// in fail-over order that answer; the member that answered stays in use.
     ///
     /// `op` gets its own handle on the connection (a cheap clone) so that its future owns what it uses
     /// and is `Send`, as [`KeyValue`]'s boxed futures must be.
-    async fn call<T, F, Fut>(&mut self, what: &str, write: bool, mut op: F) -> Result<T>
+    async fn call<T, F, Fut>(&mut self, call: Call, op: F) -> Result<T>
     where
-        F: FnMut(Client) -> Fut,
+        F: Fn(Client) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, etcd_client::Error>>,
     {
-        self.resent = false;
-        let mut maybe_sent = false;
-        let mut attempts = Attempts::new(self.timeout);
-        let mut tried: Vec<String> = Vec::new();
-        loop {
-            let left = self.order.len().saturating_sub(tried.len()).max(1);
-            let Some(budget) = attempts.budget(left) else {
-                let e = attempts.into_error(&self.untried(&tried));
-                return Err(unsure(e, write && maybe_sent, what));
-            };
-            tried.push(self.current.clone());
-            let miss = match tokio::time::timeout(budget, op(self.client.clone())).await {
-                Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e)) => classify(&e, self.connector.user.as_ref()),
-                Err(_) => Miss::MaybeSent(Attempts::no_answer(budget)),
-            };
-            match miss {
-                Miss::Fatal(e) => return Err(unsure(e, write && maybe_sent, what)),
-                Miss::NotSent(why) => attempts.fail(&self.current, why),
-                Miss::MaybeSent(why) => {
-                    maybe_sent = true;
-                    attempts.fail(&self.current, why);
+        let order = self.order.clone();
+        let (current, connector, op) = (self.client.clone(), &self.connector, &op);
+        let (value, client, at) = retry::run(
+            &order,
+            self.timeout,
+            call,
+            |ep, budget| {
+                let ready = (ep == order[0]).then(|| current.clone());
+                async move {
+                    match ready {
+                        Some(c) => Ok(c),
+                        None => connector.open(ep, budget).await.map(|(c, _)| c),
+                    }
                 }
-            }
-            if let Err(e) = self.fail_over(&mut attempts, &mut tried).await {
-                return Err(unsure(e, write && maybe_sent, what));
-            }
-            self.resent = maybe_sent;
-        }
+            },
+            |_, c, _| async move {
+                op(c)
+                    .await
+                    .map_err(|e| classify(&e, connector.user.as_ref()))
+            },
+        )
+        .await?;
+        self.use_endpoint(client, at);
+        Ok(value)
     }
 
-    /// Endpoints in `order` not yet in `tried`.
-    fn untried(&self, tried: &[String]) -> Vec<String> {
-        let mut all = tried.to_vec();
-        all.extend(self.order.iter().filter(|e| !tried.contains(e)).cloned());
-        all
+    /// Keep using `order[at]`, whose client is `client`.
+    fn use_endpoint(&mut self, client: Client, at: usize) {
+        self.client = client;
+        retry::prefer(&mut self.order, at);
     }
 
-    /// Switch to the next endpoint in fail-over order that answers.
-    async fn fail_over(&mut self, attempts: &mut Attempts, tried: &mut Vec<String>) -> Result<()> {
-        let candidates: Vec<String> = self
-            .order
-            .iter()
-            .filter(|e| !tried.contains(e))
-            .cloned()
-            .collect();
-        for (i, ep) in candidates.iter().enumerate() {
-            let Some(budget) = attempts.budget(candidates.len() - i) else {
-                break;
-            };
-            match self.connector.open(ep, budget).await {
-                Ok((client, _)) => {
-                    self.client = client;
-                    self.current = ep.clone();
-                    return Ok(());
+    /// Move to the next endpoint in fail-over order that answers, after the one in use broke (`why`).
+    async fn reconnect(&mut self, why: &str) -> Result<()> {
+        let order = self.order.clone();
+        let connector = &self.connector;
+        let (client, at) = retry::first_answering(&order, self.timeout, |ep, budget| {
+            let broken = ep == order[0];
+            async move {
+                if broken {
+                    return Err(Miss::NotSent(Why::from(why)));
                 }
-                Err(Miss::Fatal(e)) => return Err(e),
-                Err(Miss::NotSent(why) | Miss::MaybeSent(why)) => {
-                    tried.push(ep.clone());
-                    attempts.fail(ep, why);
-                }
+                connector.open(ep, budget).await.map(|(c, _)| c)
             }
-        }
-        let untried = self.untried(tried);
-        Err(std::mem::replace(attempts, Attempts::new(Duration::ZERO)).into_error(&untried))
+        })
+        .await?;
+        self.use_endpoint(client, at);
+        Ok(())
     }
 }
 
@@ -367,7 +336,7 @@ impl KeyValue for Etcd3 {
     async fn put(&mut self, key: &str, value: &str, expect: Expect) -> Result<bool> {
         match expect {
             Expect::Any => {
-                self.call("write", true, move |mut c: Client| async move {
+                self.call(Call::Write("write"), move |mut c: Client| async move {
                     c.put(key, value, None).await.map(|_| true)
                 })
                 .await
@@ -380,29 +349,21 @@ impl KeyValue for Etcd3 {
                 let txn = Txn::new()
                     .when([cmp])
                     .and_then([TxnOp::put(key, value, None)]);
-                let won = self
-                    .call("compare-and-swap write", true, move |mut c: Client| {
+                // Never repeated once it may have been sent: a lost compare is a real conflict.
+                self.call(
+                    Call::Write("compare-and-swap write"),
+                    move |mut c: Client| {
                         let txn = txn.clone();
                         async move { c.txn(txn).await.map(|r| r.succeeded()) }
-                    })
-                    .await?;
-                if won || !self.resent {
-                    return Ok(won);
-                }
-                // A repeated CAS that lost may have lost against its own first try: it won if the key
-                // now holds what we wrote.
-                let now = self
-                    .call("read", false, move |mut c: Client| async move {
-                        c.get(key, None).await
-                    })
-                    .await?;
-                Ok(now.kvs().first().map(|kv| kv.value()) == Some(value.as_bytes()))
+                    },
+                )
+                .await
             }
         }
     }
 
     async fn delete_prefix(&mut self, prefix: &str) -> Result<()> {
-        self.call("delete", true, move |mut c: Client| async move {
+        self.call(Call::Write("delete"), move |mut c: Client| async move {
             c.delete(prefix, Some(DeleteOptions::new().with_prefix()))
                 .await
                 .map(|_| ())
@@ -417,7 +378,7 @@ impl KeyValue for Etcd3 {
             options = options.with_start_revision(rev + 1);
         }
         let mut stream = self
-            .call("watch", false, move |mut c: Client| {
+            .call(Call::Read, move |mut c: Client| {
                 let options = options.clone();
                 async move { c.watch(prefix, Some(options)).await }
             })
@@ -430,10 +391,12 @@ impl KeyValue for Etcd3 {
                 Ok(Err(e)) => {
                     return Err(match classify(&e, user.as_ref()) {
                         Miss::Fatal(err) => err,
-                        Miss::NotSent(why) | Miss::MaybeSent(why) => Error::unreachable(format!(
-                            "DCS unreachable at {} (the watch broke: {why})",
-                            self.current
-                        )),
+                        Miss::NotSent(why) | Miss::MaybeSent(why) => {
+                            let mut a = Attempts::new(timeout);
+                            let short = format!("the watch broke: {}", why.short);
+                            a.fail(self.current(), Why { short, ..why });
+                            a.into_error(&[])
+                        }
                     })
                 }
                 Ok(Ok(Some(resp))) => {
@@ -447,7 +410,7 @@ impl KeyValue for Etcd3 {
     }
 
     fn describe(&self) -> String {
-        format!("etcd v3 at {}", self.current)
+        format!("etcd v3 at {}", self.current())
     }
 
     async fn read_prefix_at(
@@ -479,7 +442,7 @@ impl KeyValue for Etcd3 {
         if !reuse {
             self.watch = None;
             let stream = self
-                .call("watch", false, move |mut c: Client| async move {
+                .call(Call::Read, move |mut c: Client| async move {
                     let mut o = WatchOptions::new().with_prefix();
                     if let Some(n) = next {
                         o = o.with_start_revision(n);
@@ -531,11 +494,8 @@ impl KeyValue for Etcd3 {
                 Ok(None) | Err(_) => {
                     // The member went away (or closed the stream): move on to one that answers.
                     self.watch = None;
-                    let mut attempts = Attempts::new(self.timeout);
-                    let mut tried = vec![self.current.clone()];
-                    attempts.fail(&self.current, "the watch broke");
-                    self.fail_over(&mut attempts, &mut tried).await?;
-                    return Ok(KvChanges::Reconnected(self.current.clone()));
+                    self.reconnect("the watch broke").await?;
+                    return Ok(KvChanges::Reconnected(self.current().to_string()));
                 }
             }
         }
@@ -545,7 +505,7 @@ impl KeyValue for Etcd3 {
     /// knows answers a TTL of -1: `None`).
     async fn time_to_live(&mut self, sessions: &[i64]) -> Result<Vec<Option<KeyTtl>>> {
         let ids = sessions.to_vec();
-        self.call("lease read", false, move |c: Client| {
+        self.call(Call::Read, move |c: Client| {
             let ids = ids.clone();
             async move {
                 let asks = ids.into_iter().map(|id| {

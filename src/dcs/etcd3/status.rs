@@ -92,7 +92,7 @@ async fn endpoint_status(
         (Ok(_), None) => Auth::Anonymous,
         (Err(e), _) => match classify(&e, user) {
             Miss::Fatal(err) => Auth::Refused(err.message),
-            Miss::NotSent(why) | Miss::MaybeSent(why) => Auth::Unchecked(why),
+            Miss::NotSent(why) | Miss::MaybeSent(why) => Auth::Unchecked(why.into()),
         },
     };
     s

@@ -90,11 +90,20 @@ fn tls_negative_cases(sb: &ModeSandbox) {
         let out = sb.patctl_with(&wrong_ca, &args);
         out.code(3);
         assert_eq!(
-            out.stderr,
-            format!(
-                "Error: DCS unreachable at {endpoints} (TLS certificate error: certificate verify failed: unable to get local issuer certificate)\n"
-            ),
+            out.stderr.lines().next(),
+            Some(format!(
+                "Error: DCS unreachable at {endpoints} (TLS certificate error: certificate verify failed: unable to get local issuer certificate)"
+            ).as_str()),
             "{extra:?}"
+        );
+        // The hint says what to check; -o json lists each endpoint's error as a cause.
+        assert!(
+            out.stderr.contains("\nHint: tried")
+                && out
+                    .stderr
+                    .contains("check the DCS certificate against cacert"),
+            "{}",
+            out.stderr
         );
     }
 
@@ -303,9 +312,15 @@ fn etcd_v2_tls_auth() {
     let out = sb.patctl_with(&wrong_ca, &["-k", "list"]);
     out.code(3);
     assert_eq!(
-        out.stderr,
-        format!(
-            "Error: DCS unreachable at {base} (TLS certificate error: certificate verify failed: unable to get local issuer certificate)\n"
-        )
+        out.stderr.lines().next(),
+        Some(format!(
+            "Error: DCS unreachable at {base} (TLS certificate error: certificate verify failed: unable to get local issuer certificate)"
+        ).as_str())
+    );
+    assert!(
+        out.stderr
+            .contains("check the DCS certificate against cacert"),
+        "{}",
+        out.stderr
     );
 }

@@ -114,7 +114,14 @@ impl Runner {
                 .last()
                 .unwrap_or("")
                 .to_string();
-            if ours.code != 0 && ours.stderr.trim_end().lines().count() != 1 {
+            // One error line (a `Hint: …` line may follow it).
+            let errors = ours
+                .stderr
+                .trim_end()
+                .lines()
+                .filter(|l| !l.starts_with("Hint: "))
+                .count();
+            if ours.code != 0 && errors != 1 {
                 return Verdict::Differ(format!(
                     "patronictl crashed ({shape}); patctl exit {} without a one-line error:\n{}",
                     ours.code, ours.stderr
