@@ -10,6 +10,7 @@ pub use crate::fake_api::*;
 pub use crate::hung::*;
 pub use crate::process::*;
 pub use crate::rng::*;
+pub use crate::tls_server::SelfSigned;
 pub use crate::wait::*;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};

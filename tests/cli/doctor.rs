@@ -1,46 +1,12 @@
 //! `doctor` on real servers: the main sandbox as it is and with one Patroni frozen (SIGSTOP), a
-//! three-member etcd with TLS and authentication (a mode sandbox) with one member stopped, and TLS
-//! servers (`openssl s_server`) whose certificates expire in a few days or name another host.
+//! three-member etcd with TLS and authentication (a mode sandbox) with one member stopped. The TLS
+//! servers whose certificates expire or name another host need no sandbox: `tests/offline/doctor.rs`.
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::common::*;
-
-/// The findings of a `doctor -o json` run: (status, area, target, check, message).
-fn findings(out: &Out) -> Vec<(String, String, String, String, String)> {
-    let v: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", out.stdout, out.stderr));
-    assert_eq!(v["kind"], "DoctorReport", "{v}");
-    v["data"]["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings: {v}"))
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (
-                s("status"),
-                s("area"),
-                s("target"),
-                s("check"),
-                s("message"),
-            )
-        })
-        .collect()
-}
-
-/// The one finding for `target`/`check`.
-#[track_caller]
-fn finding<'a>(
-    all: &'a [(String, String, String, String, String)],
-    target: &str,
-    check: &str,
-) -> &'a (String, String, String, String, String) {
-    all.iter()
-        .find(|f| f.2 == target && f.3 == check)
-        .unwrap_or_else(|| panic!("no {target}/{check} finding in {all:#?}"))
-}
+use crate::doctor_findings::{finding, findings};
+use serde_json::Value;
 
 #[test]
 fn the_sandbox_is_healthy_and_checked_within_a_second() {
@@ -190,97 +156,4 @@ pub fn a_stopped_etcd_member_fails_its_endpoint_and_warns_for_the_quorum(sb: &Mo
     let left = plan["data"]["dcs"]["leaderKeyRemainingSeconds"].as_f64();
     assert!(left.is_some_and(|s| s > 0.0), "{plan}");
     sb.sh(&["etcd-start", "2"]);
-}
-
-/// A self-signed certificate for `san` valid for `days` days, written to `dir`.
-fn certificate(dir: &std::path::Path, name: &str, san: &str, days: &str) -> (String, String) {
-    let cert = dir.join(format!("{name}.crt")).display().to_string();
-    let key = dir.join(format!("{name}.key")).display().to_string();
-    let ok = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", days,
-        ])
-        .args(["-subj", &format!("/CN={name}"), "-addext"])
-        .arg(format!("subjectAltName={san}"))
-        .args(["-keyout", &key, "-out", &cert])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    (cert, key)
-}
-
-#[test]
-fn expiring_and_wrong_host_certificates_of_a_dcs_endpoint() {
-    if !needs("openssl", installed("openssl")) {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("patctl-doctor-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (soon_crt, soon_key) = certificate(&dir, "soon", "IP:127.0.0.1", "3");
-    let (other_crt, other_key) = certificate(&dir, "other", "DNS:db.example.com", "400");
-    // The CA file trusts neither server, so the DCS client's handshakes fail at once:
-    // `openssl s_server` serves one connection at a time, and one left open would make the
-    // certificate probe wait.
-    let (unrelated_crt, _) = certificate(&dir, "unrelated", "DNS:unrelated.example.com", "30");
-    let soon = SelfSigned::start(&soon_crt, &soon_key);
-    let other = SelfSigned::start(&other_crt, &other_key);
-    let config = dir.join("patroni.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "scope: demo\netcd3:\n  hosts: 127.0.0.1:{},127.0.0.1:{}\n  protocol: https\n  cacert: {unrelated_crt}\n",
-            soon.port, other.port
-        ),
-    )
-    .unwrap();
-    let config = config.display().to_string();
-    let out = patctl_raw(
-        &[
-            "-c",
-            &config,
-            "--request-timeout",
-            "2",
-            "doctor",
-            "-o",
-            "json",
-        ],
-        None,
-        &[],
-    );
-    std::fs::remove_dir_all(&dir).ok();
-    out.code(1);
-    let all = findings(&out);
-    let soon_ep = format!("https://127.0.0.1:{}", soon.port);
-    let other_ep = format!("https://127.0.0.1:{}", other.port);
-    // Not trusted: unreachable as a DCS, but its certificate is read all the same.
-    let refused = finding(&all, &soon_ep, "reachable");
-    assert_eq!(refused.0, "FAIL");
-    assert!(
-        refused.4.contains("certificate verify failed"),
-        "{refused:?}"
-    );
-    let cert = finding(&all, &soon_ep, "certificate");
-    assert_eq!(cert.0, "WARN", "{cert:?}");
-    assert!(
-        cert.4.contains("(2 days left; CN=soon)") || cert.4.contains("(3 days left; CN=soon)"),
-        "{cert:?}"
-    );
-    assert_eq!(finding(&all, &soon_ep, "hostname").0, "PASS");
-    let cert = finding(&all, &other_ep, "certificate");
-    assert_eq!(cert.0, "PASS", "{cert:?}");
-    let host = finding(&all, &other_ep, "hostname");
-    assert_eq!(
-        (host.0.as_str(), host.4.as_str()),
-        (
-            "FAIL",
-            "the certificate does not name this host (it names: db.example.com)"
-        )
-    );
-    // The cluster cannot be read: one FAIL for it, and no member is asked.
-    assert_eq!(finding(&all, "demo", "cluster").0, "FAIL");
-    assert!(all.iter().all(|f| f.1 != "rest"), "{all:#?}");
 }

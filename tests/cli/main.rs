@@ -15,6 +15,8 @@
 mod common;
 #[path = "../support/complete.rs"]
 mod complete;
+#[path = "../support/doctor_findings.rs"]
+mod doctor_findings;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
 #[path = "../support/fork_server.rs"]
@@ -27,6 +29,8 @@ mod process;
 mod rng;
 #[path = "../support/schema.rs"]
 mod schema;
+#[path = "../support/tls_server.rs"]
+mod tls_server;
 #[path = "../support/wait.rs"]
 mod wait;
 
@@ -36,7 +40,7 @@ mod completion; // dynamic completion of clusters, members, candidates from the 
 mod config; // show-config/edit-config/pause/resume on the sandbox
 mod contexts; // named contexts: --context, PATCTL_CONTEXT, context list/use/show
 mod dcs; // etcd v2/v3, several members, TLS and auth, HTTPS REST (own sandboxes per mode)
-mod doctor; // doctor: healthy sandbox, a frozen member, a stopped etcd member, expiring certificates
+mod doctor; // doctor: healthy sandbox, a frozen member, a stopped etcd member
 mod events; // events -o json during real switchovers, pause/resume, edit-config; resuming; etcd restarts
 mod faults; // members frozen or answering garbage, the leader lost: bounded, one-line errors
 mod generative; // generated Patroni-shaped clusters in etcd: read commands against patronictl, with shrinking

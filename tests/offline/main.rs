@@ -10,6 +10,8 @@
 
 #[path = "../support/complete.rs"]
 mod complete;
+#[path = "../support/doctor_findings.rs"]
+mod doctor_findings;
 #[path = "../support/fake_api.rs"]
 mod fake_api;
 #[path = "../support/fork_server.rs"]
@@ -24,6 +26,8 @@ mod process;
 mod rng;
 #[path = "../support/schema.rs"]
 mod schema;
+#[path = "../support/tls_server.rs"]
+mod tls_server;
 #[path = "../support/wait.rs"]
 mod wait;
 
@@ -37,6 +41,7 @@ mod harness {
 mod check; // check: check_patroni's UNKNOWN lines for errors before any request
 mod cli_basics; // parsing, config errors, exit codes, patctl invoked as patronictl
 mod completion; // dynamic completion with a dead DCS, context names
+mod doctor; // doctor's certificate checks against openssl s_server: expiring, another host
 mod formats; // PyYAML and json.dumps compatibility against Python itself
 mod fuzz; // property tests: parsers and renderers never panic on any input
 mod generated; // completions/ and man/ are current

@@ -6,8 +6,6 @@
 //! (a test waits for a free one). Each slot is its own cluster, so its tests need no cluster lock.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::net::TcpStream;
 use std::process::Command;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -278,42 +276,5 @@ impl Drop for ModeSandbox {
             "clean"
         };
         let _ = self.script(&[], &[sub]);
-    }
-}
-
-/// `openssl s_server -www` on a loopback port with a self-signed certificate.
-pub struct SelfSigned {
-    pub port: u16,
-    child: std::process::Child,
-}
-
-impl SelfSigned {
-    pub fn start(cert: &str, key: &str) -> SelfSigned {
-        let port = closed_port();
-        let child = Command::new("openssl")
-            .args(["s_server", "-quiet", "-www", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-cert", cert, "-key", key])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "openssl s_server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        SelfSigned { port, child }
-    }
-}
-
-impl Drop for SelfSigned {
-    fn drop(&mut self) {
-        if let Some(stdin) = self.child.stdin.as_mut() {
-            let _ = stdin.write_all(b"Q\n");
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
