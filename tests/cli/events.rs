@@ -17,6 +17,9 @@ const HEALTHY: Duration = Duration::from_secs(90);
 struct Stream {
     child: Child,
     lines: mpsc::Receiver<Value>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// Envelopes already taken from `lines` by [`Stream::wait_for`].
+    seen: Vec<Value>,
 }
 
 impl Stream {
@@ -29,12 +32,22 @@ impl Stream {
             .args(["-c", cfg, "events", "-o", "json"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let out = child.stdout.take().unwrap();
+        // The watch is open once `Watching …` is on stderr (bounded by the caller's limits: the
+        // process ends at its --wait-timeout, closing stderr).
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        err.read_line(&mut first).unwrap();
+        assert!(
+            first.starts_with("Watching "),
+            "events did not start: {first:?}"
+        );
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
         let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for l in BufReader::new(out).lines().map_while(|l| l.ok()) {
                 let v: Value = serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}"));
                 if tx.send(v).is_err() {
@@ -42,9 +55,29 @@ impl Stream {
                 }
             }
         });
-        // The watch is open once the first read is done; give it that moment.
-        std::thread::sleep(Duration::from_millis(700));
-        Stream { child, lines }
+        Stream {
+            child,
+            lines,
+            reader: Some(reader),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait (bounded by `limit`) until the stream has shown an event of type `t`.
+    fn wait_for(&mut self, t: &str, limit: Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let env = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {t} event within {limit:?}: {:#?}", self.seen));
+            let found = env["data"]["type"] == t;
+            self.seen.push(env);
+            if found {
+                return;
+            }
+        }
     }
 
     /// Wait (bounded) for the process to end; its exit code and every envelope's `data`.
@@ -60,10 +93,14 @@ impl Stream {
             }
             std::thread::sleep(Duration::from_millis(100));
         };
-        std::thread::sleep(Duration::from_millis(200));
-        let data = self
-            .lines
-            .try_iter()
+        // Every line the process wrote is read once the reader has seen the end of its stdout.
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let rest: Vec<Value> = self.lines.try_iter().collect();
+        let data = std::mem::take(&mut self.seen)
+            .into_iter()
+            .chain(rest)
             .map(|env| {
                 assert_eq!(env["apiVersion"], "patctl/v1");
                 assert_eq!(env["kind"], "Event");
@@ -286,12 +323,18 @@ fn an_etcd_restart_is_said_in_the_stream_and_it_goes_on() {
     wait_healthy(HEALTHY);
     // Paused, Patroni does not demote the leader while etcd is away.
     patctl(&["pause", "--wait"]).code(0);
-    let stream = Stream::start(&["--until", "resume", "--wait-timeout", "60"]);
+    let mut stream = Stream::start(&["--until", "resume", "--wait-timeout", "60"]);
     finally(
         || {
             sandbox_cmd(&["etcd-stop", "1"]);
-            std::thread::sleep(Duration::from_secs(2));
+            // etcd comes back once the stream has said it is gone.
+            let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                stream.wait_for("dcs-disconnected", Duration::from_secs(30))
+            }));
             sandbox_cmd(&["etcd-start", "1"]);
+            if let Err(e) = seen {
+                std::panic::resume_unwind(e);
+            }
         },
         || resume_and_settle(HEALTHY),
     );

@@ -283,8 +283,10 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
 
     // rows written right up to the switch are all on the new primary
     let stop = Arc::new(AtomicBool::new(false));
+    let first = Arc::new(AtomicBool::new(false));
     let writer = {
         let stop = stop.clone();
+        let first = first.clone();
         let config = format!("{}/a/node1/patroni.yml", s.dir);
         let envs = s.envs();
         std::thread::spawn(move || {
@@ -303,12 +305,16 @@ fn two_sites_switch_over_and_back_proven_by_lsn() {
                 );
                 if out.code == 0 && !out.stdout.contains("ERROR") {
                     ok += 1;
+                    first.store(true, Ordering::Relaxed);
                 }
             }
             ok
         })
     };
-    std::thread::sleep(Duration::from_secs(1));
+    // The switchover starts once the writer has written.
+    wait_until("the writer's first row", Duration::from_secs(30), || {
+        first.load(Ordering::Relaxed)
+    });
     let (out, rep) = s.switchover("site-a", "site-b", &["--wait-timeout", "60"]);
     stop.store(true, Ordering::Relaxed);
     let written = writer.join().unwrap();

@@ -136,7 +136,9 @@ pub async fn cmd_events(ctx: &mut Context<'_>, args: EventsArgs) -> Result<()> {
     let (mut stream, mut state) = dcs
         .open_stream(scope.as_deref(), args.since_revision)
         .await?;
-    if sink.human {
+    // On stderr in every mode: the stream is open from here on, so a script (or a test) can wait for
+    // this line before it makes the change it wants to see.
+    {
         let what = scope
             .as_deref()
             .map_or_else(|| "every cluster".to_string(), |s| format!("cluster {s}"));

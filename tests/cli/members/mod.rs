@@ -262,6 +262,8 @@ fn restart_until_clean() {
         if pending_members().is_empty() {
             return;
         }
+        // A bounded retry, not a handshake: Patroni recomputes pending_restart on its next loops
+        // after a restart, and the condition is checked again at the top.
         std::thread::sleep(Duration::from_secs(3));
         patctl(&["restart", "demo", "--pending", "--force"]);
         std::thread::sleep(Duration::from_secs(3));

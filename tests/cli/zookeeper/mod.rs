@@ -265,17 +265,27 @@ fn library(sb: &ModeSandbox, zk: &Zk) {
                 assert!(t0.elapsed() >= Duration::from_secs(1));
                 let hosts = zk.hosts.clone();
                 let k = key.clone();
-                let writer = std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(300));
-                    Zk { hosts }.set(&k, "v3");
-                });
+                // The writer writes every 300 ms until the change is seen: a write made before
+                // the watch is set is not lost to the test, the next one is seen.
+                let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let writer = {
+                    let seen = seen.clone();
+                    std::thread::spawn(move || {
+                        while !seen.load(std::sync::atomic::Ordering::Relaxed) {
+                            std::thread::sleep(Duration::from_millis(300));
+                            Zk {
+                                hosts: hosts.clone(),
+                            }
+                            .set(&k, "v3");
+                        }
+                    })
+                };
                 let t0 = Instant::now();
-                assert!(z
-                    .wait_for_change(&prefix, Duration::from_secs(30))
-                    .await
-                    .unwrap());
-                assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+                let changed = z.wait_for_change(&prefix, Duration::from_secs(30)).await;
+                seen.store(true, std::sync::atomic::Ordering::Relaxed);
                 writer.join().unwrap();
+                assert!(changed.unwrap());
+                assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
 
                 z.delete_prefix(&prefix).await.unwrap();
                 assert_eq!(zk.get(&root), None);
