@@ -92,15 +92,7 @@ pub fn facts(cert: &X509Ref, host: &str, now: DateTime<Utc>) -> CertFacts {
 }
 
 fn subject_line(cert: &X509Ref) -> String {
-    cert.subject_name()
-        .entries()
-        .map(|e| {
-            let key = e.object().nid().short_name().unwrap_or("?");
-            let value = String::from_utf8_lossy(e.data().as_slice());
-            format!("{key}={value}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::tls_refusal::name_text(cert.subject_name())
 }
 
 fn common_names(cert: &X509Ref) -> Vec<String> {

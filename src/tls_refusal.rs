@@ -81,8 +81,8 @@ impl CertInfo {
     }
 }
 
-/// `CN=node1, O=demo`.
-fn name_text(name: &X509NameRef) -> String {
+/// A certificate name as `CN=…, O=…` (short attribute names, in the certificate's order).
+pub(crate) fn name_text(name: &X509NameRef) -> String {
     name.entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");
