@@ -5,9 +5,10 @@
 # demo's), runs the integration tests against it (comparing with the real patronictl), and stops the
 # sandbox at the end, pass or fail.
 #
-# What keeps it short on two cores: the sandbox starts while patctl builds; clippy and the hardened
-# release build (with its packages) run in the background at the lowest CPU priority while the
-# integration tests mostly wait on clusters; the integration tests run side by side (readers together,
+# What keeps it short on two cores: the sandbox starts while patctl builds; clippy lints in the same
+# pass as the debug build (clippy-driver as the workspace's rustc); the hardened release build (with
+# its packages) runs in the background at the lowest CPU priority while the integration tests mostly
+# wait on clusters; the integration tests run side by side (readers together,
 # a test that changes the cluster alone: `common::read_lock`/`write_lock`), and the tests of other
 # modes (etcd v2, TLS, ZooKeeper, two sites, other Patroni versions) run on sandboxes of their own next
 # to it, PATCTL_MODE_SANDBOXES [2] at a time, each on a slot of ports (slot K: etcd and ZooKeeper
@@ -70,13 +71,17 @@ for v in $PATCTL_VERSIONS; do
     [[ $v == 4.1.5 ]] || bash sandbox/cluster.sh install-version "$v"
 done
 
-step "format; the test sandbox starts in $SANDBOX_DIR meanwhile"
+step "format, then the build with clippy's lints (-D warnings); the test sandbox starts meanwhile"
 setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-up.log" 2>&1 &
 UP_PID=$!
 BG_PIDS+=("$UP_PID")
 cargo fmt --check
-
-step "build (debug, every target)"
+# One pass for the lint and the debug build: clippy-driver compiles patctl's own crates (what `cargo
+# clippy` does, plus code generation), rustc the dependencies. Every later cargo run of this script
+# keeps these two variables, so nothing is built twice.
+export RUSTC_WORKSPACE_WRAPPER
+RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 cargo build --quiet --all-targets
 
 # timed NAME CMD...: run CMD, append its wall time to $LOGS/times.
@@ -88,7 +93,8 @@ timed() {
 }
 
 release_checks() {
-    cargo build --release --quiet
+    # The release binary as users build it: plain rustc, no lint wrapper.
+    env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo build --release --quiet
     local release=target/release/patctl size libs
     readelf -h "$release" | grep -E >/dev/null 'Type:[[:space:]]+DYN' || { readelf -h "$release" | grep Type:; echo "release binary is not PIE"; return 1; }
     libs=$(ldd "$release")
@@ -98,13 +104,10 @@ release_checks() {
     printf 'release binary: PIE (DYN), %s, %s bytes\n' "$(grep -o 'libssl\.so\.3 => [^ ]*' <<<"$libs")" "$size"
 }
 
-# Lint, then the hardened release build and its packages, at the lowest CPU priority while the tests
-# run. Clippy gets a target directory of its own: cargo locks a profile's directory for a whole build,
-# and the tests build into target/debug.
+# The hardened release build and its packages, at the lowest CPU priority while the tests run (they
+# mostly wait on clusters); target/release is locked apart from target/debug.
 background_checks() {
     set -euo pipefail
-    timed "lint (clippy -D warnings)" env CARGO_TARGET_DIR=target/lint \
-        cargo clippy --all-targets --quiet -- -D warnings
     timed "release build: the hardened default (PIE, the system's OpenSSL), stripped <= 10 MB" release_checks
     timed "packages: .deb and RPM from that binary, the .deb installed, checked and removed" \
         bash -c 'PATCTL_BIN=target/release/patctl bash sandbox/package.sh && bash sandbox/package-test.sh'
@@ -129,7 +132,7 @@ PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 \
 step "stop the sandbox"
 bash sandbox/cluster.sh down >/dev/null 2>&1
 
-step "lint, release build and packages (in the background since the build)"
+step "release build and packages (in the background since the build)"
 if ! wait "$BG_PID"; then
     cat "$LOGS/background.log" >&2
     exit 1

@@ -70,11 +70,21 @@ fn status(name: &str) -> Value {
     rest_get(node_port(name), "patroni").unwrap_or(Value::Null)
 }
 
+/// The member's postmaster start time (bounded wait: a REST API busy on a loaded machine, or a
+/// PostgreSQL just restarting, answers without it for a moment).
 fn start_time(name: &str) -> String {
-    status(name)["postmaster_start_time"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no postmaster_start_time for {name}"))
-        .to_string()
+    let mut last = Value::Null;
+    let mut found = None;
+    wait_until(
+        &format!("postmaster_start_time of {name}"),
+        Duration::from_secs(30),
+        || {
+            last = status(name);
+            found = last["postmaster_start_time"].as_str().map(String::from);
+            found.is_some()
+        },
+    );
+    found.unwrap_or_else(|| panic!("no postmaster_start_time for {name}: {last}"))
 }
 
 /// The replicas of the healthy sandbox, in name order.

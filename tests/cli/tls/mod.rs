@@ -156,13 +156,19 @@ fn error_row(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// patctl failed with one line on stderr naming `reason`, and the given exit code.
+/// patctl failed with one `Error:` line naming `reason` on stderr (and at most a `Hint:` line after
+/// it), and the given exit code.
 #[track_caller]
 fn refused(out: &Out, code: i32, reason: &str) {
     out.code(code);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
     assert!(
-        out.stderr.contains(reason),
+        lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("Hint: ")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        lines[0].contains(reason),
         "{reason:?} not in {}",
         out.stderr
     );
