@@ -12,11 +12,14 @@
 # a test that changes the cluster alone: `common::read_lock`/`write_lock`), and the tests of other
 # modes (etcd v2, TLS, ZooKeeper, two sites, other Patroni versions) run on sandboxes of their own next
 # to it, PATCTL_MODE_SANDBOXES [2] at a time, each on a slot of ports (slot K: etcd and ZooKeeper
-# +10*K, PostgreSQL and REST +100*K).
+# +10*K, PostgreSQL and REST +100*K). The integration tests are split in two lanes, each a test process
+# with a main sandbox of its own (lane b: $SANDBOX_DIR-b, every port +500): the tests that switch
+# over, restart and roll out in one, the rest in the other, so two clusters change at once.
 #
 # Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
 # SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481]; TEST_ARGS are passed to `cargo test --test cli`
-# (e.g. a test name filter); PATCTL_TEST_THREADS [4]: integration tests at once.
+# (e.g. a test name filter); PATCTL_TEST_THREADS [4]: integration tests at once in a lane;
+# PATCTL_TEST_LANES [2]: 1 runs every integration test in one process on one sandbox.
 # PATCTL_VERSIONS ["3.0.4 4.1.5"]: the Patroni versions of the version matrix (each in a sandbox of
 # its own, nodes on that Patroni from /opt/patroni-venv-V; patronictl 4.1.5 stays the oracle); "" skips it.
 set -euo pipefail
@@ -31,6 +34,16 @@ export SANDBOX_ZK_PORT=${SANDBOX_ZK_PORT:-2481}
 export SANDBOX_FORCE=1
 PATCTL_VERSIONS=${PATCTL_VERSIONS-3.0.4 4.1.5}
 LOGS=$(mktemp -d /tmp/patctl-test-logs.XXXXXX)
+LANES=${PATCTL_TEST_LANES:-2}
+# Lane b's tests (libtest name filters); lane a runs the others.
+LANE_B=(switchover:: rollout:: check:: events:: site:: versions::)
+
+# lane_b CMD...: CMD with lane b's sandbox settings.
+lane_b() {
+    env SANDBOX_DIR="$SANDBOX_DIR-b" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500)) \
+        SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500)) \
+        SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500)) "$@"
+}
 
 # Each step's wall time, printed in a table at the end (pass or fail) so the README's figure stays true;
 # the background steps write theirs to $LOGS/times.
@@ -62,6 +75,7 @@ cleanup() {
     # Each background job leads a process group of its own (setsid): stop the whole group.
     for pid in "${BG_PIDS[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
     bash sandbox/cluster.sh down >/dev/null 2>&1 || true
+    ((LANES == 1)) || lane_b bash sandbox/cluster.sh down >/dev/null 2>&1 || true
 }
 trap 'cleanup; report_phases' EXIT
 
@@ -75,6 +89,11 @@ step "format, then the build with clippy's lints (-D warnings); the test sandbox
 setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-up.log" 2>&1 &
 UP_PID=$!
 BG_PIDS+=("$UP_PID")
+if ((LANES > 1)); then
+    lane_b setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-b-up.log" 2>&1 &
+    UP_B_PID=$!
+    BG_PIDS+=("$UP_B_PID")
+fi
 cargo fmt --check
 # One pass for the lint and the debug build: clippy-driver compiles patctl's own crates (what `cargo
 # clippy` does, plus code generation), rustc the dependencies. Every later cargo run of this script
@@ -122,13 +141,49 @@ cargo test --quiet --lib --test hermetic --test offline
 
 step "integration tests against the sandbox (and the version matrix: $PATCTL_VERSIONS)"
 wait "$UP_PID" || { cat "$LOGS/sandbox-up.log" >&2; echo "the test sandbox did not come up" >&2; exit 1; }
+if ((LANES > 1)); then
+    wait "$UP_B_PID" || { cat "$LOGS/sandbox-b-up.log" >&2; echo "lane b's sandbox did not come up" >&2; exit 1; }
+fi
 BG_PIDS=("$BG_PID")
-eval "$(bash sandbox/cluster.sh env)"
-# The sandbox is up, so a test that would skip for want of it is a failure here.
-# shellcheck disable=SC2086
-PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 \
-    cargo test --test cli -- --test-threads="${PATCTL_TEST_THREADS:-4}" ${TEST_ARGS:-}
+# The test binary itself (built above), run once per lane: two `cargo test` would wait on each
+# other's lock of target/debug.
+CLI_BIN=$(cargo test --quiet --test cli --no-run --message-format=json |
+    grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d '"' -f 4)
+[[ -x $CLI_BIN ]] || { echo "no test binary for tests/cli" >&2; exit 1; }
+# integration LANE LIBTEST-ARGS...: one lane's tests against the sandbox of the settings in effect,
+# each line of their output after the lane's name and its seconds since the start. The sandbox is up,
+# so a test that would skip for want of it is a failure here.
+integration() {
+    local lane=$1
+    shift
+    eval "$(bash sandbox/cluster.sh env)"
+    # shellcheck disable=SC2086
+    PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 "$CLI_BIN" \
+        --test-threads="${PATCTL_TEST_THREADS:-4}" "$@" ${TEST_ARGS:-} 2>&1 |
+        awk -v lane="$lane" -v t0="$(date +%s)" '{ printf "[%s %4ds] %s\n", lane, systime() - t0, $0; fflush() }'
+}
+if ((LANES == 1)); then
+    integration a
+else
+    skips=()
+    for f in "${LANE_B[@]}"; do skips+=(--skip "$f"); done
+    integration a "${skips[@]}" &
+    LANE_A=$!
+    (
+        export SANDBOX_DIR="$SANDBOX_DIR-b" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500))
+        export SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500))
+        export SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500))
+        integration b "${LANE_B[@]}"
+    ) &
+    LANE_B_PID=$!
+    failed=0
+    wait "$LANE_A" || failed=1
+    wait "$LANE_B_PID" || failed=1
+    ((failed == 0)) || { echo "integration tests failed (see [a] and [b] above)" >&2; exit 1; }
+fi
 
+step "stop the sandbox"
+((LANES == 1)) || lane_b bash sandbox/cluster.sh down >/dev/null 2>&1
 step "stop the sandbox"
 bash sandbox/cluster.sh down >/dev/null 2>&1
 

@@ -138,12 +138,18 @@ impl Tmux {
         self.send("clear", &["Enter"]);
         self.wait_for(|s| s.trim() == "$", "a cleared screen");
         self.send(cmdline, &["Enter"]);
-        for (typed, named) in keys {
+        for (i, (typed, named)) in keys.iter().enumerate() {
+            // The (i+1)th prompt, with nothing typed after it yet: keys sent before it would be
+            // echoed ahead of the program's own output.
             self.wait_for(
-                |s| s.lines().last().is_some_and(|l| l.contains(prompt)),
+                |s| {
+                    s.matches(prompt).count() > i
+                        && s.lines()
+                            .last()
+                            .is_some_and(|l| l.trim_end().ends_with(prompt))
+                },
                 prompt,
             );
-            std::thread::sleep(Duration::from_millis(200));
             self.send(typed, named);
         }
         self.wait_for(|s| s.ends_with("\n$"), "the shell prompt after the command");
@@ -203,17 +209,20 @@ fn confirmation_reads_a_whole_line_as_patronictl() {
     let Some(_g) = read_lock() else { return };
     wait_healthy(Duration::from_secs(60));
     let t = Tmux::start("confirm");
-    let cases: [(&str, &[&str], &str); 4] = [
-        ("yes", &["Enter"], "0"),
-        ("y", &["Enter"], "0"),
-        ("", &["Enter"], "1"),
-        ("maybe", &["Enter", "n", "o", "Enter"], "1"),
+    type Keys<'a> = &'a [(&'a str, &'a [&'a str])];
+    let cases: [(Keys, &str); 4] = [
+        (&[("yes", &["Enter"])], "0"),
+        (&[("y", &["Enter"])], "0"),
+        (&[("", &["Enter"])], "1"),
+        // Not an answer: asked again, then "no".
+        (&[("maybe", &["Enter"]), ("no", &["Enter"])], "1"),
     ];
-    for (typed, named, rc) in cases {
+    for (keys, rc) in cases {
+        let typed = keys[0].0;
         let mut screens = Vec::new();
         for bin in bins() {
             let cmdline = format!("{bin} -c {} reload demo node3", config());
-            let (screen, code) = t.answer(&cmdline, "[y/N]:", &[(typed, named)]);
+            let (screen, code) = t.answer(&cmdline, "[y/N]:", keys);
             assert_eq!(code, rc, "{bin} answered {typed:?}:\n{screen}");
             assert!(!screen.contains("command not found"), "{screen}");
             assert!(screen.contains(" echo "), "echo left off:\n{screen}");
