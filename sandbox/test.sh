@@ -12,14 +12,14 @@
 # a test that changes the cluster alone: `common::read_lock`/`write_lock`), and the tests of other
 # modes (etcd v2, TLS, ZooKeeper, two sites, other Patroni versions) run on sandboxes of their own next
 # to it, PATCTL_MODE_SANDBOXES [2] at a time, each on a slot of ports (slot K: etcd and ZooKeeper
-# +10*K, PostgreSQL and REST +100*K). The integration tests are split in two lanes, each a test process
-# with a main sandbox of its own (lane b: $SANDBOX_DIR-b, every port +500): the tests that switch
-# over, restart and roll out in one, the rest in the other, so two clusters change at once.
+# +10*K, PostgreSQL and REST +100*K). The integration tests are split in lanes, each a test process
+# with a main sandbox of its own (lane b: $SANDBOX_DIR-b, every port +500; lane c: -c, +1000), so
+# that the tests which switch over, restart and roll out change several clusters at once.
 #
 # Environment: SANDBOX_DIR [/tmp/patctl-test-sandbox], SANDBOX_ETCD_PORT [2479], SANDBOX_PG_BASE [5532],
 # SANDBOX_API_BASE [8108], SANDBOX_ZK_PORT [2481]; TEST_ARGS are passed to `cargo test --test cli`
 # (e.g. a test name filter); PATCTL_TEST_THREADS [4]: integration tests at once in a lane;
-# PATCTL_TEST_LANES [2]: 1 runs every integration test in one process on one sandbox.
+# PATCTL_TEST_LANES [3]: how many lanes (1 runs every integration test in one process on one sandbox).
 # PATCTL_VERSIONS ["3.0.4 4.1.5"]: the Patroni versions of the version matrix (each in a sandbox of
 # its own, nodes on that Patroni from /opt/patroni-venv-V; patronictl 4.1.5 stays the oracle); "" skips it.
 set -euo pipefail
@@ -34,15 +34,25 @@ export SANDBOX_ZK_PORT=${SANDBOX_ZK_PORT:-2481}
 export SANDBOX_FORCE=1
 PATCTL_VERSIONS=${PATCTL_VERSIONS-3.0.4 4.1.5}
 LOGS=$(mktemp -d /tmp/patctl-test-logs.XXXXXX)
-LANES=${PATCTL_TEST_LANES:-2}
-# Lane b's tests (libtest name filters); lane a runs the others.
-LANE_B=(switchover:: rollout:: check:: events:: site:: versions::)
+LANES=${PATCTL_TEST_LANES:-3}
+# A name filter in TEST_ARGS would add to each lane's own: one lane then.
+[[ -z ${TEST_ARGS:-} ]] || LANES=1
+((LANES >= 1 && LANES <= 3)) || { echo "PATCTL_TEST_LANES must be 1, 2 or 3" >&2; exit 2; }
+# The tests of lanes b and c (libtest name filters); lane a runs all the others.
+LANE_TESTS=(
+    "switchover:: rollout:: site:: versions::"
+    "members:: check:: events:: config::"
+)
+LANE_NAMES=(b c)
+((LANES == 3)) || LANE_TESTS[0]+=" ${LANE_TESTS[1]}"
 
-# lane_b CMD...: CMD with lane b's sandbox settings.
-lane_b() {
-    env SANDBOX_DIR="$SANDBOX_DIR-b" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500)) \
-        SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500)) \
-        SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500)) "$@"
+# in_lane K CMD...: CMD with the sandbox settings of lane K (1: b, 2: c).
+in_lane() {
+    local k=$1
+    shift
+    env SANDBOX_DIR="$SANDBOX_DIR-${LANE_NAMES[k - 1]}" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500 * k)) \
+        SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500 * k)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500 * k)) \
+        SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500 * k)) "$@"
 }
 
 # Each step's wall time, printed in a table at the end (pass or fail) so the README's figure stays true;
@@ -75,7 +85,8 @@ cleanup() {
     # Each background job leads a process group of its own (setsid): stop the whole group.
     for pid in "${BG_PIDS[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
     bash sandbox/cluster.sh down >/dev/null 2>&1 || true
-    ((LANES == 1)) || lane_b bash sandbox/cluster.sh down >/dev/null 2>&1 || true
+    local k
+    for ((k = 1; k < LANES; k++)); do in_lane "$k" bash sandbox/cluster.sh down >/dev/null 2>&1 || true; done
 }
 trap 'cleanup; report_phases' EXIT
 
@@ -89,11 +100,12 @@ step "format, then the build with clippy's lints (-D warnings); the test sandbox
 setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-up.log" 2>&1 &
 UP_PID=$!
 BG_PIDS+=("$UP_PID")
-if ((LANES > 1)); then
-    lane_b setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-b-up.log" 2>&1 &
-    UP_B_PID=$!
-    BG_PIDS+=("$UP_B_PID")
-fi
+UP_PIDS=("$UP_PID")
+for ((k = 1; k < LANES; k++)); do
+    in_lane "$k" setsid bash sandbox/cluster.sh up >"$LOGS/sandbox-$k-up.log" 2>&1 &
+    UP_PIDS+=("$!")
+    BG_PIDS+=("$!")
+done
 cargo fmt --check
 # One pass for the lint and the debug build: clippy-driver compiles patctl's own crates (what `cargo
 # clippy` does, plus code generation), rustc the dependencies. Every later cargo run of this script
@@ -141,9 +153,9 @@ cargo test --quiet --lib --test hermetic --test offline
 
 step "integration tests against the sandbox (and the version matrix: $PATCTL_VERSIONS)"
 wait "$UP_PID" || { cat "$LOGS/sandbox-up.log" >&2; echo "the test sandbox did not come up" >&2; exit 1; }
-if ((LANES > 1)); then
-    wait "$UP_B_PID" || { cat "$LOGS/sandbox-b-up.log" >&2; echo "lane b's sandbox did not come up" >&2; exit 1; }
-fi
+for ((k = 1; k < LANES; k++)); do
+    wait "${UP_PIDS[k]}" || { cat "$LOGS/sandbox-$k-up.log" >&2; echo "lane ${LANE_NAMES[k - 1]}'s sandbox did not come up" >&2; exit 1; }
+done
 BG_PIDS=("$BG_PID")
 # The test binary itself (built above), run once per lane: two `cargo test` would wait on each
 # other's lock of target/debug.
@@ -160,30 +172,34 @@ integration() {
     # shellcheck disable=SC2086
     PATCTL_VERSIONS=$PATCTL_VERSIONS PATCTL_REQUIRE_SANDBOX=1 "$CLI_BIN" \
         --test-threads="${PATCTL_TEST_THREADS:-4}" "$@" ${TEST_ARGS:-} 2>&1 |
-        awk -v lane="$lane" -v t0="$(date +%s)" '{ printf "[%s %4ds] %s\n", lane, systime() - t0, $0; fflush() }'
+        {
+            # bash's read takes a line as soon as it is written (awk would wait for a whole block).
+            local line t0=$SECONDS
+            while IFS= read -r line; do printf '[%s %4ds] %s\n' "$lane" "$((SECONDS - t0))" "$line"; done
+        }
 }
-if ((LANES == 1)); then
-    integration a
-else
-    skips=()
-    for f in "${LANE_B[@]}"; do skips+=(--skip "$f"); done
-    integration a "${skips[@]}" &
-    LANE_A=$!
+skips=()
+LANE_PIDS=()
+for ((k = 1; k < LANES; k++)); do
+    # shellcheck disable=SC2206
+    filters=(${LANE_TESTS[k - 1]})
+    for f in "${filters[@]}"; do skips+=(--skip "$f"); done
     (
-        export SANDBOX_DIR="$SANDBOX_DIR-b" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500))
-        export SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500))
-        export SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500))
-        integration b "${LANE_B[@]}"
+        export SANDBOX_DIR="$SANDBOX_DIR-${LANE_NAMES[k - 1]}" SANDBOX_ETCD_PORT=$((SANDBOX_ETCD_PORT + 500 * k))
+        export SANDBOX_PG_BASE=$((SANDBOX_PG_BASE + 500 * k)) SANDBOX_API_BASE=$((SANDBOX_API_BASE + 500 * k))
+        export SANDBOX_ZK_PORT=$((SANDBOX_ZK_PORT + 500 * k))
+        integration "${LANE_NAMES[k - 1]}" "${filters[@]}"
     ) &
-    LANE_B_PID=$!
-    failed=0
-    wait "$LANE_A" || failed=1
-    wait "$LANE_B_PID" || failed=1
-    ((failed == 0)) || { echo "integration tests failed (see [a] and [b] above)" >&2; exit 1; }
-fi
+    LANE_PIDS+=("$!")
+done
+integration a "${skips[@]}" &
+LANE_PIDS+=("$!")
+failed=0
+for pid in "${LANE_PIDS[@]}"; do wait "$pid" || failed=1; done
+((failed == 0)) || { echo "integration tests failed (see the lanes' lines above)" >&2; exit 1; }
 
 step "stop the sandbox"
-((LANES == 1)) || lane_b bash sandbox/cluster.sh down >/dev/null 2>&1
+for ((k = 1; k < LANES; k++)); do in_lane "$k" bash sandbox/cluster.sh down >/dev/null 2>&1; done
 step "stop the sandbox"
 bash sandbox/cluster.sh down >/dev/null 2>&1
 

@@ -496,6 +496,7 @@ fn reinit_wait_returns_when_streaming() {
     wait_healthy(HEALTHY);
 
     // A wait that cannot finish in time: exit 5, named member.
+    let before = start_time(t);
     let out = patctl(&[
         "reinit",
         "demo",
@@ -512,6 +513,20 @@ fn reinit_wait_returns_when_streaming() {
         )),
         "{}",
         out.stderr
+    );
+    // The reinitialize goes on in Patroni: the next test starts once it is done (the member may
+    // still show `streaming` from before it for a moment, so its new postmaster is what counts).
+    wait_until(
+        &format!("the reinitialize of {t} to complete"),
+        Duration::from_secs(120),
+        || {
+            let s = status(t);
+            s["postmaster_start_time"]
+                .as_str()
+                .is_some_and(|p| p != before)
+                && s["state"] == "running"
+                && s["replication_state"] == "streaming"
+        },
     );
     wait_healthy(HEALTHY);
 }
