@@ -100,7 +100,9 @@ async fn toggle_pause(
     data.insert("group".into(), group.into());
     data.insert("request".into(), body.clone());
     let mut tried = Vec::new();
-    // The first member's failure: its cause and hint go with the final error.
+    // The first member's failure with a hint (else the first one): its cause and hint go with the
+    // final error. A refusal is not always told the same way by each member (TLS 1.3's "certificate
+    // required" alert may arrive as a plain shutdown), so one that says why wins.
     let mut first: Option<crate::api::Failure> = None;
     let report = |data: &mut serde_json::Map<String, Value>, tried: &[Value], wait: Value| {
         data.insert("members".into(), Value::Array(tried.to_vec()));
@@ -125,7 +127,12 @@ async fn toggle_pause(
                 let entry =
                     member_outcome(&member.name, outcome, None, None, Some(f.message.clone()));
                 tried.push(entry);
-                first.get_or_insert(f);
+                if first
+                    .as_ref()
+                    .is_none_or(|kept| kept.hint.is_none() && f.hint.is_some())
+                {
+                    first = Some(f);
+                }
                 continue;
             }
         };
