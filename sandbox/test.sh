@@ -75,7 +75,7 @@ report_phases() {
     phase_end
     printf '\n==> time per step\n' >&2
     printf '%s\n' "${PHASES[@]}" >&2
-    [[ -s $LOGS/times ]] && sed 's/^/  (background) /' "$LOGS/times" >&2
+    [[ -s $LOGS/times ]] && sed 's/^/  (beside) /' "$LOGS/times" >&2
     printf '%6ss  total\n' "$((SECONDS - SUITE_START))" >&2
 }
 
@@ -148,10 +148,7 @@ setsid nice -n 19 bash -c "$(declare -f timed release_checks background_checks);
 BG_PID=$!
 BG_PIDS+=("$BG_PID")
 
-step "tests without a sandbox (what plain \`cargo test\` runs: unit, hermetic, offline)"
-cargo test --quiet --lib --test hermetic --test offline
-
-step "integration tests against the sandbox (and the version matrix: $PATCTL_VERSIONS)"
+step "integration tests (and the version matrix: $PATCTL_VERSIONS); the tests without a sandbox beside them"
 wait "$UP_PID" || { cat "$LOGS/sandbox-up.log" >&2; echo "the test sandbox did not come up" >&2; exit 1; }
 for ((k = 1; k < LANES; k++)); do
     wait "${UP_PIDS[k]}" || { cat "$LOGS/sandbox-$k-up.log" >&2; echo "lane ${LANE_NAMES[k - 1]}'s sandbox did not come up" >&2; exit 1; }
@@ -195,12 +192,15 @@ done
 integration a "${skips[@]}" &
 LANE_PIDS+=("$!")
 failed=0
+# What plain `cargo test` runs (unit, hermetic, offline), while the lanes wait on their clusters.
+start=$SECONDS
+cargo test --quiet --lib --test hermetic --test offline || failed=1
+printf '%6ss  %s\n' "$((SECONDS - start))" "tests without a sandbox (unit, hermetic, offline)" >>"$LOGS/times"
 for pid in "${LANE_PIDS[@]}"; do wait "$pid" || failed=1; done
-((failed == 0)) || { echo "integration tests failed (see the lanes' lines above)" >&2; exit 1; }
+((failed == 0)) || { echo "tests failed (see above; the lanes' lines begin with [a], [b], [c])" >&2; exit 1; }
 
-step "stop the sandbox"
+step "stop the sandboxes"
 for ((k = 1; k < LANES; k++)); do in_lane "$k" bash sandbox/cluster.sh down >/dev/null 2>&1; done
-step "stop the sandbox"
 bash sandbox/cluster.sh down >/dev/null 2>&1
 
 step "release build and packages (in the background since the build)"
