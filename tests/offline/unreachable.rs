@@ -87,14 +87,21 @@ fn all_endpoints_down_names_each_one() {
         let took = t0.elapsed();
         out.code(3);
         assert!(took < Duration::from_secs(7), "{kind}: took {took:?}");
-        // The hint says the order they were tried in, each with its error.
+        // The hint says the order they were tried in, each with its error. The hung endpoint gets
+        // what is left of the 5 s budget after the refusals (4.9s on a loaded machine).
         let (ea, eb, eh) = (
             format!("http://127.0.0.1:{a} (connection refused)"),
             format!("http://127.0.0.1:{b} (connection refused)"),
             format!("http://127.0.0.1:{} (no answer within 5.0s)", hung.port),
         );
+        let stderr = (0..10).fold(out.stderr.clone(), |e, tenth| {
+            e.replace(
+                &format!("(no answer within 4.{tenth}s)"),
+                "(no answer within 5.0s)",
+            )
+        });
         assert!(
-            out.stderr.starts_with(&format!(
+            stderr.starts_with(&format!(
                 "Error: DCS unreachable at {ea}, {eb}, {eh}\nHint: tried in this order: {ea}, then {eb}, then {eh}; check "
             )),
             "{kind}: {}",
