@@ -70,11 +70,23 @@ pub(super) fn pause_resume(sb: &ModeSandbox) {
     let cfg = sb.config();
     let run = |ours: bool, what: &str| {
         let args = ["-c", cfg.as_str(), what, "--wait"];
-        let out = if ours {
-            patctl_raw(&args, None, &[])
-        } else {
-            patronictl_raw(&args, &[])
+        let once = || {
+            if ours {
+                patctl_raw(&args, None, &[])
+            } else {
+                patronictl_raw(&args, &[])
+            }
         };
+        // Patroni answers 409 when its own compare-and-swap of /config lost against a change it
+        // was still making (the edit before); asked again, it applies.
+        let mut out = once();
+        for _ in 0..3 {
+            if out.code == 0 || !out.stdout.contains("status code=409") {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            out = once();
+        }
         out.code(0);
         out.stdout
     };
